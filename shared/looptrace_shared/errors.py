@@ -1,0 +1,47 @@
+"""Error vocabulary shared by every service (plumbing; the rules themselves live in each domain)."""
+
+from __future__ import annotations
+
+
+class RuleViolation(Exception):
+    """A message or request breaks a business rule: refuse it (4xx / dead letter), don't retry.
+
+    Subclasses set ``rule`` (snake_case name carried in the dead-letter header) and
+    ``status`` (the HTTP status of the problem response).
+    """
+
+    rule: str = "rule_violation"
+    status: int = 422
+    title: str = "Request breaks a business rule"
+
+
+class NotFound(RuleViolation):
+    rule = "not_found"
+    status = 404
+    title = "Not found"
+
+
+class Conflict(RuleViolation):
+    rule = "conflict"
+    status = 409
+    title = "Conflict with the current state"
+
+
+class StaleVersion(RuleViolation):
+    rule = "stale_version"
+    status = 412
+    title = "Precondition failed: stale version"
+
+
+class Forbidden(RuleViolation):
+    rule = "forbidden"
+    status = 403
+    title = "Forbidden"
+
+
+class WaitingFor(Exception):
+    """The message refers to something not known yet (e.g. its order): park it and retry later."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

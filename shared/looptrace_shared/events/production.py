@@ -1,0 +1,103 @@
+"""Production events: supplier progress in, plan facts out."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import Field
+
+from looptrace_shared.events.registry import Payload, event
+from looptrace_shared.topics import PRODUCTION_EVENTS, PRODUCTION_PROGRESS
+
+
+@event("ProgressReported", PRODUCTION_PROGRESS)
+class ProgressReported(Payload):
+    """A supplier integration reports progress on one stage of one order."""
+
+    order_id: str | None = Field(default=None, description="order id, or give order_number")
+    order_number: str | None = None
+    stage: int | str = Field(description="stage number or name")
+    percentage: float
+    reported_at: datetime
+    notes: str | None = None
+    photo_urls: list[str] = Field(default_factory=list)
+    correction: bool = False
+    delay_reason: str | None = None
+
+
+class StageRef(Payload):
+    order_id: str
+    order_number: str
+    stage_number: int
+    stage_name: str
+
+
+class PlannedStage(Payload):
+    stage_number: int
+    stage_name: str
+    status: str
+    planned_start: date | None
+    planned_end: date | None
+    qc: bool = False
+    milestone: bool = False
+
+
+@event("production.stages_initialized", PRODUCTION_EVENTS)
+class StagesInitialized(Payload):
+    order_id: str
+    order_number: str
+    supplier_id: str
+    product_category: str
+    target_date: date
+    projected_completion: date
+    at_risk: bool
+    at_risk_reason: str | None = None
+    stages: list[PlannedStage]
+
+
+@event("production.stage_started", PRODUCTION_EVENTS)
+class StageStarted(StageRef):
+    started_at: datetime
+    first_stage: bool = False
+    planned_start: date | None = None
+
+
+@event("production.stage_progressed", PRODUCTION_EVENTS)
+class StageProgressed(StageRef):
+    percentage: float
+    previous_percentage: float
+    reported_at: datetime
+
+
+@event("production.stage_completed", PRODUCTION_EVENTS)
+class StageCompleted(StageRef):
+    completed_at: datetime
+    qc: bool = False
+    milestone: bool = False
+    shipping: bool = False
+    planned_end: date | None = None
+
+
+@event("production.stage_delayed", PRODUCTION_EVENTS)
+class StageDelayed(StageRef):
+    days_late: int
+    forecast_end: date
+    reason: str | None = None
+
+
+@event("production.plan_reforecast", PRODUCTION_EVENTS)
+class PlanReforecast(Payload):
+    order_id: str
+    order_number: str
+    projected_completion: date
+    previous_projected_completion: date
+    target_date: date
+    slip_days: int
+    reason: str | None = None
+
+
+@event("production.production_completed", PRODUCTION_EVENTS)
+class ProductionCompleted(Payload):
+    order_id: str
+    order_number: str
+    completed_at: datetime

@@ -1,0 +1,81 @@
+"""Quality events: inspection results in, inspection facts out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from looptrace_shared.events.registry import Payload, event
+from looptrace_shared.topics import QUALITY_EVENTS, QUALITY_INBOUND
+
+
+class DefectCount(Payload):
+    defect_class: str = Field(description="critical | major | minor")
+    defect_type: str | None = Field(default=None, description="code from the defect catalogue")
+    count: int = Field(ge=0)
+
+
+@event("InspectionResultSubmitted", QUALITY_INBOUND)
+class InspectionResultSubmitted(Payload):
+    order_id: str
+    inspection_id: str | None = Field(default=None, description="defaults to the open one")
+    inspector: str = Field(min_length=1)
+    sample_inspected: int = Field(ge=0)
+    defects: list[DefectCount] = Field(default_factory=list)
+    notes: str | None = None
+    photo_urls: list[str] = Field(default_factory=list)
+    inspected_at: datetime | None = None
+
+
+class ClassPlan(Payload):
+    defect_class: str
+    aql: str
+    code_letter: str
+    sample_size: int
+    accept: int
+    reject: int
+
+
+@event("quality.inspection_scheduled", QUALITY_EVENTS)
+class InspectionScheduled(Payload):
+    order_id: str
+    order_number: str
+    inspection_id: str
+    supplier_id: str | None = None
+    stage_number: int | None = None
+    stage_name: str | None = None
+    lot_size: int
+    sample_size: int
+    severity: str
+    plans: list[ClassPlan]
+
+
+class InspectionOutcome(Payload):
+    order_id: str
+    order_number: str
+    inspection_id: str
+    supplier_id: str | None = None
+    stage_number: int | None = None
+    sample_inspected: int
+    defects_by_class: dict[str, int]
+    summary: str
+
+
+@event("quality.inspection_passed", QUALITY_EVENTS)
+class InspectionPassed(InspectionOutcome):
+    pass
+
+
+@event("quality.inspection_failed", QUALITY_EVENTS)
+class InspectionFailed(InspectionOutcome):
+    pass
+
+
+@event("quality.supplier_severity_changed", QUALITY_EVENTS)
+class SupplierSeverityChanged(Payload):
+    order_id: str
+    supplier_id: str
+    from_severity: str
+    to_severity: str
+    discontinued: bool = False

@@ -1,0 +1,58 @@
+"""Registry of event types → (topic, payload model)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+M = TypeVar("M", bound=type[BaseModel])
+
+
+class Payload(BaseModel):
+    """Base of every event payload: unknown fields are ignored (additive evolution)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    type: str
+    topic: str
+    model: type[BaseModel]
+
+
+EVENT_TYPES: dict[str, EventSpec] = {}
+
+
+class UnknownEventType(ValueError):
+    def __init__(self, type_: str) -> None:
+        known = ", ".join(sorted(EVENT_TYPES))
+        super().__init__(f"unknown event type {type_!r}; known types: {known}")
+
+
+def event(type_: str, topic: str) -> Callable[[M], M]:
+    """Class decorator: register a payload model for ``type_`` on ``topic``."""
+
+    def register(model: M) -> M:
+        if type_ in EVENT_TYPES:
+            raise ValueError(f"event type {type_!r} registered twice")
+        EVENT_TYPES[type_] = EventSpec(type_, topic, model)
+        model.EVENT_TYPE = type_  # type: ignore[attr-defined]
+        model.TOPIC = topic  # type: ignore[attr-defined]
+        return model
+
+    return register
+
+
+def event_spec(type_: str) -> EventSpec:
+    try:
+        return EVENT_TYPES[type_]
+    except KeyError:
+        raise UnknownEventType(type_) from None
+
+
+def parse_data(type_: str, data: dict[str, Any]) -> BaseModel:
+    return event_spec(type_).model.model_validate(data)

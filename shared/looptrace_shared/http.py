@@ -1,0 +1,78 @@
+"""HTTP plumbing every service shares: problem details (RFC 9457), /health, /metrics, session dep."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from looptrace_shared.db import UnitOfWork
+from looptrace_shared.errors import RuleViolation
+
+if TYPE_CHECKING:
+    from looptrace_shared.runtime import Runtime
+
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc if p not in ("body", "query", "path", "header"))
+
+
+def install_http(app: FastAPI, rt: Runtime) -> None:
+    @app.exception_handler(RuleViolation)
+    async def _rule(_: Request, err: RuleViolation) -> JSONResponse:
+        return problem(err.status, err.title, str(err), rule=err.rule)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _field(tuple(e["loc"])), "message": e["msg"]} for e in err.errors()]
+        detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
+        return problem(422, "Invalid request", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, err: StarletteHTTPException) -> JSONResponse:
+        return problem(err.status_code, "HTTP error", str(err.detail))
+
+    @app.get("/health", tags=["ops"])
+    async def health(request: Request) -> JSONResponse:
+        checks = {"database": "ok", "broker": "ok"}
+        try:
+            async with rt.sessions() as s:
+                await s.execute(text("SELECT 1"))
+        except Exception as err:  # noqa: BLE001 - health reports any failure
+            checks["database"] = f"down: {err}"
+        if not request.app.state.broker_started:
+            checks["broker"] = "not started"
+        ok = all(v == "ok" for v in checks.values())
+        body = {"status": "ok" if ok else "degraded", "service": rt.settings.service_name, "checks": checks}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["ops"])
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    rt = runtime(request)
+    async with rt.sessions() as session:
+        yield rt.uow(session)
+
+
+UowDep = Annotated[UnitOfWork, Depends(unit_of_work)]
+RuntimeDep = Annotated["Runtime", Depends(runtime)]

@@ -1,0 +1,1 @@
+"""Kafka plumbing: topics, producer, outbox relay, batch consumption, dead letters."""

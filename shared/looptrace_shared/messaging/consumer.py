@@ -1,0 +1,255 @@
+"""Batch consumption with effectively-once effects.
+
+For each consumed batch: parse → one DB transaction (inbox filter, the service's batch
+handler, parked and dead-lettered messages, outbox rows) → commit → then the offsets.
+Transient failures are retried with backoff; a batch that fails for another reason is
+split so only the poison message is dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from looptrace_shared.db import DeadLetter, Plumbing, UnitOfWork
+from looptrace_shared.messaging.dispatch import Outcomes
+from looptrace_shared.messaging.incoming import Incoming, Record, Unparseable, parse_record
+from looptrace_shared.messaging.transient import is_transient
+from looptrace_shared.observability import metrics
+from looptrace_shared.observability.logs import bind
+from looptrace_shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+BatchHandler = Callable[[UnitOfWork, list[Incoming]], Awaitable[Outcomes]]
+
+
+@dataclass
+class ConsumerGroup:
+    """One consumer group of a service: its topics and its batch handler.
+
+    ``unblocks`` names the event types that can make a parked order known (e.g. the
+    order's creation): they are applied even while older messages of that order are
+    parked, and the parked ones are retried right after.
+    """
+
+    name: str
+    topics: tuple[str, ...]
+    handle: BatchHandler
+    unblocks: frozenset[str] = frozenset()
+
+
+class BatchProcessor:
+    def __init__(
+        self,
+        group: ConsumerGroup,
+        sessions: async_sessionmaker[AsyncSession],
+        plumbing: Plumbing,
+        settings: ServiceSettings,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.group = group
+        self.sessions = sessions
+        self.plumbing = plumbing
+        self.settings = settings
+        self.on_commit = on_commit
+        self.service = settings.service_name
+
+    # ---- consumption -----------------------------------------------------------
+
+    async def process(self, records: Sequence[Record]) -> None:
+        started = time.perf_counter()
+        parsed = [parse_record(r) for r in records]
+        await self._with_retries(lambda: self._process_isolating(parsed))
+        metrics.HANDLER_LATENCY.labels(self.service).observe(time.perf_counter() - started)
+        metrics.BATCH_SIZE.labels(self.service).observe(len(records))
+
+    async def _with_retries(self, attempt: Callable[[], Awaitable[None]]) -> None:
+        s = self.settings
+        for n in range(1, s.retry_max_attempts + 1):
+            try:
+                await attempt()
+                return
+            except Exception as err:
+                if not is_transient(err) or n == s.retry_max_attempts:
+                    raise
+                delay = min(s.retry_backoff_cap_s, s.retry_backoff_base_s * 2 ** (n - 1))
+                metrics.RETRIES.labels(self.service).inc()
+                log.warning("transient failure (%s), retry %d in %.2fs", err, n, delay)
+                await asyncio.sleep(delay * (0.5 + random.random() / 2))
+
+    async def _process_isolating(self, parsed: list[Incoming | Unparseable]) -> None:
+        try:
+            await self._transaction(parsed)
+        except Exception as err:
+            if is_transient(err):
+                raise
+            if len(parsed) == 1:
+                await self._dead_letter_poison(parsed[0], err)
+                return
+            log.warning("batch of %d failed (%s); processing one by one", len(parsed), err)
+            for item in parsed:
+                await self._with_retries(lambda item=item: self._process_isolating([item]))
+
+    async def _transaction(self, parsed: list[Incoming | Unparseable]) -> None:
+        async with self.sessions() as session:
+            uow = UnitOfWork(session, self.plumbing, on_commit=self.on_commit)
+            bad = [p for p in parsed if isinstance(p, Unparseable)]
+            good = await self._inbox_filter(session, [p for p in parsed if isinstance(p, Incoming)])
+            blocked = await self._parked_subjects(session, {i.subject for i in good})
+            ready = [i for i in good if i.subject not in blocked or i.type in self.group.unblocks]
+            outcomes = await self.group.handle(uow, ready) if ready else Outcomes()
+            waiting = outcomes.waiting + [
+                (i, f"an earlier message of order {i.subject} is parked")
+                for i in good
+                if i.subject in blocked and i.type not in self.group.unblocks
+            ]
+            await self._park(session, waiting)
+            for u in bad:
+                self._dead_letter(uow, u.record, u.error, u.rule)
+            for item, refusal in outcomes.rejected:
+                self._dead_letter(uow, item.record, str(refusal), refusal.rule)
+            await uow.commit()
+        self._count(len(good), bad, outcomes, waiting)
+        if any(i.subject in blocked and i.type in self.group.unblocks for i in good):
+            await self.retry_parked()
+
+    def _count(self, n_good: int, bad: list[Unparseable], o: Outcomes, waiting: list) -> None:
+        m = metrics.MESSAGES_IN
+        topic = ",".join(self.group.topics)
+        m.labels(self.service, topic, "processed").inc(o.processed)
+        m.labels(self.service, topic, "dead_lettered").inc(len(bad) + len(o.rejected))
+        m.labels(self.service, topic, "parked").inc(len(waiting))
+
+    async def _inbox_filter(self, session: AsyncSession, items: list[Incoming]) -> list[Incoming]:
+        if not items:
+            return []
+        inbox = self.plumbing.inbox
+        rows = [{"consumer_group": self.group.name, "event_id": i.event_id} for i in items]
+        stmt = (
+            pg_insert(inbox)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        )
+        fresh = set((await session.execute(stmt)).scalars())
+        seen: set[str] = set()
+        out = []
+        for i in items:  # also drops an id repeated inside the same batch
+            if i.event_id in fresh and i.event_id not in seen:
+                seen.add(i.event_id)
+                out.append(i)
+        return out
+
+    async def _parked_subjects(self, session: AsyncSession, subjects: set[str]) -> set[str]:
+        if not subjects:
+            return set()
+        p = self.plumbing.parked
+        q = select(p.c.subject).where(
+            p.c.consumer_group == self.group.name, p.c.subject.in_(subjects)
+        )
+        return set((await session.execute(q.distinct())).scalars())
+
+    async def _park(self, session: AsyncSession, waiting: list[tuple[Incoming, str]]) -> None:
+        if not waiting:
+            return
+        rows = [
+            {
+                "consumer_group": self.group.name,
+                "topic": i.record.topic,
+                "partition": i.record.partition,
+                "offset": i.record.offset,
+                "subject": i.subject,
+                "value": i.record.value,
+                "reason": reason,
+            }
+            for i, reason in waiting
+        ]
+        await session.execute(pg_insert(self.plumbing.parked), rows)
+        metrics.PARKED.labels(self.service).inc(len(rows))
+
+    def _dead_letter(self, uow: UnitOfWork, record: Record, error: str, rule: str, attempts: int = 1) -> None:
+        log.warning("dead letter from %s@%d: %s", record.topic, record.offset, error)
+        metrics.DLQ.labels(self.service, record.topic, rule).inc()
+        uow.dead_letter(
+            DeadLetter(
+                record.topic, record.partition, record.offset, record.key, record.value,
+                error, rule, self.group.name, attempts,
+            )
+        )
+
+    async def _dead_letter_poison(self, item: Incoming | Unparseable, err: Exception) -> None:
+        log.exception("message could not be processed; dead-lettering it", exc_info=err)
+        async with self.sessions() as session:
+            uow = UnitOfWork(session, self.plumbing, on_commit=self.on_commit)
+            if isinstance(item, Incoming):
+                bind(item.subject, item.envelope.correlation_id)
+                await self._inbox_filter(session, [item])
+            error = f"processing failed: {type(err).__name__}: {err}"
+            self._dead_letter(uow, item.record, error, "processing_error", self.settings.retry_max_attempts)
+            await uow.commit()
+
+    # ---- parked messages ---------------------------------------------------------
+
+    async def retry_parked(self, limit: int = 500) -> int:
+        """Re-run due parked messages; those still waiting past the timeout go to the DLQ."""
+        p = self.plumbing.parked
+        now = datetime.now(UTC)
+        async with self.sessions() as session:
+            uow = UnitOfWork(session, self.plumbing, on_commit=self.on_commit)
+            rows = (
+                await session.execute(
+                    select(p)
+                    .where(p.c.consumer_group == self.group.name)
+                    .order_by(p.c.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            due_subjects = {r.subject for r in rows if r.next_attempt_at <= now}
+            rows = [r for r in rows if r.subject in due_subjects]
+            if not rows:
+                await session.rollback()
+                return 0
+            by_offset = {(r.topic, r.partition, r.offset): r for r in rows}
+            items = [parse_record(Record(r.topic, r.partition, r.offset, r.subject.encode(), r.value)) for r in rows]
+            ready = [i for i in items if isinstance(i, Incoming)]
+            outcomes = await self.group.handle(uow, ready)
+            still = {(i.record.topic, i.record.partition, i.record.offset): reason for i, reason in outcomes.waiting}
+            for item, refusal in outcomes.rejected:
+                self._dead_letter(uow, item.record, str(refusal), refusal.rule)
+            await self._settle_parked(session, uow, by_offset, still, now)
+            await uow.commit()
+            return len(rows) - len(still)
+
+    async def _settle_parked(self, session, uow, by_offset, still, now) -> None:  # type: ignore[no-untyped-def]
+        p = self.plumbing.parked
+        timeout = timedelta(seconds=self.settings.parking_timeout_s)
+        done, expired = [], []
+        for coords, row in by_offset.items():
+            if coords not in still:
+                done.append(row.id)
+            elif now - row.parked_at >= timeout:
+                expired.append(row.id)
+                reason = f"{still[coords]} (gave up after {self.settings.parking_timeout_s:g}s parked)"
+                record = Record(row.topic, row.partition, row.offset, row.subject.encode(), row.value)
+                self._dead_letter(uow, record, reason, "parking_timeout", row.attempts + 1)
+        if done or expired:
+            await session.execute(delete(p).where(p.c.id.in_(done + expired)))
+        waiting_ids = [r.id for c, r in by_offset.items() if c in still and r.id not in expired]
+        if waiting_ids:
+            delay = timedelta(seconds=self.settings.parking_retry_s)
+            await session.execute(
+                update(p)
+                .where(p.c.id.in_(waiting_ids))
+                .values(attempts=p.c.attempts + 1, next_attempt_at=now + delay)
+            )

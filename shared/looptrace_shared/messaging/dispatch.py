@@ -1,0 +1,61 @@
+"""Routing a batch, in order, to one reaction per event type; collecting refusals and waits."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from looptrace_shared.errors import RuleViolation, WaitingFor
+from looptrace_shared.messaging.incoming import Incoming
+
+Ctx = TypeVar("Ctx")
+Reaction = Callable[[Ctx, Incoming], Awaitable[None]]
+
+
+@dataclass
+class Outcomes:
+    processed: int = 0
+    rejected: list[tuple[Incoming, RuleViolation]] = field(default_factory=list)
+    waiting: list[tuple[Incoming, str]] = field(default_factory=list)
+
+    def merge(self, other: Outcomes) -> None:
+        self.processed += other.processed
+        self.rejected += other.rejected
+        self.waiting += other.waiting
+
+
+class Dispatcher(Generic[Ctx]):
+    """Applies each message's reaction in order. Types without a reaction are ignored.
+
+    A reaction validates before it changes anything; it raises ``RuleViolation`` to refuse
+    a message (dead letter) or ``WaitingFor`` to park it. Once one message of an order
+    waits, the later ones of that order in the batch wait too, so order is preserved.
+    """
+
+    def __init__(self, reactions: Mapping[str, Reaction[Ctx]]) -> None:
+        self.reactions = dict(reactions)
+
+    @property
+    def types(self) -> set[str]:
+        return set(self.reactions)
+
+    async def run(self, ctx: Ctx, items: list[Incoming]) -> Outcomes:
+        out = Outcomes()
+        blocked: set[str] = set()
+        for item in items:
+            reaction = self.reactions.get(item.type)
+            if reaction is None:
+                continue
+            if item.subject in blocked:
+                out.waiting.append((item, f"an earlier message of order {item.subject} is waiting"))
+                continue
+            try:
+                await reaction(ctx, item)
+                out.processed += 1
+            except WaitingFor as wait:
+                blocked.add(item.subject)
+                out.waiting.append((item, wait.reason))
+            except RuleViolation as refusal:
+                out.rejected.append((item, refusal))
+        return out

@@ -1,0 +1,78 @@
+"""Parsing consumed records into envelopes with validated payloads (or a precise reason why not)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from looptrace_shared.envelope import Envelope
+from looptrace_shared.events import UnknownEventType, event_spec
+
+
+@dataclass
+class Record:
+    """The coordinates and bytes of one consumed message (independent of the client library)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+
+
+@dataclass
+class Incoming:
+    record: Record
+    envelope: Envelope
+    data: Any
+
+    @property
+    def type(self) -> str:
+        return self.envelope.type
+
+    @property
+    def subject(self) -> str:
+        return self.envelope.subject
+
+    @property
+    def event_id(self) -> str:
+        return str(self.envelope.id)
+
+
+@dataclass
+class Unparseable:
+    record: Record
+    error: str
+    rule: str
+
+
+def describe_validation(err: ValidationError, prefix: str = "") -> str:
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in (prefix, *e["loc"]) if p != "")
+        parts.append(f"{loc or 'message'}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def parse_record(record: Record) -> Incoming | Unparseable:
+    try:
+        envelope = Envelope.model_validate_json(record.value)
+    except ValidationError as err:
+        kind = "malformed_json" if _is_json_error(err) else "invalid_envelope"
+        return Unparseable(record, f"{kind.replace('_', ' ')}: {describe_validation(err)}", kind)
+    try:
+        model: type[BaseModel] = event_spec(envelope.type).model
+    except UnknownEventType as err:
+        return Unparseable(record, str(err), "unknown_event_type")
+    try:
+        data = model.model_validate(envelope.data)
+    except ValidationError as err:
+        detail = describe_validation(err, "data")
+        return Unparseable(record, f"invalid {envelope.type} payload: {detail}", "invalid_payload")
+    return Incoming(record, envelope, data)
+
+
+def _is_json_error(err: ValidationError) -> bool:
+    return any(e["type"] in ("json_invalid", "json_type") for e in err.errors())

@@ -1,0 +1,179 @@
+"""Assembling one service process: DB, broker, subscribers, outbox relay, sweepers, HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaBroker
+from faststream import AckPolicy
+from faststream.kafka.annotations import KafkaMessage
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from looptrace_shared.db import Plumbing, UnitOfWork, make_engine, make_sessionmaker
+from looptrace_shared.events import EVENT_TYPES
+from looptrace_shared.messaging.consumer import BatchProcessor, ConsumerGroup
+from looptrace_shared.messaging.incoming import Record
+from looptrace_shared.messaging.kafka import consumer_options, ensure_topics, make_producer
+from looptrace_shared.messaging.outbox import OutboxRelay
+from looptrace_shared.migrations import migrate
+from looptrace_shared.observability.logs import configure_logging
+from looptrace_shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """What a running service shares between its HTTP routes, handlers and sweepers."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    plumbing: Plumbing
+    relay: OutboxRelay | None = None
+    processors: list[BatchProcessor] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def uow(self, session: AsyncSession) -> UnitOfWork:
+        return UnitOfWork(session, self.plumbing, on_commit=self.wake_relay)
+
+    @contextlib.asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        async with self.sessions() as session:
+            yield self.uow(session)
+
+    def wake_relay(self) -> None:
+        if self.relay:
+            self.relay.wake()
+
+
+Periodic = Callable[[Runtime], Awaitable[Any]]
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    metadata: MetaData
+    plumbing: Plumbing
+    migrations: Path
+    groups: Callable[[Runtime], Sequence[ConsumerGroup]] = lambda rt: ()
+    routers: Sequence[APIRouter] = ()
+    periodic: Sequence[tuple[float, Periodic]] = ()
+    on_start: Callable[[Runtime], Awaitable[None]] | None = None
+    publishes: Sequence[str] = ()
+
+
+def build_broker(settings: ServiceSettings, spec: ServiceSpec) -> KafkaBroker:
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"looptrace-{spec.name}",
+        acks="all",
+        enable_idempotence=settings.kafka_idempotence,
+        logger=logging.getLogger(f"faststream.{spec.name}"),
+    )
+    for topic in sorted({EVENT_TYPES[t].topic for t in spec.publishes}):
+        types = [t for t in spec.publishes if EVENT_TYPES[t].topic == topic]
+        broker.publisher(
+            topic,
+            title=f"{spec.name}:{topic}",
+            description="Envelope with data of type: " + ", ".join(types)
+            + " (published by the outbox relay; key = order id)",
+            schema=EVENT_TYPES[types[0]].model if len(types) == 1 else None,
+        )
+    return broker
+
+
+def subscribe(broker: KafkaBroker, processor: BatchProcessor, settings: ServiceSettings) -> None:
+    group = processor.group
+
+    @broker.subscriber(
+        *group.topics,
+        group_id=group.name,
+        batch=True,
+        ack_policy=AckPolicy.MANUAL,
+        title=f"{group.name}:{','.join(group.topics)}",
+        **consumer_options(settings),
+    )
+    async def consume(message: KafkaMessage) -> None:
+        raw = message.raw_message
+        records = [Record(r.topic, r.partition, r.offset, r.key, r.value or b"") for r in raw]
+        try:
+            await processor.process(records)
+        except Exception:
+            log.exception("batch of %d from %s not processed; it will be redelivered", len(records), group.topics)
+            await asyncio.sleep(settings.retry_backoff_cap_s)
+            await message.nack()
+        else:
+            await message.ack()
+
+
+async def _every(seconds: float, job: Periodic, rt: Runtime) -> None:
+    while True:
+        try:
+            await job(rt)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("periodic job %s failed", getattr(job, "__name__", job))
+        await asyncio.sleep(seconds)
+
+
+async def _retry_all_parked(rt: Runtime) -> None:
+    for processor in rt.processors:
+        await processor.retry_parked()
+
+
+def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
+    from looptrace_shared.http import install_http
+
+    broker = build_broker(settings, spec)
+    engine = make_engine(settings.database_url, settings.db_pool_size)
+    rt = Runtime(settings, engine, make_sessionmaker(engine), spec.plumbing)
+    for group in spec.groups(rt):
+        processor = BatchProcessor(group, rt.sessions, spec.plumbing, settings, on_commit=rt.wake_relay)
+        rt.processors.append(processor)
+        subscribe(broker, processor, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(spec.name, settings.log_level)
+        await asyncio.to_thread(migrate, settings.database_url, spec.migrations)
+        await ensure_topics(settings)
+        producer: AIOKafkaProducer = make_producer(settings)
+        await producer.start()
+        rt.relay = OutboxRelay(rt.sessions, spec.plumbing, producer, spec.name, settings.outbox_poll_s)
+        if spec.on_start:
+            await spec.on_start(rt)
+        tasks = [asyncio.create_task(rt.relay.run(), name="outbox-relay")]
+        tasks.append(asyncio.create_task(_every(settings.parking_retry_s, _retry_all_parked, rt)))
+        tasks += [asyncio.create_task(_every(s, job, rt)) for s, job in spec.periodic]
+        await broker.start()
+        app.state.broker_started = True
+        log.info("%s ready on %s", spec.name, settings.http_address)
+        try:
+            yield
+        finally:
+            await broker.stop()
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await producer.stop()
+            await engine.dispose()
+
+    app = FastAPI(title=f"LoopTrace {spec.name}", version="1.0.0", lifespan=lifespan)
+    app.state.runtime = rt
+    app.state.broker = broker
+    app.state.broker_started = False
+    install_http(app, rt)
+    for router in spec.routers:
+        app.include_router(router)
+    return app

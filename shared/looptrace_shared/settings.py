@@ -1,0 +1,62 @@
+"""Settings shared by every service (pydantic-settings; environment variables).
+
+Each service subclasses :class:`ServiceSettings` with its own fields and defaults.
+Every variable is documented in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "looptrace-dev-secret-change-me-0123456789"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    service_name: str = "looptrace"
+    environment: str = Field(default="dev", description="dev | test | prod")
+
+    database_url: str = Field(
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/looptrace",
+        description="SQLAlchemy URL (asyncpg driver)",
+    )
+    db_pool_size: int = 10
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_partitions: int = Field(default=6, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_idempotence: bool = Field(
+        default=False, description="idempotent producer: on for Apache Kafka, off for tansu"
+    )
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 3_000
+    kafka_max_batch: int = Field(default=1000, ge=1)
+    kafka_batch_timeout_ms: int = 100
+    kafka_auto_offset_reset: str = "earliest"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    jwt_secret: str = Field(default=DEV_JWT_SECRET, min_length=32)
+    jwt_issuer: str = "looptrace"
+
+    parking_timeout_s: float = Field(
+        default=600.0, description="how long a message may wait for its order before the DLQ"
+    )
+    parking_retry_s: float = 1.0
+    retry_max_attempts: int = Field(default=5, ge=1)
+    retry_backoff_base_s: float = 0.2
+    retry_backoff_cap_s: float = 10.0
+    outbox_poll_s: float = 0.2
+    log_level: str = "INFO"
+
+    def model_post_init(self, __context: object) -> None:
+        if self.environment == "prod" and self.jwt_secret == DEV_JWT_SECRET:
+            raise ValueError("JWT_SECRET must be set to a private value when ENVIRONMENT=prod")
+
+    @property
+    def http_address(self) -> str:
+        return f"http://{self.http_host}:{self.http_port}"

@@ -1,0 +1,127 @@
+"""Test infrastructure: where the broker and the database come from.
+
+Order of preference, for each: the environment variable (``KAFKA_BOOTSTRAP_SERVERS``,
+``DATABASE_URL``); testcontainers when a Docker engine answers (checked in < 1 s);
+else the embedded ones (tansu; PostgreSQL on 127.0.0.1:5432 if it answers, else a
+private cluster started from the PostgreSQL binaries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from looptrace_shared.embedded import Process, port_open, start_postgres, start_tansu
+
+
+def docker_available(timeout: float = 0.8) -> bool:
+    """True when a Docker engine answers on its socket within ``timeout`` seconds."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if not host.startswith("unix://"):
+        return False
+    path = host.removeprefix("unix://")
+    if not Path(path).exists():
+        return False
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(timeout)
+            s.connect(path)
+            s.sendall(b"GET /_ping HTTP/1.0\r\n\r\n")
+            return b"OK" in s.recv(1024)
+    except OSError:
+        return False
+
+
+@dataclass
+class Infra:
+    kafka: str
+    server_url: str  # postgresql+asyncpg://... without a database name applied yet
+    cleanups: list[Any] = field(default_factory=list)
+
+    def close(self) -> None:
+        for fn in reversed(self.cleanups):
+            with contextlib.suppress(Exception):
+                fn()
+
+
+def _kafka(infra_cleanups: list[Any], tmp: Path) -> str:
+    if env := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return env
+    if docker_available():
+        from testcontainers.kafka import KafkaContainer
+
+        container = KafkaContainer().with_kraft()
+        container.start()
+        infra_cleanups.append(container.stop)
+        return str(container.get_bootstrap_server())
+    proc: Process = start_tansu(log=tmp / "tansu.log")
+    infra_cleanups.append(proc.stop)
+    return proc.address
+
+
+def _postgres(infra_cleanups: list[Any], tmp: Path) -> str:
+    if env := os.environ.get("DATABASE_URL"):
+        return env
+    if docker_available():
+        from testcontainers.postgres import PostgresContainer
+
+        container = PostgresContainer("postgres:16", driver="asyncpg")
+        container.start()
+        infra_cleanups.append(container.stop)
+        return str(container.get_connection_url())
+    if port_open("127.0.0.1", 5432):
+        return "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+    proc = start_postgres(tmp / "pgdata")
+    infra_cleanups.append(proc.stop)
+    return f"postgresql+asyncpg://postgres@{proc.address}/postgres"
+
+
+@contextlib.contextmanager
+def infrastructure(tmp: Path) -> Iterator[Infra]:
+    cleanups: list[Any] = []
+    try:
+        infra = Infra(_kafka(cleanups, tmp), _postgres(cleanups, tmp), cleanups)
+        yield infra
+    finally:
+        Infra("", "", cleanups).close()
+
+
+def with_database(url: str, name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str, prefix: str = "looptrace_test") -> Iterator[str]:
+    """A fresh database on the server, dropped afterwards."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    u = make_url(server_url)
+    kw = {"host": u.host, "port": u.port or 5432, "user": u.username, "password": u.password}
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(database="postgres", **kw)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    try:
+        yield with_database(server_url, name)
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def unique_topic_suffix() -> str:
+    return uuid.uuid4().hex[:8]
