@@ -45,3 +45,20 @@ class WaitingFor(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
+def as_rule_violation(err: Exception, status: int = 422) -> RuleViolation:
+    """Carry a domain rule's error (plain Python) across the service boundary.
+
+    The rule name is the exception class in snake_case (``InvalidTransition`` →
+    ``invalid_transition``); the message is the domain's own.
+    """
+    refusal = RuleViolation(str(err))
+    refusal.rule = snake(type(err).__name__)
+    refusal.status = status
+    refusal.title = type(err).__name__
+    return refusal

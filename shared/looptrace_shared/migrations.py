@@ -62,3 +62,10 @@ def run_env(metadata: MetaData) -> None:
         await engine.dispose()
 
     asyncio.run(main())
+
+
+def make_revision(database_url: str, script_location: Path, message: str) -> None:
+    """Autogenerate a new revision by comparing the models with the (migrated) database."""
+    cfg = alembic_config(database_url, script_location)
+    command.upgrade(cfg, "head")
+    command.revision(cfg, message=message, autogenerate=True)

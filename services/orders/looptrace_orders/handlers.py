@@ -1,0 +1,99 @@
+"""Kafka entrypoints of the orders service: envelope in → use case → events out."""
+
+from __future__ import annotations
+
+from looptrace_orders import services as uc
+from looptrace_orders.services import OrdersContext
+from looptrace_shared.db import UnitOfWork
+from looptrace_shared.events import orders as ev
+from looptrace_shared.messaging.consumer import ConsumerGroup
+from looptrace_shared.messaging.dispatch import Dispatcher, Outcomes
+from looptrace_shared.messaging.incoming import Incoming
+from looptrace_shared.topics import ORDERS_INBOUND, PRODUCTION_EVENTS, QUALITY_EVENTS
+
+
+def _with_cause(fn):  # type: ignore[no-untyped-def]
+    async def reaction(ctx: OrdersContext, item: Incoming) -> None:
+        ctx.cause = item.envelope
+        await fn(ctx, item.data)
+
+    reaction.__name__ = fn.__name__
+    return reaction
+
+
+async def when_order_placed(ctx: OrdersContext, cmd: ev.OrderPlaced) -> None:
+    await uc.place_order(ctx, cmd)
+
+
+async def when_supplier_assigned(ctx: OrdersContext, cmd: ev.SupplierAssigned) -> None:
+    await uc.assign_supplier(ctx, cmd.order_id, cmd.supplier, cmd.assigned_by)
+
+
+async def when_order_shipped(ctx: OrdersContext, cmd: ev.OrderShipped) -> None:
+    await uc.record_shipment(ctx, cmd)
+
+
+async def when_delivery_confirmed(ctx: OrdersContext, cmd: ev.DeliveryConfirmed) -> None:
+    await uc.confirm_delivery(ctx, cmd.order_id, cmd.delivered_at)
+
+
+async def when_order_cancelled(ctx: OrdersContext, cmd: ev.OrderCancelled) -> None:
+    await uc.cancel(ctx, cmd.order_id, cmd.reason)
+
+
+def react_as(cause: str):  # type: ignore[no-untyped-def]
+    """A production or quality fact moves the workflow as the domain's reaction table says."""
+
+    async def reaction(ctx: OrdersContext, item: Incoming) -> None:
+        ctx.cause = item.envelope
+        order = await ctx.get(item.data.order_id)
+        uc.apply_reaction(ctx, order, cause, getattr(item.data, "summary", None))
+
+    return reaction
+
+
+async def when_stage_completed(ctx: OrdersContext, item: Incoming) -> None:
+    if item.data.shipping:
+        await react_as("production.shipping_stage_completed")(ctx, item)
+
+
+async def when_plan_reforecast(ctx: OrdersContext, item: Incoming) -> None:
+    if item.data.projected_completion <= item.data.target_date:
+        await react_as("production.plan_back_on_track")(ctx, item)
+
+
+dispatcher: Dispatcher[OrdersContext] = Dispatcher(
+    {
+        "OrderPlaced": _with_cause(when_order_placed),
+        "QuoteRequested": _with_cause(uc.request_quote),
+        "QuoteProvided": _with_cause(uc.provide_quote),
+        "QuoteAccepted": _with_cause(uc.accept_quote),
+        "SupplierAssigned": _with_cause(when_supplier_assigned),
+        "OrderShipped": _with_cause(when_order_shipped),
+        "DeliveryConfirmed": _with_cause(when_delivery_confirmed),
+        "OrderCancelled": _with_cause(when_order_cancelled),
+        "production.stage_started": react_as("production.stage_started"),
+        "production.stage_delayed": react_as("production.stage_delayed"),
+        "production.stage_completed": when_stage_completed,
+        "production.plan_reforecast": when_plan_reforecast,
+        "quality.inspection_scheduled": react_as("quality.inspection_scheduled"),
+        "quality.inspection_failed": react_as("quality.inspection_failed"),
+    }
+)
+
+
+async def handle_batch(uow: UnitOfWork, items: list[Incoming]) -> Outcomes:
+    ctx = OrdersContext(uow)
+    await ctx.preload([i.subject for i in items])
+    outcomes = await dispatcher.run(ctx, items)
+    await uow.session.flush()
+    return outcomes
+
+
+def consumer_groups(_: object) -> list[ConsumerGroup]:
+    return [
+        ConsumerGroup(
+            "orders", (ORDERS_INBOUND, PRODUCTION_EVENTS, QUALITY_EVENTS), handle_batch,
+            unblocks=frozenset({"OrderPlaced", "QuoteRequested"}),
+        )
+    ]

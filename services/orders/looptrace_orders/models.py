@@ -1,0 +1,96 @@
+"""Tables of the ``orders`` schema."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from looptrace_shared.db import plumbing_tables, service_metadata
+
+SCHEMA = "orders"
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata(SCHEMA)
+
+
+plumbing = plumbing_tables(Base.metadata)
+MONEY = Numeric(14, 4)
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_number: Mapped[str] = mapped_column(String(64), unique=True)
+    buyer_id: Mapped[str] = mapped_column(String(64), index=True)
+    buyer_name: Mapped[str] = mapped_column(String(200))
+    buyer_email: Mapped[str | None] = mapped_column(String(320))
+    buyer_company: Mapped[str | None] = mapped_column(String(200))
+    product_type: Mapped[str] = mapped_column(String(100))
+    product_category: Mapped[str] = mapped_column(String(100))
+    style: Mapped[str | None] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    unit_price: Mapped[Decimal] = mapped_column(MONEY)
+    supplier_unit_cost: Mapped[Decimal | None] = mapped_column(MONEY)
+    target_date: Mapped[date] = mapped_column(Date, index=True)
+    expected_delivery_date: Mapped[date | None] = mapped_column(Date)
+    actual_delivery_date: Mapped[date | None] = mapped_column(Date)
+    has_print: Mapped[bool] = mapped_column(default=True)
+    supplier_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    supplier_name: Mapped[str | None] = mapped_column(String(200))
+    supplier_email: Mapped[str | None] = mapped_column(String(320))
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assigned_by: Mapped[str | None] = mapped_column(String(200))
+    quote_id: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)
+    workflow_status: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_orders_created_id", "created_at", "id"),)
+
+
+class StatusHistoryRow(Base):
+    __tablename__ = "status_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.orders.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    cause: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ShipmentRow(Base):
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.orders.id", ondelete="CASCADE"), index=True)
+    carrier: Mapped[str] = mapped_column(String(100))
+    tracking_number: Mapped[str] = mapped_column(String(100))
+    quantity: Mapped[int] = mapped_column(Integer)
+    shipped_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    estimated_arrival: Mapped[date | None] = mapped_column(Date)
+
+
+class QuoteRow(Base):
+    __tablename__ = "quotes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    quantity: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    price_offered: Mapped[Decimal | None] = mapped_column(MONEY)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(32))

@@ -1,0 +1,93 @@
+"""Queries of the orders schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from looptrace_orders.models import OrderRow, ShipmentRow, StatusHistoryRow
+
+
+async def load_orders(session: AsyncSession, ids: Iterable[str]) -> dict[str, OrderRow]:
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    rows = await session.scalars(select(OrderRow).where(OrderRow.id.in_(ids)))
+    return {r.id: r for r in rows}
+
+
+async def find_order(session: AsyncSession, id_or_number: str) -> OrderRow | None:
+    q = select(OrderRow).where(or_(OrderRow.id == id_or_number, OrderRow.order_number == id_or_number))
+    return (await session.scalars(q)).first()
+
+
+async def order_by_number(session: AsyncSession, number: str) -> OrderRow | None:
+    return (await session.scalars(select(OrderRow).where(OrderRow.order_number == number))).first()
+
+
+async def shipped_total(session: AsyncSession, order_id: str) -> int:
+    q = select(func.coalesce(func.sum(ShipmentRow.quantity), 0)).where(ShipmentRow.order_id == order_id)
+    return int(await session.scalar(q) or 0)
+
+
+async def history(session: AsyncSession, order_id: str) -> list[StatusHistoryRow]:
+    q = select(StatusHistoryRow).where(StatusHistoryRow.order_id == order_id).order_by(StatusHistoryRow.id)
+    return list(await session.scalars(q))
+
+
+async def shipments(session: AsyncSession, order_id: str) -> list[ShipmentRow]:
+    q = select(ShipmentRow).where(ShipmentRow.order_id == order_id).order_by(ShipmentRow.id)
+    return list(await session.scalars(q))
+
+
+@dataclass
+class OrderFilter:
+    status: list[str] | None = None
+    supplier_id: str | None = None
+    buyer_id: str | None = None
+    target_from: date | None = None
+    target_to: date | None = None
+    delayed_only: bool = False
+    number_prefix: str | None = None
+
+
+def filtered(f: OrderFilter) -> Select[tuple[OrderRow]]:
+    q = select(OrderRow)
+    conds = []
+    if f.status:
+        conds.append(OrderRow.workflow_status.in_(f.status))
+    if f.delayed_only:
+        conds.append(OrderRow.workflow_status == "delayed")
+    if f.supplier_id:
+        conds.append(OrderRow.supplier_id == f.supplier_id)
+    if f.buyer_id:
+        conds.append(OrderRow.buyer_id == f.buyer_id)
+    if f.target_from:
+        conds.append(OrderRow.target_date >= f.target_from)
+    if f.target_to:
+        conds.append(OrderRow.target_date <= f.target_to)
+    if f.number_prefix:
+        conds.append(OrderRow.order_number.startswith(f.number_prefix, autoescape=True))
+    return q.where(and_(*conds)) if conds else q
+
+
+async def page(
+    session: AsyncSession, f: OrderFilter, after: tuple[datetime, str] | None, limit: int
+) -> list[OrderRow]:
+    """Keyset pagination, newest first, on (created_at, id): stable while rows are inserted."""
+    q = filtered(f)
+    if after:
+        created, oid = after
+        q = q.where(or_(OrderRow.created_at < created, and_(OrderRow.created_at == created, OrderRow.id < oid)))
+    q = q.order_by(OrderRow.created_at.desc(), OrderRow.id.desc()).limit(limit)
+    return list(await session.scalars(q))
+
+
+async def summary(session: AsyncSession, f: OrderFilter) -> dict[str, int]:
+    sub = filtered(f).subquery()
+    q = select(sub.c.workflow_status, func.count()).group_by(sub.c.workflow_status)
+    return {s: int(n) for s, n in (await session.execute(q)).all()}

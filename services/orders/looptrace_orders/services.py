@@ -1,0 +1,265 @@
+"""Use cases of the orders service. The same functions serve Kafka handlers and HTTP routes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from looptrace_orders import repository as repo
+from looptrace_orders.domain import Money, Pricing, Shipment, check_shipments
+from looptrace_orders.models import OrderRow, QuoteRow, ShipmentRow, StatusHistoryRow
+from looptrace_orders.workflow import (
+    InvalidTransition,
+    OrderRuleViolation,
+    WorkflowStatus,
+    change_status,
+    order_status,
+    production_status,
+    react,
+)
+from looptrace_shared.db import UnitOfWork
+from looptrace_shared.envelope import Envelope, new_envelope
+from looptrace_shared.errors import Conflict, StaleVersion, WaitingFor, as_rule_violation
+from looptrace_shared.events import orders as ev
+
+SOURCE = "orders"
+
+
+@contextmanager
+def domain_rules() -> Iterator[None]:
+    """Domain refusals become rule violations (HTTP 409/422, or a dead letter)."""
+    try:
+        yield
+    except InvalidTransition as err:
+        raise as_rule_violation(err, 409) from err
+    except OrderRuleViolation as err:
+        raise as_rule_violation(err, 422) from err
+
+
+class DuplicateOrderNumber(Conflict):
+    rule = "duplicate_order_number"
+
+
+@dataclass
+class OrdersContext:
+    """One batch (or one request): the unit of work and the orders loaded for it."""
+
+    uow: UnitOfWork
+    orders: dict[str, OrderRow] = field(default_factory=dict)
+    cause: Envelope | None = None
+    actor: str = "system"
+
+    async def preload(self, ids: list[str]) -> None:
+        self.orders.update(await repo.load_orders(self.uow.session, ids))
+
+    async def get(self, order_id: str) -> OrderRow:
+        order = self.orders.get(order_id) or await repo.find_order(self.uow.session, order_id)
+        if order is None:
+            raise WaitingFor(f"order {order_id} is not known yet")
+        self.orders[order.id] = order
+        return order
+
+    @property
+    def cause_name(self) -> str:
+        return f"event:{self.cause.type}:{self.cause.id}" if self.cause else f"http:{self.actor}"
+
+    def emit(self, type_: str, order: OrderRow, data: ev.Payload) -> None:
+        self.uow.emit(new_envelope(type_, SOURCE, order.id, data, cause=self.cause))
+
+
+# ---- facts --------------------------------------------------------------------------
+
+
+def buyer(order: OrderRow) -> ev.Party:
+    return ev.Party(id=order.buyer_id, name=order.buyer_name, email=order.buyer_email, company=order.buyer_company)
+
+
+def facts(order: OrderRow) -> dict[str, object]:
+    return {
+        "order_id": order.id, "order_number": order.order_number, "buyer": buyer(order),
+        "product_category": order.product_category, "quantity": order.quantity,
+        "target_date": order.target_date, "has_print": order.has_print,
+    }
+
+
+def pricing(order: OrderRow) -> Pricing:
+    cost = order.supplier_unit_cost
+    return Pricing(
+        Money.of(order.unit_price, order.currency),
+        order.quantity,
+        None if cost is None else Money.of(cost, order.currency),
+    )
+
+
+# ---- transitions ------------------------------------------------------------------
+
+
+def move(ctx: OrdersContext, order: OrderRow, to: WorkflowStatus, reason: str | None = None) -> None:
+    current = WorkflowStatus(order.workflow_status)
+    with domain_rules():
+        change_status(current, to, ctx.cause_name, order.order_number)
+    record_move(ctx, order, current, to, reason)
+
+
+def record_move(
+    ctx: OrdersContext, order: OrderRow, current: WorkflowStatus | None, to: WorkflowStatus, reason: str | None
+) -> None:
+    order.workflow_status = to.value
+    ctx.uow.session.add(
+        StatusHistoryRow(order_id=order.id, from_status=current and current.value, to_status=to.value,
+                         cause=ctx.cause_name[:200], reason=reason, at=datetime.now(UTC))
+    )
+    ctx.emit("order.status_changed", order, ev.OrderStatusChanged(
+        order_id=order.id, order_number=order.order_number, from_status=current and current.value,
+        to_status=to.value, status=order_status(to).value, production_status=production_status(to).value,
+        reason=reason, cause=ctx.cause_name,
+    ))
+
+
+def reaction_steps(order: OrderRow, cause: str) -> list[WorkflowStatus]:
+    with domain_rules():
+        return react(WorkflowStatus(order.workflow_status), cause, order.order_number)
+
+
+def apply_reaction(ctx: OrdersContext, order: OrderRow, cause: str, reason: str | None = None) -> None:
+    for step in reaction_steps(order, cause):
+        move(ctx, order, step, reason)
+
+
+# ---- use cases ----------------------------------------------------------------------
+
+
+def _same_order(order: OrderRow, cmd: ev.OrderPlaced) -> list[str]:
+    pairs = {
+        "order_id": (order.id, cmd.order_id), "buyer.id": (order.buyer_id, cmd.buyer.id),
+        "quantity": (order.quantity, cmd.quantity), "currency": (order.currency, cmd.currency.upper()),
+        "unit_price": (Decimal(order.unit_price), cmd.unit_price), "target_date": (order.target_date, cmd.target_date),
+        "product_category": (order.product_category, cmd.product_category),
+    }
+    return [name for name, (a, b) in pairs.items() if a != b]
+
+
+async def place_order(ctx: OrdersContext, cmd: ev.OrderPlaced) -> OrderRow:
+    existing = ctx.orders.get(cmd.order_id) or await repo.order_by_number(ctx.uow.session, cmd.order_number)
+    if existing is not None:
+        differing = _same_order(existing, cmd)
+        if not differing:
+            return existing  # the same order again: nothing to do
+        raise DuplicateOrderNumber(
+            f"order number {cmd.order_number} already exists with different content "
+            f"(differs in: {', '.join(differing)}); use a new order number or update the order"
+        )
+    with domain_rules():
+        Pricing(Money.of(cmd.unit_price, cmd.currency), cmd.quantity,
+                None if cmd.supplier_cost is None else Money.of(cmd.supplier_cost, cmd.currency))
+    order = OrderRow(
+        id=cmd.order_id, order_number=cmd.order_number, buyer_id=cmd.buyer.id, buyer_name=cmd.buyer.name,
+        buyer_email=cmd.buyer.email, buyer_company=cmd.buyer.company, product_type=cmd.product_type,
+        product_category=cmd.product_category, style=cmd.style, quantity=cmd.quantity,
+        currency=cmd.currency.upper(), unit_price=cmd.unit_price, supplier_unit_cost=cmd.supplier_cost,
+        target_date=cmd.target_date, expected_delivery_date=cmd.expected_delivery_date,
+        has_print=cmd.has_print, quote_id=cmd.quote_id, notes=cmd.notes,
+        workflow_status=WorkflowStatus.PLACED.value,
+    )
+    ctx.uow.session.add(order)
+    ctx.orders[order.id] = order
+    record_move(ctx, order, None, WorkflowStatus.PLACED, "firm order placed")
+    ctx.emit("order.created", order, ev.OrderCreated(
+        **facts(order), workflow_status=order.workflow_status, currency=order.currency, unit_price=order.unit_price))
+    return order
+
+
+async def assign_supplier(ctx: OrdersContext, order_id: str, supplier: ev.Party, assigned_by: str) -> OrderRow:
+    order = await ctx.get(order_id)
+    if order.supplier_id == supplier.id and order.workflow_status != WorkflowStatus.QUOTE_ACCEPTED:
+        return order  # the same assignment again
+    reassigned = order.supplier_id is not None
+    move(ctx, order, WorkflowStatus.ASSIGNED_TO_SUPPLIER, f"supplier {supplier.id} assigned by {assigned_by}")
+    order.supplier_id, order.supplier_name = supplier.id, supplier.name
+    order.supplier_email = supplier.email
+    order.assigned_at, order.assigned_by = datetime.now(UTC), assigned_by
+    ctx.emit("order.supplier_assigned", order, ev.OrderSupplierAssigned(
+        **facts(order), supplier=supplier, assigned_by=assigned_by, reassigned=reassigned))
+    return order
+
+
+async def record_shipment(ctx: OrdersContext, cmd: ev.OrderShipped) -> OrderRow:
+    order = await ctx.get(cmd.order_id)
+    already = await repo.shipped_total(ctx.uow.session, order.id)
+    shipments = [Shipment(already), Shipment(cmd.quantity_shipped)] if already else [Shipment(cmd.quantity_shipped)]
+    with domain_rules():
+        total = check_shipments(order.quantity, shipments)
+    full = total >= order.quantity
+    if full:
+        reaction_steps(order, "OrderShipped")  # refuse before anything is written
+    ctx.uow.session.add(ShipmentRow(
+        order_id=order.id, carrier=cmd.carrier, tracking_number=cmd.tracking_number,
+        quantity=cmd.quantity_shipped, shipped_at=cmd.shipped_at, estimated_arrival=cmd.estimated_arrival))
+    ctx.emit("order.shipment_recorded", order, ev.OrderShipmentRecorded(
+        order_id=order.id, order_number=order.order_number, carrier=cmd.carrier,
+        tracking_number=cmd.tracking_number, quantity_shipped=cmd.quantity_shipped,
+        total_shipped=total, fully_shipped=full))
+    if full:
+        apply_reaction(ctx, order, "OrderShipped", f"{total} of {order.quantity} shipped via {cmd.carrier}")
+    return order
+
+
+async def confirm_delivery(ctx: OrdersContext, order_id: str, delivered_at: datetime) -> OrderRow:
+    order = await ctx.get(order_id)
+    apply_reaction(ctx, order, "DeliveryConfirmed", "delivery confirmed")
+    order.actual_delivery_date = delivered_at.date()
+    return order
+
+
+async def cancel(ctx: OrdersContext, order_id: str, reason: str) -> OrderRow:
+    order = await ctx.get(order_id)
+    apply_reaction(ctx, order, "OrderCancelled", reason)
+    return order
+
+
+async def request_quote(ctx: OrdersContext, cmd: ev.QuoteRequested) -> None:
+    if cmd.order_id in ctx.orders or await repo.find_order(ctx.uow.session, cmd.order_id):
+        return
+    order = OrderRow(
+        id=cmd.order_id, order_number=cmd.order_id, buyer_id=cmd.buyer.id, buyer_name=cmd.buyer.name,
+        buyer_email=cmd.buyer.email, buyer_company=cmd.buyer.company, product_type=cmd.product_category,
+        product_category=cmd.product_category, quantity=cmd.quantity, currency="USD", unit_price=Decimal(0),
+        target_date=datetime.now(UTC).date(), workflow_status=WorkflowStatus.QUOTE_REQUESTED.value,
+        quote_id=cmd.quote_id,
+    )
+    ctx.uow.session.add(order)
+    ctx.uow.session.add(QuoteRow(id=cmd.quote_id, order_id=cmd.order_id, items=cmd.items,
+                                 quantity=cmd.quantity, status="requested"))
+    ctx.orders[order.id] = order
+    record_move(ctx, order, None, WorkflowStatus.QUOTE_REQUESTED, "quote requested")
+
+
+async def provide_quote(ctx: OrdersContext, cmd: ev.QuoteProvided) -> None:
+    order = await ctx.get(cmd.order_id)
+    with domain_rules():
+        Money.of(cmd.price_offered, cmd.currency)
+    move(ctx, order, WorkflowStatus.QUOTE_PROVIDED, f"quote {cmd.quote_id} provided")
+    order.currency, order.unit_price = cmd.currency.upper(), cmd.price_offered
+    quote = await ctx.uow.session.get(QuoteRow, cmd.quote_id)
+    if quote:
+        quote.currency, quote.price_offered, quote.valid_until = cmd.currency.upper(), cmd.price_offered, cmd.valid_until
+        quote.status = "provided"
+
+
+async def accept_quote(ctx: OrdersContext, cmd: ev.QuoteAccepted) -> None:
+    order = await ctx.get(cmd.order_id)
+    move(ctx, order, WorkflowStatus.QUOTE_ACCEPTED, f"quote {cmd.quote_id} accepted")
+    quote = await ctx.uow.session.get(QuoteRow, cmd.quote_id)
+    if quote:
+        quote.status = "accepted"
+
+
+def check_version(order: OrderRow, if_match: int | None) -> None:
+    if if_match is not None and order.version != if_match:
+        raise StaleVersion(
+            f"order {order.order_number} is at version {order.version}, not {if_match}; "
+            "reload it and retry with the current ETag"
+        )

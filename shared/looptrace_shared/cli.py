@@ -1,0 +1,153 @@
+"""The ``looptrace`` command. Services contribute subcommands via the
+``looptrace.commands`` entry-point group (e.g. ``looptrace aql``, ``looptrace predictions``)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+import signal
+import sys
+import time
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import click
+
+from looptrace_shared.auth import ROLES, mint_token
+from looptrace_shared.settings import ServiceSettings
+
+
+@click.group()
+def main() -> None:
+    """LoopTrace: production tracking for apparel manufacturing."""
+
+
+@main.command()
+@click.argument("service", type=click.Choice(["orders", "production", "quality", "notifications", "predictions"]))
+def serve(service: str) -> None:
+    """Run one service (HTTP + Kafka consumers) in this process."""
+    import uvicorn
+
+    module = importlib.import_module(f"looptrace_{service}.app")
+    settings = module.load_settings()
+    app = module.create_app(settings)
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="warning", access_log=False)
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="also drive a small simulated season through the system")
+@click.option("--orders", default=6, show_default=True, help="orders in the demo season")
+@click.option("--home", default=".looptrace", show_default=True, type=click.Path(path_type=Path))
+def up(demo: bool, orders: int, home: Path) -> None:
+    """Start everything on this machine: broker, PostgreSQL, SMTP sink, five services."""
+    from looptrace_shared.system import System
+
+    t0 = time.monotonic()
+    system = System(home.resolve())
+    stop = False
+
+    def on_signal(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        system.start_infra()
+        click.echo(f"broker      {system.env['KAFKA_BOOTSTRAP_SERVERS']}")
+        click.echo(f"database    {system.env['DATABASE_URL']}")
+        if system.smtp is not None:
+            click.echo(f"smtp sink   127.0.0.1:{system.env['SMTP_PORT']} → mails in {home / 'mail'}")
+        system.start_services()
+        system.wait_healthy(60)
+        for name in system.services:
+            click.echo(f"{name:<12}{system.url(name)}  (docs: {system.url(name)}/docs)")
+        click.echo(f"ready in {time.monotonic() - t0:.1f}s — Ctrl-C stops everything")
+        if demo:
+            from looptrace_shared.demo import run_demo
+
+            run_demo(system, orders)
+        while not stop:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        click.echo("stopping…")
+        system.stop()
+
+
+@main.command()
+@click.option("--service", "services", multiple=True, help="default: all five")
+def migrate(services: tuple[str, ...]) -> None:
+    """Run the Alembic migrations of each service against DATABASE_URL."""
+    from looptrace_shared.migrations import migrate as run
+    from looptrace_shared.system import SERVICES, migrations_dir
+
+    url = ServiceSettings().database_url
+    for name in services or tuple(SERVICES):
+        run(url, migrations_dir(name))
+        click.echo(f"{name}: migrated")
+
+
+@main.command("make-migration")
+@click.argument("service")
+@click.option("-m", "--message", required=True)
+def make_migration(service: str, message: str) -> None:
+    """(developers) Autogenerate a migration of SERVICE against DATABASE_URL."""
+    from looptrace_shared.migrations import make_revision
+    from looptrace_shared.system import migrations_dir
+
+    make_revision(ServiceSettings().database_url, migrations_dir(service), message)
+
+
+@main.command()
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--subject", required=True, help="the user id (buyer id, supplier id, …)")
+@click.option("--hours", default=24.0, show_default=True)
+def token(role: str, subject: str, hours: float) -> None:
+    """Mint a development JWT signed with JWT_SECRET."""
+    settings = ServiceSettings()
+    click.echo(mint_token(settings.jwt_secret, role, subject, hours, settings.jwt_issuer))
+
+
+@main.group()
+def dlq() -> None:
+    """Inspect and replay dead letters (``<topic>.dlq``)."""
+
+
+@dlq.command("list")
+@click.argument("topic")
+@click.option("--limit", default=100, show_default=True)
+def dlq_list(topic: str, limit: int) -> None:
+    """Print the dead letters of TOPIC (one JSON line each: reason, origin, message)."""
+    from looptrace_shared.messaging.dlq import read_dead_letters
+
+    for letter in asyncio.run(read_dead_letters(ServiceSettings(), topic, limit)):
+        click.echo(json.dumps(letter, default=str))
+
+
+@dlq.command("replay")
+@click.argument("topic")
+@click.option("--limit", default=1000, show_default=True)
+def dlq_replay(topic: str, limit: int) -> None:
+    """Publish the dead letters of TOPIC back to their original topic."""
+    from looptrace_shared.messaging.dlq import replay
+
+    n = asyncio.run(replay(ServiceSettings(), topic, limit))
+    click.echo(f"replayed {n} message(s) to {topic.removesuffix('.dlq')}")
+
+
+def _mount_plugins() -> None:
+    for ep in entry_points(group="looptrace.commands"):
+        try:
+            main.add_command(ep.load(), ep.name)
+        except Exception as err:  # noqa: BLE001 - one broken plugin must not break the CLI
+            print(f"warning: command {ep.name!r} unavailable: {err}", file=sys.stderr)
+
+
+_mount_plugins()
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

@@ -1,0 +1,148 @@
+"""Running the whole system on one machine: infrastructure, migrations, five service processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from looptrace_shared.embedded import Process, ensure_database, port_open, start_postgres, start_tansu
+from looptrace_shared.migrations import migrate
+
+SERVICES: dict[str, int] = {
+    "orders": 8101,
+    "production": 8102,
+    "quality": 8103,
+    "notifications": 8104,
+    "predictions": 8105,
+}
+
+# tansu: a consumer-group join takes about half the session timeout
+EMBEDDED_KAFKA_ENV = {"KAFKA_SESSION_TIMEOUT_MS": "2000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"}
+
+
+def migrations_dir(service: str) -> Path:
+    module = importlib.import_module(f"looptrace_{service}")
+    return Path(module.__file__).parent / "migrations"  # type: ignore[arg-type]
+
+
+def migrate_all(database_url: str) -> None:
+    for name in SERVICES:
+        migrate(database_url, migrations_dir(name))
+
+
+@dataclass
+class System:
+    home: Path
+    env: dict[str, str] = field(default_factory=dict)
+    infra: list[Process] = field(default_factory=list)
+    services: dict[str, subprocess.Popen] = field(default_factory=dict)  # type: ignore[type-arg]
+    ports: dict[str, int] = field(default_factory=dict)
+    smtp: object | None = None
+
+    # ---- infrastructure -----------------------------------------------------------
+
+    def start_infra(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self._kafka()
+        self._database()
+        self._smtp()
+
+    def _kafka(self) -> None:
+        if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+            self.env["KAFKA_BOOTSTRAP_SERVERS"] = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+            return
+        proc = start_tansu(9092 if not port_open("127.0.0.1", 9092) else None, self.home / "tansu.log")
+        self.infra.append(proc)
+        self.env.update(EMBEDDED_KAFKA_ENV, KAFKA_BOOTSTRAP_SERVERS=proc.address, KAFKA_IDEMPOTENCE="false")
+
+    def _database(self) -> None:
+        url = os.environ.get("DATABASE_URL")
+        if not url:
+            if port_open("127.0.0.1", 5432):
+                url = "postgresql+asyncpg://postgres@127.0.0.1:5432/looptrace"
+            else:
+                proc = start_postgres(self.home / "pgdata", 54329 if not port_open("127.0.0.1", 54329) else None)
+                self.infra.append(proc)
+                url = f"postgresql+asyncpg://postgres@{proc.address}/looptrace"
+            asyncio.run(ensure_database(url))
+        self.env["DATABASE_URL"] = url
+
+    def _smtp(self) -> None:
+        if os.environ.get("SMTP_HOST"):
+            return
+        from looptrace_shared.embedded import free_port
+        from looptrace_shared.smtp_sink import start_sink
+
+        port = 2525 if not port_open("127.0.0.1", 2525) else free_port()
+        self.smtp = start_sink(self.home / "mail", port)
+        self.env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="false")
+
+    # ---- services -----------------------------------------------------------------
+
+    def start_services(self, names: list[str] | None = None, log_dir: Path | None = None) -> None:
+        migrate_all(self.env["DATABASE_URL"])
+        for name in names or list(SERVICES):
+            self.start_service(name, log_dir or self.home / "logs")
+
+    def start_service(self, name: str, log_dir: Path) -> None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        port = self.ports.get(name) or SERVICES[name]
+        self.ports[name] = port
+        env = {**os.environ, **self.env, "HTTP_PORT": str(port), "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+        log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        self.services[name] = subprocess.Popen(
+            [sys.executable, "-m", "looptrace_shared.cli", "serve", name],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def kill_service(self, name: str, sig: int = 9) -> None:
+        proc = self.services.pop(name)
+        proc.send_signal(sig)
+        proc.wait(10)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def wait_healthy(self, timeout: float = 60.0, names: list[str] | None = None) -> dict[str, float]:
+        started = time.monotonic()
+        ready: dict[str, float] = {}
+        pending = list(names or self.services)
+        while pending and time.monotonic() - started < timeout:
+            for name in list(pending):
+                proc = self.services[name]
+                if proc.poll() is not None:
+                    raise RuntimeError(f"service {name} exited with code {proc.returncode}; see its log")
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(self.url(name) + "/health", timeout=1).status_code == 200:
+                        ready[name] = time.monotonic() - started
+                        pending.remove(name)
+            time.sleep(0.2)
+        if pending:
+            raise TimeoutError(f"not healthy after {timeout:.0f}s: {', '.join(pending)}")
+        return ready
+
+    def stop(self) -> None:
+        for proc in self.services.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.services.values():
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.services.clear()
+        if self.smtp is not None:
+            self.smtp.stop()  # type: ignore[attr-defined]
+            self.smtp = None
+        for p in reversed(self.infra):
+            p.stop()
+        self.infra.clear()
