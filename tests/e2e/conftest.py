@@ -1,0 +1,142 @@
+"""The running system: five service processes against the real broker and PostgreSQL, and a
+real SMTP server (aiosmtpd) started by the test."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from email import message_from_bytes
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiosmtpd.controller import Controller
+
+from looptrace_shared.auth import mint_token
+from looptrace_shared.embedded import free_port
+from looptrace_shared.settings import DEV_JWT_SECRET
+from looptrace_shared.system import SERVICES, System
+from looptrace_shared.testing import Infra, scratch_database
+
+PARKING_TIMEOUT_S = 4
+
+
+class Inbox:
+    """A real SMTP server that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.mails: list[dict[str, Any]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        msg = message_from_bytes(envelope.content)
+        self.mails.append({"to": list(envelope.rcpt_tos), "subject": str(msg["Subject"]), "headers": dict(msg.items())})
+        return "250 OK"
+
+    def to(self, address: str) -> list[dict[str, Any]]:
+        return [m for m in self.mails if address in m["to"]]
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def system(infra: Infra, smtp: tuple[Inbox, int], tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    home = Path(tmp_path_factory.mktemp("system"))
+    with scratch_database(infra.server_url, "looptrace_e2e") as url:
+        env = {
+            "DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka,
+            "KAFKA_SESSION_TIMEOUT_MS": "2000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp[1]), "SMTP_STARTTLS": "false",
+            "PARKING_TIMEOUT_S": str(PARKING_TIMEOUT_S), "PARKING_RETRY_S": "0.5",
+            "JWT_SECRET": DEV_JWT_SECRET, "LOG_LEVEL": "INFO",
+        }
+        sys_ = System(home, env=env)
+        sys_.ports = {name: free_port() for name in SERVICES}
+        old = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            sys_.start_services(log_dir=home / "logs")
+            sys_.wait_healthy(90)
+            yield sys_
+        finally:
+            sys_.stop()
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            print(f"service logs in {home / 'logs'}")
+
+
+def admin_token() -> str:
+    return mint_token(DEV_JWT_SECRET, "admin", "ops-1")
+
+
+def envelope(type_: str, subject: str, data: dict[str, Any]) -> bytes:
+    """Built by hand, the way an outside system would — not with the project's helpers."""
+    return json.dumps({
+        "id": str(uuid.uuid4()), "type": type_, "source": "e2e-upstream", "time": "2026-11-21T10:00:00Z",
+        "subject": subject, "schema_version": "1", "correlation_id": f"corr-{subject}", "data": data,
+    }).encode()
+
+
+@pytest.fixture
+async def producer(system: System) -> AsyncIterator[AIOKafkaProducer]:
+    p = AIOKafkaProducer(bootstrap_servers=system.env["KAFKA_BOOTSTRAP_SERVERS"], acks="all")
+    await p.start()
+    yield p
+    await p.stop()
+
+
+class Topic:
+    """Reads a topic from the beginning (no consumer group) and keeps everything seen."""
+
+    def __init__(self, bootstrap: str, name: str) -> None:
+        self.consumer = AIOKafkaConsumer(name, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest")
+        self.seen: list[tuple[dict[str, str], dict[str, Any] | bytes]] = []
+
+    async def poll(self) -> None:
+        batch = await self.consumer.getmany(timeout_ms=200)
+        for records in batch.values():
+            for r in records:
+                headers = {k: v.decode() for k, v in (r.headers or [])}
+                try:
+                    value: Any = json.loads(r.value)
+                except ValueError:
+                    value = r.value
+                self.seen.append((headers, value))
+
+    async def wait_for(self, predicate: Any, timeout: float = 30, what: str = "message") -> Any:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            for headers, value in self.seen:
+                if predicate(headers, value):
+                    return headers, value
+            await self.poll()
+        raise AssertionError(f"timed out waiting for {what}; saw {len(self.seen)} messages")
+
+
+@pytest.fixture
+async def topics(system: System) -> AsyncIterator[Any]:
+    opened: dict[str, Topic] = {}
+
+    async def open_(name: str) -> Topic:
+        if name not in opened:
+            t = Topic(system.env["KAFKA_BOOTSTRAP_SERVERS"], name)
+            await t.consumer.start()
+            opened[name] = t
+        return opened[name]
+
+    yield open_
+    for t in opened.values():
+        await t.consumer.stop()
