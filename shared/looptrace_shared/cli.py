@@ -90,6 +90,19 @@ def migrate(services: tuple[str, ...]) -> None:
         click.echo(f"{name}: migrated")
 
 
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="write here instead of stdout")
+def asyncapi(out: Path | None) -> None:
+    """Print (or write) the AsyncAPI document of all five services."""
+    from looptrace_shared.asyncapi import render
+
+    text = render()
+    if out:
+        out.write_text(text)
+    else:
+        click.echo(text, nl=False)
+
+
 @main.command("make-migration")
 @click.argument("service")
 @click.option("-m", "--message", required=True)
