@@ -49,6 +49,8 @@ class InspectionScheduled(Payload):
     sample_size: int
     severity: str
     plans: list[ClassPlan]
+    round: int | None = Field(default=None, description="1 = first inspection of the stage")
+    reinspection_of: str | None = Field(default=None, description="the rejected inspection")
 
 
 class InspectionOutcome(Payload):
@@ -60,6 +62,9 @@ class InspectionOutcome(Payload):
     sample_inspected: int
     defects_by_class: dict[str, int]
     summary: str
+    disposition: str | None = Field(
+        default=None, description="accepted | rejected | accepted_with_concession"
+    )
 
 
 @event("quality.inspection_passed", QUALITY_EVENTS)
@@ -79,3 +84,4 @@ class SupplierSeverityChanged(Payload):
     from_severity: str
     to_severity: str
     discontinued: bool = False
+    reason: str | None = Field(default=None, description="the switching rule that applied")

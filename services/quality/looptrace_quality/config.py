@@ -1,0 +1,19 @@
+"""Settings of the quality service (environment variables; see the README)."""
+
+from __future__ import annotations
+
+from looptrace_shared.settings import ServiceSettings
+from pydantic import Field
+
+
+class QualitySettings(ServiceSettings):
+    service_name: str = "quality"
+    http_port: int = 8103
+    aql_critical: str = Field(default="0", description="default AQL of critical defects (0 = none)")
+    aql_major: str = Field(default="2.5", description="default AQL of major defects")
+    aql_minor: str = Field(default="4.0", description="default AQL of minor defects")
+    inspection_level: str = Field(default="II", description="general inspection level")
+
+    @property
+    def default_aqls(self) -> dict[str, str]:
+        return {"critical": self.aql_critical, "major": self.aql_major, "minor": self.aql_minor}

@@ -1,0 +1,72 @@
+"""Kafka entrypoints of the quality service: envelope in → use case → events out."""
+
+from __future__ import annotations
+
+from looptrace_shared.db import UnitOfWork
+from looptrace_shared.messaging.consumer import ConsumerGroup
+from looptrace_shared.messaging.dispatch import Dispatcher, Outcomes
+from looptrace_shared.messaging.incoming import Incoming
+from looptrace_shared.runtime import Runtime
+from looptrace_shared.topics import PRODUCTION_EVENTS, QUALITY_INBOUND
+
+from looptrace_quality import services as uc
+from looptrace_quality.config import QualitySettings
+from looptrace_quality.services import QualityContext
+
+# Messages that can end another message's wait: the order's facts, and the QC stage
+# whose inspection a parked result is waiting for.
+UNBLOCKS = frozenset({"production.stages_initialized", "production.stage_completed"})
+
+
+async def when_stages_initialized_keep_the_order_lot(ctx: QualityContext, item: Incoming) -> None:
+    await uc.record_order(ctx, item.data)
+
+
+async def when_qc_stage_completed_schedule_inspection(ctx: QualityContext, item: Incoming) -> None:
+    await uc.schedule_for_stage(ctx, item.data)
+
+
+async def when_result_submitted_decide_the_lot(ctx: QualityContext, item: Incoming) -> None:
+    await uc.submit_result(ctx, item.data)
+
+
+dispatcher: Dispatcher[QualityContext] = Dispatcher(
+    {
+        "production.stages_initialized": when_stages_initialized_keep_the_order_lot,
+        "production.stage_completed": when_qc_stage_completed_schedule_inspection,
+        "InspectionResultSubmitted": when_result_submitted_decide_the_lot,
+    }
+)
+
+
+async def run_in_order(ctx: QualityContext, items: list[Incoming]) -> Outcomes:
+    """Like ``Dispatcher.run``, but a waiting message does not hold back an unblocking one.
+
+    A result waiting for its inspection must not hold back the stage_completed that books it.
+    """
+    out, blocked = Outcomes(), set[str]()
+    for item in items:
+        if item.subject in blocked and item.type not in UNBLOCKS:
+            out.waiting.append((item, f"an earlier message of order {item.subject} is waiting"))
+            continue
+        ctx.cause = item.envelope
+        one = await dispatcher.run(ctx, [item])
+        blocked |= {i.subject for i, _ in one.waiting}
+        out.merge(one)
+    return out
+
+
+def batch_handler(settings: QualitySettings):  # type: ignore[no-untyped-def]
+    async def handle_batch(uow: UnitOfWork, items: list[Incoming]) -> Outcomes:
+        ctx = QualityContext(uow, settings)
+        await ctx.preload([i.subject for i in items])
+        outcomes = await run_in_order(ctx, items)
+        await uow.session.flush()
+        return outcomes
+
+    return handle_batch
+
+
+def consumer_groups(rt: Runtime) -> list[ConsumerGroup]:
+    handle = batch_handler(rt.settings)  # type: ignore[arg-type]
+    return [ConsumerGroup("quality", (PRODUCTION_EVENTS, QUALITY_INBOUND), handle, UNBLOCKS)]

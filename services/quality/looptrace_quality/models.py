@@ -1,0 +1,94 @@
+"""Tables of the ``quality`` schema."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from looptrace_shared.db import plumbing_tables, service_metadata
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SCHEMA = "quality"
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata(SCHEMA)
+
+
+plumbing = plumbing_tables(Base.metadata)
+
+
+class OrderLotRow(Base):
+    """The facts of an order that quality needs (from production.stages_initialized)."""
+
+    __tablename__ = "order_lots"
+
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_number: Mapped[str] = mapped_column(String(64), index=True)
+    supplier_id: Mapped[str] = mapped_column(String(64), index=True)
+    product_category: Mapped[str | None] = mapped_column(String(100))
+    lot_size: Mapped[int | None] = mapped_column(Integer)
+    aqls: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    qc_stages: Mapped[list[int]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class InspectionRow(Base):
+    __tablename__ = "inspections"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("quality.order_lots.order_id"), index=True)
+    supplier_id: Mapped[str] = mapped_column(String(64), index=True)
+    stage_number: Mapped[int | None] = mapped_column(Integer)
+    stage_name: Mapped[str | None] = mapped_column(String(100))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    reinspection_of: Mapped[str | None] = mapped_column(String(64))
+    lot_size: Mapped[int] = mapped_column(Integer)
+    severity: Mapped[str] = mapped_column(String(16))
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled", index=True)
+    disposition: Mapped[str | None] = mapped_column(String(32))
+    sample_inspected: Mapped[int | None] = mapped_column(Integer)
+    defects_by_class: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    dhu: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    summary: Mapped[str | None] = mapped_column(Text)
+    inspector: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    photo_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
+    concession_reason: Mapped[str | None] = mapped_column(Text)
+    concession_by: Mapped[str | None] = mapped_column(String(200))
+    scheduled_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("uq_inspections_order_stage_round", "order_id", "stage_number", "round", unique=True),
+        Index("ix_inspections_supplier_decided", "supplier_id", "decided_at"),
+    )
+
+
+class DefectRow(Base):
+    __tablename__ = "inspection_defects"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    inspection_id: Mapped[str] = mapped_column(
+        ForeignKey("quality.inspections.id", ondelete="CASCADE"), index=True
+    )
+    defect_class: Mapped[str] = mapped_column(String(16))
+    defect_type: Mapped[str | None] = mapped_column(String(32))
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class SupplierQualityRow(Base):
+    """A supplier's switching-rule state (``SupplierSeverity.to_dict()``)."""
+
+    __tablename__ = "supplier_quality"
+
+    supplier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

@@ -1,0 +1,103 @@
+"""Queries of the quality schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from looptrace_quality.models import DefectRow, InspectionRow, OrderLotRow, SupplierQualityRow
+
+
+async def load_lots(session: AsyncSession, order_ids: Iterable[str]) -> dict[str, OrderLotRow]:
+    ids = list(set(order_ids))
+    if not ids:
+        return {}
+    rows = await session.scalars(select(OrderLotRow).where(OrderLotRow.order_id.in_(ids)))
+    return {r.order_id: r for r in rows}
+
+
+async def inspections_of(session: AsyncSession, order_id: str) -> list[InspectionRow]:
+    q = (
+        select(InspectionRow)
+        .where(InspectionRow.order_id == order_id)
+        .order_by(InspectionRow.scheduled_at, InspectionRow.round)
+    )
+    return list(await session.scalars(q))
+
+
+async def latest_for_stage(
+    session: AsyncSession, order_id: str, stage_number: int | None
+) -> InspectionRow | None:
+    stage = (
+        InspectionRow.stage_number.is_(None)
+        if stage_number is None
+        else InspectionRow.stage_number == stage_number
+    )
+    q = (
+        select(InspectionRow)
+        .where(InspectionRow.order_id == order_id, stage)
+        .order_by(InspectionRow.round.desc())
+        .limit(1)
+    )
+    return (await session.scalars(q)).first()
+
+
+async def open_inspection(session: AsyncSession, order_id: str) -> InspectionRow | None:
+    q = (
+        select(InspectionRow)
+        .where(InspectionRow.order_id == order_id, InspectionRow.status == "scheduled")
+        .order_by(InspectionRow.scheduled_at.desc())
+        .limit(1)
+    )
+    return (await session.scalars(q)).first()
+
+
+async def inspection(session: AsyncSession, inspection_id: str) -> InspectionRow | None:
+    return await session.get(InspectionRow, inspection_id)
+
+
+async def defects(session: AsyncSession, inspection_id: str) -> list[DefectRow]:
+    q = select(DefectRow).where(DefectRow.inspection_id == inspection_id).order_by(DefectRow.id)
+    return list(await session.scalars(q))
+
+
+async def supplier_state(
+    session: AsyncSession, supplier_id: str, lock: bool = True
+) -> SupplierQualityRow | None:
+    q = select(SupplierQualityRow).where(SupplierQualityRow.supplier_id == supplier_id)
+    return (await session.scalars(q.with_for_update() if lock else q)).first()
+
+
+async def decided_of_supplier(
+    session: AsyncSession, supplier_id: str, limit: int
+) -> list[InspectionRow]:
+    q = (
+        select(InspectionRow)
+        .where(InspectionRow.supplier_id == supplier_id, InspectionRow.status == "decided")
+        .order_by(InspectionRow.decided_at.desc())
+        .limit(limit)
+    )
+    return list(await session.scalars(q))
+
+
+async def outcome_counts(session: AsyncSession, supplier_id: str) -> dict[str, int]:
+    q = (
+        select(InspectionRow.disposition, func.count())
+        .where(InspectionRow.supplier_id == supplier_id, InspectionRow.status == "decided")
+        .group_by(InspectionRow.disposition)
+    )
+    return {str(d): int(n) for d, n in (await session.execute(q)).all()}
+
+
+async def save_supplier_state(
+    session: AsyncSession,
+    supplier_id: str,
+    state: dict[str, object],
+    row: SupplierQualityRow | None,
+) -> None:
+    if row is None:
+        session.add(SupplierQualityRow(supplier_id=supplier_id, state=state))
+    else:
+        row.state = state
