@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Bootstrap and run LoopTrace with nothing but Python 3.11+ and the package registries.
 
-    python3 dev.py up [--demo]   install (first time) and start the whole system
-    python3 dev.py test [args]   install (first time) and run the whole test suite
-    python3 dev.py <anything>    run `looptrace <anything>` in the project environment
+python3 dev.py up [--demo]   install (first time) and start the whole system
+python3 dev.py test [args]   install (first time) and run the whole test suite
+python3 dev.py <anything>    run `looptrace <anything>` in the project environment
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def ensure_uv() -> str:
 
 
 def sync() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be started by an older python3
         sys.exit("LoopTrace needs Python 3.11 or newer")
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(VENV), "UV_PYTHON": sys.executable}
     subprocess.run([ensure_uv(), "sync", "--frozen", "--quiet"], cwd=ROOT, env=env, check=True)

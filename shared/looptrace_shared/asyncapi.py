@@ -17,7 +17,9 @@ def documents() -> dict[str, Any]:
     docs: dict[str, Any] = {}
     for name in SERVICES:
         app = importlib.import_module(f"looptrace_{name}.app").create_app()
-        spec = AsyncAPI(app.state.broker, title=f"LoopTrace {name}", version="1.0.0", schema_version="3.0.0")
+        spec = AsyncAPI(
+            app.state.broker, title=f"LoopTrace {name}", version="1.0.0", schema_version="3.0.0"
+        )
         docs[name] = json.loads(spec.to_specification().to_json())
     return docs
 

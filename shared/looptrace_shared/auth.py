@@ -32,20 +32,32 @@ class Principal:
 
     def require(self, *roles: str) -> None:
         if self.role not in roles and not self.is_admin:
-            raise Forbidden(f"role {self.role!r} may not do this; allowed roles: {', '.join(roles)}, admin")
+            raise Forbidden(
+                f"role {self.role!r} may not do this; allowed roles: {', '.join(roles)}, admin"
+            )
 
 
-def mint_token(secret: str, role: str, subject: str, hours: float = 24, issuer: str = "looptrace") -> str:
+def mint_token(
+    secret: str, role: str, subject: str, hours: float = 24, issuer: str = "looptrace"
+) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     now = datetime.now(UTC)
-    claims = {"sub": subject, "role": role, "iss": issuer, "iat": now, "exp": now + timedelta(hours=hours)}
+    claims = {
+        "sub": subject,
+        "role": role,
+        "iss": issuer,
+        "iat": now,
+        "exp": now + timedelta(hours=hours),
+    }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def decode_token(secret: str, token: str, issuer: str = "looptrace") -> Principal:
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=issuer, options={"require": ["sub", "exp"]})
+        claims = jwt.decode(
+            token, secret, algorithms=["HS256"], issuer=issuer, options={"require": ["sub", "exp"]}
+        )
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("the bearer token has expired; mint a new one") from None
     except jwt.PyJWTError as err:
@@ -63,7 +75,9 @@ def current_principal(
     request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if creds is None:
-        raise Unauthenticated("send 'Authorization: Bearer <token>' (mint one with `looptrace token`)")
+        raise Unauthenticated(
+            "send 'Authorization: Bearer <token>' (mint one with `looptrace token`)"
+        )
     settings = request.app.state.runtime.settings
     return decode_token(settings.jwt_secret, creds.credentials, settings.jwt_issuer)
 

@@ -25,7 +25,10 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("service", type=click.Choice(["orders", "production", "quality", "notifications", "predictions"]))
+@click.argument(
+    "service",
+    type=click.Choice(["orders", "production", "quality", "notifications", "predictions"]),
+)
 def serve(service: str) -> None:
     """Run one service (HTTP + Kafka consumers) in this process."""
     import uvicorn
@@ -33,7 +36,9 @@ def serve(service: str) -> None:
     module = importlib.import_module(f"looptrace_{service}.app")
     settings = module.load_settings()
     app = module.create_app(settings)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app, host=settings.http_host, port=settings.http_port, log_level="warning", access_log=False
+    )
 
 
 @main.command()
@@ -58,7 +63,9 @@ def up(demo: bool, orders: int, home: Path) -> None:
         click.echo(f"broker      {system.env['KAFKA_BOOTSTRAP_SERVERS']}")
         click.echo(f"database    {system.env['DATABASE_URL']}")
         if system.smtp is not None:
-            click.echo(f"smtp sink   127.0.0.1:{system.env['SMTP_PORT']} → mails in {home / 'mail'}")
+            click.echo(
+                f"smtp sink   127.0.0.1:{system.env['SMTP_PORT']} → mails in {home / 'mail'}"
+            )
         system.start_services()
         system.wait_healthy(60)
         for name in system.services:
@@ -91,7 +98,9 @@ def migrate(services: tuple[str, ...]) -> None:
 
 
 @main.command()
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="write here instead of stdout")
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="write here instead of stdout"
+)
 def asyncapi(out: Path | None) -> None:
     """Print (or write) the AsyncAPI document of all five services."""
     from looptrace_shared.asyncapi import render

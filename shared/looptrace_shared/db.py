@@ -22,7 +22,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from looptrace_shared.envelope import Envelope
 from looptrace_shared.events import event_spec
@@ -85,7 +90,9 @@ def plumbing_tables(metadata: MetaData) -> Plumbing:
         Column("reason", Text, nullable=False),
         Column("attempts", Integer, nullable=False, server_default="0"),
         Column("parked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-        Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column(
+            "next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()
+        ),
     )
     return Plumbing(outbox, inbox, parked)
 

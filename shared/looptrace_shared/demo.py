@@ -18,16 +18,29 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from looptrace_shared.topics import (
-    ORDERS_INBOUND, PREDICTIONS_ALERTS, PRODUCTION_EVENTS, PRODUCTION_PROGRESS, QUALITY_EVENTS, QUALITY_INBOUND,
+    ORDERS_INBOUND,
+    PREDICTIONS_ALERTS,
+    PRODUCTION_EVENTS,
+    PRODUCTION_PROGRESS,
+    QUALITY_EVENTS,
+    QUALITY_INBOUND,
 )
 
 CATEGORIES = ("knitwear", "cut-and-sew")
 
 
 def _message(type_: str, order_id: str, data: dict[str, Any]) -> bytes:
-    return json.dumps({"id": str(uuid.uuid4()), "type": type_, "source": "demo", "subject": order_id,
-                       "time": datetime.now(UTC).isoformat(), "correlation_id": f"demo-{order_id[:8]}",
-                       "data": data}).encode()
+    return json.dumps(
+        {
+            "id": str(uuid.uuid4()),
+            "type": type_,
+            "source": "demo",
+            "subject": order_id,
+            "time": datetime.now(UTC).isoformat(),
+            "correlation_id": f"demo-{order_id[:8]}",
+            "data": data,
+        }
+    ).encode()
 
 
 class Season:
@@ -43,21 +56,31 @@ class Season:
 
     async def run(self, progress: Progress) -> None:
         self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
-        self.consumer = AIOKafkaConsumer(PRODUCTION_EVENTS, QUALITY_EVENTS, PREDICTIONS_ALERTS,
-                                         bootstrap_servers=self.bootstrap, group_id=None, auto_offset_reset="latest")
+        self.consumer = AIOKafkaConsumer(
+            PRODUCTION_EVENTS,
+            QUALITY_EVENTS,
+            PREDICTIONS_ALERTS,
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            auto_offset_reset="latest",
+        )
         await self.producer.start()
         await self.consumer.start()
         listener = asyncio.create_task(self.listen())
         try:
             await asyncio.sleep(1.0)
-            await asyncio.gather(*(self.order_life(o, i, progress) for i, o in enumerate(self.orders)))
+            await asyncio.gather(
+                *(self.order_life(o, i, progress) for i, o in enumerate(self.orders))
+            )
         finally:
             listener.cancel()
             await self.consumer.stop()
             await self.producer.stop()
 
     async def send(self, topic: str, type_: str, order_id: str, data: dict[str, Any]) -> None:
-        await self.producer.send_and_wait(topic, _message(type_, order_id, data), key=order_id.encode())
+        await self.producer.send_and_wait(
+            topic, _message(type_, order_id, data), key=order_id.encode()
+        )
 
     async def listen(self) -> None:
         while True:
@@ -87,40 +110,92 @@ class Season:
     async def order_life(self, oid: str, i: int, progress: Progress) -> None:
         category = CATEGORIES[i % 2]
         task = progress.add_task(f"PO-{oid[:6]} {category}", total=100)
-        await self.send(ORDERS_INBOUND, "OrderPlaced", oid, {
-            "order_id": oid, "order_number": f"PO-{oid[:6]}", "product_type": "garment", "product_category": category,
-            "buyer": {"id": f"buyer-{i % 3}", "name": f"Buyer {i % 3}", "email": f"buyer{i % 3}@demo.example"},
-            "quantity": self.rng.choice([300, 500, 1200]), "currency": "USD", "unit_price": "9.50",
-            "supplier_cost": "6.10", "target_date": str(date.today() + timedelta(days=self.rng.randint(45, 120))),
-            "has_print": bool(i % 3)})
-        await self.send(ORDERS_INBOUND, "SupplierAssigned", oid, {
-            "order_id": oid, "supplier": {"id": f"sup-{i % 2}", "name": f"Factory {i % 2}", "email": f"f{i % 2}@demo.example"}})
+        await self.send(
+            ORDERS_INBOUND,
+            "OrderPlaced",
+            oid,
+            {
+                "order_id": oid,
+                "order_number": f"PO-{oid[:6]}",
+                "product_type": "garment",
+                "product_category": category,
+                "buyer": {
+                    "id": f"buyer-{i % 3}",
+                    "name": f"Buyer {i % 3}",
+                    "email": f"buyer{i % 3}@demo.example",
+                },
+                "quantity": self.rng.choice([300, 500, 1200]),
+                "currency": "USD",
+                "unit_price": "9.50",
+                "supplier_cost": "6.10",
+                "target_date": str(date.today() + timedelta(days=self.rng.randint(45, 120))),
+                "has_print": bool(i % 3),
+            },
+        )
+        await self.send(
+            ORDERS_INBOUND,
+            "SupplierAssigned",
+            oid,
+            {
+                "order_id": oid,
+                "supplier": {
+                    "id": f"sup-{i % 2}",
+                    "name": f"Factory {i % 2}",
+                    "email": f"f{i % 2}@demo.example",
+                },
+            },
+        )
         if not await self.wait(lambda: oid in self.stages):
             progress.update(task, description=f"PO-{oid[:6]} [red]no plan")
             return
         stages = [s for s in self.stages[oid] if s["status"] != "skipped"]
         for n, stage in enumerate(stages, start=1):
             await self.report_stage(oid, stage)
-            progress.update(task, completed=100 * n / len(stages), description=f"PO-{oid[:6]} {stage['stage_name'][:22]}")
+            progress.update(
+                task,
+                completed=100 * n / len(stages),
+                description=f"PO-{oid[:6]} {stage['stage_name'][:22]}",
+            )
         await self.wait(lambda: oid in self.completed, 10)
 
     async def report_stage(self, oid: str, stage: dict[str, Any]) -> None:
         for pct in (35, 70, 100):
             await asyncio.sleep(self.rng.uniform(0.05, 0.25))
-            await self.send(PRODUCTION_PROGRESS, "ProgressReported", oid, {
-                "order_id": oid, "stage": stage["stage_number"], "percentage": pct,
-                "reported_at": datetime.now(UTC).isoformat()})
+            await self.send(
+                PRODUCTION_PROGRESS,
+                "ProgressReported",
+                oid,
+                {
+                    "order_id": oid,
+                    "stage": stage["stage_number"],
+                    "percentage": pct,
+                    "reported_at": datetime.now(UTC).isoformat(),
+                },
+            )
         if stage.get("qc") and await self.wait(lambda: oid in self.inspections, 15):
-            await self.send(QUALITY_INBOUND, "InspectionResultSubmitted", oid, {
-                "order_id": oid, "inspection_id": self.inspections.pop(oid), "inspector": "Demo QC",
-                "sample_inspected": self.sizes[oid], "defects": [{"defect_class": "minor", "count": 1}]})
+            await self.send(
+                QUALITY_INBOUND,
+                "InspectionResultSubmitted",
+                oid,
+                {
+                    "order_id": oid,
+                    "inspection_id": self.inspections.pop(oid),
+                    "inspector": "Demo QC",
+                    "sample_inspected": self.sizes[oid],
+                    "defects": [{"defect_class": "minor", "count": 1}],
+                },
+            )
 
 
 def run_demo(system: Any, n_orders: int) -> None:
     console = Console()
     season = Season(system.env["KAFKA_BOOTSTRAP_SERVERS"], n_orders)
-    with Progress(TextColumn("{task.description:<40}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  console=console) as progress:
+    with Progress(
+        TextColumn("{task.description:<40}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        console=console,
+    ) as progress:
         asyncio.run(season.run(progress))
     mails = len(list(Path(system.home, "mail").glob("*.eml")))
     table = Table(title="Demo season")

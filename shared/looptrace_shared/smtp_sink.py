@@ -19,7 +19,9 @@ class MaildirHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
         name = f"{time.strftime('%Y%m%dT%H%M%S')}-{next(self._seq):05d}.eml"
         rcpts = ", ".join(envelope.rcpt_tos)
-        content = envelope.content if isinstance(envelope.content, bytes) else envelope.content.encode()
+        content = (
+            envelope.content if isinstance(envelope.content, bytes) else envelope.content.encode()
+        )
         (self.folder / name).write_bytes(f"X-Envelope-To: {rcpts}\r\n".encode() + content)
         return "250 Message accepted for delivery"
 

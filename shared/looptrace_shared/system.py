@@ -14,7 +14,13 @@ from pathlib import Path
 
 import httpx
 
-from looptrace_shared.embedded import Process, ensure_database, port_open, start_postgres, start_tansu
+from looptrace_shared.embedded import (
+    Process,
+    ensure_database,
+    port_open,
+    start_postgres,
+    start_tansu,
+)
 from looptrace_shared.migrations import migrate
 
 SERVICES: dict[str, int] = {
@@ -60,9 +66,13 @@ class System:
         if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
             self.env["KAFKA_BOOTSTRAP_SERVERS"] = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
             return
-        proc = start_tansu(9092 if not port_open("127.0.0.1", 9092) else None, self.home / "tansu.log")
+        proc = start_tansu(
+            9092 if not port_open("127.0.0.1", 9092) else None, self.home / "tansu.log"
+        )
         self.infra.append(proc)
-        self.env.update(EMBEDDED_KAFKA_ENV, KAFKA_BOOTSTRAP_SERVERS=proc.address, KAFKA_IDEMPOTENCE="false")
+        self.env.update(
+            EMBEDDED_KAFKA_ENV, KAFKA_BOOTSTRAP_SERVERS=proc.address, KAFKA_IDEMPOTENCE="false"
+        )
 
     def _database(self) -> None:
         url = os.environ.get("DATABASE_URL")
@@ -70,7 +80,9 @@ class System:
             if port_open("127.0.0.1", 5432):
                 url = "postgresql+asyncpg://postgres@127.0.0.1:5432/looptrace"
             else:
-                proc = start_postgres(self.home / "pgdata", 54329 if not port_open("127.0.0.1", 54329) else None)
+                proc = start_postgres(
+                    self.home / "pgdata", 54329 if not port_open("127.0.0.1", 54329) else None
+                )
                 self.infra.append(proc)
                 url = f"postgresql+asyncpg://postgres@{proc.address}/looptrace"
             asyncio.run(ensure_database(url))
@@ -97,11 +109,19 @@ class System:
         log_dir.mkdir(parents=True, exist_ok=True)
         port = self.ports.get(name) or SERVICES[name]
         self.ports[name] = port
-        env = {**os.environ, **self.env, "HTTP_PORT": str(port), "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+        env = {
+            **os.environ,
+            **self.env,
+            "HTTP_PORT": str(port),
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        }
         log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         self.services[name] = subprocess.Popen(
             [sys.executable, "-m", "looptrace_shared.cli", "serve", name],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def kill_service(self, name: str, sig: int = 9) -> None:
@@ -112,7 +132,9 @@ class System:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
-    def wait_healthy(self, timeout: float = 60.0, names: list[str] | None = None) -> dict[str, float]:
+    def wait_healthy(
+        self, timeout: float = 60.0, names: list[str] | None = None
+    ) -> dict[str, float]:
         started = time.monotonic()
         ready: dict[str, float] = {}
         pending = list(names or self.services)
@@ -120,7 +142,9 @@ class System:
             for name in list(pending):
                 proc = self.services[name]
                 if proc.poll() is not None:
-                    raise RuntimeError(f"service {name} exited with code {proc.returncode}; see its log")
+                    raise RuntimeError(
+                        f"service {name} exited with code {proc.returncode}; see its log"
+                    )
                 with contextlib.suppress(httpx.HTTPError):
                     if httpx.get(self.url(name) + "/health", timeout=1).status_code == 200:
                         ready[name] = time.monotonic() - started

@@ -34,11 +34,25 @@ class TooMany(RuleViolation):
 async def on_placed(uow, item):  # type: ignore[no-untyped-def]
     if item.data.quantity > 1000:
         raise TooMany(f"quantity {item.data.quantity} is over 1000")
-    await uow.session.execute(pg_insert(orders).values(id=item.data.order_id, qty=item.data.quantity))
-    uow.emit(new_envelope("order.status_changed", "test", item.subject,
-                          {"order_id": item.subject, "order_number": "N", "from_status": None,
-                           "to_status": "placed", "status": "confirmed", "production_status": "not_started"},
-                          cause=item.envelope))
+    await uow.session.execute(
+        pg_insert(orders).values(id=item.data.order_id, qty=item.data.quantity)
+    )
+    uow.emit(
+        new_envelope(
+            "order.status_changed",
+            "test",
+            item.subject,
+            {
+                "order_id": item.subject,
+                "order_number": "N",
+                "from_status": None,
+                "to_status": "placed",
+                "status": "confirmed",
+                "production_status": "not_started",
+            },
+            cause=item.envelope,
+        )
+    )
 
 
 async def on_assigned(uow, item):  # type: ignore[no-untyped-def]
@@ -55,9 +69,17 @@ async def handle(uow, items):  # type: ignore[no-untyped-def]
 
 
 def placed(order_id: str, qty: int = 10) -> bytes:
-    data = {"order_id": order_id, "order_number": f"N-{order_id}", "buyer": {"id": "b1", "name": "B"},
-            "product_type": "sweater", "product_category": "knitwear", "quantity": qty,
-            "currency": "USD", "unit_price": "5.00", "target_date": str(date(2030, 1, 1))}
+    data = {
+        "order_id": order_id,
+        "order_number": f"N-{order_id}",
+        "buyer": {"id": "b1", "name": "B"},
+        "product_type": "sweater",
+        "product_category": "knitwear",
+        "quantity": qty,
+        "currency": "USD",
+        "unit_price": "5.00",
+        "target_date": str(date(2030, 1, 1)),
+    }
     return new_envelope("OrderPlaced", "upstream", order_id, data).to_bytes()
 
 
@@ -80,7 +102,9 @@ async def processor(database_url: str):  # type: ignore[no-untyped-def]
         await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
         await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
         await conn.run_sync(metadata.create_all)
-    settings = ServiceSettings(database_url=database_url, parking_timeout_s=0.3, parking_retry_s=0.0)
+    settings = ServiceSettings(
+        database_url=database_url, parking_timeout_s=0.3, parking_retry_s=0.0
+    )
     group = ConsumerGroup("test-group", ("orders.inbound.v1",), handle, frozenset({"OrderPlaced"}))
     yield BatchProcessor(group, make_sessionmaker(engine), plumbing, settings)
     await engine.dispose()
@@ -106,7 +130,9 @@ async def test_redelivery_is_a_no_op(processor: BatchProcessor) -> None:
     assert len(await rows(processor, plumbing.outbox)) == 1
 
 
-async def test_malformed_and_rule_breaking_go_to_dlq_and_the_rest_flows(processor: BatchProcessor) -> None:
+async def test_malformed_and_rule_breaking_go_to_dlq_and_the_rest_flows(
+    processor: BatchProcessor,
+) -> None:
     bad_json = rec(b"{not json")
     bad_field = rec(placed("o9", qty=0))
     too_many = rec(placed("o8", qty=5000))
@@ -123,7 +149,9 @@ async def test_malformed_and_rule_breaking_go_to_dlq_and_the_rest_flows(processo
     assert all(r.topic == "orders.inbound.v1.dlq" for r in dlq)
 
 
-async def test_redelivered_malformed_message_is_dead_lettered_once(processor: BatchProcessor) -> None:
+async def test_redelivered_malformed_message_is_dead_lettered_once(
+    processor: BatchProcessor,
+) -> None:
     bad = rec(b"garbage")
     await processor.process([bad])
     await processor.process([bad])
@@ -143,7 +171,10 @@ async def test_later_messages_of_a_parked_order_wait_behind_it(processor: BatchP
     await processor.process([rec(first)])
     await processor.process([rec(second)])  # parked too: an earlier message of o6 waits
     parked = await rows(processor, plumbing.parked)
-    assert [json.loads(r.value)["id"] for r in parked] == [json.loads(first)["id"], json.loads(second)["id"]]
+    assert [json.loads(r.value)["id"] for r in parked] == [
+        json.loads(first)["id"],
+        json.loads(second)["id"],
+    ]
     await processor.process([rec(placed("o6"))])
     assert await rows(processor, plumbing.parked) == []
     assert len(await rows(processor, orders)) == 1

@@ -32,7 +32,9 @@ def test_service_environment_matches_the_settings_classes() -> None:
     for name in SERVICES:
         env = COMPOSE["services"][name]["environment"]
         unknown = set(env) - settings_fields(name)
-        assert not unknown, f"{name}: compose sets variables its settings don't read: {sorted(unknown)}"
+        assert not unknown, (
+            f"{name}: compose sets variables its settings don't read: {sorted(unknown)}"
+        )
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
         assert env["KAFKA_IDEMPOTENCE"] == "true"  # Apache Kafka supports the idempotent producer
 

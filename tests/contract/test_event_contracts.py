@@ -21,7 +21,9 @@ def test_every_type_lives_on_a_known_versioned_topic() -> None:
 
 
 def test_envelope_round_trip_keeps_the_key_and_type() -> None:
-    env = Envelope(type="OrderCancelled", source="t", subject="o-1", data={"order_id": "o-1", "reason": "x"})
+    env = Envelope(
+        type="OrderCancelled", source="t", subject="o-1", data={"order_id": "o-1", "reason": "x"}
+    )
     again = Envelope.model_validate_json(env.to_bytes())
     assert again == env and again.key() == b"o-1"
 

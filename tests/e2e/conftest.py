@@ -33,7 +33,13 @@ class Inbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         msg = message_from_bytes(envelope.content)
-        self.mails.append({"to": list(envelope.rcpt_tos), "subject": str(msg["Subject"]), "headers": dict(msg.items())})
+        self.mails.append(
+            {
+                "to": list(envelope.rcpt_tos),
+                "subject": str(msg["Subject"]),
+                "headers": dict(msg.items()),
+            }
+        )
         return "250 OK"
 
     def to(self, address: str) -> list[dict[str, Any]]:
@@ -50,15 +56,23 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 
 @pytest.fixture(scope="session")
-def system(infra: Infra, smtp: tuple[Inbox, int], tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+def system(
+    infra: Infra, smtp: tuple[Inbox, int], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[System]:
     home = Path(tmp_path_factory.mktemp("system"))
     with scratch_database(infra.server_url, "looptrace_e2e") as url:
         env = {
-            "DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka,
-            "KAFKA_SESSION_TIMEOUT_MS": "2000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
-            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp[1]), "SMTP_STARTTLS": "false",
-            "PARKING_TIMEOUT_S": str(PARKING_TIMEOUT_S), "PARKING_RETRY_S": "0.5",
-            "JWT_SECRET": DEV_JWT_SECRET, "LOG_LEVEL": "INFO",
+            "DATABASE_URL": url,
+            "KAFKA_BOOTSTRAP_SERVERS": infra.kafka,
+            "KAFKA_SESSION_TIMEOUT_MS": "2000",
+            "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp[1]),
+            "SMTP_STARTTLS": "false",
+            "PARKING_TIMEOUT_S": str(PARKING_TIMEOUT_S),
+            "PARKING_RETRY_S": "0.5",
+            "JWT_SECRET": DEV_JWT_SECRET,
+            "LOG_LEVEL": "INFO",
         }
         sys_ = System(home, env=env)
         sys_.ports = {name: free_port() for name in SERVICES}
@@ -84,10 +98,18 @@ def admin_token() -> str:
 
 def envelope(type_: str, subject: str, data: dict[str, Any]) -> bytes:
     """Built by hand, the way an outside system would — not with the project's helpers."""
-    return json.dumps({
-        "id": str(uuid.uuid4()), "type": type_, "source": "e2e-upstream", "time": "2026-11-21T10:00:00Z",
-        "subject": subject, "schema_version": "1", "correlation_id": f"corr-{subject}", "data": data,
-    }).encode()
+    return json.dumps(
+        {
+            "id": str(uuid.uuid4()),
+            "type": type_,
+            "source": "e2e-upstream",
+            "time": "2026-11-21T10:00:00Z",
+            "subject": subject,
+            "schema_version": "1",
+            "correlation_id": f"corr-{subject}",
+            "data": data,
+        }
+    ).encode()
 
 
 @pytest.fixture
@@ -102,7 +124,9 @@ class Topic:
     """Reads a topic from the beginning (no consumer group) and keeps everything seen."""
 
     def __init__(self, bootstrap: str, name: str) -> None:
-        self.consumer = AIOKafkaConsumer(name, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest")
+        self.consumer = AIOKafkaConsumer(
+            name, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
+        )
         self.seen: list[tuple[dict[str, str], dict[str, Any] | bytes]] = []
 
     async def poll(self) -> None:

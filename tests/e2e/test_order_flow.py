@@ -17,18 +17,35 @@ pytestmark = pytest.mark.e2e
 
 
 def order_placed(order_id: str, buyer_email: str) -> bytes:
-    return envelope("OrderPlaced", order_id, {
-        "order_id": order_id, "order_number": f"PO-{order_id[:8]}",
-        "buyer": {"id": "buyer-1", "name": "Ada Buyer", "email": buyer_email, "company": "Ada Ltd"},
-        "product_type": "sweater", "product_category": "knitwear", "style": "crew neck",
-        "quantity": 500, "currency": "EUR", "unit_price": "12.50", "supplier_cost": "8.00",
-        "target_date": str(date.today() + timedelta(days=90)),
-    })
+    return envelope(
+        "OrderPlaced",
+        order_id,
+        {
+            "order_id": order_id,
+            "order_number": f"PO-{order_id[:8]}",
+            "buyer": {
+                "id": "buyer-1",
+                "name": "Ada Buyer",
+                "email": buyer_email,
+                "company": "Ada Ltd",
+            },
+            "product_type": "sweater",
+            "product_category": "knitwear",
+            "style": "crew neck",
+            "quantity": 500,
+            "currency": "EUR",
+            "unit_price": "12.50",
+            "supplier_cost": "8.00",
+            "target_date": str(date.today() + timedelta(days=90)),
+        },
+    )
 
 
 async def history(system: System, order_id: str) -> list[str]:
     async with httpx.AsyncClient(base_url=system.url("orders")) as http:
-        r = await http.get(f"/v1/orders/{order_id}/history", headers={"Authorization": f"Bearer {admin_token()}"})
+        r = await http.get(
+            f"/v1/orders/{order_id}/history", headers={"Authorization": f"Bearer {admin_token()}"}
+        )
     return [h["to_status"] for h in r.json()] if r.status_code == 200 else []
 
 
@@ -44,49 +61,108 @@ async def wait_status(system: System, order_id: str, status: str, timeout: float
 
 
 def about(order_id: str, type_: str):  # type: ignore[no-untyped-def]
-    return lambda h, v: isinstance(v, dict) and v.get("subject") == order_id and v.get("type") == type_
+    return lambda h, v: (
+        isinstance(v, dict) and v.get("subject") == order_id and v.get("type") == type_
+    )
 
 
 async def test_one_order_end_to_end(system, producer, topics, smtp) -> None:  # type: ignore[no-untyped-def]
     inbox, _ = smtp
     order_id = str(uuid.uuid4())
     buyer_email = f"ada+{order_id[:6]}@buyer.example"
-    production, quality, alerts = (await topics(t) for t in ("production.events.v1", "quality.events.v1", "predictions.alerts.v1"))  # noqa: E501
+    production, quality, alerts = (
+        await topics(t)
+        for t in ("production.events.v1", "quality.events.v1", "predictions.alerts.v1")
+    )  # noqa: E501
     production, quality, alerts = await production, await quality, await alerts  # type: ignore[misc]
 
-    await producer.send_and_wait("orders.inbound.v1", order_placed(order_id, buyer_email), key=order_id.encode())
+    await producer.send_and_wait(
+        "orders.inbound.v1", order_placed(order_id, buyer_email), key=order_id.encode()
+    )
     await wait_status(system, order_id, "placed")
-    await producer.send_and_wait("orders.inbound.v1", envelope("SupplierAssigned", order_id, {
-        "order_id": order_id, "supplier": {"id": "sup-7", "name": "Knit Co", "email": "ops@knit.example"},
-    }), key=order_id.encode())
+    await producer.send_and_wait(
+        "orders.inbound.v1",
+        envelope(
+            "SupplierAssigned",
+            order_id,
+            {
+                "order_id": order_id,
+                "supplier": {"id": "sup-7", "name": "Knit Co", "email": "ops@knit.example"},
+            },
+        ),
+        key=order_id.encode(),
+    )
 
-    _, init = await production.wait_for(about(order_id, "production.stages_initialized"), what="stages_initialized")
+    _, init = await production.wait_for(
+        about(order_id, "production.stages_initialized"), what="stages_initialized"
+    )
     stages = init["data"]["stages"]
     assert [s["stage_name"] for s in stages][:2] == ["Yarn Received", "Knitting"]
     assert len(stages) == 8
 
     for stage in stages:
         for pct in (50, 100):
-            await producer.send_and_wait("production.progress.v1", envelope("ProgressReported", order_id, {
-                "order_id": order_id, "stage": stage["stage_number"], "percentage": pct,
-                "reported_at": datetime.now(UTC).isoformat(), "notes": f"{stage['stage_name']} at {pct}%",
-            }), key=order_id.encode())
+            await producer.send_and_wait(
+                "production.progress.v1",
+                envelope(
+                    "ProgressReported",
+                    order_id,
+                    {
+                        "order_id": order_id,
+                        "stage": stage["stage_number"],
+                        "percentage": pct,
+                        "reported_at": datetime.now(UTC).isoformat(),
+                        "notes": f"{stage['stage_name']} at {pct}%",
+                    },
+                ),
+                key=order_id.encode(),
+            )
         if stage["qc"]:
-            _, scheduled = await quality.wait_for(about(order_id, "quality.inspection_scheduled"), what="inspection")
-            await producer.send_and_wait("quality.inbound.v1", envelope("InspectionResultSubmitted", order_id, {
-                "order_id": order_id, "inspection_id": scheduled["data"]["inspection_id"],
-                "inspector": "QC Partner Ltd", "sample_inspected": scheduled["data"]["sample_size"],
-                "defects": [{"defect_class": "minor", "count": 1}],
-            }), key=order_id.encode())
-            await quality.wait_for(about(order_id, "quality.inspection_passed"), what="inspection_passed")
+            _, scheduled = await quality.wait_for(
+                about(order_id, "quality.inspection_scheduled"), what="inspection"
+            )
+            await producer.send_and_wait(
+                "quality.inbound.v1",
+                envelope(
+                    "InspectionResultSubmitted",
+                    order_id,
+                    {
+                        "order_id": order_id,
+                        "inspection_id": scheduled["data"]["inspection_id"],
+                        "inspector": "QC Partner Ltd",
+                        "sample_inspected": scheduled["data"]["sample_size"],
+                        "defects": [{"defect_class": "minor", "count": 1}],
+                    },
+                ),
+                key=order_id.encode(),
+            )
+            await quality.wait_for(
+                about(order_id, "quality.inspection_passed"), what="inspection_passed"
+            )
 
     await wait_status(system, order_id, "shipped")
-    await producer.send_and_wait("orders.inbound.v1", envelope("DeliveryConfirmed", order_id, {
-        "order_id": order_id, "delivered_at": datetime.now(UTC).isoformat(),
-    }), key=order_id.encode())
+    await producer.send_and_wait(
+        "orders.inbound.v1",
+        envelope(
+            "DeliveryConfirmed",
+            order_id,
+            {
+                "order_id": order_id,
+                "delivered_at": datetime.now(UTC).isoformat(),
+            },
+        ),
+        key=order_id.encode(),
+    )
     steps = await wait_status(system, order_id, "completed")
-    assert steps == ["placed", "assigned_to_supplier", "in_production", "quality_check", "shipped",
-                     "delivered", "completed"]
+    assert steps == [
+        "placed",
+        "assigned_to_supplier",
+        "in_production",
+        "quality_check",
+        "shipped",
+        "delivered",
+        "completed",
+    ]
 
     _, alert = await alerts.wait_for(about(order_id, "predictions.delay_risk"), what="delay risk")
     assert alert["data"]["risk_level"] in ("low", "medium", "high")
@@ -104,23 +180,41 @@ async def test_one_order_end_to_end(system, producer, topics, smtp) -> None:  # 
         assert kinds.count(kind) == 1, f"{kind}: {kinds}"
 
 
-async def test_bad_messages_reach_the_dead_letters_and_the_partition_flows(system, producer, topics) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_messages_reach_the_dead_letters_and_the_partition_flows(
+    system, producer, topics
+) -> None:  # type: ignore[no-untyped-def]
     dlq = await topics("orders.inbound.v1.dlq")
     ghost = f"ghost-{uuid.uuid4()}"
     key = ghost.encode()  # same key → same partition as what follows
     await producer.send_and_wait("orders.inbound.v1", b'{"id": "not-an-envelope', key=key)
-    await producer.send_and_wait("orders.inbound.v1", envelope("SupplierAssigned", ghost, {
-        "order_id": ghost, "supplier": {"id": "sup-1", "name": "Nobody"},
-    }), key=key)
+    await producer.send_and_wait(
+        "orders.inbound.v1",
+        envelope(
+            "SupplierAssigned",
+            ghost,
+            {
+                "order_id": ghost,
+                "supplier": {"id": "sup-1", "name": "Nobody"},
+            },
+        ),
+        key=key,
+    )
     good = str(uuid.uuid4())
-    await producer.send_and_wait("orders.inbound.v1", order_placed(good, "x@buyer.example"), key=key)
+    await producer.send_and_wait(
+        "orders.inbound.v1", order_placed(good, "x@buyer.example"), key=key
+    )
     await wait_status(system, good, "placed", timeout=20)
 
-    headers, value = await dlq.wait_for(lambda h, v: h.get("rule") == "malformed_json" and b"not-an-envelope" in v, what="malformed dead letter")  # noqa: E501
+    headers, value = await dlq.wait_for(
+        lambda h, v: h.get("rule") == "malformed_json" and b"not-an-envelope" in v,
+        what="malformed dead letter",
+    )  # noqa: E501
     assert headers["original_topic"] == "orders.inbound.v1"
     assert headers["consumer_group"] == "orders"
     headers, value = await dlq.wait_for(
-        lambda h, v: isinstance(v, dict) and v.get("subject") == ghost, timeout=PARKING_TIMEOUT_S + 20,
-        what="parked message timing out")
+        lambda h, v: isinstance(v, dict) and v.get("subject") == ghost,
+        timeout=PARKING_TIMEOUT_S + 20,
+        what="parked message timing out",
+    )
     assert headers["rule"] == "parking_timeout"
     assert f"order {ghost} is not known yet" in headers["error"]

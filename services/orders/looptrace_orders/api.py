@@ -55,24 +55,47 @@ class OrderOut(BaseModel):
 
 def order_out(o: OrderRow) -> OrderOut:
     p = uc.pricing(o)
-    supplier = ev.Party(id=o.supplier_id, name=o.supplier_name or o.supplier_id, email=o.supplier_email) if o.supplier_id else None
+    supplier = (
+        ev.Party(id=o.supplier_id, name=o.supplier_name or o.supplier_id, email=o.supplier_email)
+        if o.supplier_id
+        else None
+    )
     wf = WorkflowStatus(o.workflow_status)
     return OrderOut(
-        id=o.id, order_number=o.order_number, buyer=uc.buyer(o), product_type=o.product_type,
-        product_category=o.product_category, style=o.style, quantity=o.quantity, currency=o.currency,
-        unit_price=o.unit_price, total_price=p.total.amount, supplier_unit_cost=o.supplier_unit_cost,
-        margin=p.margin.amount if p.margin else None, margin_percent=p.margin_percent,
-        target_date=o.target_date, expected_delivery_date=o.expected_delivery_date,
-        actual_delivery_date=o.actual_delivery_date, supplier=supplier, assigned_at=o.assigned_at,
-        assigned_by=o.assigned_by, quote_id=o.quote_id, workflow_status=o.workflow_status,
-        status=order_status(wf).value, production_status=production_status(wf).value, version=o.version,
-        created_at=o.created_at, updated_at=o.updated_at,
+        id=o.id,
+        order_number=o.order_number,
+        buyer=uc.buyer(o),
+        product_type=o.product_type,
+        product_category=o.product_category,
+        style=o.style,
+        quantity=o.quantity,
+        currency=o.currency,
+        unit_price=o.unit_price,
+        total_price=p.total.amount,
+        supplier_unit_cost=o.supplier_unit_cost,
+        margin=p.margin.amount if p.margin else None,
+        margin_percent=p.margin_percent,
+        target_date=o.target_date,
+        expected_delivery_date=o.expected_delivery_date,
+        actual_delivery_date=o.actual_delivery_date,
+        supplier=supplier,
+        assigned_at=o.assigned_at,
+        assigned_by=o.assigned_by,
+        quote_id=o.quote_id,
+        workflow_status=o.workflow_status,
+        status=order_status(wf).value,
+        production_status=production_status(wf).value,
+        version=o.version,
+        created_at=o.created_at,
+        updated_at=o.updated_at,
     )
 
 
 def can_see(user: Principal, o: OrderRow) -> bool:
-    return user.is_admin or (user.role == "buyer" and o.buyer_id == user.subject) or (
-        user.role == "supplier" and o.supplier_id == user.subject
+    return (
+        user.is_admin
+        or (user.role == "buyer" and o.buyer_id == user.subject)
+        or (user.role == "supplier" and o.supplier_id == user.subject)
     )
 
 
@@ -85,7 +108,9 @@ async def visible_order(uow: UowDep, user: Principal, id_or_number: str) -> Orde
 
 def may_act(user: Principal, order: OrderRow) -> None:
     if not (user.is_admin or (user.role == "buyer" and order.buyer_id == user.subject)):
-        raise Forbidden("only the order's buyer or an admin may change it; suppliers have read-only access")
+        raise Forbidden(
+            "only the order's buyer or an admin may change it; suppliers have read-only access"
+        )
 
 
 def etag(response: Response, order: OrderRow) -> OrderOut:
@@ -97,19 +122,25 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None:
         return None
     try:
-        return int(value.strip().strip('W/').strip('"'))
+        return int(value.strip().strip("W/").strip('"'))
     except ValueError:
-        raise RuleViolation(f"If-Match must be the order's version as an ETag, e.g. '\"3\"'; got {value!r}") from None
+        raise RuleViolation(
+            f"If-Match must be the order's version as an ETag, e.g. '\"3\"'; got {value!r}"
+        ) from None
 
 
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
 @router.post("", status_code=201)
-async def create_order(cmd: ev.OrderPlaced, uow: UowDep, user: CurrentUser, response: Response) -> OrderOut:
+async def create_order(
+    cmd: ev.OrderPlaced, uow: UowDep, user: CurrentUser, response: Response
+) -> OrderOut:
     user.require("buyer")
     if user.role == "buyer" and cmd.buyer.id != user.subject:
-        raise Forbidden(f"a buyer may only place orders for themselves (buyer.id must be {user.subject!r})")
+        raise Forbidden(
+            f"a buyer may only place orders for themselves (buyer.id must be {user.subject!r})"
+        )
     ctx = OrdersContext(uow, actor=user.subject)
     order = await uc.place_order(ctx, cmd)
     await uow.commit()
@@ -120,8 +151,12 @@ async def create_order(cmd: ev.OrderPlaced, uow: UowDep, user: CurrentUser, resp
 async def summary(uow: UowDep, user: CurrentUser) -> dict[str, int]:
     counts = await repo.summary(uow.session, scope(user, repo.OrderFilter()))
     in_production = sum(counts.get(s, 0) for s in ("in_production", "delayed", "quality_check"))
-    return {"total": sum(counts.values()), "in_production": in_production,
-            "completed": counts.get("completed", 0), "delayed": counts.get("delayed", 0)}
+    return {
+        "total": sum(counts.values()),
+        "in_production": in_production,
+        "completed": counts.get("completed", 0),
+        "delayed": counts.get("delayed", 0),
+    }
 
 
 def scope(user: Principal, f: repo.OrderFilter) -> repo.OrderFilter:
@@ -150,21 +185,39 @@ def _after(cursor: str | None) -> tuple[datetime, str] | None:
         created, oid = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         return datetime.fromisoformat(created), str(oid)
     except (ValueError, TypeError):
-        raise RuleViolation("cursor is not valid; use the next_cursor of the previous page") from None
+        raise RuleViolation(
+            "cursor is not valid; use the next_cursor of the previous page"
+        ) from None
 
 
 @router.get("")
 async def list_orders(
-    uow: UowDep, user: CurrentUser,
-    status: Annotated[list[WorkflowStatus] | None, Query(description="workflow status (repeatable)")] = None,
-    supplier_id: str | None = None, buyer_id: str | None = None,
-    target_from: date | None = None, target_to: date | None = None,
-    delayed_only: bool = False, number_prefix: str | None = None,
-    cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    uow: UowDep,
+    user: CurrentUser,
+    status: Annotated[
+        list[WorkflowStatus] | None, Query(description="workflow status (repeatable)")
+    ] = None,
+    supplier_id: str | None = None,
+    buyer_id: str | None = None,
+    target_from: date | None = None,
+    target_to: date | None = None,
+    delayed_only: bool = False,
+    number_prefix: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrderPage:
-    f = scope(user, repo.OrderFilter(
-        [s.value for s in status] if status else None, supplier_id, buyer_id, target_from, target_to,
-        delayed_only, number_prefix))
+    f = scope(
+        user,
+        repo.OrderFilter(
+            [s.value for s in status] if status else None,
+            supplier_id,
+            buyer_id,
+            target_from,
+            target_to,
+            delayed_only,
+            number_prefix,
+        ),
+    )
     rows = await repo.page(uow.session, f, _after(cursor), limit)
     nxt = _cursor(rows[-1]) if len(rows) == limit else None
     return OrderPage(items=[order_out(o) for o in rows], next_cursor=nxt)
@@ -186,14 +239,19 @@ class HistoryOut(BaseModel):
 @router.get("/{order_ref}/history")
 async def status_history(order_ref: str, uow: UowDep, user: CurrentUser) -> list[HistoryOut]:
     order = await visible_order(uow, user, order_ref)
-    return [HistoryOut.model_validate(h, from_attributes=True) for h in await repo.history(uow.session, order.id)]
+    return [
+        HistoryOut.model_validate(h, from_attributes=True)
+        for h in await repo.history(uow.session, order.id)
+    ]
 
 
 class AssignIn(BaseModel):
     supplier: ev.Party
 
 
-async def _change(uow: UowDep, user: Principal, order_ref: str, if_match: str | None) -> tuple[OrdersContext, OrderRow]:
+async def _change(
+    uow: UowDep, user: Principal, order_ref: str, if_match: str | None
+) -> tuple[OrdersContext, OrderRow]:
     order = await visible_order(uow, user, order_ref)
     may_act(user, order)
     uc.check_version(order, parse_if_match(if_match))
@@ -203,8 +261,14 @@ async def _change(uow: UowDep, user: Principal, order_ref: str, if_match: str | 
 
 
 @router.post("/{order_ref}/assign")
-async def assign(order_ref: str, body: AssignIn, uow: UowDep, user: CurrentUser, response: Response,
-                 if_match: IfMatch = None) -> OrderOut:
+async def assign(
+    order_ref: str,
+    body: AssignIn,
+    uow: UowDep,
+    user: CurrentUser,
+    response: Response,
+    if_match: IfMatch = None,
+) -> OrderOut:
     user.require("admin")
     ctx, order = await _change(uow, user, order_ref, if_match)
     await uc.assign_supplier(ctx, order.id, body.supplier, f"{user.role}:{user.subject}")
@@ -217,8 +281,14 @@ class CancelIn(BaseModel):
 
 
 @router.post("/{order_ref}/cancel")
-async def cancel(order_ref: str, body: CancelIn, uow: UowDep, user: CurrentUser, response: Response,
-                 if_match: IfMatch = None) -> OrderOut:
+async def cancel(
+    order_ref: str,
+    body: CancelIn,
+    uow: UowDep,
+    user: CurrentUser,
+    response: Response,
+    if_match: IfMatch = None,
+) -> OrderOut:
     ctx, order = await _change(uow, user, order_ref, if_match)
     await uc.cancel(ctx, order.id, body.reason)
     await uow.commit()
@@ -234,20 +304,30 @@ class ShipmentIn(BaseModel):
 
 
 @router.post("/{order_ref}/shipments")
-async def ship(order_ref: str, body: ShipmentIn, uow: UowDep, user: CurrentUser, response: Response,
-               if_match: IfMatch = None) -> OrderOut:
+async def ship(
+    order_ref: str,
+    body: ShipmentIn,
+    uow: UowDep,
+    user: CurrentUser,
+    response: Response,
+    if_match: IfMatch = None,
+) -> OrderOut:
     user.require("admin")
     ctx, order = await _change(uow, user, order_ref, if_match)
-    cmd = ev.OrderShipped(order_id=order.id, **body.model_dump(exclude={"shipped_at"}),
-                          shipped_at=body.shipped_at or datetime.now(UTC))
+    cmd = ev.OrderShipped(
+        order_id=order.id,
+        **body.model_dump(exclude={"shipped_at"}),
+        shipped_at=body.shipped_at or datetime.now(UTC),
+    )
     await uc.record_shipment(ctx, cmd)
     await uow.commit()
     return etag(response, order)
 
 
 @router.post("/{order_ref}/delivery")
-async def confirm_delivery(order_ref: str, uow: UowDep, user: CurrentUser, response: Response,
-                           if_match: IfMatch = None) -> OrderOut:
+async def confirm_delivery(
+    order_ref: str, uow: UowDep, user: CurrentUser, response: Response, if_match: IfMatch = None
+) -> OrderOut:
     ctx, order = await _change(uow, user, order_ref, if_match)
     await uc.confirm_delivery(ctx, order.id, datetime.now(UTC))
     await uow.commit()

@@ -19,7 +19,12 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     groups=consumer_groups,
     routers=[router],
-    publishes=["order.created", "order.supplier_assigned", "order.status_changed", "order.shipment_recorded"],
+    publishes=[
+        "order.created",
+        "order.supplier_assigned",
+        "order.status_changed",
+        "order.shipment_recorded",
+    ],
 )
 
 

@@ -93,7 +93,9 @@ async def handle_batch(uow: UnitOfWork, items: list[Incoming]) -> Outcomes:
 def consumer_groups(_: object) -> list[ConsumerGroup]:
     return [
         ConsumerGroup(
-            "orders", (ORDERS_INBOUND, PRODUCTION_EVENTS, QUALITY_EVENTS), handle_batch,
+            "orders",
+            (ORDERS_INBOUND, PRODUCTION_EVENTS, QUALITY_EVENTS),
+            handle_batch,
             unblocks=frozenset({"OrderPlaced", "QuoteRequested"}),
         )
     ]

@@ -50,7 +50,9 @@ class OrderRow(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     workflow_status: Mapped[str] = mapped_column(String(32), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
@@ -63,7 +65,9 @@ class StatusHistoryRow(Base):
     __tablename__ = "status_history"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.orders.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[str] = mapped_column(
+        ForeignKey("orders.orders.id", ondelete="CASCADE"), index=True
+    )
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -75,7 +79,9 @@ class ShipmentRow(Base):
     __tablename__ = "shipments"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.orders.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[str] = mapped_column(
+        ForeignKey("orders.orders.id", ondelete="CASCADE"), index=True
+    )
     carrier: Mapped[str] = mapped_column(String(100))
     tracking_number: Mapped[str] = mapped_column(String(100))
     quantity: Mapped[int] = mapped_column(Integer)

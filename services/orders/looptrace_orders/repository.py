@@ -21,7 +21,9 @@ async def load_orders(session: AsyncSession, ids: Iterable[str]) -> dict[str, Or
 
 
 async def find_order(session: AsyncSession, id_or_number: str) -> OrderRow | None:
-    q = select(OrderRow).where(or_(OrderRow.id == id_or_number, OrderRow.order_number == id_or_number))
+    q = select(OrderRow).where(
+        or_(OrderRow.id == id_or_number, OrderRow.order_number == id_or_number)
+    )
     return (await session.scalars(q)).first()
 
 
@@ -30,12 +32,18 @@ async def order_by_number(session: AsyncSession, number: str) -> OrderRow | None
 
 
 async def shipped_total(session: AsyncSession, order_id: str) -> int:
-    q = select(func.coalesce(func.sum(ShipmentRow.quantity), 0)).where(ShipmentRow.order_id == order_id)
+    q = select(func.coalesce(func.sum(ShipmentRow.quantity), 0)).where(
+        ShipmentRow.order_id == order_id
+    )
     return int(await session.scalar(q) or 0)
 
 
 async def history(session: AsyncSession, order_id: str) -> list[StatusHistoryRow]:
-    q = select(StatusHistoryRow).where(StatusHistoryRow.order_id == order_id).order_by(StatusHistoryRow.id)
+    q = (
+        select(StatusHistoryRow)
+        .where(StatusHistoryRow.order_id == order_id)
+        .order_by(StatusHistoryRow.id)
+    )
     return list(await session.scalars(q))
 
 
@@ -82,7 +90,12 @@ async def page(
     q = filtered(f)
     if after:
         created, oid = after
-        q = q.where(or_(OrderRow.created_at < created, and_(OrderRow.created_at == created, OrderRow.id < oid)))
+        q = q.where(
+            or_(
+                OrderRow.created_at < created,
+                and_(OrderRow.created_at == created, OrderRow.id < oid),
+            )
+        )
     q = q.order_by(OrderRow.created_at.desc(), OrderRow.id.desc()).limit(limit)
     return list(await session.scalars(q))
 

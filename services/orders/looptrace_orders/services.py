@@ -74,14 +74,23 @@ class OrdersContext:
 
 
 def buyer(order: OrderRow) -> ev.Party:
-    return ev.Party(id=order.buyer_id, name=order.buyer_name, email=order.buyer_email, company=order.buyer_company)
+    return ev.Party(
+        id=order.buyer_id,
+        name=order.buyer_name,
+        email=order.buyer_email,
+        company=order.buyer_company,
+    )
 
 
 def facts(order: OrderRow) -> dict[str, object]:
     return {
-        "order_id": order.id, "order_number": order.order_number, "buyer": buyer(order),
-        "product_category": order.product_category, "quantity": order.quantity,
-        "target_date": order.target_date, "has_print": order.has_print,
+        "order_id": order.id,
+        "order_number": order.order_number,
+        "buyer": buyer(order),
+        "product_category": order.product_category,
+        "quantity": order.quantity,
+        "target_date": order.target_date,
+        "has_print": order.has_print,
     }
 
 
@@ -97,7 +106,9 @@ def pricing(order: OrderRow) -> Pricing:
 # ---- transitions ------------------------------------------------------------------
 
 
-def move(ctx: OrdersContext, order: OrderRow, to: WorkflowStatus, reason: str | None = None) -> None:
+def move(
+    ctx: OrdersContext, order: OrderRow, to: WorkflowStatus, reason: str | None = None
+) -> None:
     current = WorkflowStatus(order.workflow_status)
     with domain_rules():
         change_status(current, to, ctx.cause_name, order.order_number)
@@ -105,18 +116,37 @@ def move(ctx: OrdersContext, order: OrderRow, to: WorkflowStatus, reason: str | 
 
 
 def record_move(
-    ctx: OrdersContext, order: OrderRow, current: WorkflowStatus | None, to: WorkflowStatus, reason: str | None
+    ctx: OrdersContext,
+    order: OrderRow,
+    current: WorkflowStatus | None,
+    to: WorkflowStatus,
+    reason: str | None,
 ) -> None:
     order.workflow_status = to.value
     ctx.uow.session.add(
-        StatusHistoryRow(order_id=order.id, from_status=current and current.value, to_status=to.value,
-                         cause=ctx.cause_name[:200], reason=reason, at=datetime.now(UTC))
+        StatusHistoryRow(
+            order_id=order.id,
+            from_status=current and current.value,
+            to_status=to.value,
+            cause=ctx.cause_name[:200],
+            reason=reason,
+            at=datetime.now(UTC),
+        )
     )
-    ctx.emit("order.status_changed", order, ev.OrderStatusChanged(
-        order_id=order.id, order_number=order.order_number, from_status=current and current.value,
-        to_status=to.value, status=order_status(to).value, production_status=production_status(to).value,
-        reason=reason, cause=ctx.cause_name,
-    ))
+    ctx.emit(
+        "order.status_changed",
+        order,
+        ev.OrderStatusChanged(
+            order_id=order.id,
+            order_number=order.order_number,
+            from_status=current and current.value,
+            to_status=to.value,
+            status=order_status(to).value,
+            production_status=production_status(to).value,
+            reason=reason,
+            cause=ctx.cause_name,
+        ),
+    )
 
 
 def reaction_steps(order: OrderRow, cause: str) -> list[WorkflowStatus]:
@@ -124,7 +154,9 @@ def reaction_steps(order: OrderRow, cause: str) -> list[WorkflowStatus]:
         return react(WorkflowStatus(order.workflow_status), cause, order.order_number)
 
 
-def apply_reaction(ctx: OrdersContext, order: OrderRow, cause: str, reason: str | None = None) -> None:
+def apply_reaction(
+    ctx: OrdersContext, order: OrderRow, cause: str, reason: str | None = None
+) -> None:
     for step in reaction_steps(order, cause):
         move(ctx, order, step, reason)
 
@@ -134,16 +166,21 @@ def apply_reaction(ctx: OrdersContext, order: OrderRow, cause: str, reason: str 
 
 def _same_order(order: OrderRow, cmd: ev.OrderPlaced) -> list[str]:
     pairs = {
-        "order_id": (order.id, cmd.order_id), "buyer.id": (order.buyer_id, cmd.buyer.id),
-        "quantity": (order.quantity, cmd.quantity), "currency": (order.currency, cmd.currency.upper()),
-        "unit_price": (Decimal(order.unit_price), cmd.unit_price), "target_date": (order.target_date, cmd.target_date),
+        "order_id": (order.id, cmd.order_id),
+        "buyer.id": (order.buyer_id, cmd.buyer.id),
+        "quantity": (order.quantity, cmd.quantity),
+        "currency": (order.currency, cmd.currency.upper()),
+        "unit_price": (Decimal(order.unit_price), cmd.unit_price),
+        "target_date": (order.target_date, cmd.target_date),
         "product_category": (order.product_category, cmd.product_category),
     }
     return [name for name, (a, b) in pairs.items() if a != b]
 
 
 async def place_order(ctx: OrdersContext, cmd: ev.OrderPlaced) -> OrderRow:
-    existing = ctx.orders.get(cmd.order_id) or await repo.order_by_number(ctx.uow.session, cmd.order_number)
+    existing = ctx.orders.get(cmd.order_id) or await repo.order_by_number(
+        ctx.uow.session, cmd.order_number
+    )
     if existing is not None:
         differing = _same_order(existing, cmd)
         if not differing:
@@ -153,57 +190,114 @@ async def place_order(ctx: OrdersContext, cmd: ev.OrderPlaced) -> OrderRow:
             f"(differs in: {', '.join(differing)}); use a new order number or update the order"
         )
     with domain_rules():
-        Pricing(Money.of(cmd.unit_price, cmd.currency), cmd.quantity,
-                None if cmd.supplier_cost is None else Money.of(cmd.supplier_cost, cmd.currency))
+        Pricing(
+            Money.of(cmd.unit_price, cmd.currency),
+            cmd.quantity,
+            None if cmd.supplier_cost is None else Money.of(cmd.supplier_cost, cmd.currency),
+        )
     order = OrderRow(
-        id=cmd.order_id, order_number=cmd.order_number, buyer_id=cmd.buyer.id, buyer_name=cmd.buyer.name,
-        buyer_email=cmd.buyer.email, buyer_company=cmd.buyer.company, product_type=cmd.product_type,
-        product_category=cmd.product_category, style=cmd.style, quantity=cmd.quantity,
-        currency=cmd.currency.upper(), unit_price=cmd.unit_price, supplier_unit_cost=cmd.supplier_cost,
-        target_date=cmd.target_date, expected_delivery_date=cmd.expected_delivery_date,
-        has_print=cmd.has_print, quote_id=cmd.quote_id, notes=cmd.notes,
+        id=cmd.order_id,
+        order_number=cmd.order_number,
+        buyer_id=cmd.buyer.id,
+        buyer_name=cmd.buyer.name,
+        buyer_email=cmd.buyer.email,
+        buyer_company=cmd.buyer.company,
+        product_type=cmd.product_type,
+        product_category=cmd.product_category,
+        style=cmd.style,
+        quantity=cmd.quantity,
+        currency=cmd.currency.upper(),
+        unit_price=cmd.unit_price,
+        supplier_unit_cost=cmd.supplier_cost,
+        target_date=cmd.target_date,
+        expected_delivery_date=cmd.expected_delivery_date,
+        has_print=cmd.has_print,
+        quote_id=cmd.quote_id,
+        notes=cmd.notes,
         workflow_status=WorkflowStatus.PLACED.value,
     )
     ctx.uow.session.add(order)
     ctx.orders[order.id] = order
     record_move(ctx, order, None, WorkflowStatus.PLACED, "firm order placed")
-    ctx.emit("order.created", order, ev.OrderCreated(
-        **facts(order), workflow_status=order.workflow_status, currency=order.currency, unit_price=order.unit_price))
+    ctx.emit(
+        "order.created",
+        order,
+        ev.OrderCreated(
+            **facts(order),
+            workflow_status=order.workflow_status,
+            currency=order.currency,
+            unit_price=order.unit_price,
+        ),
+    )
     return order
 
 
-async def assign_supplier(ctx: OrdersContext, order_id: str, supplier: ev.Party, assigned_by: str) -> OrderRow:
+async def assign_supplier(
+    ctx: OrdersContext, order_id: str, supplier: ev.Party, assigned_by: str
+) -> OrderRow:
     order = await ctx.get(order_id)
     if order.supplier_id == supplier.id and order.workflow_status != WorkflowStatus.QUOTE_ACCEPTED:
         return order  # the same assignment again
     reassigned = order.supplier_id is not None
-    move(ctx, order, WorkflowStatus.ASSIGNED_TO_SUPPLIER, f"supplier {supplier.id} assigned by {assigned_by}")
+    move(
+        ctx,
+        order,
+        WorkflowStatus.ASSIGNED_TO_SUPPLIER,
+        f"supplier {supplier.id} assigned by {assigned_by}",
+    )
     order.supplier_id, order.supplier_name = supplier.id, supplier.name
     order.supplier_email = supplier.email
     order.assigned_at, order.assigned_by = datetime.now(UTC), assigned_by
-    ctx.emit("order.supplier_assigned", order, ev.OrderSupplierAssigned(
-        **facts(order), supplier=supplier, assigned_by=assigned_by, reassigned=reassigned))
+    ctx.emit(
+        "order.supplier_assigned",
+        order,
+        ev.OrderSupplierAssigned(
+            **facts(order), supplier=supplier, assigned_by=assigned_by, reassigned=reassigned
+        ),
+    )
     return order
 
 
 async def record_shipment(ctx: OrdersContext, cmd: ev.OrderShipped) -> OrderRow:
     order = await ctx.get(cmd.order_id)
     already = await repo.shipped_total(ctx.uow.session, order.id)
-    shipments = [Shipment(already), Shipment(cmd.quantity_shipped)] if already else [Shipment(cmd.quantity_shipped)]
+    shipments = (
+        [Shipment(already), Shipment(cmd.quantity_shipped)]
+        if already
+        else [Shipment(cmd.quantity_shipped)]
+    )
     with domain_rules():
         total = check_shipments(order.quantity, shipments)
     full = total >= order.quantity
     if full:
         reaction_steps(order, "OrderShipped")  # refuse before anything is written
-    ctx.uow.session.add(ShipmentRow(
-        order_id=order.id, carrier=cmd.carrier, tracking_number=cmd.tracking_number,
-        quantity=cmd.quantity_shipped, shipped_at=cmd.shipped_at, estimated_arrival=cmd.estimated_arrival))
-    ctx.emit("order.shipment_recorded", order, ev.OrderShipmentRecorded(
-        order_id=order.id, order_number=order.order_number, carrier=cmd.carrier,
-        tracking_number=cmd.tracking_number, quantity_shipped=cmd.quantity_shipped,
-        total_shipped=total, fully_shipped=full))
+    ctx.uow.session.add(
+        ShipmentRow(
+            order_id=order.id,
+            carrier=cmd.carrier,
+            tracking_number=cmd.tracking_number,
+            quantity=cmd.quantity_shipped,
+            shipped_at=cmd.shipped_at,
+            estimated_arrival=cmd.estimated_arrival,
+        )
+    )
+    ctx.emit(
+        "order.shipment_recorded",
+        order,
+        ev.OrderShipmentRecorded(
+            order_id=order.id,
+            order_number=order.order_number,
+            carrier=cmd.carrier,
+            tracking_number=cmd.tracking_number,
+            quantity_shipped=cmd.quantity_shipped,
+            total_shipped=total,
+            fully_shipped=full,
+        ),
+    )
     if full:
-        apply_reaction(ctx, order, "OrderShipped", f"{total} of {order.quantity} shipped via {cmd.carrier}")
+        apply_reaction(
+            ctx, order, "OrderShipped", f"{total} of {order.quantity} shipped via {cmd.carrier}"
+        )
     return order
 
 
@@ -224,15 +318,31 @@ async def request_quote(ctx: OrdersContext, cmd: ev.QuoteRequested) -> None:
     if cmd.order_id in ctx.orders or await repo.find_order(ctx.uow.session, cmd.order_id):
         return
     order = OrderRow(
-        id=cmd.order_id, order_number=cmd.order_id, buyer_id=cmd.buyer.id, buyer_name=cmd.buyer.name,
-        buyer_email=cmd.buyer.email, buyer_company=cmd.buyer.company, product_type=cmd.product_category,
-        product_category=cmd.product_category, quantity=cmd.quantity, currency="USD", unit_price=Decimal(0),
-        target_date=datetime.now(UTC).date(), workflow_status=WorkflowStatus.QUOTE_REQUESTED.value,
+        id=cmd.order_id,
+        order_number=cmd.order_id,
+        buyer_id=cmd.buyer.id,
+        buyer_name=cmd.buyer.name,
+        buyer_email=cmd.buyer.email,
+        buyer_company=cmd.buyer.company,
+        product_type=cmd.product_category,
+        product_category=cmd.product_category,
+        quantity=cmd.quantity,
+        currency="USD",
+        unit_price=Decimal(0),
+        target_date=datetime.now(UTC).date(),
+        workflow_status=WorkflowStatus.QUOTE_REQUESTED.value,
         quote_id=cmd.quote_id,
     )
     ctx.uow.session.add(order)
-    ctx.uow.session.add(QuoteRow(id=cmd.quote_id, order_id=cmd.order_id, items=cmd.items,
-                                 quantity=cmd.quantity, status="requested"))
+    ctx.uow.session.add(
+        QuoteRow(
+            id=cmd.quote_id,
+            order_id=cmd.order_id,
+            items=cmd.items,
+            quantity=cmd.quantity,
+            status="requested",
+        )
+    )
     ctx.orders[order.id] = order
     record_move(ctx, order, None, WorkflowStatus.QUOTE_REQUESTED, "quote requested")
 
@@ -245,7 +355,11 @@ async def provide_quote(ctx: OrdersContext, cmd: ev.QuoteProvided) -> None:
     order.currency, order.unit_price = cmd.currency.upper(), cmd.price_offered
     quote = await ctx.uow.session.get(QuoteRow, cmd.quote_id)
     if quote:
-        quote.currency, quote.price_offered, quote.valid_until = cmd.currency.upper(), cmd.price_offered, cmd.valid_until
+        quote.currency, quote.price_offered, quote.valid_until = (
+            cmd.currency.upper(),
+            cmd.price_offered,
+            cmd.valid_until,
+        )
         quote.status = "provided"
 
 

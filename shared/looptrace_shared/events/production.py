@@ -23,6 +23,11 @@ class ProgressReported(Payload):
     photo_urls: list[str] = Field(default_factory=list)
     correction: bool = False
     delay_reason: str | None = None
+    message_id: str | None = Field(
+        default=None,
+        description="the supplier's id of this report; a resend with the same id is ignored "
+        "(defaults to the envelope id)",
+    )
 
 
 class StageRef(Payload):
@@ -40,6 +45,7 @@ class PlannedStage(Payload):
     planned_end: date | None
     qc: bool = False
     milestone: bool = False
+    shipping: bool = False
 
 
 @event("production.stages_initialized", PRODUCTION_EVENTS)
@@ -53,6 +59,10 @@ class StagesInitialized(Payload):
     at_risk: bool
     at_risk_reason: str | None = None
     stages: list[PlannedStage]
+    quantity: int | None = Field(
+        default=None, gt=0, description="order quantity: the lot size quality inspects"
+    )
+    buyer_id: str | None = Field(default=None, description="the buyer who placed the order")
 
 
 @event("production.stage_started", PRODUCTION_EVENTS)
@@ -83,6 +93,15 @@ class StageDelayed(StageRef):
     days_late: int
     forecast_end: date
     reason: str | None = None
+
+
+@event("production.stage_reopened", PRODUCTION_EVENTS)
+class StageReopened(StageRef):
+    """A failed inspection sent the order back: this stage is redone (status pending/in progress)."""
+
+    reopened_at: datetime
+    reason: str = Field(description="delay reason code, e.g. quality_rework")
+    inspection_id: str | None = None
 
 
 @event("production.plan_reforecast", PRODUCTION_EVENTS)

@@ -17,11 +17,14 @@ class Payload(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+PayloadModel = type[BaseModel]
+
+
 @dataclass(frozen=True)
 class EventSpec:
     type: str
     topic: str
-    model: type[BaseModel]
+    model: PayloadModel
 
 
 EVENT_TYPES: dict[str, EventSpec] = {}

@@ -9,6 +9,7 @@ split so only the poison message is dead-lettered.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -98,7 +99,7 @@ class BatchProcessor:
                 return
             log.warning("batch of %d failed (%s); processing one by one", len(parsed), err)
             for item in parsed:
-                await self._with_retries(lambda item=item: self._process_isolating([item]))
+                await self._with_retries(functools.partial(self._process_isolating, [item]))
 
     async def _transaction(self, parsed: list[Incoming | Unparseable]) -> None:
         async with self.sessions() as session:
@@ -123,7 +124,7 @@ class BatchProcessor:
         if any(i.subject in blocked and i.type in self.group.unblocks for i in good):
             await self.retry_parked()
 
-    def _count(self, n_good: int, bad: list[Unparseable], o: Outcomes, waiting: list) -> None:
+    def _count(self, n_good: int, bad: list[Unparseable], o: Outcomes, waiting: list[tuple[Incoming, str]]) -> None:
         m = metrics.MESSAGES_IN
         topic = ",".join(self.group.topics)
         m.labels(self.service, topic, "processed").inc(o.processed)
@@ -135,12 +136,7 @@ class BatchProcessor:
             return []
         inbox = self.plumbing.inbox
         rows = [{"consumer_group": self.group.name, "event_id": i.event_id} for i in items]
-        stmt = (
-            pg_insert(inbox)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .returning(inbox.c.event_id)
-        )
+        stmt = pg_insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.event_id)
         fresh = set((await session.execute(stmt)).scalars())
         seen: set[str] = set()
         out = []
@@ -177,13 +173,22 @@ class BatchProcessor:
         await session.execute(pg_insert(self.plumbing.parked), rows)
         metrics.PARKED.labels(self.service).inc(len(rows))
 
-    def _dead_letter(self, uow: UnitOfWork, record: Record, error: str, rule: str, attempts: int = 1) -> None:
+    def _dead_letter(
+        self, uow: UnitOfWork, record: Record, error: str, rule: str, attempts: int = 1
+    ) -> None:
         log.warning("dead letter from %s@%d: %s", record.topic, record.offset, error)
         metrics.DLQ.labels(self.service, record.topic, rule).inc()
         uow.dead_letter(
             DeadLetter(
-                record.topic, record.partition, record.offset, record.key, record.value,
-                error, rule, self.group.name, attempts,
+                record.topic,
+                record.partition,
+                record.offset,
+                record.key,
+                record.value,
+                error,
+                rule,
+                self.group.name,
+                attempts,
             )
         )
 
@@ -195,7 +200,9 @@ class BatchProcessor:
                 bind(item.subject, item.envelope.correlation_id)
                 await self._inbox_filter(session, [item])
             error = f"processing failed: {type(err).__name__}: {err}"
-            self._dead_letter(uow, item.record, error, "processing_error", self.settings.retry_max_attempts)
+            self._dead_letter(
+                uow, item.record, error, "processing_error", self.settings.retry_max_attempts
+            )
             await uow.commit()
 
     # ---- parked messages ---------------------------------------------------------
@@ -221,10 +228,16 @@ class BatchProcessor:
                 await session.rollback()
                 return 0
             by_offset = {(r.topic, r.partition, r.offset): r for r in rows}
-            items = [parse_record(Record(r.topic, r.partition, r.offset, r.subject.encode(), r.value)) for r in rows]
+            items = [
+                parse_record(Record(r.topic, r.partition, r.offset, r.subject.encode(), r.value))
+                for r in rows
+            ]
             ready = [i for i in items if isinstance(i, Incoming)]
             outcomes = await self.group.handle(uow, ready)
-            still = {(i.record.topic, i.record.partition, i.record.offset): reason for i, reason in outcomes.waiting}
+            still = {
+                (i.record.topic, i.record.partition, i.record.offset): reason
+                for i, reason in outcomes.waiting
+            }
             for item, refusal in outcomes.rejected:
                 self._dead_letter(uow, item.record, str(refusal), refusal.rule)
             await self._settle_parked(session, uow, by_offset, still, now)
@@ -240,8 +253,12 @@ class BatchProcessor:
                 done.append(row.id)
             elif now - row.parked_at >= timeout:
                 expired.append(row.id)
-                reason = f"{still[coords]} (gave up after {self.settings.parking_timeout_s:g}s parked)"
-                record = Record(row.topic, row.partition, row.offset, row.subject.encode(), row.value)
+                reason = (
+                    f"{still[coords]} (gave up after {self.settings.parking_timeout_s:g}s parked)"
+                )
+                record = Record(
+                    row.topic, row.partition, row.offset, row.subject.encode(), row.value
+                )
                 self._dead_letter(uow, record, reason, "parking_timeout", row.attempts + 1)
         if done or expired:
             await session.execute(delete(p).where(p.c.id.in_(done + expired)))

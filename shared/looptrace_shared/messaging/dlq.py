@@ -12,7 +12,9 @@ from looptrace_shared.settings import ServiceSettings
 from looptrace_shared.topics import DLQ_SUFFIX, dlq
 
 
-async def read_dead_letters(settings: ServiceSettings, topic: str, limit: int = 100, timeout_ms: int = 1500) -> list[dict[str, Any]]:
+async def read_dead_letters(
+    settings: ServiceSettings, topic: str, limit: int = 100, timeout_ms: int = 1500
+) -> list[dict[str, Any]]:
     """Read up to ``limit`` records of ``<topic>.dlq`` from the beginning (no group, no commit)."""
     consumer = AIOKafkaConsumer(
         dlq(topic),
@@ -54,7 +56,10 @@ async def replay(settings: ServiceSettings, topic: str, limit: int = 1000) -> in
     await producer.start()
     try:
         for letter in letters:
-            headers = [("replayed_from", dlq(target).encode()), ("replayed_offset", str(letter["dlq_offset"]).encode())]
+            headers = [
+                ("replayed_from", dlq(target).encode()),
+                ("replayed_offset", str(letter["dlq_offset"]).encode()),
+            ]
             await producer.send_and_wait(
                 letter["headers"].get("original_topic", target),
                 letter["value"].encode(),

@@ -50,7 +50,9 @@ async def _admin(settings: ServiceSettings, attempts: int) -> AIOKafkaAdminClien
             await admin.close()
             if attempt == attempts:
                 raise
-            log.warning("broker %s not reachable yet (%d)", settings.kafka_bootstrap_servers, attempt)
+            log.warning(
+                "broker %s not reachable yet (%d)", settings.kafka_bootstrap_servers, attempt
+            )
             await asyncio.sleep(min(2.0, 0.1 * attempt))
     raise RuntimeError("unreachable")
 

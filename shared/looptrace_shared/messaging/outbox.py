@@ -67,9 +67,7 @@ class OutboxRelay:
             got = await session.scalar(select(func.pg_try_advisory_xact_lock(self._lock_id)))
             if not got:
                 return 0
-            rows = (
-                await session.execute(select(ob).order_by(ob.c.id).limit(self._batch))
-            ).all()
+            rows = (await session.execute(select(ob).order_by(ob.c.id).limit(self._batch))).all()
             if not rows:
                 metrics.OUTBOX_LAG.labels(self._service).set(0)
                 return 0

@@ -18,7 +18,9 @@ _TRANSIENT_PG = (
 
 
 def is_transient(err: BaseException) -> bool:
-    if isinstance(err, ConnectionError | TimeoutError | OSError | KafkaConnectionError | KafkaTimeoutError):
+    if isinstance(
+        err, ConnectionError | TimeoutError | OSError | KafkaConnectionError | KafkaTimeoutError
+    ):
         return True
     if isinstance(err, sa_exc.DBAPIError):
         if err.connection_invalidated:

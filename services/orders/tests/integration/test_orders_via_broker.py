@@ -22,8 +22,12 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 async def running(database_url: str, kafka_bootstrap: str):  # type: ignore[no-untyped-def]
-    settings = OrdersSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                              kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500)
+    settings = OrdersSettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        kafka_session_timeout_ms=2000,
+        kafka_heartbeat_interval_ms=500,
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
@@ -35,18 +39,36 @@ async def running(database_url: str, kafka_bootstrap: str):  # type: ignore[no-u
 
 
 def placed(order_id: str, **over: Any) -> dict[str, Any]:
-    data = {"order_id": order_id, "order_number": f"PO-{order_id[:8]}",
-            "buyer": {"id": "b-1", "name": "Buyer", "email": "b@x.example"}, "product_type": "tee",
-            "product_category": "cut-and-sew", "quantity": 100, "currency": "USD", "unit_price": "4.20",
-            "supplier_cost": "3.00", "target_date": str(date.today() + timedelta(days=60))}
+    data = {
+        "order_id": order_id,
+        "order_number": f"PO-{order_id[:8]}",
+        "buyer": {"id": "b-1", "name": "Buyer", "email": "b@x.example"},
+        "product_type": "tee",
+        "product_category": "cut-and-sew",
+        "quantity": 100,
+        "currency": "USD",
+        "unit_price": "4.20",
+        "supplier_cost": "3.00",
+        "target_date": str(date.today() + timedelta(days=60)),
+    }
     return {**data, **over}
 
 
-async def send(producer: AIOKafkaProducer, type_: str, order_id: str, data: dict[str, Any], topic: str = "orders.inbound.v1") -> None:
-    await producer.send_and_wait(topic, new_envelope(type_, "test", order_id, data).to_bytes(), key=order_id.encode())
+async def send(
+    producer: AIOKafkaProducer,
+    type_: str,
+    order_id: str,
+    data: dict[str, Any],
+    topic: str = "orders.inbound.v1",
+) -> None:
+    await producer.send_and_wait(
+        topic, new_envelope(type_, "test", order_id, data).to_bytes(), key=order_id.encode()
+    )
 
 
-async def until(http: httpx.AsyncClient, path: str, check: Any, token: str, timeout: float = 20) -> Any:
+async def until(
+    http: httpx.AsyncClient, path: str, check: Any, token: str, timeout: float = 20
+) -> Any:
     deadline = asyncio.get_running_loop().time() + timeout
     body = None
     while asyncio.get_running_loop().time() < deadline:
@@ -64,58 +86,141 @@ async def test_workflow_with_qc_failure_loop_and_delay_recovery(running) -> None
     oid = str(uuid.uuid4())
     await send(producer, "OrderPlaced", oid, placed(oid))
     await send(producer, "OrderPlaced", oid, placed(oid))  # the same order twice: one order
-    await send(producer, "SupplierAssigned", oid, {"order_id": oid, "supplier": {"id": "s-1", "name": "Sew"}})
+    await send(
+        producer,
+        "SupplierAssigned",
+        oid,
+        {"order_id": oid, "supplier": {"id": "s-1", "name": "Sew"}},
+    )
     await until(http, f"/v1/orders/{oid}/history", lambda b: len(b) == 2, admin, timeout=30)
     ref = {"order_id": oid, "order_number": "x", "stage_number": 1, "stage_name": "Cutting"}
     now = datetime.now(UTC).isoformat()
     facts = [
-        ("production.stage_started", "production.events.v1", {**ref, "started_at": now, "first_stage": True}),
-        ("production.stage_delayed", "production.events.v1", {**ref, "days_late": 2, "forecast_end": str(date.today())}),
-        ("production.plan_reforecast", "production.events.v1", {
-            "order_id": oid, "order_number": "x", "projected_completion": str(date.today()),
-            "previous_projected_completion": str(date.today()), "target_date": str(date.today() + timedelta(days=60)),
-            "slip_days": 0}),
+        (
+            "production.stage_started",
+            "production.events.v1",
+            {**ref, "started_at": now, "first_stage": True},
+        ),
+        (
+            "production.stage_delayed",
+            "production.events.v1",
+            {**ref, "days_late": 2, "forecast_end": str(date.today())},
+        ),
+        (
+            "production.plan_reforecast",
+            "production.events.v1",
+            {
+                "order_id": oid,
+                "order_number": "x",
+                "projected_completion": str(date.today()),
+                "previous_projected_completion": str(date.today()),
+                "target_date": str(date.today() + timedelta(days=60)),
+                "slip_days": 0,
+            },
+        ),
     ]
-    inspection = {"order_id": oid, "order_number": "x", "inspection_id": "i1", "lot_size": 100, "sample_size": 20,
-                  "severity": "normal", "plans": []}
-    outcome = {"order_id": oid, "order_number": "x", "inspection_id": "i1", "sample_inspected": 20,
-               "defects_by_class": {"major": 3}, "summary": "3 major defects (Ac 1)"}
+    inspection = {
+        "order_id": oid,
+        "order_number": "x",
+        "inspection_id": "i1",
+        "lot_size": 100,
+        "sample_size": 20,
+        "severity": "normal",
+        "plans": [],
+    }
+    outcome = {
+        "order_id": oid,
+        "order_number": "x",
+        "inspection_id": "i1",
+        "sample_inspected": 20,
+        "defects_by_class": {"major": 3},
+        "summary": "3 major defects (Ac 1)",
+    }
     facts += [
         ("quality.inspection_scheduled", "quality.events.v1", inspection),
         ("quality.inspection_failed", "quality.events.v1", outcome),
-        ("quality.inspection_scheduled", "quality.events.v1", {**inspection, "inspection_id": "i2"}),
+        (
+            "quality.inspection_scheduled",
+            "quality.events.v1",
+            {**inspection, "inspection_id": "i2"},
+        ),
     ]
     # topics are ordered per partition, not across topics: wait for each topic's facts to land
     for n, (type_, topic, data) in enumerate(facts, start=3):
         await send(producer, type_, oid, data, topic)
-        await until(http, f"/v1/orders/{oid}/history", lambda b, n=n: len(b) == n, admin, timeout=30)
-    await send(producer, "OrderShipped", oid, {"order_id": oid, "carrier": "DHL", "tracking_number": "T1",
-                                              "quantity_shipped": 40, "shipped_at": now})
-    await send(producer, "OrderShipped", oid, {"order_id": oid, "carrier": "DHL", "tracking_number": "T2",
-                                              "quantity_shipped": 60, "shipped_at": now})
+        await until(
+            http, f"/v1/orders/{oid}/history", lambda b, n=n: len(b) == n, admin, timeout=30
+        )
+    await send(
+        producer,
+        "OrderShipped",
+        oid,
+        {
+            "order_id": oid,
+            "carrier": "DHL",
+            "tracking_number": "T1",
+            "quantity_shipped": 40,
+            "shipped_at": now,
+        },
+    )
+    await send(
+        producer,
+        "OrderShipped",
+        oid,
+        {
+            "order_id": oid,
+            "carrier": "DHL",
+            "tracking_number": "T2",
+            "quantity_shipped": 60,
+            "shipped_at": now,
+        },
+    )
     await send(producer, "DeliveryConfirmed", oid, {"order_id": oid, "delivered_at": now})
 
-    hist = await until(http, f"/v1/orders/{oid}/history", lambda b: b[-1]["to_status"] == "completed", admin)
+    hist = await until(
+        http, f"/v1/orders/{oid}/history", lambda b: b[-1]["to_status"] == "completed", admin
+    )
     assert [h["to_status"] for h in hist] == [
-        "placed", "assigned_to_supplier", "in_production", "delayed", "in_production", "quality_check",
-        "in_production", "quality_check", "shipped", "delivered", "completed"]
+        "placed",
+        "assigned_to_supplier",
+        "in_production",
+        "delayed",
+        "in_production",
+        "quality_check",
+        "in_production",
+        "quality_check",
+        "shipped",
+        "delivered",
+        "completed",
+    ]
     assert all(h["cause"].startswith("event:") for h in hist)
-    order = (await http.get(f"/v1/orders/{oid}", headers={"Authorization": f"Bearer {admin}"})).json()
+    order = (
+        await http.get(f"/v1/orders/{oid}", headers={"Authorization": f"Bearer {admin}"})
+    ).json()
     assert order["status"] == "completed" and order["margin"] == "120.0000"
 
 
-async def test_invalid_transition_and_bad_fields_are_dead_lettered(running, kafka_bootstrap: str) -> None:  # type: ignore[no-untyped-def]
+async def test_invalid_transition_and_bad_fields_are_dead_lettered(
+    running, kafka_bootstrap: str
+) -> None:  # type: ignore[no-untyped-def]
     settings, producer, http = running
     oid = str(uuid.uuid4())
     await send(producer, "OrderPlaced", oid, placed(oid, currency="XXQ"))
     await send(producer, "OrderPlaced", oid, placed(oid, quantity=-5))
     oid2 = str(uuid.uuid4())
     await send(producer, "OrderPlaced", oid2, placed(oid2))
-    await send(producer, "DeliveryConfirmed", oid2, {"order_id": oid2, "delivered_at": datetime.now(UTC).isoformat()})
+    await send(
+        producer,
+        "DeliveryConfirmed",
+        oid2,
+        {"order_id": oid2, "delivered_at": datetime.now(UTC).isoformat()},
+    )
     admin = mint_token(settings.jwt_secret, "admin", "ops")
     await until(http, f"/v1/orders/{oid2}", lambda b: b["workflow_status"] == "placed", admin)
 
-    consumer = AIOKafkaConsumer("orders.inbound.v1.dlq", bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        "orders.inbound.v1.dlq", bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
+    )
     await consumer.start()
     reasons: dict[str, str] = {}
     try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from looptrace_orders.domain import (
     CurrencyMismatch,
     InvalidAmount,

@@ -3,6 +3,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from looptrace_orders.workflow import (
     REACTIONS,
     InvalidTransition,
