@@ -1,0 +1,231 @@
+"""HTTP schemas and routes of the notifications service."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from looptrace_notifications import conversations as conv
+from looptrace_notifications import repository as repo
+from looptrace_notifications.delivery import DeliveryMode, InvalidQuietHours, QuietHours
+from looptrace_notifications.models import NotificationRow, PreferenceRow
+from looptrace_notifications.rules import Category
+from looptrace_notifications.services import NotificationsContext
+from looptrace_shared.auth import CurrentUser
+from looptrace_shared.errors import NotFound, RuleViolation, as_rule_violation
+from looptrace_shared.http import RuntimeDep, UowDep
+
+router = APIRouter(prefix="/v1", tags=["notifications"])
+
+
+class NotificationOut(BaseModel):
+    id: int
+    order_id: str
+    order_number: str | None
+    notification_type: str
+    category: str
+    subject: str
+    created_at: datetime
+    read_at: datetime | None
+
+    @classmethod
+    def of(cls, n: NotificationRow) -> NotificationOut:
+        return cls.model_validate(n, from_attributes=True)
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationOut]
+    next_offset: int | None
+
+
+@router.get("/notifications", response_model=NotificationPage)
+async def list_notifications(
+    user: CurrentUser,
+    uow: UowDep,
+    unread_only: bool = False,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> NotificationPage:
+    rows = await repo.inbox_page(uow.session, user.subject, unread_only, offset, limit)
+    more = offset + limit if len(rows) == limit else None
+    return NotificationPage(items=[NotificationOut.of(n) for n in rows], next_offset=more)
+
+
+@router.get("/notifications/unread-count")
+async def unread_count(user: CurrentUser, uow: UowDep) -> dict[str, int]:
+    return {"unread": await repo.unread_count(uow.session, user.subject)}
+
+
+@router.post("/notifications/read-all")
+async def read_all(user: CurrentUser, uow: UowDep) -> dict[str, int]:
+    marked = await repo.mark_read(uow.session, user.subject, None, datetime.now(UTC))
+    await uow.commit()
+    return {"marked_read": marked}
+
+
+@router.post("/notifications/{notification_id}/read", response_model=NotificationOut)
+async def read_one(notification_id: int, user: CurrentUser, uow: UowDep) -> NotificationOut:
+    await repo.mark_read(uow.session, user.subject, [notification_id], datetime.now(UTC))
+    found = await repo.notification(uow.session, user.subject, notification_id)
+    if found is None:
+        raise NotFound(f"notification {notification_id} does not exist or is not yours")
+    await uow.commit()
+    return NotificationOut.of(found)
+
+
+# ---- preferences ------------------------------------------------------------------------
+
+
+class QuietWindow(BaseModel):
+    start: time = Field(examples=["22:00"])
+    end: time = Field(examples=["07:00"])
+
+
+class PreferencesIn(BaseModel):
+    email_off: list[Category] = Field(default_factory=list, description="categories without e-mail")
+    mode: DeliveryMode = DeliveryMode.IMMEDIATE
+    time_zone: str = Field(default="UTC", description="IANA zone for quiet hours and the digest")
+    quiet_hours: QuietWindow | None = None
+
+
+class PreferencesOut(PreferencesIn):
+    user_id: str
+
+
+def _out(user_id: str, row: PreferenceRow | None) -> PreferencesOut:
+    if row is None:
+        return PreferencesOut(user_id=user_id)
+    quiet = (
+        QuietWindow(start=row.quiet_start, end=row.quiet_end)
+        if row.quiet_start and row.quiet_end
+        else None
+    )
+    return PreferencesOut(
+        user_id=user_id,
+        email_off=row.email_off,
+        mode=row.mode,
+        time_zone=row.time_zone,
+        quiet_hours=quiet,
+    )
+
+
+def check_zone(prefs: PreferencesIn) -> None:
+    try:
+        if prefs.quiet_hours:
+            QuietHours(prefs.quiet_hours.start, prefs.quiet_hours.end, prefs.time_zone)
+        else:
+            ZoneInfo(prefs.time_zone)
+    except InvalidQuietHours as err:
+        raise as_rule_violation(err) from err
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RuleViolation(
+            f"unknown time zone '{prefs.time_zone}'; use an IANA name such as 'Europe/Berlin'"
+        ) from None
+
+
+@router.get("/preferences", response_model=PreferencesOut)
+async def get_preferences(user: CurrentUser, uow: UowDep) -> PreferencesOut:
+    rows = await repo.load_preferences(uow.session, [user.subject])
+    return _out(user.subject, rows.get(user.subject))
+
+
+@router.put("/preferences", response_model=PreferencesOut)
+async def put_preferences(body: PreferencesIn, user: CurrentUser, uow: UowDep) -> PreferencesOut:
+    check_zone(body)
+    q = body.quiet_hours
+    values: dict[str, Any] = {
+        "email_off": sorted(c.value for c in body.email_off),
+        "mode": body.mode.value,
+        "time_zone": body.time_zone,
+        "quiet_start": q.start if q else None,
+        "quiet_end": q.end if q else None,
+        "updated_at": datetime.now(UTC),
+    }
+    stmt = pg_insert(PreferenceRow).values(user_id=user.subject, **values)
+    await uow.session.execute(stmt.on_conflict_do_update(index_elements=["user_id"], set_=values))
+    await uow.commit()
+    return PreferencesOut(user_id=user.subject, **body.model_dump())
+
+
+# ---- messages ---------------------------------------------------------------------------
+
+
+class MessageIn(BaseModel):
+    text: str = Field(min_length=1, max_length=10_000)
+    attachments: list[str] = Field(default_factory=list, description="references (URLs, file ids)")
+
+
+def _ctx(uow: UowDep, rt: RuntimeDep) -> NotificationsContext:
+    return NotificationsContext(uow, rt.settings)  # type: ignore[arg-type]
+
+
+@router.post("/orders/{order_id}/messages", status_code=201)
+async def post_message(
+    order_id: str, body: MessageIn, user: CurrentUser, uow: UowDep, rt: RuntimeDep
+) -> dict[str, Any]:
+    ctx = _ctx(uow, rt)
+    row = await conv.post_message(ctx, user, order_id, body.text, body.attachments)
+    await uow.commit()
+    return conv.listed(row, [])
+
+
+@router.get("/orders/{order_id}/messages")
+async def get_thread(
+    order_id: str, user: CurrentUser, uow: UowDep, rt: RuntimeDep
+) -> dict[str, Any]:
+    return {"items": await conv.thread(_ctx(uow, rt), user, order_id)}
+
+
+@router.post("/orders/{order_id}/messages/{message_id}/read", status_code=204)
+async def read_message(
+    order_id: str, message_id: str, user: CurrentUser, uow: UowDep, rt: RuntimeDep
+) -> None:
+    await conv.mark_message_read(_ctx(uow, rt), user, order_id, message_id)
+    await uow.commit()
+
+
+# ---- live stream --------------------------------------------------------------------------
+
+
+@router.get("/stream")
+async def stream(
+    request: Request,
+    user: CurrentUser,
+    rt: RuntimeDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> StreamingResponse:
+    """Server-sent events: the user's new notifications; ``Last-Event-ID`` resends missed ones."""
+    if last_event_id is not None and not last_event_id.strip().isdigit():
+        raise RuleViolation(
+            f"Last-Event-ID must be a notification id (digits); got {last_event_id!r}"
+        )
+    async with rt.sessions() as s:
+        start = (
+            int(last_event_id)
+            if last_event_id
+            else await repo.last_notification_id(s, user.subject)
+        )
+    events = sse_events(rt, request, user.subject, start)
+    return StreamingResponse(
+        events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )
+
+
+async def sse_events(rt: Any, request: Request, user_id: str, after: int) -> AsyncIterator[str]:
+    yield ": connected\n\n"
+    while not await request.is_disconnected():
+        async with rt.sessions() as s:
+            rows = await repo.notifications_after(s, user_id, after)
+        for n in rows:
+            after = n.id
+            yield f"id: {n.id}\nevent: notification\ndata: {NotificationOut.of(n).model_dump_json()}\n\n"
+        if not rows:
+            await asyncio.sleep(rt.settings.stream_poll_s)

@@ -1,0 +1,41 @@
+"""The notifications service: in-app inbox, e-mail delivery, digests, buyer–supplier messages."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from looptrace_notifications.api import router
+from looptrace_notifications.config import NotificationsSettings
+from looptrace_notifications.digests import send_digests
+from looptrace_notifications.email_jobs import deliver_due
+from looptrace_notifications.handlers import consumer_groups
+from looptrace_notifications.models import Base, plumbing
+from looptrace_shared.runtime import ServiceSpec, create_service_app
+
+SPEC = ServiceSpec(
+    name="notifications",
+    metadata=Base.metadata,
+    plumbing=plumbing,
+    migrations=Path(__file__).parent / "migrations",
+    groups=consumer_groups,
+    routers=[router],
+    periodic=[(0.5, deliver_due), (60.0, send_digests)],
+    publishes=[
+        "notifications.notification_sent",
+        "notifications.notification_failed",
+        "notifications.message_posted",
+    ],
+)
+
+
+def load_settings() -> NotificationsSettings:
+    return NotificationsSettings()
+
+
+def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    periodic = [(settings.mailer_poll_s, deliver_due), (settings.digest_poll_s, send_digests)]
+    return create_service_app(settings, replace(SPEC, periodic=periodic))

@@ -1,0 +1,39 @@
+"""Settings of the notifications service (environment variables; see the README)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from looptrace_shared.settings import ServiceSettings
+
+
+class NotificationsSettings(ServiceSettings):
+    service_name: str = "notifications"
+    http_port: int = 8104
+
+    notifications_admin_emails: str = Field(
+        default="", description="comma-separated admin e-mails; an admin's user id is the e-mail"
+    )
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_from: str = "LoopTrace <notifications@looptrace.local>"
+    smtp_timeout_s: float = 10.0
+
+    mailer_poll_s: float = Field(default=0.5, gt=0, description="how often due e-mails are sent")
+    mailer_batch: int = Field(default=50, ge=1, description="e-mails claimed per mailer run")
+    mailer_backoff_base_s: float = 1.0
+    mailer_backoff_cap_s: float = 300.0
+    mailer_lease_s: float = Field(
+        default=300.0, description="a delivery stuck in 'sending' this long is retried"
+    )
+    digest_hour: int = Field(default=8, ge=0, le=23, description="local hour of the daily digest")
+    digest_poll_s: float = 60.0
+    stream_poll_s: float = 0.5
+
+    @property
+    def admin_emails(self) -> list[str]:
+        return [e.strip() for e in self.notifications_admin_emails.split(",") if e.strip()]

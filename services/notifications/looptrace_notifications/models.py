@@ -1,0 +1,140 @@
+"""Tables of the ``notifications`` schema."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from looptrace_shared.db import plumbing_tables, service_metadata
+
+SCHEMA = "notifications"
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata(SCHEMA)
+
+
+plumbing = plumbing_tables(Base.metadata)
+NOW = func.now()
+
+
+class OrderContactRow(Base):
+    """Who to tell about an order, learnt from the order events."""
+
+    __tablename__ = "order_contacts"
+
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_number: Mapped[str] = mapped_column(String(64), index=True)
+    buyer_id: Mapped[str] = mapped_column(String(64), index=True)
+    buyer_name: Mapped[str] = mapped_column(String(200))
+    buyer_email: Mapped[str | None] = mapped_column(String(320))
+    supplier_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    supplier_name: Mapped[str | None] = mapped_column(String(200))
+    supplier_email: Mapped[str | None] = mapped_column(String(320))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+
+
+class PreferenceRow(Base):
+    __tablename__ = "preferences"
+
+    user_id: Mapped[str] = mapped_column(String(320), primary_key=True)
+    email_off: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    mode: Mapped[str] = mapped_column(String(32), default="immediate")
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    quiet_start: Mapped[time | None] = mapped_column(Time)
+    quiet_end: Mapped[time | None] = mapped_column(Time)
+    last_digest_on: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+
+
+class NotificationRow(Base):
+    """One in-app notification: one per (source event, recipient)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    source_event_id: Mapped[str] = mapped_column(String(64))
+    source_event_type: Mapped[str] = mapped_column(String(100))
+    recipient_id: Mapped[str] = mapped_column(String(320))
+    recipient_role: Mapped[str] = mapped_column(String(32))
+    recipient_name: Mapped[str | None] = mapped_column(String(200))
+    recipient_email: Mapped[str | None] = mapped_column(String(320))
+    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    order_number: Mapped[str | None] = mapped_column(String(64))
+    notification_type: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(Text)
+    context: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("source_event_id", "recipient_id"),
+        Index("ix_notifications_recipient_unread", "recipient_id", "read_at", "id"),
+        Index("ix_notifications_recipient_id", "recipient_id", "id"),
+    )
+
+
+class EmailDeliveryRow(Base):
+    """The e-mail of one notification: pending → sending → sent | failed (or digest → digested)."""
+
+    __tablename__ = "email_deliveries"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notifications.notifications.id", ondelete="CASCADE"), unique=True
+    )
+    recipient_email: Mapped[str] = mapped_column(String(320))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    smtp_reply: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+
+    __table_args__ = (Index("ix_email_deliveries_due", "state", "next_attempt_at"),)
+
+
+class MessageRow(Base):
+    """A buyer–supplier message on one order."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64))
+    author_id: Mapped[str] = mapped_column(String(320))
+    author_role: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+
+    __table_args__ = (Index("ix_messages_order_created", "order_id", "created_at"),)
+
+
+class MessageReadRow(Base):
+    __tablename__ = "message_reads"
+
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("notifications.messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    reader_id: Mapped[str] = mapped_column(String(320), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)

@@ -1,0 +1,140 @@
+"""Queries of the notifications schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from looptrace_notifications.models import (
+    EmailDeliveryRow,
+    MessageReadRow,
+    MessageRow,
+    NotificationRow,
+    OrderContactRow,
+    PreferenceRow,
+)
+
+
+async def load_contacts(session: AsyncSession, ids: Iterable[str]) -> dict[str, OrderContactRow]:
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    rows = await session.scalars(select(OrderContactRow).where(OrderContactRow.order_id.in_(ids)))
+    return {r.order_id: r for r in rows}
+
+
+async def load_preferences(
+    session: AsyncSession, user_ids: Iterable[str]
+) -> dict[str, PreferenceRow]:
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    rows = await session.scalars(select(PreferenceRow).where(PreferenceRow.user_id.in_(ids)))
+    return {r.user_id: r for r in rows}
+
+
+async def insert_notifications(
+    session: AsyncSession, rows: list[dict[str, Any]]
+) -> list[NotificationRow]:
+    """Insert, skipping (source event, recipient) pairs already there; returns the new rows."""
+    if not rows:
+        return []
+    stmt = (
+        pg_insert(NotificationRow)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["source_event_id", "recipient_id"])
+        .returning(NotificationRow)
+    )
+    return list(await session.scalars(stmt))
+
+
+async def insert_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        stmt = pg_insert(EmailDeliveryRow).values(rows).on_conflict_do_nothing()
+        await session.execute(stmt)
+
+
+# ---- inbox --------------------------------------------------------------------------
+
+
+async def inbox_page(
+    session: AsyncSession, user_id: str, unread_only: bool, offset: int, limit: int
+) -> list[NotificationRow]:
+    """Unread first, then newest first."""
+    q = select(NotificationRow).where(NotificationRow.recipient_id == user_id)
+    if unread_only:
+        q = q.where(NotificationRow.read_at.is_(None))
+    q = q.order_by(NotificationRow.read_at.is_not(None), NotificationRow.id.desc())
+    return list(await session.scalars(q.offset(offset).limit(limit)))
+
+
+async def unread_count(session: AsyncSession, user_id: str) -> int:
+    q = select(func.count()).where(
+        NotificationRow.recipient_id == user_id, NotificationRow.read_at.is_(None)
+    )
+    return int(await session.scalar(q) or 0)
+
+
+async def mark_read(
+    session: AsyncSession, user_id: str, ids: list[int] | None, now: datetime
+) -> int:
+    stmt = update(NotificationRow).where(
+        NotificationRow.recipient_id == user_id, NotificationRow.read_at.is_(None)
+    )
+    if ids is not None:
+        stmt = stmt.where(NotificationRow.id.in_(ids))
+    result = await session.execute(stmt.values(read_at=now))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def notification(session: AsyncSession, user_id: str, nid: int) -> NotificationRow | None:
+    q = select(NotificationRow).where(
+        NotificationRow.id == nid, NotificationRow.recipient_id == user_id
+    )
+    return (await session.scalars(q)).first()
+
+
+async def notifications_after(
+    session: AsyncSession, user_id: str, after_id: int, limit: int = 100
+) -> list[NotificationRow]:
+    q = (
+        select(NotificationRow)
+        .where(NotificationRow.recipient_id == user_id, NotificationRow.id > after_id)
+        .order_by(NotificationRow.id)
+        .limit(limit)
+    )
+    return list(await session.scalars(q))
+
+
+async def last_notification_id(session: AsyncSession, user_id: str) -> int:
+    q = select(func.max(NotificationRow.id)).where(NotificationRow.recipient_id == user_id)
+    return int(await session.scalar(q) or 0)
+
+
+# ---- messages -----------------------------------------------------------------------
+
+
+async def thread(session: AsyncSession, order_id: str) -> list[MessageRow]:
+    q = select(MessageRow).where(MessageRow.order_id == order_id)
+    return list(await session.scalars(q.order_by(MessageRow.created_at, MessageRow.id)))
+
+
+async def reads_of(
+    session: AsyncSession, message_ids: list[str]
+) -> dict[str, list[MessageReadRow]]:
+    out: dict[str, list[MessageReadRow]] = {m: [] for m in message_ids}
+    if message_ids:
+        q = select(MessageReadRow).where(MessageReadRow.message_id.in_(message_ids))
+        for r in await session.scalars(q.order_by(MessageReadRow.read_at)):
+            out[r.message_id].append(r)
+    return out
+
+
+async def record_read(session: AsyncSession, message_id: str, reader_id: str) -> None:
+    stmt = pg_insert(MessageReadRow).values(message_id=message_id, reader_id=reader_id)
+    await session.execute(stmt.on_conflict_do_nothing())

@@ -1,0 +1,205 @@
+"""Who hears what: notification rules read from ``rules.yaml``.
+
+Each rule names an event type, a role, a notification type (a template pair) and a
+category users can switch e-mail off for. Nothing here does I/O except reading the
+rules file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import yaml
+
+PACKAGE_DIR: Final = Path(__file__).parent
+RULES_FILE: Final = PACKAGE_DIR / "rules.yaml"
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+class Role(StrEnum):
+    BUYER = "buyer"
+    SUPPLIER = "supplier"
+    ADMIN = "admin"
+
+
+class Category(StrEnum):
+    """What a user can switch e-mail on or off for."""
+
+    ORDER_UPDATES = "order_updates"
+    PRODUCTION = "production"
+    QUALITY = "quality"
+    RISK = "risk"
+    MESSAGES = "messages"
+    ADMIN = "admin"
+
+
+class NotificationRuleViolation(ValueError):
+    """Base of every notifications rule; the message tells the user what to fix."""
+
+
+class RuleFileError(NotificationRuleViolation):
+    """``rules.yaml`` names something that does not exist or is malformed."""
+
+
+def allowed(values: Iterable[str]) -> str:
+    return ", ".join(values)
+
+
+# ---------------------------------------------------------------- rules
+
+_OPERATORS: Final = ("equals", "not_equals", "in", "rises_from", "after", "not_after")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One test on the event's ``data``; ``field`` may be dotted (``risk.level``).
+
+    ``equals`` / ``not_equals`` / ``in`` compare with a value. ``rises_from``,
+    ``after`` and ``not_after`` compare with another field of ``data``:
+    ``rises_from`` holds when ``field`` ranks higher on ``scale`` than the other
+    (a missing other value ranks below the scale: a first alert at ``medium`` rises);
+    ``after`` / ``not_after`` compare values of one type (ISO dates, numbers) and
+    fail when either is missing. A missing field is ``None``.
+    """
+
+    field: str
+    operator: str
+    operand: Any
+    scale: tuple[str, ...] = ()
+
+    def holds(self, data: Mapping[str, Any]) -> bool:
+        value = _lookup(data, self.field)
+        if self.operator == "equals":
+            return bool(value == self.operand)
+        if self.operator == "not_equals":
+            return bool(value != self.operand)
+        if self.operator == "in":
+            return value in self.operand
+        other = _lookup(data, self.operand)
+        if self.operator == "rises_from":
+            return _rises(value, other, self.scale)
+        later = _later(value, other)
+        return later is (self.operator == "after")
+
+
+def _rises(value: Any, before: Any, scale: tuple[str, ...]) -> bool:
+    ranks = {level: rank for rank, level in enumerate(scale)}
+    before_rank = -1 if before is None else ranks.get(before)
+    return value in ranks and before_rank is not None and ranks[value] > before_rank
+
+
+def _later(value: Any, other: Any) -> bool | None:
+    """``value > other``, or ``None`` when either is missing or they don't compare."""
+    if value is None or other is None:
+        return None
+    try:
+        return bool(value > other)
+    except TypeError:
+        return None
+
+
+def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = data
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+@dataclass(frozen=True)
+class Rule:
+    """When ``event_type`` arrives and every condition holds, ``role`` hears it."""
+
+    event_type: str
+    role: Role
+    notification_type: str
+    category: Category
+    conditions: tuple[Condition, ...] = ()
+
+    def applies(self, event_type: str, data: Mapping[str, Any]) -> bool:
+        return event_type == self.event_type and all(c.holds(data) for c in self.conditions)
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    rules: tuple[Rule, ...]
+
+    def match(self, event_type: str, data: Mapping[str, Any]) -> list[Rule]:
+        return [rule for rule in self.rules if rule.applies(event_type, data)]
+
+    @property
+    def notification_types(self) -> frozenset[str]:
+        return frozenset(rule.notification_type for rule in self.rules)
+
+
+def parse_rules(text: str, templates: Collection[str]) -> RuleBook:
+    """Read rules from YAML; every notification type must have both templates in ``templates``."""
+    document = yaml.safe_load(text) or {}
+    entries = document.get("rules") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise RuleFileError("rules file must have a top-level 'rules:' list")
+    return RuleBook(tuple(_parse_rule(n, e, templates) for n, e in enumerate(entries, 1)))
+
+
+def _parse_rule(number: int, entry: Any, templates: Collection[str]) -> Rule:
+    where = f"rule {number} ({entry.get('event', '?') if isinstance(entry, dict) else entry!r})"
+    keys = {"event", "role", "notification", "category", "when"}
+    if not isinstance(entry, dict) or not {"event", "role", "notification", "category"} <= set(
+        entry
+    ):
+        raise RuleFileError(f"{where}: needs event, role, notification and category")
+    if unknown := set(entry) - keys:
+        raise RuleFileError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(keys)}")
+    notification = str(entry["notification"])
+    missing = [
+        f"{notification}.{k}.j2"
+        for k in ("txt", "html")
+        if f"{notification}.{k}.j2" not in templates
+    ]
+    if missing:
+        raise RuleFileError(f"{where}: unknown template for '{notification}'; add {missing}")
+    return Rule(
+        event_type=str(entry["event"]),
+        role=_member(Role, entry["role"], f"{where}: unknown role"),
+        notification_type=notification,
+        category=_member(Category, entry["category"], f"{where}: unknown category"),
+        conditions=tuple(_parse_condition(where, c) for c in entry.get("when") or ()),
+    )
+
+
+def _member(enum: type[_E], value: Any, problem: str) -> _E:
+    try:
+        return enum(value)
+    except ValueError:
+        raise RuleFileError(f"{problem} '{value}'; allowed: {allowed(enum)}") from None
+
+
+def _parse_condition(where: str, item: Any) -> Condition:
+    operators = [op for op in _OPERATORS if isinstance(item, dict) and op in item]
+    if not isinstance(item, dict) or "field" not in item or len(operators) != 1:
+        raise RuleFileError(
+            f"{where}: each 'when' item needs 'field' and one of {allowed(_OPERATORS)}; got {item!r}"
+        )
+    operator = operators[0]
+    scale = tuple(str(s) for s in item.get("scale") or ())
+    if operator == "rises_from" and len(scale) < 2:
+        raise RuleFileError(f"{where}: 'rises_from' needs a 'scale' of at least two levels")
+    return Condition(str(item["field"]), operator, item[operator], scale)
+
+
+@cache
+def default_rules() -> RuleBook:
+    """The shipped ``rules.yaml``, read and validated once on first use."""
+    from looptrace_notifications.rendering import available_templates  # templates live there
+
+    return parse_rules(RULES_FILE.read_text(encoding="utf-8"), available_templates())
+
+
+def match(event_type: str, data: Mapping[str, Any]) -> list[Rule]:
+    """Who hears this event under the shipped rules (empty when nobody does)."""
+    return default_rules().match(event_type, data)
