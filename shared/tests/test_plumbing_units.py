@@ -1,0 +1,104 @@
+"""Fast tests of the shared plumbing that needs no infrastructure."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import asyncpg
+import pytest
+from sqlalchemy import exc as sa_exc
+
+from looptrace_shared.auth import Unauthenticated, decode_token, mint_token
+from looptrace_shared.envelope import Envelope, new_envelope
+from looptrace_shared.errors import as_rule_violation, snake
+from looptrace_shared.messaging.incoming import Incoming, Record, Unparseable, parse_record
+from looptrace_shared.messaging.transient import is_transient
+from looptrace_shared.settings import DEV_JWT_SECRET, ServiceSettings
+from looptrace_shared.testing import docker_available
+from looptrace_shared.topics import ALL_TOPICS, all_topics_with_dlq, dlq
+
+SECRET = "x" * 40
+
+
+def test_token_round_trip_and_refusals() -> None:
+    p = decode_token(SECRET, mint_token(SECRET, "supplier", "sup-9"))
+    assert (p.role, p.subject) == ("supplier", "sup-9")
+    with pytest.raises(Unauthenticated, match="expired"):
+        decode_token(SECRET, mint_token(SECRET, "buyer", "b", hours=-1))
+    with pytest.raises(Unauthenticated, match="not valid"):
+        decode_token("y" * 40, mint_token(SECRET, "buyer", "b"))
+    with pytest.raises(ValueError, match="unknown role 'king'"):
+        mint_token(SECRET, "king", "k")
+
+
+def test_prod_refuses_the_development_secret() -> None:
+    with pytest.raises(ValueError, match="JWT_SECRET must be set"):
+        ServiceSettings(environment="prod", jwt_secret=DEV_JWT_SECRET)
+    assert ServiceSettings(environment="prod", jwt_secret=SECRET).jwt_secret == SECRET
+
+
+def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "k1:9092,k2:9092")
+    monkeypatch.setenv("KAFKA_IDEMPOTENCE", "true")
+    s = ServiceSettings()
+    assert s.kafka_bootstrap_servers == "k1:9092,k2:9092" and s.kafka_idempotence is True
+
+
+def test_caused_envelope_inherits_correlation() -> None:
+    first = new_envelope("OrderCancelled", "t", "o-1", {"order_id": "o-1", "reason": "r"}, correlation_id="c-1")
+    second = new_envelope("order.status_changed", "t", "o-1", {}, cause=first)
+    assert second.correlation_id == "c-1" and second.causation_id == str(first.id)
+    orphan = new_envelope("OrderCancelled", "t", "o-2", {}, cause=Envelope(type="x", source="s", subject="o-2"))
+    assert orphan.correlation_id == orphan.causation_id
+
+
+@pytest.mark.parametrize(
+    ("value", "rule", "fragment"),
+    [
+        (b"{oops", "malformed_json", "malformed json"),
+        (b'{"type": "OrderCancelled"}', "invalid_envelope", "source: Field required"),
+        (Envelope(type="NoSuchThing", source="s", subject="o").to_bytes(), "unknown_event_type", "known types: DeliveryConfirmed"),
+        (Envelope(type="OrderCancelled", source="s", subject="o", data={"order_id": "o"}).to_bytes(), "invalid_payload", "data.reason: Field required"),
+    ],
+)
+def test_parse_errors_say_what_to_fix(value: bytes, rule: str, fragment: str) -> None:
+    out = parse_record(Record("t", 0, 0, None, value))
+    assert isinstance(out, Unparseable)
+    assert out.rule == rule and fragment in out.error
+
+
+def test_parse_validates_the_payload_type() -> None:
+    env = new_envelope("OrderCancelled", "s", "o-1", {"order_id": "o-1", "reason": "buyer withdrew"})
+    out = parse_record(Record("t", 0, 0, b"o-1", env.to_bytes()))
+    assert isinstance(out, Incoming) and out.data.reason == "buyer withdrew" and out.subject == "o-1"
+
+
+def test_transient_classification() -> None:
+    assert is_transient(ConnectionRefusedError())
+    assert is_transient(asyncpg.exceptions.ConnectionDoesNotExistError())
+    wrapped = sa_exc.DBAPIError("select 1", {}, ConnectionResetError(), connection_invalidated=True)
+    assert is_transient(wrapped)
+    integrity = sa_exc.IntegrityError("insert", {}, Exception("duplicate key"))
+    assert not is_transient(integrity)
+    assert not is_transient(ValueError("bad"))
+
+
+def test_domain_errors_cross_the_boundary_with_their_name() -> None:
+    class StageCannotGoBackwards(ValueError):
+        pass
+
+    refusal = as_rule_violation(StageCannotGoBackwards("40 < 60"), 409)
+    assert (refusal.rule, refusal.status, str(refusal)) == ("stage_cannot_go_backwards", 409, "40 < 60")
+    assert snake("InvalidTransition") == "invalid_transition"
+
+
+def test_topics_and_dead_letter_names() -> None:
+    assert dlq("orders.inbound.v1") == "orders.inbound.v1.dlq" == dlq("orders.inbound.v1.dlq")
+    assert len(all_topics_with_dlq()) == 2 * len(ALL_TOPICS)
+
+
+def test_docker_detection_answers_within_a_second() -> None:
+    started = time.monotonic()
+    docker_available()
+    assert timedelta(seconds=time.monotonic() - started) < timedelta(seconds=1)
