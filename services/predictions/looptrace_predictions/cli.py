@@ -1,0 +1,181 @@
+"""`looptrace predictions …`: simulate a history, train, evaluate, predict."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+from typing import Any
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import workflows
+from .history import load_history
+from .registry import ModelNotFound, load_active
+from .simulate import write_simulated_history
+
+MAX_ERRORS_SHOWN = 20
+
+
+@click.group(help="Delay-risk model: simulate history, train, evaluate, predict.")
+def predictions() -> None:
+    pass
+
+
+@predictions.command(help="Write a synthetic order history CSV.")
+@click.option("--orders", "n_orders", type=click.IntRange(min=1), default=3000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), required=True)
+def simulate(n_orders: int, seed: int, out: str) -> None:
+    console = Console(stderr=True)
+    with Progress(*_columns(), console=console, transient=True) as bar:
+        task = bar.add_task("simulating orders", total=n_orders)
+        frame = write_simulated_history(out, n_orders, seed, lambda n: bar.advance(task, n))
+    console.print(f"wrote {len(frame)} stage rows of {n_orders} orders to {out}")
+
+
+@predictions.command(help="Train a new model version on a history and make it active.")
+@click.option(
+    "--history", "history_path", type=click.Path(exists=True, dir_okay=False), required=True
+)
+@click.option("--out", "model_dir", type=click.Path(file_okay=False), required=True)
+def train(history_path: str, model_dir: str) -> None:
+    console = Console()
+    history = _load(history_path, console)
+    steps = ["building snapshots", "fitting models", "measuring on the validation split", "saving"]
+    with Progress(*_columns(), console=console, transient=True) as bar:
+        task = bar.add_task("training", total=len(steps))
+
+        def step(name: str) -> None:
+            bar.update(task, description=name, completed=steps.index(name))
+
+        sha = workflows.file_sha256(history_path)
+        try:
+            report = workflows.train(history, sha, model_dir, step)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        bar.update(task, completed=len(steps))
+    meta = report.metadata
+    console.print(
+        f"model {report.version} is active in {model_dir} "
+        f"({meta['n_orders']} orders, {meta['n_snapshots']} snapshots)"
+    )
+    console.print(_metrics_table(meta["metrics"], "time-based validation split"))
+
+
+@predictions.command(help="Compare the active model with the baseline rule on a history.")
+@click.option(
+    "--history", "history_path", type=click.Path(exists=True, dir_okay=False), required=True
+)
+@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False), required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def evaluate(history_path: str, model_dir: str, as_json: bool) -> None:
+    console = Console(stderr=as_json)
+    history = _load(history_path, console)
+    model = _active(model_dir)
+    sha = workflows.file_sha256(history_path)
+    try:
+        result = workflows.evaluate(history, sha, model, model_dir)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps(_json_safe(result)))
+        return
+    console.print(f"model {result['model_version']} on {result['split']}")
+    console.print(_metrics_table(result["metrics"], "evaluation"))
+
+
+@predictions.command(help="Score every order open on a date, using only what was known then.")
+@click.option(
+    "--history", "history_path", type=click.Path(exists=True, dir_okay=False), required=True
+)
+@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False), required=True)
+@click.option("--as-of", "as_of", required=True, help="Date YYYY-MM-DD.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True)
+def predict(history_path: str, model_dir: str, as_of: str, out: str) -> None:
+    console = Console(stderr=True)
+    try:
+        date.fromisoformat(as_of)
+    except ValueError as error:
+        raise click.BadParameter(
+            f"'{as_of}' is not a date (YYYY-MM-DD)", param_hint="--as-of"
+        ) from error
+    history = _load(history_path, console)
+    frame = workflows.predict(history, _active(model_dir), as_of)
+    frame.to_csv(out, index=False)
+    levels = frame["risk_level"].value_counts().to_dict()
+    console.print(f"scored {len(frame)} open orders as of {as_of} → {out} {levels}")
+
+
+def _load(path: str, console: Console) -> pd.DataFrame:
+    history, errors = load_history(path)
+    for message in errors[:MAX_ERRORS_SHOWN]:
+        console.print(f"[yellow]{path}: {message}[/yellow]", highlight=False)
+    if len(errors) > MAX_ERRORS_SHOWN:
+        console.print(f"[yellow]… and {len(errors) - MAX_ERRORS_SHOWN} more broken rows[/yellow]")
+    if history.empty:
+        raise click.ClickException(f"{path} has no usable rows; fix the errors above")
+    return history
+
+
+def _active(model_dir: str) -> Any:
+    try:
+        return load_active(model_dir)
+    except ModelNotFound as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _columns() -> tuple:
+    return (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+
+
+def _metrics_table(metrics: dict, title: str) -> Table:
+    table = Table(title=f"model vs baseline — {title} (MAE in days)")
+    for column in (
+        "at",
+        "n",
+        "AUC mod",
+        "AUC base",
+        "Brier mod",
+        "Brier base",
+        "MAE mod",
+        "MAE base",
+    ):
+        table.add_column(column, justify="right")
+    for group, model in metrics["model"].items():
+        base = metrics["baseline"][group]
+        table.add_row(
+            group,
+            str(model["n"]),
+            _f(model["roc_auc"]),
+            _f(base["roc_auc"]),
+            _f(model["brier"]),
+            _f(base["brier"]),
+            _f(model["delay_mae"], 2),
+            _f(base["delay_mae"], 2),
+        )
+    return table
+
+
+def _f(value: float, digits: int = 3) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.{digits}f}"
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def main() -> None:  # pragma: no cover
+    predictions()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    predictions()

@@ -1,0 +1,194 @@
+"""Synthetic order history: suppliers, seasons, slips that propagate, QC rework.
+
+What makes lateness predictable (but not trivially):
+
+* every supplier has its own reliability (``slip_scale``), capacity and QC
+  failure rate — visible later as its track record;
+* every order has a hidden ``trouble`` level shared by all its stages, so early
+  slips announce later ones;
+* stages are finish-to-start: a slip pushes every later stage;
+* a supplier with more open orders than its capacity, and the peak season
+  (August–November), slow every stage down;
+* quality stages can fail and loop back for rework (``qc_failures``).
+
+Noise on every stage and QC outcomes keeps it from being a lookup table.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from .history import HISTORY_COLUMNS, write_history
+from .stages import REFERENCE_QUANTITY, TEMPLATES, StageTemplate
+
+START_DATE = date(2021, 1, 4)
+PEAK_SEASON_FACTOR = {8: 1.3, 9: 1.5, 10: 1.6, 11: 1.5, 12: 1.2}
+PEAK_ORDER_WEIGHT = {8: 1.4, 9: 1.6, 10: 1.6, 11: 1.3}
+MAX_STAGES = max(len(t) for t in TEMPLATES.values())
+MAX_QC_LOOPS = 3
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Supplier:
+    supplier_id: str
+    capacity: int
+    slip_scale: float
+    qc_fail_rate: float
+
+
+@dataclass
+class _Draws:
+    """Random numbers drawn up front (vectorised) so the order loop is arithmetic."""
+
+    noise: np.ndarray
+    slip: np.ndarray
+    qc: np.ndarray
+    rework: np.ndarray
+    trouble: np.ndarray
+    slack: np.ndarray
+
+
+def simulate_history(n_orders: int, seed: int, progress: Progress | None = None) -> pd.DataFrame:
+    """Simulate ``n_orders`` finished orders; deterministic for a given seed."""
+    if n_orders < 1:
+        raise ValueError("n_orders must be at least 1")
+    rng = np.random.default_rng(seed)
+    span_days = int(np.clip(n_orders / 4, 365, 1460))
+    suppliers = _make_suppliers(rng, n_orders / span_days)
+    order_days = _order_days(rng, n_orders, span_days)
+    weights = np.array([s.capacity * rng.uniform(0.5, 1.5) for s in suppliers])
+    assigned = rng.choice(len(suppliers), size=n_orders, p=weights / weights.sum())
+    categories = np.where(rng.random(n_orders) < 0.55, "cut-and-sew", "knitwear")
+    quantities = np.round(np.exp(rng.uniform(np.log(300), np.log(8000), n_orders)), -1)
+    draws = _draw(rng, n_orders)
+    rows: list[tuple] = []
+    open_orders: list[list[int]] = [[] for _ in suppliers]
+    for i in range(n_orders):
+        heap = open_orders[assigned[i]]
+        while heap and heap[0] <= order_days[i]:
+            heapq.heappop(heap)
+        supplier = suppliers[assigned[i]]
+        load = len(heap) / supplier.capacity
+        order_rows, end = _simulate_order(
+            i, supplier, str(categories[i]), int(quantities[i]), int(order_days[i]), load, draws
+        )
+        heapq.heappush(heap, end)
+        rows.extend(order_rows)
+        if progress is not None and (i + 1) % 1000 == 0:
+            progress(1000)
+    if progress is not None:
+        progress(n_orders % 1000)
+    return _to_frame(rows)
+
+
+def write_simulated_history(
+    path: str, n_orders: int, seed: int, progress: Progress | None = None
+) -> pd.DataFrame:
+    frame = simulate_history(n_orders, seed, progress)
+    write_history(frame, path)
+    return frame
+
+
+def _make_suppliers(rng: np.random.Generator, orders_per_day: float) -> list[Supplier]:
+    count = max(6, round(orders_per_day * 55 / 6))
+    return [
+        Supplier(
+            supplier_id=f"S{k + 1}",
+            capacity=int(rng.integers(3, 13)),
+            slip_scale=float(rng.lognormal(np.log(0.4), 0.55)),
+            qc_fail_rate=float(rng.beta(2, 9)),
+        )
+        for k in range(count)
+    ]
+
+
+def _order_days(rng: np.random.Generator, n_orders: int, span_days: int) -> np.ndarray:
+    start = pd.Timestamp(START_DATE)
+    months = (start + pd.to_timedelta(np.arange(span_days), unit="D")).month
+    weight = np.array([PEAK_ORDER_WEIGHT.get(int(m), 1.0) for m in months])
+    offsets = np.sort(rng.choice(span_days, size=n_orders, p=weight / weight.sum()))
+    return _epoch_day(START_DATE) + offsets
+
+
+def _draw(rng: np.random.Generator, n: int) -> _Draws:
+    return _Draws(
+        noise=rng.normal(-0.05, 0.1, (n, MAX_STAGES)),
+        slip=rng.exponential(1.0, (n, MAX_STAGES)),
+        qc=rng.random((n, MAX_STAGES, MAX_QC_LOOPS)),
+        rework=rng.integers(2, 5, (n, MAX_STAGES, MAX_QC_LOOPS)),
+        trouble=rng.gamma(0.8, 1.0, n),
+        slack=rng.integers(1, 8, n),
+    )
+
+
+def _planned_days(template: StageTemplate, quantity: int) -> int:
+    if not template.scales_with_quantity:
+        return template.planned_days
+    return max(1, round(template.planned_days * (quantity / REFERENCE_QUANTITY) ** 0.5))
+
+
+def _simulate_order(
+    i: int,
+    supplier: Supplier,
+    category: str,
+    quantity: int,
+    order_day: int,
+    load: float,
+    draws: _Draws,
+) -> tuple[list[tuple], int]:
+    template = TEMPLATES[category]
+    trouble = draws.trouble[i]
+    load_factor = min(2.0, 1.0 + 0.9 * max(0.0, load - 0.8))
+    planned_start = order_day
+    actual_end = order_day
+    rows = []
+    for k, stage in enumerate(template):
+        planned = _planned_days(stage, quantity)
+        planned_end = planned_start + planned
+        actual_start = max(actual_end, planned_start - 2)
+        season = PEAK_SEASON_FACTOR.get(_month(actual_start), 1.0)
+        slip = supplier.slip_scale * stage.slip_weight * season * load_factor * (0.3 + trouble)
+        duration = planned * np.exp(draws.noise[i, k]) + slip * draws.slip[i, k]
+        failures = 0
+        if stage.is_quality_check:
+            fail_p = min(0.9, supplier.qc_fail_rate * (0.5 + 0.5 * trouble) * load_factor)
+            while failures < MAX_QC_LOOPS and draws.qc[i, k, failures] < fail_p:
+                duration += draws.rework[i, k, failures]
+                failures += 1
+        actual_end = actual_start + max(1, round(duration))
+        rows.append(
+            (k + 1, stage.name, planned_start, planned_end, actual_start, actual_end, failures)
+        )
+        planned_start = planned_end
+    target = planned_start + int(draws.slack[i])
+    head = (f"PO-{i + 1:06d}", supplier.supplier_id, category, quantity, order_day, target)
+    return [head + row for row in rows], actual_end
+
+
+def _to_frame(rows: list[tuple]) -> pd.DataFrame:
+    columns = [*HISTORY_COLUMNS, "qc_failures"]
+    frame = pd.DataFrame(rows, columns=columns)
+    day_columns = [c for c in columns if c.endswith("_date") or c.startswith(("planned", "actual"))]
+    epoch = np.datetime64("1970-01-01", "D")
+    for column in day_columns:
+        frame[column] = epoch + frame[column].to_numpy(dtype="int64").astype("timedelta64[D]")
+    return frame
+
+
+def _epoch_day(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def _month(epoch_day: int) -> int:
+    return date.fromordinal(_EPOCH_ORDINAL + int(epoch_day)).month
