@@ -20,7 +20,9 @@ def test_private_postgres_cluster_starts_and_answers(tmp_path: Path) -> None:
         host, port = proc.address.split(":")
 
         async def version() -> str:
-            conn = await asyncpg.connect(host=host, port=int(port), user="postgres", database="postgres")
+            conn = await asyncpg.connect(
+                host=host, port=int(port), user="postgres", database="postgres"
+            )
             try:
                 return str(await conn.fetchval("SHOW server_version"))
             finally:
@@ -35,6 +37,7 @@ def test_private_postgres_cluster_starts_and_answers(tmp_path: Path) -> None:
 def test_tansu_broker_starts_and_creates_topics(tmp_path: Path) -> None:
     proc = start_tansu(log=tmp_path / "tansu.log")
     try:
+
         async def topics() -> list[str]:
             admin = AIOKafkaAdminClient(bootstrap_servers=proc.address)
             await admin.start()

@@ -46,10 +46,14 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_caused_envelope_inherits_correlation() -> None:
-    first = new_envelope("OrderCancelled", "t", "o-1", {"order_id": "o-1", "reason": "r"}, correlation_id="c-1")
+    first = new_envelope(
+        "OrderCancelled", "t", "o-1", {"order_id": "o-1", "reason": "r"}, correlation_id="c-1"
+    )
     second = new_envelope("order.status_changed", "t", "o-1", {}, cause=first)
     assert second.correlation_id == "c-1" and second.causation_id == str(first.id)
-    orphan = new_envelope("OrderCancelled", "t", "o-2", {}, cause=Envelope(type="x", source="s", subject="o-2"))
+    orphan = new_envelope(
+        "OrderCancelled", "t", "o-2", {}, cause=Envelope(type="x", source="s", subject="o-2")
+    )
     assert orphan.correlation_id == orphan.causation_id
 
 
@@ -58,8 +62,18 @@ def test_caused_envelope_inherits_correlation() -> None:
     [
         (b"{oops", "malformed_json", "malformed json"),
         (b'{"type": "OrderCancelled"}', "invalid_envelope", "source: Field required"),
-        (Envelope(type="NoSuchThing", source="s", subject="o").to_bytes(), "unknown_event_type", "known types: DeliveryConfirmed"),
-        (Envelope(type="OrderCancelled", source="s", subject="o", data={"order_id": "o"}).to_bytes(), "invalid_payload", "data.reason: Field required"),
+        (
+            Envelope(type="NoSuchThing", source="s", subject="o").to_bytes(),
+            "unknown_event_type",
+            "known types: DeliveryConfirmed",
+        ),
+        (
+            Envelope(
+                type="OrderCancelled", source="s", subject="o", data={"order_id": "o"}
+            ).to_bytes(),
+            "invalid_payload",
+            "data.reason: Field required",
+        ),
     ],
 )
 def test_parse_errors_say_what_to_fix(value: bytes, rule: str, fragment: str) -> None:
@@ -69,9 +83,13 @@ def test_parse_errors_say_what_to_fix(value: bytes, rule: str, fragment: str) ->
 
 
 def test_parse_validates_the_payload_type() -> None:
-    env = new_envelope("OrderCancelled", "s", "o-1", {"order_id": "o-1", "reason": "buyer withdrew"})
+    env = new_envelope(
+        "OrderCancelled", "s", "o-1", {"order_id": "o-1", "reason": "buyer withdrew"}
+    )
     out = parse_record(Record("t", 0, 0, b"o-1", env.to_bytes()))
-    assert isinstance(out, Incoming) and out.data.reason == "buyer withdrew" and out.subject == "o-1"
+    assert (
+        isinstance(out, Incoming) and out.data.reason == "buyer withdrew" and out.subject == "o-1"
+    )
 
 
 def test_transient_classification() -> None:
@@ -89,7 +107,11 @@ def test_domain_errors_cross_the_boundary_with_their_name() -> None:
         pass
 
     refusal = as_rule_violation(StageCannotGoBackwards("40 < 60"), 409)
-    assert (refusal.rule, refusal.status, str(refusal)) == ("stage_cannot_go_backwards", 409, "40 < 60")
+    assert (refusal.rule, refusal.status, str(refusal)) == (
+        "stage_cannot_go_backwards",
+        409,
+        "40 < 60",
+    )
     assert snake("InvalidTransition") == "invalid_transition"
 
 

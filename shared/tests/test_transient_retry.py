@@ -48,8 +48,12 @@ def message(order_id: str) -> Record:
 
 def processor(sessions, flaky: FlakyDatabase, attempts: int) -> BatchProcessor:  # type: ignore[no-untyped-def]
     dispatcher = Dispatcher({"OrderCancelled": flaky.react})
-    settings = ServiceSettings(retry_max_attempts=attempts, retry_backoff_base_s=0.01, retry_backoff_cap_s=0.02)
-    return BatchProcessor(ConsumerGroup("g", ("orders.inbound.v1",), dispatcher.run), sessions, plumbing, settings)
+    settings = ServiceSettings(
+        retry_max_attempts=attempts, retry_backoff_base_s=0.01, retry_backoff_cap_s=0.02
+    )
+    return BatchProcessor(
+        ConsumerGroup("g", ("orders.inbound.v1",), dispatcher.run), sessions, plumbing, settings
+    )
 
 
 async def test_transient_failures_are_retried_until_they_pass(sessions) -> None:  # type: ignore[no-untyped-def]

@@ -124,7 +124,9 @@ class BatchProcessor:
         if any(i.subject in blocked and i.type in self.group.unblocks for i in good):
             await self.retry_parked()
 
-    def _count(self, n_good: int, bad: list[Unparseable], o: Outcomes, waiting: list[tuple[Incoming, str]]) -> None:
+    def _count(
+        self, n_good: int, bad: list[Unparseable], o: Outcomes, waiting: list[tuple[Incoming, str]]
+    ) -> None:
         m = metrics.MESSAGES_IN
         topic = ",".join(self.group.topics)
         m.labels(self.service, topic, "processed").inc(o.processed)

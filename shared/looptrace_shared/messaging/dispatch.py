@@ -8,6 +8,7 @@ from typing import Generic, TypeVar
 
 from looptrace_shared.errors import RuleViolation, WaitingFor
 from looptrace_shared.messaging.incoming import Incoming
+from looptrace_shared.observability.logs import bind
 
 Ctx = TypeVar("Ctx")
 Reaction = Callable[[Ctx, Incoming], Awaitable[None]]
@@ -50,6 +51,7 @@ class Dispatcher(Generic[Ctx]):
             if item.subject in blocked:
                 out.waiting.append((item, f"an earlier message of order {item.subject} is waiting"))
                 continue
+            bind(item.subject, item.envelope.correlation_id)  # every log line names the order
             try:
                 await reaction(ctx, item)
                 out.processed += 1
