@@ -64,6 +64,7 @@ async def post_message(
     envelope = ctx.uow.emit(new_envelope(MessagePosted.EVENT_TYPE, uc.SOURCE, order_id, payload))  # type: ignore[attr-defined]
     data = {**payload.model_dump(mode="json"), "author_name": author_name(who, contact)}
     await uc.notify(ctx, envelope.type, order_id, data, str(envelope.id))
+    await uc.flush(ctx)
     await ctx.uow.session.refresh(row)
     return row
 

@@ -61,7 +61,7 @@ async def handle_batch(
     ctx = NotificationsContext(uow, settings)
     await ctx.preload([i.subject for i in items])
     outcomes = await dispatcher.run(ctx, items)
-    await uow.session.flush()
+    await uc.flush(ctx)
     return outcomes
 
 

@@ -46,6 +46,7 @@ class NotificationsContext:
     contacts: dict[str, OrderContactRow] = field(default_factory=dict)
     cause: Envelope | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    pending: list[dict[str, Any]] = field(default_factory=list)
 
     async def preload(self, order_ids: list[str]) -> None:
         self.contacts.update(await repo.load_contacts(self.uow.session, order_ids))
@@ -98,14 +99,22 @@ async def notify(
     order_id: str,
     data: Mapping[str, Any],
     event_id: str,
-) -> list[NotificationRow]:
-    """Turn one event into notifications (one per recipient) and the e-mails they call for."""
+) -> None:
+    """Turn one event into notifications (one per recipient); they are written by ``flush``."""
     rules = match(event_type, data)
     if not rules:
-        return []
+        return
     needs_contact = any(r.role is not Role.ADMIN for r in rules)
     contact = await ctx.contact(order_id) if needs_contact else ctx.contacts.get(order_id)
-    rows = _notification_rows(ctx, rules, contact, event_type, order_id, data, event_id)
+    ctx.pending += _notification_rows(ctx, rules, contact, event_type, order_id, data, event_id)
+
+
+async def flush(ctx: NotificationsContext) -> list[NotificationRow]:
+    """Write the batch's notifications and the e-mails they call for: two statements a batch.
+
+    A (source event, recipient) pair already stored is skipped, so redelivery creates nothing.
+    """
+    rows, ctx.pending = ctx.pending, []
     created = await repo.insert_notifications(ctx.uow.session, rows)
     await _plan_emails(ctx, created)
     return created
