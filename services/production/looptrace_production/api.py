@@ -1,0 +1,253 @@
+"""HTTP schemas and routes of the production service.
+
+``POST /v1/progress`` takes one report or a list. A list is all-or-nothing: it runs in one
+transaction, and the first report that breaks a rule refuses the whole list with a 422
+problem naming the item (``item 3: ...``) and the rule; nothing is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from looptrace_production import repository as repo
+from looptrace_production import services as uc
+from looptrace_production.models import PhotoRow, StageNoteRow
+from looptrace_production.photos import PhotoTooLarge, store_photo
+from looptrace_production.repository import SupplierOrder
+from looptrace_production.services import Planning, ProductionContext
+from looptrace_production.timeline import TimelineOut, build_timeline
+from looptrace_shared.auth import CurrentUser, Principal
+from looptrace_shared.errors import Forbidden, NotFound, RuleViolation
+from looptrace_shared.events.production import ProgressReported
+from looptrace_shared.http import UowDep
+
+router = APIRouter(prefix="/v1", tags=["production"])
+
+
+class ProgressOut(BaseModel):
+    message_id: str
+    order_id: str
+    stage_number: int
+    stage_name: str
+    status: str
+    percentage: float
+    duplicate: bool = Field(description="the same message_id was already recorded: nothing changed")
+    events: list[str]
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class NoteOut(BaseModel):
+    id: int
+    stage_number: int
+    text: str
+    author: str
+
+
+class PhotoOut(BaseModel):
+    id: str
+    stage_number: int
+    content_type: str
+    size_bytes: int
+    width: int
+    height: int
+    url: str
+    thumbnail_url: str
+
+
+def planning(request: Request) -> Planning:
+    return request.app.state.runtime.extras["planning"]  # type: ignore[no-any-return]
+
+
+def can_see(user: Principal, order: SupplierOrder) -> bool:
+    return user.is_admin or (user.role, user.subject) in (
+        ("supplier", order.supplier_id),
+        ("buyer", order.buyer_id),
+    )
+
+
+async def visible_order(ctx: ProductionContext, user: Principal, ref: str) -> SupplierOrder:
+    order = await repo.find_order(ctx.uow.session, ref)
+    if order is None or not can_see(user, order):
+        raise NotFound(f"no order {ref!r} in production visible to you")
+    return order
+
+
+def _item_refusal(n: int, err: RuleViolation) -> RuleViolation:
+    refusal = RuleViolation(f"item {n}: {err}")
+    refusal.rule, refusal.status, refusal.title = err.rule, err.status, err.title
+    return refusal
+
+
+async def _report_one(
+    ctx: ProductionContext, user: Principal, r: ProgressReported
+) -> uc.ProgressResult:
+    ref = r.order_id or r.order_number
+    if not ref:
+        raise RuleViolation("give the order as order_id or order_number")
+    order = await ctx.get(ref)
+    if not user.is_admin and order.supplier_id != user.subject:
+        raise Forbidden(f"order {ref} is made by another supplier; report only on your own orders")
+    return await uc.report_progress(ctx, r, r.message_id or str(uuid.uuid4()))
+
+
+def _message_keys(ctx: ProductionContext, reports: list[ProgressReported]) -> list[tuple[str, str]]:
+    keys = [(r.order_id or ctx.numbers.get(r.order_number or ""), r.message_id) for r in reports]
+    return [(order_id, message_id) for order_id, message_id in keys if order_id and message_id]
+
+
+@router.post("/progress")
+async def report_progress(
+    body: ProgressReported | list[ProgressReported],
+    uow: UowDep,
+    user: CurrentUser,
+    request: Request,
+) -> list[ProgressOut]:
+    """Report progress on stages (one report or a list, all-or-nothing)."""
+    user.require("supplier")
+    reports = body if isinstance(body, list) else [body]
+    ctx = ProductionContext(uow, planning(request), over_http=True)
+    await ctx.preload(
+        [r.order_id for r in reports if r.order_id],
+        [r.order_number for r in reports if r.order_number],
+    )
+    await ctx.preload_messages(_message_keys(ctx, reports))
+    results = []
+    for n, r in enumerate(reports, start=1):
+        try:
+            results.append(await _report_one(ctx, user, r))
+        except RuleViolation as err:
+            raise (_item_refusal(n, err) if len(reports) > 1 else err) from err
+    await ctx.save()
+    await uow.commit()
+    return [ProgressOut(**asdict(r)) for r in results]
+
+
+def photo_base(request: Request, order_id: str) -> str:
+    return str(request.url_for("get_photo", order_id=order_id, photo_id="x")).removesuffix("/x")
+
+
+@router.get("/orders/{order_id}/timeline")
+async def timeline(order_id: str, uow: UowDep, user: CurrentUser, request: Request) -> TimelineOut:
+    """Every stage: status, %, baseline/forecast/actual dates, delay, notes, photos."""
+    order = await visible_order(ProductionContext(uow, planning(request)), user, order_id)
+    s = uow.session
+    progress, notes = (
+        await repo.progress_of(s, order.order_id),
+        await repo.notes_of(s, order.order_id),
+    )
+    photos = await repo.photos_of(s, order.order_id)
+    return build_timeline(order, progress, notes, photos, photo_base(request, order.order_id))
+
+
+def _stage_ref(stage: str) -> int | str:
+    return int(stage) if stage.isdigit() else stage
+
+
+@router.post("/orders/{order_id}/stages/{stage}/notes", status_code=201)
+async def add_note(
+    order_id: str, stage: str, note: NoteIn, uow: UowDep, user: CurrentUser, request: Request
+) -> NoteOut:
+    order = await visible_order(ProductionContext(uow, planning(request)), user, order_id)
+    number = order.plan.stage(_stage_ref(stage)).number
+    row = StageNoteRow(
+        order_id=order.order_id,
+        stage_number=number,
+        author=user.subject,
+        author_role=user.role,
+        text=note.text,
+    )
+    uow.session.add(row)
+    await uow.session.flush()
+    await uow.commit()
+    return NoteOut(id=row.id, stage_number=number, text=row.text, author=row.author)
+
+
+async def _read_limited(file: UploadFile, limit: int) -> bytes:
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise PhotoTooLarge(limit)
+    return data
+
+
+@router.post("/orders/{order_id}/stages/{stage}/photos", status_code=201)
+async def add_photo(
+    order_id: str,
+    stage: str,
+    uow: UowDep,
+    user: CurrentUser,
+    request: Request,
+    file: Annotated[UploadFile, File(description="JPEG, PNG or WebP")],
+) -> PhotoOut:
+    """Upload a stage photo; the content is checked (not the file name) and a thumbnail made."""
+    user.require("supplier")
+    p = planning(request)
+    order = await visible_order(ProductionContext(uow, p), user, order_id)
+    number = order.plan.stage(_stage_ref(stage)).number
+    data = await _read_limited(file, p.settings.photo_max_bytes)
+    photo_id = str(uuid.uuid4())
+    folder = p.settings.photo_dir / order.order_id
+    stored = await asyncio.to_thread(
+        store_photo, data, folder, photo_id, p.settings.photo_thumbnail_px
+    )
+    row = PhotoRow(
+        id=photo_id,
+        order_id=order.order_id,
+        stage_number=number,
+        content_type=stored.content_type,
+        size_bytes=stored.size_bytes,
+        width=stored.width,
+        height=stored.height,
+        path=str(stored.path),
+        thumbnail_path=str(stored.thumbnail_path),
+        original_name=file.filename,
+        uploaded_by=user.subject,
+    )
+    uow.session.add(row)
+    await uow.commit()
+    url = f"{photo_base(request, order.order_id)}/{photo_id}"
+    return PhotoOut(
+        id=photo_id,
+        stage_number=number,
+        content_type=stored.content_type,
+        size_bytes=stored.size_bytes,
+        width=stored.width,
+        height=stored.height,
+        url=url,
+        thumbnail_url=f"{url}/thumbnail",
+    )
+
+
+async def _photo(
+    uow: UowDep, user: Principal, request: Request, order_id: str, photo_id: str
+) -> PhotoRow:
+    order = await visible_order(ProductionContext(uow, planning(request)), user, order_id)
+    row = await uow.session.get(PhotoRow, photo_id)
+    if row is None or row.order_id != order.order_id:
+        raise NotFound(f"order {order_id} has no photo {photo_id}")
+    return row
+
+
+@router.get("/orders/{order_id}/photos/{photo_id}", name="get_photo")
+async def get_photo(
+    order_id: str, photo_id: str, uow: UowDep, user: CurrentUser, request: Request
+) -> Any:
+    row = await _photo(uow, user, request, order_id, photo_id)
+    return FileResponse(row.path, media_type=row.content_type)
+
+
+@router.get("/orders/{order_id}/photos/{photo_id}/thumbnail")
+async def get_thumbnail(
+    order_id: str, photo_id: str, uow: UowDep, user: CurrentUser, request: Request
+) -> Any:
+    row = await _photo(uow, user, request, order_id, photo_id)
+    return FileResponse(row.thumbnail_path, media_type="image/jpeg")

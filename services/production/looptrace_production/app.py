@@ -1,0 +1,45 @@
+"""The production service: supplier orders, stage plans, progress, delays, photos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from looptrace_production.api import router
+from looptrace_production.config import ProductionSettings
+from looptrace_production.handlers import consumer_groups
+from looptrace_production.models import Base, plumbing
+from looptrace_production.outgoing import PUBLISHES
+from looptrace_production.services import Planning
+from looptrace_production.sweeper import sweep_delays
+from looptrace_production.templates import load_templates
+from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
+
+
+def spec(planning: Planning) -> ServiceSpec:
+    async def sweep(rt: Runtime) -> None:
+        await sweep_delays(rt, planning)
+
+    return ServiceSpec(
+        name="production",
+        metadata=Base.metadata,
+        plumbing=plumbing,
+        migrations=Path(__file__).parent / "migrations",
+        groups=lambda rt: consumer_groups(planning),
+        routers=[router],
+        periodic=[(planning.settings.sweep_interval_s, sweep)],
+        publishes=list(PUBLISHES),
+    )
+
+
+def load_settings() -> ProductionSettings:
+    return ProductionSettings()
+
+
+def create_app(settings: ProductionSettings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    planning = Planning(settings, load_templates(settings.templates_file))
+    app = create_service_app(settings, spec(planning))
+    app.state.runtime.extras["planning"] = planning
+    return app

@@ -1,0 +1,40 @@
+"""Settings of the production service (environment variables; see the README)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field
+
+from looptrace_shared.settings import ServiceSettings
+
+
+class ProductionSettings(ServiceSettings):
+    service_name: str = "production"
+    http_port: int = 8102
+
+    buffer_days: int = Field(
+        default=2, ge=0, description="working days kept free before the target date"
+    )
+    clock_skew_s: float = Field(
+        default=300.0, ge=0, description="how far in the future reported_at may be"
+    )
+    sweep_interval_s: float = Field(
+        default=60.0, gt=0, description="how often late stages are marked delayed"
+    )
+    sweep_batch: int = Field(default=500, ge=1, description="plans per sweeper transaction")
+    templates_file: Path | None = Field(
+        default=None, description="stage templates YAML (default: built in)"
+    )
+    photo_dir: Path = Field(
+        default=Path(".looptrace/photos"), description="where uploaded photos are stored"
+    )
+    photo_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1, description="largest photo accepted"
+    )
+    photo_thumbnail_px: int = Field(default=320, ge=16, description="longest side of a thumbnail")
+
+    @property
+    def clock_skew(self) -> timedelta:
+        return timedelta(seconds=self.clock_skew_s)

@@ -1,0 +1,127 @@
+"""Vocabulary and domain events of production stages (plain dataclasses, no I/O).
+
+Field names follow the wire contracts in ``looptrace_shared.events.production``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class StageStatus(StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    SKIPPED = "skipped"
+    DELAYED = "delayed"
+
+
+class DelayReason(StrEnum):
+    MATERIAL_DELAY = "material_delay"
+    CAPACITY = "capacity"
+    QUALITY_REWORK = "quality_rework"
+    APPROVAL_PENDING = "approval_pending"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class PlannedStage:
+    stage_number: int
+    stage_name: str
+    status: StageStatus
+    planned_start: date | None
+    planned_end: date | None
+    qc: bool
+    milestone: bool
+    shipping: bool
+
+
+@dataclass(frozen=True)
+class StagesInitialized:
+    stages: tuple[PlannedStage, ...]
+    at_risk: bool
+    at_risk_reason: str | None
+    projected_completion: date
+    target_date: date
+
+
+@dataclass(frozen=True)
+class StageStarted:
+    stage_number: int
+    stage_name: str
+    started_at: datetime
+    first_stage: bool
+    planned_start: date | None
+
+
+@dataclass(frozen=True)
+class StageProgressed:
+    stage_number: int
+    stage_name: str
+    percentage: float
+    previous_percentage: float
+    reported_at: datetime
+    message_id: str
+    notes: str | None
+    photo_urls: tuple[str, ...]
+    correction: bool
+    delay_reason: DelayReason | None
+
+
+@dataclass(frozen=True)
+class StageCompleted:
+    stage_number: int
+    stage_name: str
+    completed_at: datetime
+    qc: bool
+    milestone: bool
+    shipping: bool
+    planned_end: date | None
+
+
+@dataclass(frozen=True)
+class StageDelayed:
+    stage_number: int
+    stage_name: str
+    days_late: int  # calendar days between forecast_end and the day of the sweep
+    forecast_end: date
+    reason: DelayReason | None
+
+
+@dataclass(frozen=True)
+class StageReopened:
+    stage_number: int
+    stage_name: str
+    reopened_at: datetime
+    reason: DelayReason
+
+
+@dataclass(frozen=True)
+class PlanReforecast:
+    projected_completion: date
+    previous_projected_completion: date
+    slip_days: int  # working days; negative when the projection moved earlier
+    reason: str
+    target_date: date
+    stage_number: int | None = None
+    stage_name: str | None = None
+
+
+@dataclass(frozen=True)
+class ProductionCompleted:
+    completed_at: datetime
+    target_date: date
+
+
+DomainEvent = (
+    StagesInitialized
+    | StageStarted
+    | StageProgressed
+    | StageCompleted
+    | StageDelayed
+    | StageReopened
+    | PlanReforecast
+    | ProductionCompleted
+)

@@ -1,0 +1,103 @@
+"""Tables of the ``production`` schema."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, DateTime, Float, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from looptrace_shared.db import plumbing_tables, service_metadata
+
+SCHEMA = "production"
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata(SCHEMA)
+
+
+plumbing = plumbing_tables(Base.metadata)
+
+
+class SupplierOrderRow(Base):
+    """One order as its supplier makes it: the order facts and its time-and-action plan."""
+
+    __tablename__ = "supplier_orders"
+
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_number: Mapped[str] = mapped_column(String(64), index=True)
+    supplier_id: Mapped[str] = mapped_column(String(64), index=True)
+    supplier_name: Mapped[str | None] = mapped_column(String(200))
+    buyer_id: Mapped[str] = mapped_column(String(64), index=True)
+    product_category: Mapped[str] = mapped_column(String(100))
+    quantity: Mapped[int] = mapped_column(Integer)
+    target_date: Mapped[date] = mapped_column(Date, index=True)
+    has_print: Mapped[bool] = mapped_column(default=True)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        Index("ix_supplier_orders_open", "order_id", postgresql_where="completed_at IS NULL"),
+    )
+
+
+class ProgressLogRow(Base):
+    """Every accepted progress report, once per supplier message id."""
+
+    __tablename__ = "progress_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(128))
+    order_id: Mapped[str] = mapped_column(String(64))
+    stage_number: Mapped[int] = mapped_column(Integer)
+    stage_name: Mapped[str] = mapped_column(String(100))
+    percentage: Mapped[float] = mapped_column(Float)
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    notes: Mapped[str | None] = mapped_column(Text)
+    photo_urls: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    correction: Mapped[bool] = mapped_column(default=False)
+    delay_reason: Mapped[str | None] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    # a supplier's message id is unique per order (two factories may both number from 1)
+    __table_args__ = (UniqueConstraint("order_id", "message_id"),)
+
+
+class PhotoRow(Base):
+    """An uploaded stage photo (checked by content) and its thumbnail, stored under the photo dir."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    stage_number: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(500))
+    thumbnail_path: Mapped[str] = mapped_column(String(500))
+    original_name: Mapped[str | None] = mapped_column(String(255))
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class StageNoteRow(Base):
+    __tablename__ = "stage_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    stage_number: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(64))
+    author_role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

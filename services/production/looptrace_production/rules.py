@@ -1,0 +1,130 @@
+"""Business rules of production progress: each refusal is a named RuleViolation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from looptrace_production.events import DelayReason
+from looptrace_shared.errors import RuleViolation
+
+
+class UnknownCategory(RuleViolation):
+    rule = "unknown_category"
+
+    def __init__(self, category: str, known: Iterable[str]) -> None:
+        super().__init__(
+            f"no stage template for product category {category!r}; "
+            f"use one of: {', '.join(sorted(known))} (operators can add categories)"
+        )
+
+
+class UnknownStage(RuleViolation):
+    rule = "unknown_stage"
+
+    def __init__(self, reference: int | str, known: Iterable[str]) -> None:
+        super().__init__(
+            f"this order has no stage {reference!r}; report one of: {', '.join(known)}"
+        )
+
+
+class StageWasSkipped(RuleViolation):
+    rule = "stage_skipped"
+
+    def __init__(self, label: str) -> None:
+        super().__init__(f"{label} is skipped for this order (no print); do not report on it")
+
+
+class PercentageOutOfRange(RuleViolation):
+    rule = "percentage_out_of_range"
+
+    def __init__(self, label: str, percentage: float) -> None:
+        super().__init__(f"{label}: percentage {percentage} is outside 0–100; send 0 to 100")
+
+
+class UnknownDelayReason(RuleViolation):
+    rule = "unknown_delay_reason"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"unknown delay_reason {reason!r}; use one of: "
+            f"{', '.join(code.value for code in DelayReason)}"
+        )
+
+
+class StageCannotGoBackwards(RuleViolation):
+    rule = "stage_cannot_go_backwards"
+
+    def __init__(self, label: str, recorded: float, reported: float) -> None:
+        super().__init__(
+            f"{label} is already at {recorded} %, the report says {reported} %; "
+            "send a value of at least the recorded one, or set correction=true to lower it"
+        )
+
+
+class PrerequisiteStageNotDone(RuleViolation):
+    rule = "prerequisite_stage_not_done"
+
+    def __init__(self, label: str, missing: Iterable[str]) -> None:
+        super().__init__(
+            f"{label} cannot start before {', '.join(missing)} is completed; "
+            "report those stages complete first"
+        )
+
+
+class TimestampWithoutTimezone(RuleViolation):
+    rule = "timestamp_without_timezone"
+
+    def __init__(self, name: str, value: datetime) -> None:
+        super().__init__(
+            f"{name} {value.isoformat()} has no time zone; send ISO 8601 with an offset, "
+            "e.g. 2025-03-05T10:00:00+07:00"
+        )
+
+
+class ReportedInTheFuture(RuleViolation):
+    rule = "reported_in_the_future"
+
+    def __init__(self, reported_at: datetime, now: datetime, skew: timedelta) -> None:
+        super().__init__(
+            f"reported_at {reported_at.isoformat()} is in the future (now {now.isoformat()}, "
+            f"allowed clock skew {skew}); check the device clock and time zone"
+        )
+
+
+class ReportedBeforeStageStarted(RuleViolation):
+    rule = "reported_before_stage_started"
+
+    def __init__(self, label: str, reported_at: datetime, started_at: datetime) -> None:
+        super().__init__(
+            f"{label} started at {started_at.isoformat()}, the report is dated "
+            f"{reported_at.isoformat()}, before that; send the report's real date"
+        )
+
+
+class CompletedBeforeStarted(ReportedBeforeStageStarted):
+    rule = "completed_before_started"
+
+
+class DependentStageAlreadyStarted(RuleViolation):
+    rule = "dependent_stage_already_started"
+
+    def __init__(self, label: str, dependents: Iterable[str]) -> None:
+        super().__init__(
+            f"{label} cannot be corrected below 100 % because {', '.join(dependents)} "
+            "already started; correct those stages to 0 % first"
+        )
+
+
+class NotAQualityStage(RuleViolation):
+    rule = "not_a_quality_stage"
+
+    def __init__(self, label: str) -> None:
+        super().__init__(f"{label} is not a QC stage; name the QC stage that failed")
+
+
+class NoStageToRework(RuleViolation):
+    rule = "no_stage_to_rework"
+
+    def __init__(self, label: str, why: str) -> None:
+        super().__init__(f"cannot rework before {label}: {why}")

@@ -1,0 +1,229 @@
+"""Use cases of the production service. The same functions serve Kafka handlers and HTTP routes.
+
+A ``ProductionContext`` is one batch (or one request): the unit of work, the supplier orders
+locked for it, the progress-log rows to write. ``save()`` writes them all at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from looptrace_production import repository as repo
+from looptrace_production.calendar import WorkCalendar
+from looptrace_production.config import ProductionSettings
+from looptrace_production.domain import ProgressReport
+from looptrace_production.events import DomainEvent, ProductionCompleted
+from looptrace_production.outgoing import to_wire
+from looptrace_production.repository import SupplierOrder
+from looptrace_production.schedule import plan_stages, template_for
+from looptrace_production.templates import Template
+from looptrace_shared.db import UnitOfWork
+from looptrace_shared.envelope import Envelope, new_envelope
+from looptrace_shared.errors import NotFound, WaitingFor
+from looptrace_shared.events import orders as order_events
+from looptrace_shared.events import production as wire
+from looptrace_shared.events import quality as quality_events
+
+SOURCE = "production"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Planning:
+    """What scheduling needs, loaded once per process."""
+
+    settings: ProductionSettings
+    templates: dict[str, Template]
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    now: Callable[[], datetime] = utcnow
+
+
+@dataclass
+class ProgressResult:
+    message_id: str
+    order_id: str
+    stage_number: int
+    stage_name: str
+    status: str
+    percentage: float
+    duplicate: bool
+    events: list[str]
+
+
+@dataclass
+class ProductionContext:
+    uow: UnitOfWork
+    planning: Planning
+    over_http: bool = False  # an unknown order is 404 over HTTP, parked when it comes from Kafka
+    cause: Envelope | None = None
+    orders: dict[str, SupplierOrder] = field(default_factory=dict)
+    numbers: dict[str, str] = field(default_factory=dict)
+    logged: set[tuple[str, str]] = field(default_factory=set)
+    log_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    # -- loading and saving --
+
+    async def preload(self, ids: Iterable[str], numbers: Iterable[str] = ()) -> None:
+        for order in await repo.lock_orders(self.uow.session, ids, numbers):
+            self.keep(order)
+
+    async def preload_messages(self, pairs: list[tuple[str, str]]) -> None:
+        self.logged |= await repo.logged_messages(self.uow.session, pairs)
+
+    def keep(self, order: SupplierOrder) -> SupplierOrder:
+        self.orders[order.order_id] = order
+        self.numbers[order.order_number] = order.order_id
+        return order
+
+    async def get(self, ref: str) -> SupplierOrder:
+        """The order by id or number (preloaded, else looked up and locked)."""
+        order = self.orders.get(ref) or self.orders.get(self.numbers.get(ref, ""))
+        if order is None:
+            await self.preload([ref], [ref])
+            order = self.orders.get(ref) or self.orders.get(self.numbers.get(ref, ""))
+        if order is None:
+            message = f"order {ref} has no supplier assigned in production yet"
+            raise NotFound(message) if self.over_http else WaitingFor(message)
+        return order
+
+    async def save(self) -> None:
+        await repo.save_orders(self.uow.session, self.orders.values())
+        await repo.add_progress_log(self.uow.session, self.log_rows)
+        self.log_rows.clear()
+
+    # -- events --
+
+    def publish(self, order: SupplierOrder, events: Iterable[DomainEvent]) -> list[str]:
+        types = []
+        for event in events:
+            if isinstance(event, ProductionCompleted):
+                order.completed_at = event.completed_at
+            type_, payload = to_wire(order, event)
+            self.uow.emit(new_envelope(type_, SOURCE, order.order_id, payload, cause=self.cause))
+            types.append(type_)
+        return types
+
+
+# ---- use cases ----------------------------------------------------------------------------
+
+
+async def assign_supplier(ctx: ProductionContext, fact: order_events.OrderSupplierAssigned) -> None:
+    """A supplier got the order: plan it (first time) or hand the plan to the new supplier."""
+    existing = ctx.orders.get(fact.order_id)
+    if existing is not None:
+        if existing.supplier_id != fact.supplier.id:
+            existing.supplier_id, existing.supplier_name = fact.supplier.id, fact.supplier.name
+            existing.dirty = True
+        return
+    p = ctx.planning
+    template = template_for(p.templates, fact.product_category)
+    plan = plan_stages(
+        template,
+        fact.target_date,
+        p.now().date(),
+        p.calendar,
+        p.settings.buffer_days,
+        fact.has_print,
+    )
+    order = ctx.keep(
+        SupplierOrder(
+            order_id=fact.order_id,
+            order_number=fact.order_number,
+            supplier_id=fact.supplier.id,
+            supplier_name=fact.supplier.name,
+            buyer_id=fact.buyer.id,
+            product_category=fact.product_category,
+            quantity=fact.quantity,
+            target_date=fact.target_date,
+            has_print=fact.has_print,
+            plan=plan,
+        )
+    )
+    order.dirty = True
+    ctx.publish(order, [plan.initialized()])
+
+
+async def report_progress(
+    ctx: ProductionContext,
+    report: wire.ProgressReported,
+    message_id: str,
+    subject: str | None = None,
+) -> ProgressResult:
+    """Validate a supplier's report against the plan, record it, publish what it changed."""
+    order = await ctx.get(report.order_id or report.order_number or subject or "")
+    key = (order.order_id, message_id)
+    stage = order.plan.stage(report.stage)
+    if key in ctx.logged:
+        return _result(order, stage.number, message_id, duplicate=True, events=[])
+    domain_report = ProgressReport(
+        message_id,
+        report.stage,
+        report.percentage,
+        report.reported_at,
+        report.notes,
+        tuple(report.photo_urls),
+        report.correction,
+        report.delay_reason,
+    )
+    p = ctx.planning
+    events = order.plan.apply_progress(domain_report, p.now(), p.settings.clock_skew)
+    ctx.logged.add(key)
+    ctx.log_rows.append(_log_row(order, stage.number, stage.name, report, message_id))
+    return _result(order, stage.number, message_id, False, ctx.publish(order, events))
+
+
+def _log_row(
+    order: SupplierOrder, number: int, name: str, r: wire.ProgressReported, message_id: str
+) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "order_id": order.order_id,
+        "stage_number": number,
+        "stage_name": name,
+        "percentage": r.percentage,
+        "reported_at": r.reported_at,
+        "notes": r.notes,
+        "photo_urls": r.photo_urls,
+        "correction": r.correction,
+        "delay_reason": r.delay_reason,
+    }
+
+
+def _result(
+    order: SupplierOrder, number: int, message_id: str, duplicate: bool, events: list[str]
+) -> ProgressResult:
+    stage = order.plan.stage(number)
+    return ProgressResult(
+        message_id,
+        order.order_id,
+        stage.number,
+        stage.name,
+        stage.status.value,
+        stage.percentage,
+        duplicate,
+        events,
+    )
+
+
+async def rework_after_failed_inspection(
+    ctx: ProductionContext, outcome: quality_events.InspectionFailed
+) -> None:
+    """Quality rejected the lot: reopen the stage before the failed QC and everything after."""
+    order = await ctx.get(outcome.order_id)
+    events = order.plan.reopen_for_rework(outcome.stage_number, ctx.planning.now())
+    order.completed_at = None
+    ctx.publish(order, events)
+
+
+def mark_delays(ctx: ProductionContext) -> int:
+    """Sweep the loaded plans: every stage past its forecast end is delayed, once per slip."""
+    now, emitted = ctx.planning.now(), 0
+    for order in ctx.orders.values():
+        emitted += len(ctx.publish(order, order.plan.mark_delayed(now)))
+    return emitted

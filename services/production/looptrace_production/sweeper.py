@@ -1,0 +1,39 @@
+"""The delay sweeper: a periodic job that marks late stages delayed, a batch of plans at a time."""
+
+from __future__ import annotations
+
+import logging
+
+from looptrace_production import repository as repo
+from looptrace_production import services as uc
+from looptrace_production.services import Planning, ProductionContext
+from looptrace_shared.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+async def sweep_once(
+    rt: Runtime, planning: Planning, after: str, limit: int
+) -> tuple[int, int, str]:
+    """One transaction: lock the next open plans, mark delays, save. (plans, events, last id)."""
+    async with rt.unit_of_work() as uow:
+        ctx = ProductionContext(uow, planning)
+        for order in await repo.lock_open_orders(uow.session, after, limit):
+            ctx.keep(order)
+        emitted = uc.mark_delays(ctx)
+        await ctx.save()
+        await uow.commit()
+    return len(ctx.orders), emitted, max(ctx.orders, default=after)
+
+
+async def sweep_delays(rt: Runtime, planning: Planning) -> int:
+    """Walk every open plan once (keyset by order id); returns the delay events emitted."""
+    limit, after, total = planning.settings.sweep_batch, "", 0
+    while True:
+        seen, emitted, after = await sweep_once(rt, planning, after, limit)
+        total += emitted
+        if seen < limit:
+            break
+    if total:
+        log.info("delay sweep: %d stage_delayed events", total)
+    return total

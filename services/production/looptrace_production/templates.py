@@ -1,0 +1,151 @@
+"""Stage templates per product category, read from ``templates.yaml`` (operator-editable)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_TEMPLATES_FILE = Path(__file__).with_name("templates.yaml")
+_FLAGS = ("optional", "qc", "milestone", "shipping")
+_STAGE_KEYS = frozenset({"number", "name", "duration_days", "depends_on", *_FLAGS})
+
+
+class TemplateFileInvalid(ValueError):
+    """The templates file cannot be used; the message names the file, category and stage."""
+
+    rule = "template_file_invalid"
+
+
+@dataclass(frozen=True)
+class StageTemplate:
+    number: int
+    name: str
+    duration_days: int
+    optional: bool = False
+    qc: bool = False
+    milestone: bool = False
+    shipping: bool = False
+    depends_on: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Template:
+    category: str
+    stages: tuple[StageTemplate, ...]
+
+
+def category_key(category: str) -> str:
+    """Normalise a category name: "Cut and Sew", "cut_and_sew" and "cut-and-sew" are equal."""
+    return re.sub(r"[\s_\-]+", "-", category.strip().lower())
+
+
+def load_templates(path: Path | None = None) -> dict[str, Template]:
+    """Read and validate the templates file; keys are normalised category names."""
+    source = path or DEFAULT_TEMPLATES_FILE
+    try:
+        document = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise TemplateFileInvalid(f"{source}: not valid YAML: {error}") from error
+    return parse_templates(document, str(source))
+
+
+def parse_templates(document: object, source: str = "templates") -> dict[str, Template]:
+    if not isinstance(document, Mapping) or not isinstance(document.get("categories"), Mapping):
+        raise TemplateFileInvalid(f"{source}: expected a top-level 'categories:' mapping")
+    templates: dict[str, Template] = {}
+    for name, body in document["categories"].items():
+        key = category_key(str(name))
+        if key in templates:
+            raise TemplateFileInvalid(
+                f"{source}: category {name!r} is listed twice (names ignore case, spaces, - and _)"
+            )
+        templates[key] = _parse_category(str(name), body, f"{source}: category {name!r}")
+    if not templates:
+        raise TemplateFileInvalid(f"{source}: no categories defined")
+    return templates
+
+
+def _parse_category(name: str, body: object, where: str) -> Template:
+    raw_stages = body.get("stages") if isinstance(body, Mapping) else None
+    if not isinstance(raw_stages, list) or not raw_stages:
+        raise TemplateFileInvalid(f"{where}: needs a non-empty 'stages:' list")
+    stages: list[StageTemplate] = []
+    for raw in raw_stages:
+        previous = stages[-1].number if stages else None
+        stages.append(_parse_stage(raw, previous, where))
+    _check_unique(stages, where)
+    _check_dependencies(stages, where)
+    return Template(category=name, stages=tuple(stages))
+
+
+def _parse_stage(raw: object, previous: int | None, where: str) -> StageTemplate:
+    if not isinstance(raw, Mapping):
+        raise TemplateFileInvalid(f"{where}: each stage must be a mapping, got {raw!r}")
+    unknown = sorted(set(raw) - _STAGE_KEYS)
+    if unknown:
+        raise TemplateFileInvalid(
+            f"{where}: stage {raw.get('number')!r} has unknown keys {unknown}; "
+            f"allowed: {sorted(_STAGE_KEYS)}"
+        )
+    number = _positive_int(raw.get("number"), f"{where}: stage number")
+    here = f"{where}, stage {number}"
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise TemplateFileInvalid(f"{here}: needs a non-empty 'name'")
+    default_dependency = [] if previous is None else [previous]
+    depends_on = raw.get("depends_on", default_dependency)
+    if not isinstance(depends_on, list):
+        raise TemplateFileInvalid(f"{here}: depends_on must be a list of stage numbers")
+    return StageTemplate(
+        number=number,
+        name=name.strip(),
+        duration_days=_positive_int(raw.get("duration_days"), f"{here}: duration_days"),
+        depends_on=tuple(_positive_int(item, f"{here}: depends_on") for item in depends_on),
+        **{flag: _flag(raw.get(flag, False), f"{here}: {flag}") for flag in _FLAGS},
+    )
+
+
+def _positive_int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TemplateFileInvalid(f"{what} must be a positive whole number, got {value!r}")
+    return value
+
+
+def _flag(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise TemplateFileInvalid(f"{what} must be true or false, got {value!r}")
+    return value
+
+
+def _check_unique(stages: list[StageTemplate], where: str) -> None:
+    numbers = [stage.number for stage in stages]
+    duplicates = sorted({number for number in numbers if numbers.count(number) > 1})
+    if duplicates:
+        raise TemplateFileInvalid(f"{where}: duplicate stage numbers {duplicates}")
+    if numbers != sorted(numbers):
+        raise TemplateFileInvalid(f"{where}: list stages in increasing number order, got {numbers}")
+    names = [stage.name.casefold() for stage in stages]
+    twice = sorted({stage.name for stage in stages if names.count(stage.name.casefold()) > 1})
+    if twice:
+        raise TemplateFileInvalid(f"{where}: duplicate stage names {twice} (names ignore case)")
+
+
+def _check_dependencies(stages: list[StageTemplate], where: str) -> None:
+    numbers = sorted(stage.number for stage in stages)
+    for stage in stages:
+        for dependency in stage.depends_on:
+            if dependency not in numbers:
+                raise TemplateFileInvalid(
+                    f"{where}, stage {stage.number}: depends_on {dependency} is not a stage "
+                    f"of this category (stages: {numbers})"
+                )
+            if dependency >= stage.number:
+                raise TemplateFileInvalid(
+                    f"{where}, stage {stage.number}: depends_on {dependency} must be an "
+                    "earlier stage (a lower number)"
+                )

@@ -1,0 +1,149 @@
+"""The timeline of one order: every stage planned vs forecast vs actual, with notes and photos."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime
+
+from pydantic import BaseModel
+
+from looptrace_production.domain import Stage
+from looptrace_production.models import PhotoRow, ProgressLogRow, StageNoteRow
+from looptrace_production.repository import SupplierOrder
+
+
+class NoteOut(BaseModel):
+    at: datetime
+    text: str
+    by: str
+    source: str  # "progress" (a supplier report) or "note" (posted on the timeline)
+
+
+class PhotoOut(BaseModel):
+    url: str
+    thumbnail_url: str | None = None
+    source: str  # "progress" (a URL in a report) or "upload"
+
+
+class StageOut(BaseModel):
+    number: int
+    name: str
+    status: str
+    percentage: float
+    qc: bool
+    milestone: bool
+    shipping: bool
+    baseline_start: date | None
+    baseline_end: date | None
+    forecast_start: date | None
+    forecast_end: date | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    delay_days: int
+    delay_reason: str | None
+    notes: list[NoteOut]
+    photos: list[PhotoOut]
+
+
+class TimelineOut(BaseModel):
+    order_id: str
+    order_number: str
+    supplier_id: str
+    buyer_id: str
+    product_category: str
+    quantity: int
+    target_date: date
+    projected_completion: date
+    days_late_vs_target: int
+    on_track: bool
+    at_risk: bool
+    at_risk_reason: str | None
+    completed_at: datetime | None
+    version: int
+    stages: list[StageOut]
+
+
+def delay_days(stage: Stage, today: date) -> int:
+    """Calendar days the stage ends (actually, or at the earliest) after its baseline; 0 if not later.
+
+    An unfinished stage past its forecast end cannot end before today.
+    """
+    end = stage.completed_at.date() if stage.completed_at else stage.forecast_end
+    if end is None or stage.baseline_end is None:
+        return 0
+    if stage.completed_at is None:
+        end = max(end, today)
+    return max(0, (end - stage.baseline_end).days)
+
+
+def build_timeline(
+    order: SupplierOrder,
+    progress: list[ProgressLogRow],
+    notes: list[StageNoteRow],
+    photos: list[PhotoRow],
+    photo_url: str,
+) -> TimelineOut:
+    stage_notes: dict[int, list[NoteOut]] = defaultdict(list)
+    stage_photos: dict[int, list[PhotoOut]] = defaultdict(list)
+    for p in progress:
+        if p.notes:
+            stage_notes[p.stage_number].append(
+                NoteOut(at=p.reported_at, text=p.notes, by=order.supplier_id, source="progress")
+            )
+        stage_photos[p.stage_number] += [PhotoOut(url=u, source="progress") for u in p.photo_urls]
+    for n in notes:
+        stage_notes[n.stage_number].append(
+            NoteOut(at=n.created_at, text=n.text, by=n.author, source="note")
+        )
+    for ph in photos:
+        url = f"{photo_url}/{ph.id}"
+        stage_photos[ph.stage_number].append(
+            PhotoOut(url=url, thumbnail_url=f"{url}/thumbnail", source="upload")
+        )
+    plan, today = order.plan, datetime.now(UTC).date()
+    projected = plan.projected_completion
+    stages = [
+        _stage_out(
+            s, sorted(stage_notes[s.number], key=lambda n: n.at), stage_photos[s.number], today
+        )
+        for s in plan.stages
+    ]
+    return TimelineOut(
+        order_id=order.order_id,
+        order_number=order.order_number,
+        supplier_id=order.supplier_id,
+        buyer_id=order.buyer_id,
+        product_category=order.product_category,
+        quantity=order.quantity,
+        target_date=order.target_date,
+        projected_completion=projected,
+        days_late_vs_target=max(0, (projected - order.target_date).days),
+        on_track=projected <= order.target_date,
+        at_risk=plan.at_risk,
+        at_risk_reason=plan.at_risk_reason,
+        completed_at=order.completed_at,
+        version=order.version,
+        stages=stages,
+    )
+
+
+def _stage_out(s: Stage, notes: list[NoteOut], photos: list[PhotoOut], today: date) -> StageOut:
+    return StageOut(
+        number=s.number,
+        name=s.name,
+        status=s.status.value,
+        percentage=s.percentage,
+        qc=s.qc,
+        milestone=s.milestone,
+        shipping=s.shipping,
+        baseline_start=s.baseline_start,
+        baseline_end=s.baseline_end,
+        forecast_start=s.forecast_start,
+        forecast_end=s.forecast_end,
+        started_at=s.started_at,
+        completed_at=s.completed_at,
+        delay_days=delay_days(s, today),
+        delay_reason=s.delay_reason.value if s.delay_reason else None,
+        notes=notes,
+        photos=photos,
+    )

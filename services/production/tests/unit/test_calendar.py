@@ -1,0 +1,75 @@
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from looptrace_production.calendar import CalendarWithoutWorkingDays, WorkCalendar
+
+FRIDAY = date(2025, 3, 7)
+SATURDAY = date(2025, 3, 8)
+MONDAY = date(2025, 3, 10)
+
+
+def test_default_weekend_is_saturday_and_sunday() -> None:
+    calendar = WorkCalendar()
+    assert calendar.next_working_day(FRIDAY) == MONDAY
+    assert calendar.previous_working_day(MONDAY) == FRIDAY
+    assert calendar.on_or_after(SATURDAY) == MONDAY
+    assert calendar.on_or_before(SATURDAY) == FRIDAY
+
+
+def test_saturday_working_factory() -> None:
+    calendar = WorkCalendar.six_day_week()
+    assert calendar.next_working_day(FRIDAY) == SATURDAY
+    assert calendar.add_working_days(FRIDAY, 2) == MONDAY
+
+
+def test_holidays_are_not_working_days() -> None:
+    calendar = WorkCalendar(holidays=frozenset({MONDAY}))
+    assert calendar.next_working_day(FRIDAY) == date(2025, 3, 11)
+    assert calendar.working_days_between(FRIDAY, date(2025, 3, 11)) == 1
+
+
+def test_add_and_subtract_working_days() -> None:
+    calendar = WorkCalendar()
+    assert calendar.add_working_days(FRIDAY, 1) == MONDAY
+    assert calendar.add_working_days(FRIDAY, 6) == date(2025, 3, 17)
+    assert calendar.subtract_working_days(MONDAY, 1) == FRIDAY
+    assert calendar.add_working_days(SATURDAY, 0) == SATURDAY
+
+
+def test_working_days_between_is_signed() -> None:
+    calendar = WorkCalendar()
+    assert calendar.working_days_between(FRIDAY, date(2025, 3, 14)) == 5
+    assert calendar.working_days_between(date(2025, 3, 14), FRIDAY) == -5
+    assert calendar.working_days_between(FRIDAY, SATURDAY) == 0
+
+
+def test_a_week_without_working_days_is_refused() -> None:
+    with pytest.raises(CalendarWithoutWorkingDays, match="at least one working weekday"):
+        WorkCalendar(weekend=frozenset(range(7)))
+    with pytest.raises(ValueError, match="0 \\(Monday\\) to 6"):
+        WorkCalendar(weekend=frozenset({7}))
+
+
+def test_calendar_round_trips_to_a_dict() -> None:
+    calendar = WorkCalendar.six_day_week(holidays=[MONDAY, FRIDAY])
+    assert WorkCalendar.from_dict(calendar.to_dict()) == calendar
+
+
+calendars = st.builds(
+    WorkCalendar,
+    weekend=st.frozensets(st.integers(0, 6), max_size=3),
+    holidays=st.frozensets(st.dates(date(2025, 1, 1), date(2025, 12, 31)), max_size=20),
+)
+
+
+@given(calendars, st.dates(date(2025, 1, 1), date(2025, 12, 31)), st.integers(-60, 60))
+def test_adding_then_counting_gives_back_the_count(
+    calendar: WorkCalendar, start: date, count: int
+) -> None:
+    end = calendar.add_working_days(start, count)
+    assert calendar.working_days_between(start, end) == count
+    if count:
+        assert calendar.is_working_day(end)
