@@ -97,6 +97,7 @@ async def run(url: str, n_orders: int, rounds: int, profile: bool) -> None:
     took = await feed(processor, "production.progress.v1", values)
     if profiler:
         profiler.disable()
+        profiler.dump_stats("/tmp/production_bench.prof")
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
     async with engine.connect() as c:
         from sqlalchemy import text

@@ -256,7 +256,7 @@ async def _change(
     may_act(user, order)
     uc.check_version(order, parse_if_match(if_match))
     ctx = OrdersContext(uow, actor=f"{user.role}:{user.subject}")
-    ctx.orders[order.id] = order
+    ctx.remember(order)
     return ctx, order
 
 

@@ -84,7 +84,9 @@ dispatcher: Dispatcher[OrdersContext] = Dispatcher(
 
 async def handle_batch(uow: UnitOfWork, items: list[Incoming]) -> Outcomes:
     ctx = OrdersContext(uow)
-    await ctx.preload([i.subject for i in items])
+    numbers = [i.data.order_number for i in items if i.type == "OrderPlaced"]
+    ids = [i.subject for i in items] + [getattr(i.data, "order_id", i.subject) for i in items]
+    await ctx.preload(ids, numbers)
     outcomes = await dispatcher.run(ctx, items)
     await uow.session.flush()
     return outcomes

@@ -12,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from looptrace_orders.models import OrderRow, ShipmentRow, StatusHistoryRow
 
 
-async def load_orders(session: AsyncSession, ids: Iterable[str]) -> dict[str, OrderRow]:
-    ids = list(set(ids))
-    if not ids:
-        return {}
-    rows = await session.scalars(select(OrderRow).where(OrderRow.id.in_(ids)))
-    return {r.id: r for r in rows}
+async def load_orders(
+    session: AsyncSession, ids: Iterable[str], numbers: Iterable[str] = ()
+) -> list[OrderRow]:
+    ids, numbers = list(set(ids)), list(set(numbers))
+    if not ids and not numbers:
+        return []
+    q = select(OrderRow).where(or_(OrderRow.id.in_(ids), OrderRow.order_number.in_(numbers)))
+    return list(await session.scalars(q))
 
 
 async def find_order(session: AsyncSession, id_or_number: str) -> OrderRow | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,18 +49,40 @@ class OrdersContext:
 
     uow: UnitOfWork
     orders: dict[str, OrderRow] = field(default_factory=dict)
+    by_number: dict[str, OrderRow] = field(default_factory=dict)
     cause: Envelope | None = None
     actor: str = "system"
+    preloaded: bool = False
 
-    async def preload(self, ids: list[str]) -> None:
-        self.orders.update(await repo.load_orders(self.uow.session, ids))
+    async def preload(self, ids: Sequence[str], numbers: Sequence[str] = ()) -> None:
+        """Load every order a batch names (by id or order number) in one query; after this
+        the batch looks nothing up one by one (a miss means: not there)."""
+        for order in await repo.load_orders(self.uow.session, ids, numbers):
+            self.remember(order)
+        self.preloaded = True
+
+    def remember(self, order: OrderRow) -> None:
+        self.orders[order.id] = order
+        self.by_number[order.order_number] = order
+
+    async def lookup(self, order_id: str) -> OrderRow | None:
+        if order_id in self.orders or self.preloaded:
+            return self.orders.get(order_id)
+        order = await repo.find_order(self.uow.session, order_id)
+        if order is not None:
+            self.remember(order)
+        return order
 
     async def get(self, order_id: str) -> OrderRow:
-        order = self.orders.get(order_id) or await repo.find_order(self.uow.session, order_id)
+        order = await self.lookup(order_id)
         if order is None:
             raise WaitingFor(f"order {order_id} is not known yet")
-        self.orders[order.id] = order
         return order
+
+    async def with_number(self, number: str) -> OrderRow | None:
+        if number in self.by_number or self.preloaded:
+            return self.by_number.get(number)
+        return await repo.order_by_number(self.uow.session, number)
 
     @property
     def cause_name(self) -> str:
@@ -74,7 +96,8 @@ class OrdersContext:
 
 
 def buyer(order: OrderRow) -> ev.Party:
-    return ev.Party(
+    # stored values were validated when the order was placed: no second e-mail validation
+    return ev.Party.model_construct(
         id=order.buyer_id,
         name=order.buyer_name,
         email=order.buyer_email,
@@ -178,9 +201,7 @@ def _same_order(order: OrderRow, cmd: ev.OrderPlaced) -> list[str]:
 
 
 async def place_order(ctx: OrdersContext, cmd: ev.OrderPlaced) -> OrderRow:
-    existing = ctx.orders.get(cmd.order_id) or await repo.order_by_number(
-        ctx.uow.session, cmd.order_number
-    )
+    existing = await ctx.lookup(cmd.order_id) or await ctx.with_number(cmd.order_number)
     if existing is not None:
         differing = _same_order(existing, cmd)
         if not differing:
@@ -217,7 +238,7 @@ async def place_order(ctx: OrdersContext, cmd: ev.OrderPlaced) -> OrderRow:
         workflow_status=WorkflowStatus.PLACED.value,
     )
     ctx.uow.session.add(order)
-    ctx.orders[order.id] = order
+    ctx.remember(order)
     record_move(ctx, order, None, WorkflowStatus.PLACED, "firm order placed")
     ctx.emit(
         "order.created",
@@ -315,7 +336,7 @@ async def cancel(ctx: OrdersContext, order_id: str, reason: str) -> OrderRow:
 
 
 async def request_quote(ctx: OrdersContext, cmd: ev.QuoteRequested) -> None:
-    if cmd.order_id in ctx.orders or await repo.find_order(ctx.uow.session, cmd.order_id):
+    if await ctx.lookup(cmd.order_id):
         return
     order = OrderRow(
         id=cmd.order_id,
@@ -343,7 +364,7 @@ async def request_quote(ctx: OrdersContext, cmd: ev.QuoteRequested) -> None:
             status="requested",
         )
     )
-    ctx.orders[order.id] = order
+    ctx.remember(order)
     record_move(ctx, order, None, WorkflowStatus.QUOTE_REQUESTED, "quote requested")
 
 

@@ -1,0 +1,139 @@
+"""HTTP schemas and routes of the predictions service: an order's risk, the model registry."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from looptrace_shared.auth import CurrentUser, Principal
+from looptrace_shared.errors import NotFound
+from looptrace_shared.http import RuntimeDep, UowDep
+
+from . import registry
+from . import repository as repo
+from .models import OrderFeaturesRow, RiskAssessmentRow
+from .scoring import LiveModel
+
+router = APIRouter(prefix="/v1", tags=["predictions"])
+
+
+class AssessmentOut(BaseModel):
+    at: datetime
+    as_of: date
+    probability: float
+    risk_level: str
+    previous_risk_level: str | None
+    expected_delay_days: float
+    model_version: str
+    baseline: bool
+    alerted: bool
+    drivers: list[str]
+    recommended_actions: list[str]
+
+    @classmethod
+    def of(cls, r: RiskAssessmentRow) -> AssessmentOut:
+        return cls(
+            at=r.at, as_of=r.as_of, probability=r.p_late, risk_level=r.level,
+            previous_risk_level=r.previous_level, expected_delay_days=r.expected_delay_days,
+            model_version=r.model_version, baseline=r.baseline, alerted=r.alerted,
+            drivers=r.drivers, recommended_actions=r.actions,
+        )  # fmt: skip
+
+
+class OrderRiskOut(BaseModel):
+    order_id: str
+    open: bool
+    risk_level: str | None
+    probability: float | None
+    expected_delay_days: float | None
+    model_version: str | None
+    assessed_on: date | None
+    history: list[AssessmentOut]
+
+
+def _may_see(user: Principal, row: OrderFeaturesRow) -> bool:
+    if user.is_admin:
+        return True
+    party = {"buyer": row.buyer_id, "supplier": row.supplier_id}.get(user.role)
+    return party is not None and party == user.subject
+
+
+@router.get("/orders/{order_id}/risk")
+async def order_risk(
+    order_id: str,
+    uow: UowDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=500, description="newest assessments first")] = 50,
+) -> OrderRiskOut:
+    """The order's current delay risk and its assessments (its buyer, its supplier, admin)."""
+    user.require("buyer", "supplier")
+    row = await repo.order(uow.session, order_id)
+    if row is None or not _may_see(user, row):
+        raise NotFound(f"order {order_id} has no risk assessment you may see")
+    history = await repo.history_of(uow.session, order_id, limit)
+    return OrderRiskOut(
+        order_id=order_id, open=row.closed_at is None, risk_level=row.risk_level,
+        probability=row.probability, expected_delay_days=row.expected_delay_days,
+        model_version=row.model_version, assessed_on=row.assessed_on,
+        history=[AssessmentOut.of(h) for h in history],
+    )  # fmt: skip
+
+
+class ModelVersionOut(BaseModel):
+    version: str
+    active: bool
+    serving: bool
+    created_at: str | None
+    metrics: dict[str, Any]
+    n_orders: int | None
+
+
+class ModelsOut(BaseModel):
+    model_dir: str
+    active: str | None
+    serving: str
+    versions: list[ModelVersionOut]
+
+
+def _live(rt: Any) -> LiveModel:
+    return rt.extras["model"]  # type: ignore[no-any-return]
+
+
+def _models(rt: Any) -> ModelsOut:
+    live = _live(rt)
+    active = registry.active_version(live.model_dir)
+    versions = []
+    for v in registry.list_versions(live.model_dir):
+        meta = registry.read_metadata(live.model_dir, v)
+        versions.append(
+            ModelVersionOut(
+                version=v, active=v == active, serving=v == live.version,
+                created_at=meta.get("created_at"), metrics=meta.get("metrics", {}),
+                n_orders=meta.get("n_orders"),
+            )
+        )  # fmt: skip
+    return ModelsOut(
+        model_dir=str(live.model_dir), active=active, serving=live.version, versions=versions
+    )
+
+
+@router.get("/models")
+async def models(rt: RuntimeDep, user: CurrentUser) -> ModelsOut:
+    """Model versions with their validation metrics; which is active and which this replica serves."""
+    return _models(rt)
+
+
+@router.post("/models/{version}/promote")
+async def promote(version: str, rt: RuntimeDep, user: CurrentUser) -> ModelsOut:
+    """Make ``version`` the active model (admin); every replica picks it up on its next reload."""
+    user.require("admin")
+    live = _live(rt)
+    try:
+        registry.promote(live.model_dir, version)
+    except registry.ModelNotFound as err:
+        raise NotFound(str(err)) from err
+    live.reload()
+    return _models(rt)

@@ -1,0 +1,77 @@
+"""The predictions service: live order features, delay-risk scoring and alerts, model registry."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
+
+from . import services as uc
+from .api import router
+from .config import PredictionsSettings
+from .handlers import consumer_groups
+from .models import Base, plumbing
+from .scoring import LiveModel
+
+log = logging.getLogger(__name__)
+RESCORE_CHUNK = 500
+
+
+async def load_model(rt: Runtime) -> None:
+    """Start-up: the active model of the model directory (or the baseline rule)."""
+    model_dir = rt.settings.model_dir  # type: ignore[attr-defined]
+    rt.extras["model"] = await asyncio.to_thread(LiveModel, model_dir)
+    log.info("predictions scores with %s", rt.extras["model"].version)
+
+
+async def reload_model(rt: Runtime) -> bool:
+    """Periodic: swap in a newly promoted model version without a restart."""
+    return await asyncio.to_thread(rt.extras["model"].reload)
+
+
+async def rescore_open_orders(rt: Runtime) -> int:
+    """Periodic: assess open orders that had no event today (a target date can pass silently)."""
+    total = 0
+    while True:
+        async with rt.unit_of_work() as uow:
+            today = rt.extras.get("today", uc.utc_today)()
+            margin = rt.settings.hysteresis_margin  # type: ignore[attr-defined]
+            ctx = uc.PredictionsContext(uow, rt.extras["model"], today, margin)
+            done = await uc.rescore_stale(ctx, RESCORE_CHUNK)
+            await uow.commit()
+        total += done
+        if done < RESCORE_CHUNK:
+            return total
+
+
+def spec(settings: PredictionsSettings) -> ServiceSpec:
+    return ServiceSpec(
+        name="predictions",
+        metadata=Base.metadata,
+        plumbing=plumbing,
+        migrations=Path(__file__).parent / "migrations",
+        groups=consumer_groups,
+        routers=[router],
+        periodic=[
+            (settings.model_reload_s, reload_model),
+            (settings.rescore_interval_s, rescore_open_orders),
+        ],
+        on_start=load_model,
+        publishes=["predictions.delay_risk"],
+    )
+
+
+SPEC = spec(PredictionsSettings())
+
+
+def load_settings() -> PredictionsSettings:
+    return PredictionsSettings()
+
+
+def create_app(settings: PredictionsSettings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    return create_service_app(settings, spec(settings))

@@ -1,0 +1,30 @@
+"""Settings of the predictions service (environment variables; see the README)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from looptrace_shared.settings import ServiceSettings
+
+
+class PredictionsSettings(ServiceSettings):
+    service_name: str = "predictions"
+    http_port: int = 8105
+    predictions_model_dir: str = Field(
+        default=".looptrace/models",
+        description="PREDICTIONS_MODEL_DIR: the model registry (versions + ACTIVE); "
+        "no active version = the baseline rule serves",
+    )
+    hysteresis_margin: float = Field(
+        default=0.05, ge=0.0, le=0.2, description="P(late) margin before a level changes"
+    )
+    model_reload_s: float = Field(
+        default=10.0, gt=0, description="how often the worker checks for a newly promoted model"
+    )
+    rescore_interval_s: float = Field(
+        default=3600.0, gt=0, description="how often open orders not scored today are rescored"
+    )
+
+    @property
+    def model_dir(self) -> str:
+        return self.predictions_model_dir

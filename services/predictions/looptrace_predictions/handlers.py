@@ -1,0 +1,185 @@
+"""Kafka entrypoints of the predictions worker: events → live order state → one scoring call.
+
+``handle_batch`` loads every order of the batch in one query, applies each event's
+facts in order, saves the states, then scores all touched open orders together.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from looptrace_shared.db import UnitOfWork
+from looptrace_shared.errors import RuleViolation
+from looptrace_shared.events import orders as oev
+from looptrace_shared.events import production as pev
+from looptrace_shared.events import quality as qev
+from looptrace_shared.messaging.consumer import ConsumerGroup
+from looptrace_shared.messaging.dispatch import Dispatcher, Outcomes
+from looptrace_shared.messaging.incoming import Incoming
+from looptrace_shared.runtime import Runtime
+from looptrace_shared.topics import ORDERS_EVENTS, PRODUCTION_EVENTS, QUALITY_EVENTS
+
+from . import services as uc
+from .domain import LiveOrder, LiveStage, StageUnknown
+from .services import PredictionsContext
+
+log = logging.getLogger(__name__)
+
+GROUP = "predictions"
+# Events that make an order known: parked stage events of the order are retried after them.
+UNBLOCKS = frozenset({"order.created", "order.supplier_assigned", "production.stages_initialized"})
+FINISHED_STATUSES = {"completed": True, "cancelled": False}  # status -> counts as an outcome
+
+
+class UnknownStage(RuleViolation):
+    rule = "unknown_stage"
+
+
+async def when_order_created(ctx: PredictionsContext, item: Incoming) -> None:
+    data: oev.OrderCreated = item.data
+    order = ctx.order(data.order_id)
+    order.learn(**_order_facts(data), order_date=item.envelope.time.date())
+    ctx.touch(order)
+
+
+async def when_supplier_assigned(ctx: PredictionsContext, item: Incoming) -> None:
+    data: oev.OrderSupplierAssigned = item.data
+    order = ctx.order(data.order_id)
+    order.learn(**_order_facts(data), supplier_id=data.supplier.id)
+    ctx.touch(order)
+
+
+def _order_facts(data: oev.OrderFacts) -> dict[str, object]:
+    return {
+        "order_number": data.order_number,
+        "buyer_id": data.buyer.id,
+        "product_category": data.product_category,
+        "quantity": data.quantity,
+        "target_date": data.target_date,
+    }
+
+
+async def when_stages_initialized(ctx: PredictionsContext, item: Incoming) -> None:
+    data: pev.StagesInitialized = item.data
+    order = ctx.order(data.order_id)
+    order.learn(
+        order_number=data.order_number, supplier_id=data.supplier_id, buyer_id=data.buyer_id,
+        product_category=data.product_category, target_date=data.target_date,
+        quantity=data.quantity, projected_completion=data.projected_completion,
+    )  # fmt: skip
+    if order.order_date is None:  # order.created not seen: the plan is made when it is placed
+        order.order_date = item.envelope.time.date()
+    order.plan([_stage(s) for s in data.stages])
+    ctx.touch(order)
+
+
+def _stage(s: pev.PlannedStage) -> LiveStage:
+    return LiveStage(s.stage_number, s.stage_name, s.planned_start, s.planned_end)
+
+
+def on_planned_order(change: Callable[[LiveOrder, Any], None]):  # type: ignore[no-untyped-def]
+    """An event about the plan: wait for it, refuse a stage it lacks, else apply ``change``."""
+
+    async def reaction(ctx: PredictionsContext, item: Incoming) -> None:
+        order = ctx.planned_order(item.data.order_id)
+        try:
+            change(order, item.data)
+        except StageUnknown as err:
+            raise UnknownStage(str(err)) from err
+        ctx.touch(order)
+
+    return reaction
+
+
+def _started(order: LiveOrder, d: pev.StageStarted) -> None:
+    order.stage_started(d.stage_number, d.started_at.date())
+
+
+def _completed(order: LiveOrder, d: pev.StageCompleted) -> None:
+    order.stage_completed(d.stage_number, d.completed_at.date())
+
+
+def _reopened(order: LiveOrder, d: pev.StageReopened) -> None:
+    order.stage_reopened(d.stage_number)
+
+
+def _reforecast(order: LiveOrder, d: pev.PlanReforecast) -> None:
+    order.learn(projected_completion=d.projected_completion, target_date=d.target_date)
+
+
+async def when_inspection_failed(ctx: PredictionsContext, item: Incoming) -> None:
+    data: qev.InspectionFailed = item.data
+    order = ctx.planned_order(data.order_id)
+    order.inspection_failed(data.stage_number)
+    ctx.touch(order)
+
+
+async def when_production_completed(ctx: PredictionsContext, item: Incoming) -> None:
+    data: pev.ProductionCompleted = item.data
+    ctx.close(data.order_id, data.completed_at, completed=True)
+
+
+async def when_status_changed(ctx: PredictionsContext, item: Incoming) -> None:
+    data: oev.OrderStatusChanged = item.data
+    if data.status in FINISHED_STATUSES:
+        ctx.close(data.order_id, item.envelope.time, completed=FINISHED_STATUSES[data.status])
+
+
+dispatcher: Dispatcher[PredictionsContext] = Dispatcher(
+    {
+        "order.created": when_order_created,
+        "order.supplier_assigned": when_supplier_assigned,
+        "order.status_changed": when_status_changed,
+        "production.stages_initialized": when_stages_initialized,
+        "production.stage_started": on_planned_order(_started),
+        "production.stage_completed": on_planned_order(_completed),
+        "production.stage_reopened": on_planned_order(_reopened),
+        "production.plan_reforecast": on_planned_order(_reforecast),
+        "production.production_completed": when_production_completed,
+        "quality.inspection_failed": when_inspection_failed,
+    }
+)
+
+
+async def run_in_order(ctx: PredictionsContext, items: list[Incoming]) -> Outcomes:
+    """Like ``Dispatcher.run``, with each reaction knowing its envelope (the alert's cause).
+
+    Once a message of an order waits, its later ones wait too, except those that can
+    make the order known. Events of a finished order change nothing.
+    """
+    out, blocked = Outcomes(), set[str]()
+    for item in items:
+        if item.subject in blocked and item.type not in UNBLOCKS:
+            out.waiting.append((item, f"an earlier message of order {item.subject} is waiting"))
+        elif ctx.is_closed(item.subject):
+            out.processed += 1
+        else:
+            ctx.cause = item.envelope
+            one = await dispatcher.run(ctx, [item])
+            blocked |= {i.subject for i, _ in one.waiting}
+            out.merge(one)
+    return out
+
+
+def batch_handler(rt: Runtime):  # type: ignore[no-untyped-def]
+    """The batch handler; the model (``rt.extras["model"]``) is loaded at start-up."""
+    settings = rt.settings
+
+    async def handle_batch(uow: UnitOfWork, items: list[Incoming]) -> Outcomes:
+        today = rt.extras.get("today", uc.utc_today)
+        margin = settings.hysteresis_margin  # type: ignore[attr-defined]
+        ctx = PredictionsContext(uow, rt.extras["model"], today(), margin)
+        await ctx.preload(i.subject for i in items)
+        outcomes = await run_in_order(ctx, items)
+        await uc.save(ctx)
+        await uc.assess_orders(ctx, list(ctx.touched))
+        return outcomes
+
+    return handle_batch
+
+
+def consumer_groups(rt: Runtime) -> list[ConsumerGroup]:
+    topics = (ORDERS_EVENTS, PRODUCTION_EVENTS, QUALITY_EVENTS)
+    return [ConsumerGroup(GROUP, topics, batch_handler(rt), UNBLOCKS)]

@@ -1,0 +1,82 @@
+"""Tables of the ``predictions`` schema."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, Index, String, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from looptrace_shared.db import plumbing_tables, service_metadata
+
+SCHEMA = "predictions"
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata(SCHEMA)
+
+
+plumbing = plumbing_tables(Base.metadata)
+
+
+class OrderFeaturesRow(Base):
+    """One order's live state (``LiveOrder.to_json()``) and its current risk level."""
+
+    __tablename__ = "order_features"
+
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    buyer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    supplier_id: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    risk_level: Mapped[str | None] = mapped_column(String(16))
+    probability: Mapped[float | None] = mapped_column(Float)
+    expected_delay_days: Mapped[float | None] = mapped_column(Float)
+    model_version: Mapped[str | None] = mapped_column(String(32))
+    assessed_on: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    __table_args__ = (
+        Index("ix_order_features_supplier_open", "supplier_id", "closed_at"),
+        Index("ix_order_features_open_assessed", "closed_at", "assessed_on"),
+    )
+
+
+class SupplierOutcomeRow(Base):
+    """How a supplier's finished order ended (``OrderOutcome``), for its track record."""
+
+    __tablename__ = "supplier_outcomes"
+
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    supplier_id: Mapped[str] = mapped_column(String(64))
+    ended_on: Mapped[date] = mapped_column(Date)
+    late: Mapped[bool] = mapped_column(Boolean)
+    delay_days: Mapped[float] = mapped_column(Float)
+    mean_stage_slip: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_supplier_outcomes_supplier_ended", "supplier_id", "ended_on"),)
+
+
+class RiskAssessmentRow(Base):
+    """Every assessment of an order (``alerted`` when its level changed and an alert went out)."""
+
+    __tablename__ = "risk_history"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    as_of: Mapped[date] = mapped_column(Date)
+    p_late: Mapped[float] = mapped_column(Float)
+    level: Mapped[str] = mapped_column(String(16))
+    previous_level: Mapped[str | None] = mapped_column(String(16))
+    expected_delay_days: Mapped[float] = mapped_column(Float)
+    model_version: Mapped[str] = mapped_column(String(32))
+    baseline: Mapped[bool] = mapped_column(Boolean)
+    alerted: Mapped[bool] = mapped_column(Boolean)
+    drivers: Mapped[list[str]] = mapped_column(JSON)
+    actions: Mapped[list[str]] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_risk_history_order_at", "order_id", "at"),)

@@ -1,0 +1,127 @@
+"""The predictions service in-process with its lifespan: real broker, PostgreSQL and HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from looptrace_predictions.app import create_app
+from looptrace_predictions.config import PredictionsSettings
+from looptrace_shared.auth import mint_token
+from looptrace_shared.envelope import new_envelope
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def running(database_url: str, kafka_bootstrap: str, trained_models: Path, tmp_path_factory):  # type: ignore[no-untyped-def]
+    model_dir = tmp_path_factory.mktemp("service") / "models"
+    shutil.copytree(trained_models, model_dir)
+    settings = PredictionsSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                                   kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500,
+                                   predictions_model_dir=str(model_dir))  # fmt: skip
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+        await producer.start()
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+        yield settings, producer, http
+        await http.aclose()
+        await producer.stop()
+
+
+def auth(settings: PredictionsSettings, role: str, subject: str = "u-1") -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(settings.jwt_secret, role, subject)}"}
+
+
+async def send(
+    producer: AIOKafkaProducer, topic: str, type_: str, oid: str, data: dict[str, Any]
+) -> None:
+    value = new_envelope(type_, "test", oid, data).to_bytes()
+    await producer.send_and_wait(topic, value, key=oid.encode())
+
+
+async def alerts_for(bootstrap: str, oid: str, seconds: float = 30) -> list[dict[str, Any]]:
+    consumer = AIOKafkaConsumer("predictions.alerts.v1", bootstrap_servers=bootstrap,
+                                group_id=None, auto_offset_reset="earliest")  # fmt: skip
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + seconds
+        while not found and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                found += [e for e in (json.loads(r.value) for r in records) if e["subject"] == oid]
+    finally:
+        await consumer.stop()
+    return found
+
+
+def day(offset: int) -> str:
+    return str(date.today() + timedelta(days=offset))
+
+
+async def publish_late_order(producer: AIOKafkaProducer, oid: str) -> None:
+    stages = [{"stage_number": 1, "stage_name": "Cutting", "status": "pending",
+               "planned_start": day(-20), "planned_end": day(-10)},
+              {"stage_number": 2, "stage_name": "Sewing", "status": "pending",
+               "planned_start": day(-10), "planned_end": day(-3)}]  # fmt: skip
+    await send(producer, "production.events.v1", "production.stages_initialized", oid, {
+        "order_id": oid, "order_number": "PO-77", "supplier_id": "sup-9", "buyer_id": "b-9",
+        "product_category": "denim", "target_date": day(-2), "projected_completion": day(5),
+        "at_risk": True, "stages": stages, "quantity": 800})  # fmt: skip
+    await send(producer, "production.events.v1", "production.stage_started", oid, {
+        "order_id": oid, "order_number": "PO-77", "stage_number": 1, "stage_name": "Cutting",
+        "started_at": datetime.now(UTC).isoformat()})  # fmt: skip
+
+
+async def test_models_are_listed_and_promoted_by_an_admin_only(running) -> None:  # type: ignore[no-untyped-def]
+    settings, _, http = running
+    listed = (await http.get("/v1/models", headers=auth(settings, "buyer"))).json()
+    assert (listed["active"], listed["serving"]) == ("v1", "v1")
+    assert [v["version"] for v in listed["versions"]] == ["v1", "v2"]
+    assert listed["versions"][0]["metrics"]["model"]["overall"]["n"] > 0
+    unknown = await http.post("/v1/models/v9/promote", headers=auth(settings, "admin"))
+    assert unknown.status_code == 404 and "versions: v1, v2" in unknown.json()["detail"]
+    refused = await http.post("/v1/models/v2/promote", headers=auth(settings, "buyer"))
+    assert refused.status_code == 403
+    promoted = (await http.post("/v1/models/v2/promote", headers=auth(settings, "admin"))).json()
+    assert (promoted["active"], promoted["serving"]) == ("v2", "v2")
+
+
+async def test_stage_events_through_the_broker_raise_an_alert(
+    running, kafka_bootstrap: str
+) -> None:  # type: ignore[no-untyped-def]
+    settings, producer, http = running
+    assert (
+        await http.post("/v1/models/v2/promote", headers=auth(settings, "admin"))
+    ).status_code == 200
+    oid = str(uuid.uuid4())
+    await publish_late_order(producer, oid)
+    alerts = await alerts_for(kafka_bootstrap, oid)
+    assert [a["type"] for a in alerts] == ["predictions.delay_risk"]
+    data = alerts[0]["data"]
+    assert (data["model_version"], data["baseline"], data["previous_risk_level"]) == (
+        "v2",
+        False,
+        None,
+    )
+    assert data["risk_level"] in ("low", "medium", "high") and data["drivers"]
+
+    risk = await http.get(f"/v1/orders/{oid}/risk", headers=auth(settings, "buyer", "b-9"))
+    assert risk.status_code == 200
+    body = risk.json()
+    assert body["risk_level"] == data["risk_level"] and body["open"] is True
+    assert body["history"][0]["alerted"] is True and body["history"][0]["model_version"] == "v2"
+    stranger = await http.get(f"/v1/orders/{oid}/risk", headers=auth(settings, "supplier", "s-x"))
+    assert stranger.status_code == 404
+    inspector = await http.get(f"/v1/orders/{oid}/risk", headers=auth(settings, "inspector"))
+    assert inspector.status_code == 403
