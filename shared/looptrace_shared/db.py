@@ -140,6 +140,11 @@ class UnitOfWork:
     _outbox: list[dict[str, Any]] = field(default_factory=list)
     _dedup_rows: list[dict[str, Any]] = field(default_factory=list)
     on_commit: Callable[[], None] | None = None
+    _after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` once this transaction has committed (never if it rolls back)."""
+        self._after_commit.append(hook)
 
     def emit(self, envelope: Envelope, topic: str | None = None) -> Envelope:
         self._outbox.append(
@@ -185,6 +190,9 @@ class UnitOfWork:
         had_rows = self.emitted > 0
         self._outbox.clear()
         self._dedup_rows.clear()
+        hooks, self._after_commit = self._after_commit, []
+        for hook in hooks:
+            hook()
         if had_rows and self.on_commit:
             self.on_commit()
 

@@ -101,7 +101,7 @@ def subscribe(broker: KafkaBroker, processor: BatchProcessor, settings: ServiceS
         group_id=group.name,
         batch=True,
         ack_policy=AckPolicy.MANUAL,
-        title=f"{group.name}:{','.join(group.topics)}",
+        title=group.name,
         **consumer_options(settings),
     )
     async def consume(message: KafkaMessage) -> None:

@@ -167,7 +167,7 @@ async def test_one_order_end_to_end(system, producer, topics, smtp) -> None:  # 
     _, alert = await alerts.wait_for(about(order_id, "predictions.delay_risk"), what="delay risk")
     assert alert["data"]["risk_level"] in ("low", "medium", "high")
 
-    wanted = {"order_confirmed", "production_started", "qc_passed", "order_shipped"}
+    wanted = {"order_confirmed", "production_started", "inspection_passed", "order_shipped"}
     deadline = asyncio.get_running_loop().time() + 30
     while asyncio.get_running_loop().time() < deadline:
         kinds = [m["headers"].get("X-LoopTrace-Notification") for m in inbox.to(buyer_email)]
