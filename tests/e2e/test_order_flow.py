@@ -70,11 +70,9 @@ async def test_one_order_end_to_end(system, producer, topics, smtp) -> None:  # 
     inbox, _ = smtp
     order_id = str(uuid.uuid4())
     buyer_email = f"ada+{order_id[:6]}@buyer.example"
-    production, quality, alerts = (
-        await topics(t)
-        for t in ("production.events.v1", "quality.events.v1", "predictions.alerts.v1")
-    )  # noqa: E501
-    production, quality, alerts = await production, await quality, await alerts  # type: ignore[misc]
+    production = await topics("production.events.v1")
+    quality = await topics("quality.events.v1")
+    alerts = await topics("predictions.alerts.v1")
 
     await producer.send_and_wait(
         "orders.inbound.v1", order_placed(order_id, buyer_email), key=order_id.encode()
