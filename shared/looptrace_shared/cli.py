@@ -8,9 +8,8 @@ import importlib
 import json
 import os
 import signal
-import sys
 import time
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 import click
@@ -19,7 +18,28 @@ from looptrace_shared.auth import ROLES, mint_token
 from looptrace_shared.settings import ServiceSettings
 
 
-@click.group()
+class LoopTraceCommands(click.Group):
+    """Built-in commands plus those services contribute through the ``looptrace.commands``
+    entry points, loaded only when asked for (``serve`` must not import scikit-learn)."""
+
+    def _plugins(self) -> dict[str, EntryPoint]:
+        return {ep.name: ep for ep in entry_points(group="looptrace.commands")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugins()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        builtin = super().get_command(ctx, name)
+        if builtin is not None or name not in self._plugins():
+            return builtin
+        try:
+            command: click.Command = self._plugins()[name].load()
+        except Exception as err:  # noqa: BLE001 - one broken plugin must not break the CLI
+            raise click.ClickException(f"command {name!r} is unavailable: {err}") from err
+        return command
+
+
+@click.group(cls=LoopTraceCommands)
 def main() -> None:
     """LoopTrace: production tracking for apparel manufacturing."""
 
@@ -60,16 +80,19 @@ def up(demo: bool, orders: int, home: Path) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         system.start_infra()
-        click.echo(f"broker      {system.env['KAFKA_BOOTSTRAP_SERVERS']}")
-        click.echo(f"database    {system.env['DATABASE_URL']}")
+        click.echo(f"broker        {system.env['KAFKA_BOOTSTRAP_SERVERS']}")
+        click.echo(f"database      {system.env['DATABASE_URL']}")
         if system.smtp is not None:
             click.echo(
                 f"smtp sink   127.0.0.1:{system.env['SMTP_PORT']} → mails in {home / 'mail'}"
             )
+        click.echo(
+            f"infrastructure ready in {time.monotonic() - t0:.1f}s; migrating and starting services…"
+        )
         system.start_services()
         system.wait_healthy(60)
         for name in system.services:
-            click.echo(f"{name:<12}{system.url(name)}  (docs: {system.url(name)}/docs)")
+            click.echo(f"{name:<14}{system.url(name)}  (docs: {system.url(name)}/docs)")
         click.echo(f"ready in {time.monotonic() - t0:.1f}s — Ctrl-C stops everything")
         if demo:
             from looptrace_shared.demo import run_demo
@@ -159,16 +182,6 @@ def dlq_replay(topic: str, limit: int) -> None:
     n = asyncio.run(replay(ServiceSettings(), topic, limit))
     click.echo(f"replayed {n} message(s) to {topic.removesuffix('.dlq')}")
 
-
-def _mount_plugins() -> None:
-    for ep in entry_points(group="looptrace.commands"):
-        try:
-            main.add_command(ep.load(), ep.name)
-        except Exception as err:  # noqa: BLE001 - one broken plugin must not break the CLI
-            print(f"warning: command {ep.name!r} unavailable: {err}", file=sys.stderr)
-
-
-_mount_plugins()
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONUNBUFFERED", "1")

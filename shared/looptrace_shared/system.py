@@ -41,6 +41,7 @@ def migrations_dir(service: str) -> Path:
 
 
 def migrate_all(database_url: str) -> None:
+    """Every service's migrations, one after the other (Alembic's context is process-global)."""
     for name in SERVICES:
         migrate(database_url, migrations_dir(name))
 
