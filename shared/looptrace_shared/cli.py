@@ -84,7 +84,7 @@ def up(demo: bool, orders: int, home: Path) -> None:
         click.echo(f"database      {system.env['DATABASE_URL']}")
         if system.smtp is not None:
             click.echo(
-                f"smtp sink   127.0.0.1:{system.env['SMTP_PORT']} → mails in {home / 'mail'}"
+                f"smtp sink     127.0.0.1:{system.env['SMTP_PORT']} → mails in {home / 'mail'}"
             )
         click.echo(
             f"infrastructure ready in {time.monotonic() - t0:.1f}s; migrating and starting services…"

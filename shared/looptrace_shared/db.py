@@ -17,8 +17,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TextClause,
     func,
-    insert,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -177,7 +178,7 @@ class UnitOfWork:
 
     async def flush_outbox(self) -> None:
         if self._outbox:
-            await self.session.execute(insert(self.plumbing.outbox), self._outbox)
+            await self.session.execute(_outbox_insert(self.plumbing), _outbox_arrays(self._outbox))
         if self._dedup_rows:
             stmt = pg_insert(self.plumbing.outbox).on_conflict_do_nothing(
                 index_elements=["dedup_key"]
@@ -195,6 +196,25 @@ class UnitOfWork:
             hook()
         if had_rows and self.on_commit:
             self.on_commit()
+
+
+def _outbox_insert(plumbing: Plumbing) -> TextClause:
+    """All rows in one statement from array parameters, in the order they were emitted."""
+    return text(
+        f"INSERT INTO {plumbing.outbox.fullname} (topic, key, value, headers)"
+        " SELECT topic, key, value, headers::jsonb FROM unnest(CAST(:topics AS text[]),"
+        " CAST(:keys AS bytea[]), CAST(:values AS bytea[]), CAST(:headers AS text[]))"
+        " WITH ORDINALITY AS r(topic, key, value, headers, n) ORDER BY n"
+    )
+
+
+def _outbox_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {
+        "topics": [r["topic"] for r in rows],
+        "keys": [r["key"] for r in rows],
+        "values": [r["value"] for r in rows],
+        "headers": [json.dumps(r["headers"]) for r in rows],
+    }
 
 
 def dumps(value: Any) -> str:

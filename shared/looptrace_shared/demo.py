@@ -7,16 +7,20 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from looptrace_shared.auth import mint_token
+from looptrace_shared.settings import ServiceSettings
 from looptrace_shared.topics import (
     ORDERS_INBOUND,
     PREDICTIONS_ALERTS,
@@ -51,6 +55,7 @@ class Season:
         self.stages: dict[str, list[dict[str, Any]]] = {}
         self.inspections: dict[str, str] = {}
         self.sizes: dict[str, int] = {}
+        self.quantities: dict[str, int] = {}
         self.completed: set[str] = set()
         self.alerts = 0
 
@@ -124,7 +129,7 @@ class Season:
                     "name": f"Buyer {i % 3}",
                     "email": f"buyer{i % 3}@demo.example",
                 },
-                "quantity": self.rng.choice([300, 500, 1200]),
+                "quantity": self.quantities.setdefault(oid, self.rng.choice([300, 500, 1200])),
                 "currency": "USD",
                 "unit_price": "9.50",
                 "supplier_cost": "6.10",
@@ -156,7 +161,30 @@ class Season:
                 completed=100 * n / len(stages),
                 description=f"PO-{oid[:6]} {stage['stage_name'][:22]}",
             )
-        await self.wait(lambda: oid in self.completed, 10)
+        if await self.wait(lambda: oid in self.completed, 15):
+            await self.ship_and_deliver(oid, category)
+            progress.update(task, description=f"PO-{oid[:6]} delivered")
+
+    async def ship_and_deliver(self, oid: str, category: str) -> None:
+        """Knitwear ships with its last stage; cut-and-sew is shipped by the upstream system."""
+        now = datetime.now(UTC).isoformat()
+        if category != "knitwear":
+            await self.send(
+                ORDERS_INBOUND,
+                "OrderShipped",
+                oid,
+                {
+                    "order_id": oid,
+                    "carrier": "Maersk",
+                    "tracking_number": f"MSK{oid[:8]}",
+                    "quantity_shipped": self.quantities[oid],
+                    "shipped_at": now,
+                },
+            )
+        await asyncio.sleep(1.0)
+        await self.send(
+            ORDERS_INBOUND, "DeliveryConfirmed", oid, {"order_id": oid, "delivered_at": now}
+        )
 
     async def report_stage(self, oid: str, stage: dict[str, Any]) -> None:
         for pct in (35, 70, 100):
@@ -187,8 +215,22 @@ class Season:
             )
 
 
+def completed_orders(system: Any, order_ids: list[str]) -> int:
+    settings = ServiceSettings()
+    token = mint_token(settings.jwt_secret, "admin", "demo")
+    with httpx.Client(
+        base_url=system.url("orders"), headers={"Authorization": f"Bearer {token}"}
+    ) as http:
+        statuses = [
+            http.get(f"/v1/orders/{oid}").json().get("workflow_status") for oid in order_ids
+        ]
+    return statuses.count("completed")
+
+
 def run_demo(system: Any, n_orders: int) -> None:
     console = Console()
+    mailbox = Path(system.home, "mail")
+    before = len(list(mailbox.glob("*.eml")))
     season = Season(system.env["KAFKA_BOOTSTRAP_SERVERS"], n_orders)
     with Progress(
         TextColumn("{task.description:<40}"),
@@ -197,10 +239,20 @@ def run_demo(system: Any, n_orders: int) -> None:
         console=console,
     ) as progress:
         asyncio.run(season.run(progress))
-    mails = len(list(Path(system.home, "mail").glob("*.eml")))
+    time.sleep(3)  # the last deliveries and mails settle
+    mails = len(list(mailbox.glob("*.eml"))) - before
     table = Table(title="Demo season")
-    for col in ("orders", "production completed", "delay-risk alerts", "mails in the sink"):
+    for col in (
+        "orders",
+        "production completed",
+        "orders completed",
+        "delay-risk alerts",
+        "mails in the sink",
+    ):
         table.add_column(col)
-    table.add_row(str(n_orders), str(len(season.completed)), str(season.alerts), str(mails))
+    done = completed_orders(system, season.orders)
+    table.add_row(
+        str(n_orders), str(len(season.completed)), str(done), str(season.alerts), str(mails)
+    )
     console.print(table)
     console.print(f"mails: {Path(system.home, 'mail')}  ·  orders API: {system.url('orders')}/docs")

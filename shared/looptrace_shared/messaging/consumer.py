@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ARRAY, String, any_, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -64,6 +64,12 @@ class BatchProcessor:
         self.settings = settings
         self.on_commit = on_commit
         self.service = settings.service_name
+        # one array parameter rather than a VALUES row per message: no per-batch SQL to compile
+        self._inbox_insert = text(
+            f"INSERT INTO {plumbing.inbox.fullname} (consumer_group, event_id)"
+            " SELECT :group, e FROM unnest(CAST(:ids AS text[])) AS e"
+            " ON CONFLICT DO NOTHING RETURNING event_id"
+        )
 
     # ---- consumption -----------------------------------------------------------
 
@@ -136,10 +142,9 @@ class BatchProcessor:
     async def _inbox_filter(self, session: AsyncSession, items: list[Incoming]) -> list[Incoming]:
         if not items:
             return []
-        inbox = self.plumbing.inbox
-        rows = [{"consumer_group": self.group.name, "event_id": i.event_id} for i in items]
-        stmt = pg_insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.event_id)
-        fresh = set((await session.execute(stmt)).scalars())
+        ids = list(dict.fromkeys(i.event_id for i in items))
+        params = {"group": self.group.name, "ids": ids}
+        fresh = set((await session.execute(self._inbox_insert, params)).scalars())
         seen: set[str] = set()
         out = []
         for i in items:  # also drops an id repeated inside the same batch
@@ -152,9 +157,8 @@ class BatchProcessor:
         if not subjects:
             return set()
         p = self.plumbing.parked
-        q = select(p.c.subject).where(
-            p.c.consumer_group == self.group.name, p.c.subject.in_(subjects)
-        )
+        among = p.c.subject == any_(bindparam("subjects", list(subjects), type_=ARRAY(String)))
+        q = select(p.c.subject).where(p.c.consumer_group == self.group.name, among)
         return set((await session.execute(q.distinct())).scalars())
 
     async def _park(self, session: AsyncSession, waiting: list[tuple[Incoming, str]]) -> None:
