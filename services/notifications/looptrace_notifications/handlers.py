@@ -27,7 +27,6 @@ CONSUMED = {t for t, spec in EVENT_TYPES.items() if spec.topic in TOPICS}
 
 
 async def when_event_tell_who_the_rules_name(ctx: NotificationsContext, item: Incoming) -> None:
-    ctx.cause = item.envelope
     data = item.data.model_dump(mode="json")
     await uc.notify(ctx, item.type, item.subject, data, item.event_id)
 
@@ -52,7 +51,8 @@ def reactions() -> dict[str, Any]:
     return table
 
 
-dispatcher: Dispatcher[NotificationsContext] = Dispatcher(reactions())
+UNBLOCKS = frozenset({"order.created", "order.supplier_assigned"})
+dispatcher: Dispatcher[NotificationsContext] = Dispatcher(reactions(), UNBLOCKS)
 
 
 async def handle_batch(
@@ -70,7 +70,7 @@ def consumer_group(settings: NotificationsSettings) -> ConsumerGroup:
         GROUP,
         TOPICS,
         partial(handle_batch, settings=settings),
-        unblocks=frozenset({"order.created", "order.supplier_assigned"}),
+        unblocks=UNBLOCKS,
     )
 
 

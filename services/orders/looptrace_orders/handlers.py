@@ -12,12 +12,12 @@ from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.topics import ORDERS_INBOUND, PRODUCTION_EVENTS, QUALITY_EVENTS
 
 
-def _with_cause(fn):  # type: ignore[no-untyped-def]
+def with_payload(fn):  # type: ignore[no-untyped-def]
+    """A use case that takes the message's validated payload."""
+
     async def reaction(ctx: OrdersContext, item: Incoming) -> None:
-        ctx.cause = item.envelope
         await fn(ctx, item.data)
 
-    reaction.__name__ = fn.__name__
     return reaction
 
 
@@ -45,7 +45,6 @@ def react_as(cause: str):  # type: ignore[no-untyped-def]
     """A production or quality fact moves the workflow as the domain's reaction table says."""
 
     async def reaction(ctx: OrdersContext, item: Incoming) -> None:
-        ctx.cause = item.envelope
         order = await ctx.get(item.data.order_id)
         uc.apply_reaction(ctx, order, cause, getattr(item.data, "summary", None))
 
@@ -62,23 +61,26 @@ async def when_plan_reforecast(ctx: OrdersContext, item: Incoming) -> None:
         await react_as("production.plan_back_on_track")(ctx, item)
 
 
+UNBLOCKS = frozenset({"OrderPlaced", "QuoteRequested"})
+
 dispatcher: Dispatcher[OrdersContext] = Dispatcher(
     {
-        "OrderPlaced": _with_cause(when_order_placed),
-        "QuoteRequested": _with_cause(uc.request_quote),
-        "QuoteProvided": _with_cause(uc.provide_quote),
-        "QuoteAccepted": _with_cause(uc.accept_quote),
-        "SupplierAssigned": _with_cause(when_supplier_assigned),
-        "OrderShipped": _with_cause(when_order_shipped),
-        "DeliveryConfirmed": _with_cause(when_delivery_confirmed),
-        "OrderCancelled": _with_cause(when_order_cancelled),
+        "OrderPlaced": with_payload(when_order_placed),
+        "QuoteRequested": with_payload(uc.request_quote),
+        "QuoteProvided": with_payload(uc.provide_quote),
+        "QuoteAccepted": with_payload(uc.accept_quote),
+        "SupplierAssigned": with_payload(when_supplier_assigned),
+        "OrderShipped": with_payload(when_order_shipped),
+        "DeliveryConfirmed": with_payload(when_delivery_confirmed),
+        "OrderCancelled": with_payload(when_order_cancelled),
         "production.stage_started": react_as("production.stage_started"),
         "production.stage_delayed": react_as("production.stage_delayed"),
         "production.stage_completed": when_stage_completed,
         "production.plan_reforecast": when_plan_reforecast,
         "quality.inspection_scheduled": react_as("quality.inspection_scheduled"),
         "quality.inspection_failed": react_as("quality.inspection_failed"),
-    }
+    },
+    UNBLOCKS,
 )
 
 
@@ -98,6 +100,6 @@ def consumer_groups(_: object) -> list[ConsumerGroup]:
             "orders",
             (ORDERS_INBOUND, PRODUCTION_EVENTS, QUALITY_EVENTS),
             handle_batch,
-            unblocks=frozenset({"OrderPlaced", "QuoteRequested"}),
+            unblocks=UNBLOCKS,
         )
     ]

@@ -127,40 +127,33 @@ async def when_status_changed(ctx: PredictionsContext, item: Incoming) -> None:
         ctx.close(data.order_id, item.envelope.time, completed=FINISHED_STATUSES[data.status])
 
 
+REACTIONS = {
+    "order.created": when_order_created,
+    "order.supplier_assigned": when_supplier_assigned,
+    "order.status_changed": when_status_changed,
+    "production.stages_initialized": when_stages_initialized,
+    "production.stage_started": on_planned_order(_started),
+    "production.stage_completed": on_planned_order(_completed),
+    "production.stage_reopened": on_planned_order(_reopened),
+    "production.plan_reforecast": on_planned_order(_reforecast),
+    "production.production_completed": when_production_completed,
+    "quality.inspection_failed": when_inspection_failed,
+}
+
+
+def unless_closed(reaction):  # type: ignore[no-untyped-def]
+    """Events of a finished order change nothing (its outcome is already recorded)."""
+
+    async def guarded(ctx: PredictionsContext, item: Incoming) -> None:
+        if not ctx.is_closed(item.subject):
+            await reaction(ctx, item)
+
+    return guarded
+
+
 dispatcher: Dispatcher[PredictionsContext] = Dispatcher(
-    {
-        "order.created": when_order_created,
-        "order.supplier_assigned": when_supplier_assigned,
-        "order.status_changed": when_status_changed,
-        "production.stages_initialized": when_stages_initialized,
-        "production.stage_started": on_planned_order(_started),
-        "production.stage_completed": on_planned_order(_completed),
-        "production.stage_reopened": on_planned_order(_reopened),
-        "production.plan_reforecast": on_planned_order(_reforecast),
-        "production.production_completed": when_production_completed,
-        "quality.inspection_failed": when_inspection_failed,
-    }
+    {event_type: unless_closed(reaction) for event_type, reaction in REACTIONS.items()}, UNBLOCKS
 )
-
-
-async def run_in_order(ctx: PredictionsContext, items: list[Incoming]) -> Outcomes:
-    """Like ``Dispatcher.run``, with each reaction knowing its envelope (the alert's cause).
-
-    Once a message of an order waits, its later ones wait too, except those that can
-    make the order known. Events of a finished order change nothing.
-    """
-    out, blocked = Outcomes(), set[str]()
-    for item in items:
-        if item.subject in blocked and item.type not in UNBLOCKS:
-            out.waiting.append((item, f"an earlier message of order {item.subject} is waiting"))
-        elif ctx.is_closed(item.subject):
-            out.processed += 1
-        else:
-            ctx.cause = item.envelope
-            one = await dispatcher.run(ctx, [item])
-            blocked |= {i.subject for i, _ in one.waiting}
-            out.merge(one)
-    return out
 
 
 def batch_handler(rt: Runtime):  # type: ignore[no-untyped-def]
@@ -172,7 +165,7 @@ def batch_handler(rt: Runtime):  # type: ignore[no-untyped-def]
         margin = settings.hysteresis_margin  # type: ignore[attr-defined]
         ctx = PredictionsContext(uow, rt.extras["model"], today(), margin)
         await ctx.preload(i.subject for i in items)
-        outcomes = await run_in_order(ctx, items)
+        outcomes = await dispatcher.run(ctx, items)
         await uc.save(ctx)
         await uc.assess_orders(ctx, list(ctx.touched))
         return outcomes

@@ -7,10 +7,6 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from looptrace_shared.auth import CurrentUser, Principal
-from looptrace_shared.errors import Forbidden, NotFound, as_rule_violation
-from looptrace_shared.events import quality as ev
-from looptrace_shared.http import RuntimeDep, UowDep
 from pydantic import BaseModel, Field
 
 from looptrace_quality import repository as repo
@@ -20,6 +16,10 @@ from looptrace_quality.config import QualitySettings
 from looptrace_quality.models import InspectionRow
 from looptrace_quality.services import QualityContext, Stage
 from looptrace_quality.switching import SupplierSeverity
+from looptrace_shared.auth import CurrentUser, Principal
+from looptrace_shared.errors import Forbidden, NotFound, as_rule_violation
+from looptrace_shared.events import quality as ev
+from looptrace_shared.http import RuntimeDep, UowDep
 
 router = APIRouter(prefix="/v1", tags=["quality"])
 STAFF = ("inspector", "admin")

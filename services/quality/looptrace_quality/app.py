@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from looptrace_shared.runtime import ServiceSpec, create_service_app
 
 from looptrace_quality.api import router
 from looptrace_quality.config import QualitySettings
 from looptrace_quality.handlers import consumer_groups
 from looptrace_quality.models import Base, plumbing
+from looptrace_shared.runtime import ServiceSpec, create_service_app
 
 SPEC = ServiceSpec(
     name="quality",

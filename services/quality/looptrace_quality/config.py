@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from looptrace_shared.settings import ServiceSettings
 from pydantic import Field
+
+from looptrace_shared.settings import ServiceSettings
 
 
 class QualitySettings(ServiceSettings):

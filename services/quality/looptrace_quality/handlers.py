@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from looptrace_quality import services as uc
+from looptrace_quality.config import QualitySettings
+from looptrace_quality.services import QualityContext
 from looptrace_shared.db import UnitOfWork
 from looptrace_shared.messaging.consumer import ConsumerGroup
 from looptrace_shared.messaging.dispatch import Dispatcher, Outcomes
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.runtime import Runtime
 from looptrace_shared.topics import PRODUCTION_EVENTS, QUALITY_INBOUND
-
-from looptrace_quality import services as uc
-from looptrace_quality.config import QualitySettings
-from looptrace_quality.services import QualityContext
 
 # Messages that can end another message's wait: the order's facts, and the QC stage
 # whose inspection a parked result is waiting for.
@@ -35,32 +34,16 @@ dispatcher: Dispatcher[QualityContext] = Dispatcher(
         "production.stages_initialized": when_stages_initialized_keep_the_order_lot,
         "production.stage_completed": when_qc_stage_completed_schedule_inspection,
         "InspectionResultSubmitted": when_result_submitted_decide_the_lot,
-    }
+    },
+    UNBLOCKS,
 )
-
-
-async def run_in_order(ctx: QualityContext, items: list[Incoming]) -> Outcomes:
-    """Like ``Dispatcher.run``, but a waiting message does not hold back an unblocking one.
-
-    A result waiting for its inspection must not hold back the stage_completed that books it.
-    """
-    out, blocked = Outcomes(), set[str]()
-    for item in items:
-        if item.subject in blocked and item.type not in UNBLOCKS:
-            out.waiting.append((item, f"an earlier message of order {item.subject} is waiting"))
-            continue
-        ctx.cause = item.envelope
-        one = await dispatcher.run(ctx, [item])
-        blocked |= {i.subject for i, _ in one.waiting}
-        out.merge(one)
-    return out
 
 
 def batch_handler(settings: QualitySettings):  # type: ignore[no-untyped-def]
     async def handle_batch(uow: UnitOfWork, items: list[Incoming]) -> Outcomes:
         ctx = QualityContext(uow, settings)
         await ctx.preload([i.subject for i in items])
-        outcomes = await run_in_order(ctx, items)
+        outcomes = await dispatcher.run(ctx, items)
         await uow.session.flush()
         return outcomes
 

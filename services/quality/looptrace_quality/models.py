@@ -6,9 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from looptrace_shared.db import plumbing_tables, service_metadata
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from looptrace_shared.db import plumbing_tables, service_metadata
 
 SCHEMA = "quality"
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from looptrace_shared.events import quality as ev
-
 from looptrace_quality.domain import Decision, InspectionPlan
 from looptrace_quality.models import InspectionRow, OrderLotRow
 from looptrace_quality.switching import SeverityTransition, TransitionKind
+from looptrace_shared.events import quality as ev
 
 
 def scheduled_event(

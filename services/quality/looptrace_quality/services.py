@@ -8,13 +8,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from looptrace_shared.db import UnitOfWork
-from looptrace_shared.envelope import Envelope, new_envelope
-from looptrace_shared.errors import Conflict, NotFound, RuleViolation, WaitingFor, as_rule_violation
-from looptrace_shared.events import production as pev
-from looptrace_shared.events import quality as ev
-from looptrace_shared.events.registry import Payload
-
 from looptrace_quality import repository as repo
 from looptrace_quality.aql import SamplingError
 from looptrace_quality.catalogue import UnknownDefectClass, UnknownDefectType, parse_defect_class
@@ -38,6 +31,12 @@ from looptrace_quality.domain import (
 from looptrace_quality.models import DefectRow, InspectionRow, OrderLotRow
 from looptrace_quality.outcomes import outcome_event, scheduled_event, severity_events, summarize
 from looptrace_quality.switching import InspectionDiscontinued, SupplierSeverity
+from looptrace_shared.db import UnitOfWork
+from looptrace_shared.envelope import Envelope, new_envelope
+from looptrace_shared.errors import Conflict, NotFound, RuleViolation, WaitingFor, as_rule_violation
+from looptrace_shared.events import production as pev
+from looptrace_shared.events import quality as ev
+from looptrace_shared.events.registry import Payload
 
 SOURCE = "quality"
 REFUSALS = (

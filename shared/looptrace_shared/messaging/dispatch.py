@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
+from looptrace_shared.envelope import Envelope
 from looptrace_shared.errors import RuleViolation, WaitingFor
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.observability.logs import bind
@@ -26,16 +27,29 @@ class Outcomes:
         self.waiting += other.waiting
 
 
+@runtime_checkable
+class CausedBy(Protocol):
+    """A context whose events name the message that caused them (``causation_id``)."""
+
+    cause: Envelope | None
+
+
 class Dispatcher(Generic[Ctx]):
     """Applies each message's reaction in order. Types without a reaction are ignored.
 
     A reaction validates before it changes anything; it raises ``RuleViolation`` to refuse
     a message (dead letter) or ``WaitingFor`` to park it. Once one message of an order
-    waits, the later ones of that order in the batch wait too, so order is preserved.
+    waits, the later ones of that order in the batch wait too, so order is preserved —
+    except the types in ``unblocks``, which can make the order known (its creation) and
+    so must not wait behind what waits for them. Before each reaction the context's
+    ``cause`` is set to the message's envelope (when the context has one).
     """
 
-    def __init__(self, reactions: Mapping[str, Reaction[Ctx]]) -> None:
+    def __init__(
+        self, reactions: Mapping[str, Reaction[Ctx]], unblocks: frozenset[str] = frozenset()
+    ) -> None:
         self.reactions = dict(reactions)
+        self.unblocks = unblocks
 
     @property
     def types(self) -> set[str]:
@@ -48,10 +62,12 @@ class Dispatcher(Generic[Ctx]):
             reaction = self.reactions.get(item.type)
             if reaction is None:
                 continue
-            if item.subject in blocked:
+            if item.subject in blocked and item.type not in self.unblocks:
                 out.waiting.append((item, f"an earlier message of order {item.subject} is waiting"))
                 continue
             bind(item.subject, item.envelope.correlation_id)  # every log line names the order
+            if isinstance(ctx, CausedBy):
+                ctx.cause = item.envelope
             try:
                 await reaction(ctx, item)
                 out.processed += 1

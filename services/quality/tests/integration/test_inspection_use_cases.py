@@ -10,8 +10,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import looptrace_quality
 import pytest
+from sqlalchemy import select
+
+import looptrace_quality
 from looptrace_quality.config import QualitySettings
 from looptrace_quality.handlers import consumer_groups
 from looptrace_quality.models import InspectionRow, plumbing
@@ -21,7 +23,6 @@ from looptrace_shared.messaging.consumer import BatchProcessor
 from looptrace_shared.messaging.incoming import Record
 from looptrace_shared.migrations import migrate
 from looptrace_shared.runtime import Runtime
-from sqlalchemy import select
 
 pytestmark = pytest.mark.integration
 

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
 from looptrace_quality.app import create_app
 from looptrace_quality.config import QualitySettings
 from looptrace_shared.auth import mint_token

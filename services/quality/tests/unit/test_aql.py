@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+
 from looptrace_quality.aql import (
     LotTooSmall,
     SamplingPlan,

@@ -2,6 +2,7 @@ import json
 
 import click
 from click.testing import CliRunner
+
 from looptrace_quality.cli import aql
 
 

@@ -2,6 +2,7 @@ import json
 from decimal import Decimal
 
 import pytest
+
 from looptrace_quality.aql import Severity, UnknownAQL
 from looptrace_quality.catalogue import (
     DefectClass,

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+
 from looptrace_quality.aql import Severity
 from looptrace_quality.switching import InspectionDiscontinued, SupplierSeverity, TransitionKind
 
