@@ -13,12 +13,16 @@ import contextlib
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import httpx
 
 from looptrace_shared.embedded import Process, port_open, start_postgres, start_tansu
+
+T = TypeVar("T")
 
 
 def docker_available(timeout: float = 0.8) -> bool:
@@ -125,3 +129,36 @@ def scratch_database(server_url: str, prefix: str = "looptrace_test") -> Iterato
 
 def unique_topic_suffix() -> str:
     return uuid.uuid4().hex[:8]
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """Run a service app in-process (its lifespan: migrations, broker, relay) with an HTTP client."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield http
+
+
+def broker_settings(database_url: str, kafka_bootstrap: str) -> dict[str, Any]:
+    """Settings for a service under test against the embedded broker (fast group joins)."""
+    return {
+        "database_url": database_url,
+        "kafka_bootstrap_servers": kafka_bootstrap,
+        "kafka_session_timeout_ms": 2000,
+        "kafka_heartbeat_interval_ms": 500,
+    }
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], check: Callable[[T], bool], timeout_s: float = 20
+) -> T:
+    """Poll ``probe`` until ``check`` holds; fail with the last value seen."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    last = await probe()
+    while not check(last):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s:g}s; last value: {last!r}")
+        await asyncio.sleep(0.2)
+        last = await probe()
+    return last

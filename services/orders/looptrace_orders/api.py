@@ -6,7 +6,7 @@ import base64
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
@@ -174,20 +174,29 @@ class OrderPage(BaseModel):
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
 
 
-def _cursor(o: OrderRow) -> str:
-    return base64.urlsafe_b64encode(json.dumps([o.created_at.isoformat(), o.id]).encode()).decode()
+def _cursor(o: OrderRow, sort: repo.OrderSort) -> str:
+    value = repo.sort_value(o, sort)
+    raw = [sort.value, value.isoformat() if hasattr(value, "isoformat") else value, o.id]
+    return base64.urlsafe_b64encode(json.dumps(raw).encode()).decode()
 
 
-def _after(cursor: str | None) -> tuple[datetime, str] | None:
+def _after(cursor: str | None, sort: repo.OrderSort) -> tuple[Any, str] | None:
     if not cursor:
         return None
     try:
-        created, oid = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(created), str(oid)
+        key, value, oid = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError):
         raise RuleViolation(
             "cursor is not valid; use the next_cursor of the previous page"
         ) from None
+    if key != sort.value:
+        raise RuleViolation(
+            f"this cursor was made for sort={key!r}; keep the same sort while paging"
+        )
+    parse = {"created_at": datetime.fromisoformat, "target_date": date.fromisoformat}.get(
+        sort.value.lstrip("-"), str
+    )
+    return parse(value), str(oid)
 
 
 @router.get("")
@@ -202,7 +211,8 @@ async def list_orders(
     target_from: date | None = None,
     target_to: date | None = None,
     delayed_only: bool = False,
-    number_prefix: str | None = None,
+    number_prefix: Annotated[str | None, Query(description="order number starts with")] = None,
+    sort: repo.OrderSort = repo.OrderSort.NEWEST,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrderPage:
@@ -218,8 +228,8 @@ async def list_orders(
             number_prefix,
         ),
     )
-    rows = await repo.page(uow.session, f, _after(cursor), limit)
-    nxt = _cursor(rows[-1]) if len(rows) == limit else None
+    rows = await repo.page(uow.session, f, sort, _after(cursor, sort), limit)
+    nxt = _cursor(rows[-1], sort) if len(rows) == limit else None
     return OrderPage(items=[order_out(o) for o in rows], next_cursor=nxt)
 
 
@@ -332,3 +342,49 @@ async def confirm_delivery(
     await uc.confirm_delivery(ctx, order.id, datetime.now(UTC))
     await uow.commit()
     return etag(response, order)
+
+
+class BulkItem(BaseModel):
+    order_id: str = Field(description="order id or order number")
+    to_status: WorkflowStatus
+    reason: str | None = None
+    version: int | None = Field(default=None, description="refuse the item unless at this version")
+
+
+class BulkIn(BaseModel):
+    items: list[BulkItem] = Field(min_length=1, max_length=500)
+
+
+class BulkResult(BaseModel):
+    order_id: str
+    ok: bool
+    workflow_status: str | None = None
+    version: int | None = None
+    rule: str | None = None
+    error: str | None = None
+
+
+async def _bulk_item(ctx: OrdersContext, item: BulkItem) -> BulkResult:
+    """One item, all or nothing: every check runs before anything is written."""
+    try:
+        order = await ctx.lookup(item.order_id)
+        if order is None:
+            raise NotFound(f"no order {item.order_id!r}")
+        uc.check_version(order, item.version)
+        uc.move(ctx, order, item.to_status, item.reason or "bulk status update")
+    except RuleViolation as refusal:
+        return BulkResult(order_id=item.order_id, ok=False, rule=refusal.rule, error=str(refusal))
+    return BulkResult(order_id=order.id, ok=True, workflow_status=order.workflow_status)
+
+
+@router.post("/bulk-status")
+async def bulk_status(body: BulkIn, uow: UowDep, user: CurrentUser) -> list[BulkResult]:
+    """Admins move many orders at once; each item succeeds or fails on its own."""
+    user.require("admin")
+    ctx = OrdersContext(uow, actor=f"{user.role}:{user.subject}")
+    results = [await _bulk_item(ctx, item) for item in body.items]
+    await uow.commit()
+    for r in results:
+        if r.ok:
+            r.version = ctx.orders[r.order_id].version
+    return results

@@ -57,7 +57,7 @@ class OrderRow(Base):
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version, "eager_defaults": True}
     __table_args__ = (Index("ix_orders_created_id", "created_at", "id"),)
 
 

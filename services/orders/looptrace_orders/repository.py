@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,21 +87,45 @@ def filtered(f: OrderFilter) -> Select[tuple[OrderRow]]:
     return q.where(and_(*conds)) if conds else q
 
 
+class OrderSort(StrEnum):
+    """Sort keys of the order list; a leading '-' sorts descending."""
+
+    NEWEST = "-created_at"
+    OLDEST = "created_at"
+    TARGET_SOONEST = "target_date"
+    TARGET_LATEST = "-target_date"
+    NUMBER = "order_number"
+    NUMBER_DESC = "-order_number"
+
+    @property
+    def column(self) -> Any:
+        return getattr(OrderRow, self.value.lstrip("-"))
+
+    @property
+    def descending(self) -> bool:
+        return self.value.startswith("-")
+
+
 async def page(
-    session: AsyncSession, f: OrderFilter, after: tuple[datetime, str] | None, limit: int
+    session: AsyncSession,
+    f: OrderFilter,
+    sort: OrderSort,
+    after: tuple[Any, str] | None,
+    limit: int,
 ) -> list[OrderRow]:
-    """Keyset pagination, newest first, on (created_at, id): stable while rows are inserted."""
+    """Keyset pagination on (sort key, id): no duplicates or gaps while rows are inserted."""
+    col, desc = sort.column, sort.descending
     q = filtered(f)
     if after:
-        created, oid = after
-        q = q.where(
-            or_(
-                OrderRow.created_at < created,
-                and_(OrderRow.created_at == created, OrderRow.id < oid),
-            )
-        )
-    q = q.order_by(OrderRow.created_at.desc(), OrderRow.id.desc()).limit(limit)
-    return list(await session.scalars(q))
+        value, oid = after
+        beyond = (col < value, OrderRow.id < oid) if desc else (col > value, OrderRow.id > oid)
+        q = q.where(or_(beyond[0], and_(col == value, beyond[1])))
+    order = (col.desc(), OrderRow.id.desc()) if desc else (col.asc(), OrderRow.id.asc())
+    return list(await session.scalars(q.order_by(*order).limit(limit)))
+
+
+def sort_value(order: OrderRow, sort: OrderSort) -> Any:
+    return getattr(order, sort.value.lstrip("-"))
 
 
 async def summary(session: AsyncSession, f: OrderFilter) -> dict[str, int]:
