@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
@@ -43,7 +44,28 @@ class NotificationOut(BaseModel):
 
 class NotificationPage(BaseModel):
     items: list[NotificationOut]
-    next_offset: int | None
+    next_cursor: str | None = Field(
+        description="pass as ?cursor= for the next page; null at the end"
+    )
+    next_offset: int | None = Field(description="deprecated: use next_cursor")
+
+
+def encode_cursor(n: NotificationRow) -> str:
+    raw = f"{int(n.read_at is not None)}:{n.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> repo.InboxPosition:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        read, _, nid = raw.partition(":")
+        if read not in ("0", "1"):
+            raise ValueError(read)
+        return repo.InboxPosition(read == "1", int(nid))
+    except ValueError:
+        raise RuleViolation(
+            f"cursor {cursor!r} is not one this API returned; pass next_cursor back unchanged"
+        ) from None
 
 
 @router.get("/notifications", response_model=NotificationPage)
@@ -51,12 +73,21 @@ async def list_notifications(
     user: CurrentUser,
     uow: UowDep,
     unread_only: bool = False,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    offset: Annotated[int, Query(ge=0, deprecated=True)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> NotificationPage:
-    rows = await repo.inbox_page(uow.session, user.subject, unread_only, offset, limit)
-    more = offset + limit if len(rows) == limit else None
-    return NotificationPage(items=[NotificationOut.of(n) for n in rows], next_offset=more)
+    """Unread first, then newest first, in keyset pages that never repeat or skip."""
+    if cursor is not None and offset:
+        raise RuleViolation("pass either cursor or offset (deprecated), not both")
+    after = decode_cursor(cursor) if cursor is not None else None
+    rows = await repo.inbox_page(uow.session, user.subject, unread_only, limit + 1, after, offset)
+    more, rows = len(rows) > limit, rows[:limit]
+    return NotificationPage(
+        items=[NotificationOut.of(n) for n in rows],
+        next_cursor=encode_cursor(rows[-1]) if more else None,
+        next_offset=offset + limit if more and cursor is None else None,
+    )
 
 
 @router.get("/notifications/unread-count")

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from looptrace_notifications.api import router
 from looptrace_notifications.config import NotificationsSettings
 from looptrace_notifications.digests import send_digests
+from looptrace_notifications.dlq_watch import watch_dead_letters
 from looptrace_notifications.email_jobs import deliver_due
 from looptrace_notifications.handlers import consumer_groups
 from looptrace_notifications.models import Base, plumbing
@@ -22,7 +23,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     groups=consumer_groups,
     routers=[router],
-    periodic=[(0.5, deliver_due), (60.0, send_digests)],
+    periodic=[(0.5, deliver_due), (60.0, send_digests), (30.0, watch_dead_letters)],
     publishes=[
         "notifications.notification_sent",
         "notifications.notification_failed",
@@ -37,5 +38,9 @@ def load_settings() -> NotificationsSettings:
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    periodic = [(settings.mailer_poll_s, deliver_due), (settings.digest_poll_s, send_digests)]
+    periodic = [
+        (settings.mailer_poll_s, deliver_due),
+        (settings.digest_poll_s, send_digests),
+        (settings.dlq_watch_s, watch_dead_letters),
+    ]
     return create_service_app(settings, replace(SPEC, periodic=periodic))

@@ -33,6 +33,12 @@ class NotificationsSettings(ServiceSettings):
     digest_hour: int = Field(default=8, ge=0, le=23, description="local hour of the daily digest")
     digest_poll_s: float = 60.0
     stream_poll_s: float = 0.5
+    dlq_watch_s: float = Field(
+        default=30.0, gt=0, description="how often the dead-letter topics are checked for growth"
+    )
+    dlq_alert_min_new: int = Field(
+        default=1, ge=1, description="new dead letters on one topic that trigger an admin alert"
+    )
 
     @property
     def admin_emails(self) -> list[str]:

@@ -138,3 +138,14 @@ class MessageReadRow(Base):
     )
     reader_id: Mapped[str] = mapped_column(String(320), primary_key=True)
     read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+
+
+class DlqWatermarkRow(Base):
+    """The end offset of one dead-letter partition when its topic was last alerted on."""
+
+    __tablename__ = "dlq_watermarks"
+
+    topic: Mapped[str] = mapped_column(String(255), primary_key=True)
+    partition: Mapped[int] = mapped_column(Integer, primary_key=True)
+    end_offset: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)

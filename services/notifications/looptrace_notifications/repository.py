@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_notifications.models import (
+    DlqWatermarkRow,
     EmailDeliveryRow,
     MessageReadRow,
     MessageRow,
@@ -62,15 +64,43 @@ async def insert_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -
 # ---- inbox --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class InboxPosition:
+    """Where an inbox page ended: the last notification's read flag and id."""
+
+    read: bool
+    id: int
+
+
+def _is_read() -> ColumnElement[bool]:
+    return NotificationRow.read_at.is_not(None)
+
+
 async def inbox_page(
-    session: AsyncSession, user_id: str, unread_only: bool, offset: int, limit: int
+    session: AsyncSession,
+    user_id: str,
+    unread_only: bool,
+    limit: int,
+    after: InboxPosition | None = None,
+    offset: int = 0,
 ) -> list[NotificationRow]:
-    """Unread first, then newest first."""
+    """Unread first, then newest first; the page continues strictly ``after`` a position.
+
+    Ids only grow, so notifications that arrive while a user pages sort before any
+    position already returned: later pages neither repeat nor skip.
+    """
     q = select(NotificationRow).where(NotificationRow.recipient_id == user_id)
     if unread_only:
         q = q.where(NotificationRow.read_at.is_(None))
-    q = q.order_by(NotificationRow.read_at.is_not(None), NotificationRow.id.desc())
+    if after is not None:
+        q = q.where(_beyond(after))
+    q = q.order_by(_is_read(), NotificationRow.id.desc())
     return list(await session.scalars(q.offset(offset).limit(limit)))
+
+
+def _beyond(p: InboxPosition) -> ColumnElement[bool]:
+    older = and_(_is_read() == p.read, NotificationRow.id < p.id)
+    return older if p.read else or_(_is_read(), older)
 
 
 async def unread_count(session: AsyncSession, user_id: str) -> int:
@@ -138,3 +168,38 @@ async def reads_of(
 async def record_read(session: AsyncSession, message_id: str, reader_id: str) -> None:
     stmt = pg_insert(MessageReadRow).values(message_id=message_id, reader_id=reader_id)
     await session.execute(stmt.on_conflict_do_nothing())
+
+
+# ---- dead-letter watermarks ---------------------------------------------------------
+
+
+async def try_job_lock(session: AsyncSession, job: str) -> bool:
+    """Take a lock held until the transaction ends; ``False`` when another replica holds it."""
+    lock = select(func.pg_try_advisory_xact_lock(func.hashtext(job)))
+    return bool(await session.scalar(lock))
+
+
+async def load_watermarks(session: AsyncSession, topics: list[str]) -> dict[str, dict[int, int]]:
+    """End offset per partition of each topic, as stored at its last alert."""
+    out: dict[str, dict[int, int]] = {t: {} for t in topics}
+    if topics:
+        q = select(DlqWatermarkRow).where(DlqWatermarkRow.topic.in_(topics))
+        for row in await session.scalars(q):
+            out[row.topic][row.partition] = row.end_offset
+    return out
+
+
+async def save_watermarks(
+    session: AsyncSession, offsets: list[tuple[str, int, int]], now: datetime
+) -> None:
+    """Upsert ``(topic, partition, end_offset)`` rows."""
+    if not offsets:
+        return
+    rows = [{"topic": t, "partition": p, "end_offset": e, "updated_at": now} for t, p, e in offsets]
+    stmt = pg_insert(DlqWatermarkRow).values(rows)
+    excluded = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["topic", "partition"],
+        set_={"end_offset": excluded.end_offset, "updated_at": excluded.updated_at},
+    )
+    await session.execute(stmt)

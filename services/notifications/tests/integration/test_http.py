@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from looptrace_notifications.app import create_app
+from looptrace_notifications.models import NotificationRow
 from looptrace_shared.auth import mint_token
 
 pytestmark = pytest.mark.integration
@@ -50,6 +53,10 @@ async def test_inbox_unread_first_and_read_receipts(client, settings, processor,
     assert (await client.get("/v1/notifications/unread-count", headers=me)).json() == {"unread": 2}
     page = (await client.get("/v1/notifications?limit=2", headers=me)).json()
     assert page["next_offset"] == 2 and all(n["read_at"] is None for n in page["items"])
+    rest = await client.get(f"/v1/notifications?limit=2&cursor={page['next_cursor']}", headers=me)
+    assert [n["id"] for n in rest.json()["items"]] == [oldest] and rest.json()[
+        "next_cursor"
+    ] is None
     other = auth(settings, "buyer", "someone-else")
     assert (await client.post(f"/v1/notifications/{oldest}/read", headers=other)).status_code == 404
     assert (await client.post("/v1/notifications/read-all", headers=me)).json() == {
@@ -57,6 +64,73 @@ async def test_inbox_unread_first_and_read_receipts(client, settings, processor,
     }
     assert (await client.get("/v1/notifications/unread-count", headers=me)).json() == {"unread": 0}
     assert (await client.get("/v1/notifications")).status_code == 401
+
+
+async def add_notifications(runtime, user: str, count: int, read: bool = False) -> None:  # type: ignore[no-untyped-def]
+    async with runtime.sessions() as s:
+        for _ in range(count):
+            eid = uuid.uuid4().hex
+            s.add(
+                NotificationRow(
+                    source_event_id=eid,
+                    source_event_type="order.created",
+                    recipient_id=user,
+                    recipient_role="buyer",
+                    order_id=f"ord-{eid[:6]}",
+                    notification_type="order_confirmed",
+                    category="order_updates",
+                    subject=f"Order {eid[:6]} confirmed",
+                    context={},
+                    read_at=datetime.now(UTC) if read else None,
+                )
+            )
+            await s.flush()  # one id after another, as arrivals get them
+        await s.commit()
+
+
+async def page_through(client, headers, first_page, arrive):  # type: ignore[no-untyped-def]
+    """Follow next_cursor to the end; ``arrive()`` runs before every following page."""
+    seen, page = [], first_page
+    while True:
+        seen += [(n["read_at"] is not None, n["id"]) for n in page["items"]]
+        if page["next_cursor"] is None:
+            return seen
+        await arrive()
+        url = f"/v1/notifications?limit=3&cursor={page['next_cursor']}"
+        page = (await client.get(url, headers=headers)).json()
+
+
+async def inbox_rows(runtime, user: str) -> set[tuple[bool, int]]:  # type: ignore[no-untyped-def]
+    q = select(NotificationRow.read_at, NotificationRow.id)
+    async with runtime.sessions() as s:
+        rows = (await s.execute(q.where(NotificationRow.recipient_id == user))).all()
+    return {(read_at is not None, nid) for read_at, nid in rows}
+
+
+async def test_keyset_pages_neither_repeat_nor_skip_while_notifications_arrive(
+    client, settings, runtime
+):  # type: ignore[no-untyped-def]
+    user = "b-keyset"
+    me = auth(settings, "buyer", user)
+    await add_notifications(runtime, user, 4, read=True)
+    await add_notifications(runtime, user, 5)
+    existing = await inbox_rows(runtime, user)
+    first = (await client.get("/v1/notifications?limit=3", headers=me)).json()
+    seen = await page_through(client, me, first, lambda: add_notifications(runtime, user, 2))
+
+    assert len(await inbox_rows(runtime, user)) == 9 + 2 * 2  # arrivals before pages 2 and 3
+    assert len(seen) == len(set(seen)) == 9 and set(seen) == existing
+    assert seen == sorted(existing, key=lambda r: (r[0], -r[1]))  # unread first, newest first
+    newest = (await client.get("/v1/notifications?limit=1", headers=me)).json()["items"][0]
+    assert newest["id"] == max(i for _, i in await inbox_rows(runtime, user))
+
+
+async def test_cursor_errors_say_what_to_do(client, settings):  # type: ignore[no-untyped-def]
+    me = auth(settings, "buyer", "b-cursor")
+    bad = await client.get("/v1/notifications?cursor=not-ours", headers=me)
+    assert bad.status_code == 422 and "pass next_cursor back unchanged" in bad.json()["detail"]
+    both = await client.get("/v1/notifications?cursor=MDox&offset=2", headers=me)
+    assert both.status_code == 422 and "either cursor or offset" in both.json()["detail"]
 
 
 async def test_preferences_round_trip_and_zone_validation(client, settings):  # type: ignore[no-untyped-def]
