@@ -6,7 +6,7 @@ The switching rules between normal, tightened and reduced inspection are in swit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
@@ -78,6 +78,7 @@ class InspectionPlan:
     severity: Severity
     classes: tuple[ClassPlan, ...]
     standard: str = STANDARD
+    sources: Mapping[str, str] = field(default_factory=dict)  # value -> settings|buyer|order
 
     @property
     def sample_size(self) -> int:
@@ -103,7 +104,7 @@ class InspectionPlan:
         )
         return cls(
             snapshot["lot_size"], snapshot["level"], parse_severity(snapshot["severity"]),
-            classes, snapshot.get("standard", STANDARD),
+            classes, snapshot.get("standard", STANDARD), dict(snapshot.get("sources", {})),
         )  # fmt: skip
 
 

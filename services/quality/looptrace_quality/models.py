@@ -29,9 +29,9 @@ class OrderLotRow(Base):
     order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     order_number: Mapped[str] = mapped_column(String(64), index=True)
     supplier_id: Mapped[str] = mapped_column(String(64), index=True)
+    buyer_id: Mapped[str | None] = mapped_column(String(64), index=True)
     product_category: Mapped[str | None] = mapped_column(String(100))
     lot_size: Mapped[int | None] = mapped_column(Integer)
-    aqls: Mapped[dict[str, str] | None] = mapped_column(JSON)
     qc_stages: Mapped[list[int]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -68,6 +68,8 @@ class InspectionRow(Base):
     __table_args__ = (
         Index("uq_inspections_order_stage_round", "order_id", "stage_number", "round", unique=True),
         Index("ix_inspections_supplier_decided", "supplier_id", "decided_at"),
+        Index("ix_inspections_order_booked", "order_id", "scheduled_at", "id"),
+        Index("ix_inspections_supplier_booked", "supplier_id", "scheduled_at", "id"),
     )
 
 
@@ -93,3 +95,41 @@ class SupplierQualityRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class AqlOverrideRow(Base):
+    """AQLs and level a buyer (for all its orders) or one order sets (``AqlChoice.to_dict()``)."""
+
+    __tablename__ = "aql_overrides"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)  # buyer | order
+    owner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    critical: Mapped[str | None] = mapped_column(String(8))
+    major: Mapped[str | None] = mapped_column(String(8))
+    minor: Mapped[str | None] = mapped_column(String(8))
+    level: Mapped[str | None] = mapped_column(String(8))
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class InlineCheckRow(Base):
+    """One inline (in-process) check at a production stage, and its DHU."""
+
+    __tablename__ = "inline_checks"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("quality.order_lots.order_id"), index=True)
+    supplier_id: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(100))
+    units_checked: Mapped[int] = mapped_column(Integer)
+    defects: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    defects_by_class: Mapped[dict[str, int]] = mapped_column(JSON)
+    defects_found: Mapped[int] = mapped_column(Integer)
+    dhu: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    inspector: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_inline_checks_supplier_checked", "supplier_id", "checked_at"),)

@@ -54,16 +54,20 @@ def outcome_event(lot: OrderLotRow, row: InspectionRow) -> ev.InspectionOutcome:
 
 
 def severity_events(
-    row: InspectionRow, transitions: list[SeverityTransition]
+    order_id: str,
+    supplier_id: str,
+    transitions: list[SeverityTransition],
+    reason: str | None = None,
 ) -> list[ev.SupplierSeverityChanged]:
+    """One event per switch, keyed by the order whose lot (or resumption) caused it."""
     return [
         ev.SupplierSeverityChanged(
-            order_id=row.order_id,
-            supplier_id=row.supplier_id,
+            order_id=order_id,
+            supplier_id=supplier_id,
             from_severity=t.from_severity.value,
             to_severity=t.to_severity.value,
             discontinued=t.kind is TransitionKind.DISCONTINUED,
-            reason=t.reason,
+            reason=reason or t.reason,
         )  # fmt: skip
         for t in transitions
     ]

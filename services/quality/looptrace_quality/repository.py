@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from looptrace_quality.models import DefectRow, InspectionRow, OrderLotRow, SupplierQualityRow
+from looptrace_quality.inline import WeeklyDhu
+from looptrace_quality.models import (
+    AqlOverrideRow,
+    DefectRow,
+    InlineCheckRow,
+    InspectionRow,
+    OrderLotRow,
+    SupplierQualityRow,
+)
+
+Cursor = tuple[datetime, str]  # (booked at, inspection id) of the last row of the previous page
 
 
 async def load_lots(session: AsyncSession, order_ids: Iterable[str]) -> dict[str, OrderLotRow]:
@@ -18,13 +30,27 @@ async def load_lots(session: AsyncSession, order_ids: Iterable[str]) -> dict[str
     return {r.order_id: r for r in rows}
 
 
-async def inspections_of(session: AsyncSession, order_id: str) -> list[InspectionRow]:
-    q = (
-        select(InspectionRow)
-        .where(InspectionRow.order_id == order_id)
-        .order_by(InspectionRow.scheduled_at, InspectionRow.round)
-    )
-    return list(await session.scalars(q))
+async def inspections_page(
+    session: AsyncSession,
+    after: Cursor | None,
+    limit: int,
+    order_id: str | None = None,
+    supplier_id: str | None = None,
+) -> list[InspectionRow]:
+    """Inspections in booking order, keyset-paged on (booked at, id)."""
+    q = select(InspectionRow)
+    if order_id is not None:
+        q = q.where(InspectionRow.order_id == order_id)
+    if supplier_id is not None:
+        q = q.where(InspectionRow.supplier_id == supplier_id)
+    return list(await session.scalars(_after(q, after).limit(limit)))
+
+
+def _after(q: Select[Any], after: Cursor | None) -> Select[Any]:
+    booked, row_id = InspectionRow.scheduled_at, InspectionRow.id
+    if after is not None:
+        q = q.where(or_(booked > after[0], and_(booked == after[0], row_id > after[1])))
+    return q.order_by(booked, row_id)
 
 
 async def latest_for_stage(
@@ -101,3 +127,36 @@ async def save_supplier_state(
         session.add(SupplierQualityRow(supplier_id=supplier_id, state=state))
     else:
         row.state = state
+
+
+async def latest_order_of_supplier(session: AsyncSession, supplier_id: str) -> str | None:
+    q = (
+        select(InspectionRow.order_id)
+        .where(InspectionRow.supplier_id == supplier_id)
+        .order_by(InspectionRow.decided_at.desc().nulls_last(), InspectionRow.scheduled_at.desc())
+        .limit(1)
+    )
+    return (await session.scalars(q)).first()
+
+
+async def aql_override(session: AsyncSession, scope: str, owner_id: str) -> AqlOverrideRow | None:
+    return await session.get(AqlOverrideRow, (scope, owner_id))
+
+
+async def weekly_inline_dhu(session: AsyncSession, supplier_id: str, weeks: int) -> list[WeeklyDhu]:
+    """The latest ``weeks`` weeks with inline checks of the supplier, oldest first."""
+    week = func.date_trunc("week", func.timezone("UTC", InlineCheckRow.checked_at))
+    q = (
+        select(
+            week,
+            func.count(),
+            func.sum(InlineCheckRow.units_checked),
+            func.sum(InlineCheckRow.defects_found),
+        )
+        .where(InlineCheckRow.supplier_id == supplier_id)
+        .group_by(week)
+        .order_by(week.desc())
+        .limit(weeks)
+    )
+    rows = (await session.execute(q)).all()
+    return [WeeklyDhu(w.date(), int(n), int(u), int(d)) for w, n, u, d in reversed(rows)]

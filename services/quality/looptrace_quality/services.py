@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from looptrace_quality import repository as repo
-from looptrace_quality.aql import SamplingError
-from looptrace_quality.catalogue import UnknownDefectClass, UnknownDefectType, parse_defect_class
-from looptrace_quality.config import QualitySettings
+from looptrace_quality.catalogue import parse_defect_class
+from looptrace_quality.context import QualityContext, domain_rules
 from looptrace_quality.domain import (
-    ConcessionNeedsAdmin,
-    ConcessionNeedsReason,
-    ConcessionNotNeeded,
     Decision,
     DefectFinding,
     InspectionPlan,
     InspectionResult,
-    InvalidQuantity,
-    SampleTooSmall,
     decide,
     dispose,
     grant_concession,
@@ -30,32 +22,13 @@ from looptrace_quality.domain import (
 )
 from looptrace_quality.models import DefectRow, InspectionRow, OrderLotRow
 from looptrace_quality.outcomes import outcome_event, scheduled_event, severity_events, summarize
+from looptrace_quality.overrides import effective_aqls
 from looptrace_quality.switching import InspectionDiscontinued, SupplierSeverity
-from looptrace_shared.db import UnitOfWork
-from looptrace_shared.envelope import Envelope, new_envelope
-from looptrace_shared.errors import Conflict, NotFound, RuleViolation, WaitingFor, as_rule_violation
+from looptrace_shared.errors import Conflict, NotFound, RuleViolation, WaitingFor
 from looptrace_shared.events import production as pev
 from looptrace_shared.events import quality as ev
-from looptrace_shared.events.registry import Payload
 
-SOURCE = "quality"
-REFUSALS = (
-    SamplingError, SampleTooSmall, InvalidQuantity, UnknownDefectClass, UnknownDefectType,
-    InspectionDiscontinued, ConcessionNeedsReason,
-)  # fmt: skip
-
-
-@contextmanager
-def domain_rules() -> Iterator[None]:
-    """Domain refusals become rule violations (HTTP 4xx, or a dead letter)."""
-    try:
-        yield
-    except ConcessionNotNeeded as err:
-        raise as_rule_violation(err, 409) from err
-    except ConcessionNeedsAdmin as err:
-        raise as_rule_violation(err, 403) from err
-    except REFUSALS as err:
-        raise as_rule_violation(err, 422) from err
+__all__ = ["QualityContext", "domain_rules"]  # re-exported: handlers and routes build contexts
 
 
 @dataclass(frozen=True)
@@ -68,37 +41,6 @@ class LotSizeUnknown(RuleViolation):
     rule = "lot_size_unknown"
 
 
-@dataclass
-class QualityContext:
-    """One batch (or one request): the unit of work and the order lots loaded for it."""
-
-    uow: UnitOfWork
-    settings: QualitySettings
-    lots: dict[str, OrderLotRow] = field(default_factory=dict)
-    cause: Envelope | None = None
-    actor: str = "system"
-
-    async def preload(self, order_ids: list[str]) -> None:
-        self.lots.update(await repo.load_lots(self.uow.session, order_ids))
-
-    async def find_lot(self, order_id: str) -> OrderLotRow | None:
-        if order_id not in self.lots:
-            self.lots.update(await repo.load_lots(self.uow.session, [order_id]))
-        return self.lots.get(order_id)
-
-    async def lot(self, order_id: str) -> OrderLotRow:
-        lot = await self.find_lot(order_id)
-        if lot is None:
-            raise WaitingFor(
-                f"order {order_id} is not known to quality yet (no stages_initialized)"
-            )
-        return lot
-
-    def emit(self, order_id: str, data: Payload) -> None:
-        type_ = data.EVENT_TYPE  # type: ignore[attr-defined]
-        self.uow.emit(new_envelope(type_, SOURCE, order_id, data, cause=self.cause))
-
-
 # ---- order facts ----------------------------------------------------------------------
 
 
@@ -108,6 +50,7 @@ async def record_order(ctx: QualityContext, fact: pev.StagesInitialized) -> Orde
         ctx.uow.session.add(lot)
         ctx.lots[lot.order_id] = lot
     lot.order_number, lot.supplier_id = fact.order_number, fact.supplier_id
+    lot.buyer_id = fact.buyer_id or lot.buyer_id
     lot.product_category = fact.product_category
     lot.qc_stages = [s.stage_number for s in fact.stages if s.qc]
     lot.lot_size = fact.quantity or lot.lot_size
@@ -122,14 +65,16 @@ async def supplier_severity(ctx: QualityContext, supplier_id: str) -> SupplierSe
     return SupplierSeverity.from_dict(row.state) if row else SupplierSeverity()
 
 
-def resolve_plan(
+async def resolve_plan(
     ctx: QualityContext, lot: OrderLotRow, lot_size: int, state: SupplierSeverity
 ) -> InspectionPlan:
+    """The plan at the supplier's severity, with the order's, buyer's or default AQLs."""
     with domain_rules():
         if state.discontinued:
             raise InspectionDiscontinued()
-        aqls = {**ctx.settings.default_aqls, **(lot.aqls or {})}
-        return plan_inspection(lot_size, aqls, ctx.settings.inspection_level, state.severity)
+        chosen = await effective_aqls(ctx, lot)
+        plan = plan_inspection(lot_size, chosen.aqls, chosen.level, state.severity)
+    return replace(plan, sources=chosen.sources)
 
 
 def required_lot_size(lot: OrderLotRow) -> int:
@@ -150,7 +95,7 @@ async def book(
 ) -> InspectionRow:
     """Book the next inspection of the lot's stage (a re-inspection when ``previous`` was rejected)."""
     lot_size = required_lot_size(lot)
-    plan = resolve_plan(ctx, lot, lot_size, await supplier_severity(ctx, lot.supplier_id))
+    plan = await resolve_plan(ctx, lot, lot_size, await supplier_severity(ctx, lot.supplier_id))
     row = InspectionRow(
         id=str(uuid.uuid4()), order_id=lot.order_id, supplier_id=lot.supplier_id,
         stage_number=stage and stage.number, stage_name=stage and stage.name,
@@ -182,7 +127,7 @@ async def book_on_request(
         raise NotFound(
             f"order {order_id} is not known to quality yet (production has not planned it)"
         )
-    number = stage and stage.number
+    number = stage.number if stage else None
     previous = await repo.latest_for_stage(ctx.uow.session, order_id, number)
     if previous is not None and previous.status == "scheduled":
         raise Conflict(
@@ -262,7 +207,7 @@ async def record_lot_outcome(ctx: QualityContext, row: InspectionRow, decision: 
         return  # lots booked before discontinuation do not move the state
     transitions = state.record(decision.accepted, reinstate_normal=decision.reinstate_normal)
     await repo.save_supplier_state(ctx.uow.session, row.supplier_id, state.to_dict(), stored)
-    for event in severity_events(row, transitions):
+    for event in severity_events(row.order_id, row.supplier_id, transitions):
         ctx.emit(row.order_id, event)
 
 

@@ -110,8 +110,13 @@ def risk(level: str, previous: str | None) -> dict[str, Any]:
         ("ops.dead_letters_growing", {}, {(A, "dead_letters_growing", Category.ADMIN)}),
         (
             "quality.supplier_severity_changed",
-            {"to_severity": "tightened"},
+            {"from_severity": "normal", "to_severity": "tightened"},
             {(A, "supplier_inspection_tightened", Category.QUALITY)},
+        ),
+        (  # resumed after discontinuation: stays tightened, not news
+            "quality.supplier_severity_changed",
+            {"from_severity": "tightened", "to_severity": "tightened"},
+            set(),
         ),
         ("quality.supplier_severity_changed", {"to_severity": "normal"}, set()),
         ("production.stage_progressed", {"milestone": True}, set()),

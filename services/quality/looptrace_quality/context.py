@@ -1,0 +1,77 @@
+"""What every quality use case works in: the unit of work, the order lots, the domain's refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from looptrace_quality import repository as repo
+from looptrace_quality.aql import SamplingError
+from looptrace_quality.catalogue import UnknownDefectClass, UnknownDefectType
+from looptrace_quality.config import QualitySettings
+from looptrace_quality.domain import (
+    ConcessionNeedsAdmin,
+    ConcessionNeedsReason,
+    ConcessionNotNeeded,
+    InvalidQuantity,
+    NoUnitsInspected,
+    SampleTooSmall,
+)
+from looptrace_quality.inline import StageNameMissing
+from looptrace_quality.models import OrderLotRow
+from looptrace_quality.switching import InspectionDiscontinued
+from looptrace_shared.db import UnitOfWork
+from looptrace_shared.envelope import Envelope, new_envelope
+from looptrace_shared.errors import WaitingFor, as_rule_violation
+from looptrace_shared.events.registry import Payload
+
+SOURCE = "quality"
+REFUSALS = (
+    SamplingError, SampleTooSmall, InvalidQuantity, UnknownDefectClass, UnknownDefectType,
+    InspectionDiscontinued, ConcessionNeedsReason, NoUnitsInspected, StageNameMissing,
+)  # fmt: skip
+
+
+@contextmanager
+def domain_rules() -> Iterator[None]:
+    """Domain refusals become rule violations (HTTP 4xx, or a dead letter)."""
+    try:
+        yield
+    except ConcessionNotNeeded as err:
+        raise as_rule_violation(err, 409) from err
+    except ConcessionNeedsAdmin as err:
+        raise as_rule_violation(err, 403) from err
+    except REFUSALS as err:
+        raise as_rule_violation(err, 422) from err
+
+
+@dataclass
+class QualityContext:
+    """One batch (or one request): the unit of work and the order lots loaded for it."""
+
+    uow: UnitOfWork
+    settings: QualitySettings
+    lots: dict[str, OrderLotRow] = field(default_factory=dict)
+    cause: Envelope | None = None
+    actor: str = "system"
+
+    async def preload(self, order_ids: list[str]) -> None:
+        self.lots.update(await repo.load_lots(self.uow.session, order_ids))
+
+    async def find_lot(self, order_id: str) -> OrderLotRow | None:
+        if order_id not in self.lots:
+            self.lots.update(await repo.load_lots(self.uow.session, [order_id]))
+        return self.lots.get(order_id)
+
+    async def lot(self, order_id: str) -> OrderLotRow:
+        lot = await self.find_lot(order_id)
+        if lot is None:
+            raise WaitingFor(
+                f"order {order_id} is not known to quality yet (no stages_initialized)"
+            )
+        return lot
+
+    def emit(self, order_id: str, data: Payload) -> None:
+        type_ = data.EVENT_TYPE  # type: ignore[attr-defined]
+        self.uow.emit(new_envelope(type_, SOURCE, order_id, data, cause=self.cause))

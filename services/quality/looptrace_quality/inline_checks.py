@@ -1,0 +1,52 @@
+"""Use case of inline checks: record one at a stage of an order, with its DHU."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from looptrace_quality.context import QualityContext, domain_rules
+from looptrace_quality.inline import check_inline
+from looptrace_quality.models import InlineCheckRow, OrderLotRow
+
+
+@dataclass(frozen=True)
+class InlineDefect:
+    defect_type: str
+    count: int
+    defect_class: str | None = None  # defaults to the catalogue's class of the type
+
+
+@dataclass(frozen=True)
+class InlineReport:
+    stage: str
+    units_checked: int
+    inspector: str
+    defects: list[InlineDefect] = field(default_factory=list)
+    notes: str | None = None
+    checked_at: datetime | None = None
+
+
+async def record_inline_check(
+    ctx: QualityContext, lot: OrderLotRow, report: InlineReport
+) -> InlineCheckRow:
+    with domain_rules():
+        check = check_inline(
+            report.stage,
+            report.units_checked,
+            [(d.defect_type, d.count, d.defect_class) for d in report.defects],
+        )
+    row = InlineCheckRow(
+        id=str(uuid.uuid4()), order_id=lot.order_id, supplier_id=lot.supplier_id,
+        stage=check.stage, units_checked=check.units_checked, dhu=check.dhu,
+        defects=[
+            {"defect_type": f.code, "defect_class": f.defect_class.value, "count": f.quantity}
+            for f in check.findings
+        ],
+        defects_by_class=check.defects_by_class(), defects_found=check.defects_found,
+        inspector=report.inspector, notes=report.notes,
+        checked_at=report.checked_at or datetime.now(UTC),
+    )  # fmt: skip
+    ctx.uow.session.add(row)
+    return row
