@@ -14,7 +14,9 @@ def test_every_setting_is_documented() -> None:
     missing = []
     for name in SERVICES:
         settings_cls = type(importlib.import_module(f"looptrace_{name}.app").load_settings())
-        missing += [f"{name}: {f.upper()}" for f in settings_cls.model_fields if f.upper() not in README]
+        missing += [
+            f"{name}: {f.upper()}" for f in settings_cls.model_fields if f.upper() not in README
+        ]
     assert not missing, "undocumented settings (add them to README.md): " + ", ".join(missing)
 
 

@@ -244,10 +244,17 @@ async def test_assignment_before_the_order_waits_for_it(running) -> None:  # typ
     settings, producer, http = running
     admin = mint_token(settings.jwt_secret, "admin", "ops")
     oid = str(uuid.uuid4())
-    await send(producer, "SupplierAssigned", oid, {"order_id": oid, "supplier": {"id": "s-9", "name": "Early"}})
+    await send(
+        producer,
+        "SupplierAssigned",
+        oid,
+        {"order_id": oid, "supplier": {"id": "s-9", "name": "Early"}},
+    )
     await asyncio.sleep(1.0)  # it is parked, not lost
     await send(producer, "OrderPlaced", oid, placed(oid))
     hist = await until(http, f"/v1/orders/{oid}/history", lambda b: len(b) == 2, admin)
     assert [h["to_status"] for h in hist] == ["placed", "assigned_to_supplier"]
-    order = (await http.get(f"/v1/orders/{oid}", headers={"Authorization": f"Bearer {admin}"})).json()
+    order = (
+        await http.get(f"/v1/orders/{oid}", headers={"Authorization": f"Bearer {admin}"})
+    ).json()
     assert order["supplier"]["id"] == "s-9"
