@@ -1,12 +1,15 @@
 """Production throughput: progress messages/s ingested end to end with the batch handler.
 
     DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres \
-        .venv/bin/python bench/production_bench.py [orders] [rounds] [--profile]
+        .venv/bin/python bench/production_bench.py [orders] [rounds] [--batch=N] [--cold] [--profile]
 
 Uses a scratch database on that server (dropped afterwards). 10 000 orders are planned
 (order.supplier_assigned), then ``rounds`` progress reports per order are fed through
-BatchProcessor.process in batches of 1000 records: parse, inbox, lock plans (one query),
-validate + apply, progress log, one UPDATE for all changed plans, outbox rows, commit.
+BatchProcessor.process in batches of 1000 records (``--batch=N``): parse, inbox, lock plans
+(versions only: decoded plans come from the handler's plan cache), validate + apply, progress
+log, one UPDATE for all changed plans, outbox rows, commit. ``--cold``: no plan cache for
+the progress (every plan read and decoded per batch). ``--profile`` also writes
+/tmp/production_bench.prof.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import looptrace_production
 from looptrace_production.config import ProductionSettings
 from looptrace_production.handlers import consumer_groups
 from looptrace_production.models import plumbing
+from looptrace_production.plan_cache import PlanCache
 from looptrace_production.services import Planning
 from looptrace_production.templates import load_templates
 from looptrace_shared.db import make_engine, make_sessionmaker
@@ -36,7 +40,7 @@ from looptrace_shared.migrations import migrate
 from looptrace_shared.testing import scratch_database
 
 MIGRATIONS = Path(looptrace_production.__file__).parent / "migrations"
-BATCH = 1000
+BATCH = 1000  # records per batch; --batch=N changes it
 
 
 def assignment(oid: str, target: date) -> bytes:
@@ -76,12 +80,13 @@ async def feed(processor: BatchProcessor, topic: str, values: list[tuple[str, by
     return time.perf_counter() - started
 
 
-async def run(url: str, n_orders: int, rounds: int, profile: bool) -> None:
+async def run(url: str, n_orders: int, rounds: int, profile: bool, cold: bool) -> None:
     await asyncio.to_thread(migrate, url, MIGRATIONS)
     settings = ProductionSettings(database_url=url)
     engine = make_engine(url, 4)
     planning = Planning(settings, load_templates())
-    group = consumer_groups(planning)[0]
+    cache = PlanCache()
+    group = consumer_groups(planning, cache)[0]
     processor = BatchProcessor(group, make_sessionmaker(engine), plumbing, settings)
     ids = [str(uuid.uuid4()) for _ in range(n_orders)]
     target = date.today() + timedelta(days=200)
@@ -91,6 +96,9 @@ async def run(url: str, n_orders: int, rounds: int, profile: bool) -> None:
     print(f"planned {n_orders} orders in {took:.2f}s ({n_orders / took:,.0f} orders/s)")
     base = datetime.now(UTC) - timedelta(days=1)
     values = [(oid, progress(oid, n, base)) for n in range(rounds) for oid in ids]
+    if cold:
+        cache.size = 0
+        cache.clear()
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
@@ -113,16 +121,21 @@ async def run(url: str, n_orders: int, rounds: int, profile: bool) -> None:
         f"(batches of {BATCH}, {n_orders} orders in flight)"
     )
     print(f"progress_log rows {logged}, outbox rows {outbox} (dead letters {dead})")
+    print(f"plan cache: {cache.hits} hits, {cache.misses} misses")
     assert logged == len(values) and dead == 0
 
 
 def main() -> None:
+    global BATCH
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    for option in sys.argv[1:]:
+        if option.startswith("--batch="):
+            BATCH = int(option.split("=", 1)[1])
     n_orders = int(args[0]) if args else 10_000
     rounds = int(args[1]) if len(args) > 1 else 4
     server = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
     with scratch_database(server, "production_bench") as url:
-        asyncio.run(run(url, n_orders, rounds, "--profile" in sys.argv))
+        asyncio.run(run(url, n_orders, rounds, "--profile" in sys.argv, "--cold" in sys.argv))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ Choices worth knowing:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -161,6 +161,10 @@ class Plan:
     at_risk: bool = False
     at_risk_reason: str | None = None
     version: int = 1
+    # True once a re-forecast found every not-started stage after its prerequisites; it stays
+    # true until a stage's dates move, so a report that moves no date skips the re-forecast.
+    # Kept in memory only: a plan just built or read re-forecasts on its first report.
+    _settled: bool = field(default=False, init=False, repr=False, compare=False)
 
     # -- reading --
 
@@ -259,10 +263,12 @@ class Plan:
     def _record(
         self, stage: Stage, report: ProgressReport, reported_at: datetime
     ) -> list[DomainEvent]:
-        previous_percentage, previous_projection = stage.percentage, self.projected_completion
+        previous_percentage = stage.percentage
         events: list[DomainEvent] = []
         starts = report.percentage > 0 and stage.started_at is None
         completes = report.percentage == 100 and stage.status is not StageStatus.COMPLETED
+        moves = starts or completes or report.percentage < previous_percentage
+        previous_projection = self.projected_completion if moves or not self._settled else None
         if starts:
             events.append(self._start(stage, reported_at))
         stage.percentage = report.percentage
@@ -273,7 +279,10 @@ class Plan:
         elif report.percentage < previous_percentage:
             _undo(stage)
         verb = "completed" if completes else "started" if starts else "corrected"
-        events.extend(self._reforecast(previous_projection, f"stage_{verb}", stage))
+        if previous_projection is not None:  # else no date moved: the forecast stands
+            events.extend(
+                self._reforecast(previous_projection, f"stage_{verb}", stage, moved=stage)
+            )
         if completes and all(later.done for later in self.stages):
             events.append(ProductionCompleted(reported_at, self.target_date))
         return events
@@ -304,12 +313,26 @@ class Plan:
     # -- forecast and delays --
 
     def _reforecast(
-        self, previous: date, reason: str, stage: Stage | None = None, always: bool = False
+        self,
+        previous: date,
+        reason: str,
+        stage: Stage | None = None,
+        always: bool = False,
+        moved: Stage | None = None,
     ) -> list[PlanReforecast]:
-        """Push every not-started stage after its prerequisites' forecast end."""
-        for later in self.active_stages:
-            if later.started_at is None and later.forecast_start is not None:
-                self._push_after_prerequisites(later)
+        """Push every not-started stage after its prerequisites' forecast end.
+
+        ``moved``: the only stage whose dates changed since the plan was last settled; then
+        only what depends on it is pushed again (the rest would come out the same).
+        """
+        if moved is not None and self._settled:
+            self._push_downstream_of(moved)
+        else:
+            for later in self.active_stages:
+                if later.started_at is None and later.forecast_start is not None:
+                    self._push_after_prerequisites(later)
+        # one pass suffices: templates only depend on earlier (lower-numbered) stages
+        self._settled = True
         projected = self.projected_completion
         if projected == previous and not always:
             return []
@@ -319,7 +342,30 @@ class Plan:
         number, name = (stage.number, stage.name) if stage else (None, None)
         return [PlanReforecast(projected, previous, slip, reason, self.target_date, number, name)]
 
-    def _push_after_prerequisites(self, stage: Stage) -> None:
+    def _push_downstream_of(self, moved: Stage) -> None:
+        """Re-forecast a settled plan after ``moved`` changed: only its dependents can move.
+
+        A skipped stage passes a change on to its dependents. In a settled plan every
+        not-started stage ends ``duration_days`` after its start, so a stage whose start does
+        not move keeps its end.
+        """
+        if moved.started_at is None and moved.forecast_start is not None:
+            self._push_after_prerequisites(moved)
+        changed = {moved.number}
+        for later in self.stages:
+            if later.number <= moved.number or changed.isdisjoint(later.depends_on):
+                continue
+            if later.skipped:
+                changed.add(later.number)
+            elif later.started_at is None and later.forecast_start is not None:
+                if self._push_after_prerequisites(later, keep_end=True):
+                    changed.add(later.number)
+
+    def _push_after_prerequisites(self, stage: Stage, keep_end: bool = False) -> bool:
+        """Start ``stage`` after its prerequisites end; whether its dates moved.
+
+        ``keep_end``: the end already follows from the start; keep it if the start stays.
+        """
         assert stage.forecast_start is not None
         ends = [
             before.forecast_end for before in self.prerequisites_of(stage) if before.forecast_end
@@ -327,8 +373,12 @@ class Plan:
         start = stage.forecast_start
         if ends:
             start = max(start, self.calendar.next_working_day(max(ends)))
+        if keep_end and start == stage.forecast_start:
+            return False
+        was = stage.forecast_start, stage.forecast_end
         stage.forecast_start = start
         stage.forecast_end = self.calendar.add_working_days(start, stage.duration_days - 1)
+        return (stage.forecast_start, stage.forecast_end) != was
 
     def mark_delayed(self, now: datetime) -> list[StageDelayed]:
         """Mark stages past their forecast end as delayed; one event per forecast end missed.
@@ -406,17 +456,20 @@ class Plan:
 
     # -- storage --
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, stages: bool = True) -> dict[str, Any]:
+        """Plain JSON data; without ``stages`` when the caller encodes those itself."""
+        data: dict[str, Any] = {
             "category": self.category,
             "target_date": self.target_date.isoformat(),
             "buffer_days": self.buffer_days,
             "calendar": self.calendar.to_dict(),
-            "stages": [stage.to_dict() for stage in self.stages],
             "at_risk": self.at_risk,
             "at_risk_reason": self.at_risk_reason,
             "version": self.version,
         }
+        if stages:
+            data["stages"] = [stage.to_dict() for stage in self.stages]
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Plan:

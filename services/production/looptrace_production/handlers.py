@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from looptrace_production import services as uc
+from looptrace_production.plan_cache import PlanCache
 from looptrace_production.services import Planning, ProductionContext
 from looptrace_shared.db import UnitOfWork
 from looptrace_shared.messaging.consumer import BatchHandler, ConsumerGroup
@@ -57,11 +58,16 @@ def _message_keys(items: list[Incoming]) -> list[tuple[str, str]]:
     ]
 
 
-def batch_handler(planning: Planning) -> BatchHandler:
+def batch_handler(planning: Planning, cache: PlanCache | None = None) -> BatchHandler:
+    """The batch handler; ``cache`` keeps decoded plans between batches (see plan_cache)."""
+    if cache is None:
+        cache = PlanCache()
+
     async def handle_batch(uow: UnitOfWork, items: list[Incoming]) -> Outcomes:
         """Lock every plan of the batch in one query, apply the messages in order, save once."""
         mine = [i for i in items if i.type in dispatcher.types]
         ctx = ProductionContext(uow, planning)
+        ctx.cache_after_commit(cache)
         await ctx.preload(*_refs(mine))
         await ctx.preload_messages(_message_keys(mine))
         outcomes = await dispatcher.run(ctx, mine)
@@ -71,6 +77,6 @@ def batch_handler(planning: Planning) -> BatchHandler:
     return handle_batch
 
 
-def consumer_groups(planning: Planning) -> list[ConsumerGroup]:
+def consumer_groups(planning: Planning, cache: PlanCache | None = None) -> list[ConsumerGroup]:
     topics = (ORDERS_EVENTS, PRODUCTION_PROGRESS, QUALITY_EVENTS)
-    return [ConsumerGroup(GROUP, topics, batch_handler(planning), unblocks=UNBLOCKS)]
+    return [ConsumerGroup(GROUP, topics, batch_handler(planning, cache), unblocks=UNBLOCKS)]

@@ -1,12 +1,20 @@
-"""Domain events of a plan → the wire contracts of ``production.events.v1``."""
+"""Domain events of a plan → the wire contracts of ``production.events.v1``.
+
+The events of every progress report (started, progressed, completed, re-forecast, production
+completed) take a hot path: their payloads are built as plain dicts and their envelopes
+without validation, since the domain has already checked every value. A unit test holds
+each hot builder to the same JSON as its pydantic contract below.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from looptrace_production import events as de
 from looptrace_production.repository import SupplierOrder
+from looptrace_shared.envelope import SCHEMA_VERSION, Envelope, utcnow
 from looptrace_shared.events import production as wire
 from looptrace_shared.events.registry import Payload
 
@@ -135,3 +143,85 @@ _WIRE: dict[type, tuple[str, Callable[[SupplierOrder, Any], Payload]]] = {
 def to_wire(order: SupplierOrder, event: de.DomainEvent) -> tuple[str, Payload]:
     type_, build = _WIRE[type(event)]
     return type_, build(order, event)
+
+
+# ---- hot path: plain dicts, envelopes built without validation ----------------------------
+
+
+def _ref_data(order: SupplierOrder, e: Any) -> dict[str, Any]:
+    return {
+        "order_id": order.order_id,
+        "order_number": order.order_number,
+        "stage_number": e.stage_number,
+        "stage_name": e.stage_name,
+    }
+
+
+def started_data(order: SupplierOrder, e: de.StageStarted) -> dict[str, Any]:
+    data = _ref_data(order, e)
+    data.update(started_at=e.started_at, first_stage=e.first_stage, planned_start=e.planned_start)
+    return data
+
+
+def progressed_data(order: SupplierOrder, e: de.StageProgressed) -> dict[str, Any]:
+    data = _ref_data(order, e)
+    data["percentage"] = float(e.percentage)
+    data["previous_percentage"] = float(e.previous_percentage)
+    data["reported_at"] = e.reported_at
+    return data
+
+
+def completed_data(order: SupplierOrder, e: de.StageCompleted) -> dict[str, Any]:
+    data = _ref_data(order, e)
+    data.update(completed_at=e.completed_at, qc=e.qc, milestone=e.milestone, shipping=e.shipping)
+    data["planned_end"] = e.planned_end
+    return data
+
+
+def reforecast_data(order: SupplierOrder, e: de.PlanReforecast) -> dict[str, Any]:
+    return {
+        "order_id": order.order_id,
+        "order_number": order.order_number,
+        "projected_completion": e.projected_completion,
+        "previous_projected_completion": e.previous_projected_completion,
+        "target_date": e.target_date,
+        "slip_days": e.slip_days,
+        "reason": e.reason,
+    }
+
+
+def production_completed_data(order: SupplierOrder, e: de.ProductionCompleted) -> dict[str, Any]:
+    return {
+        "order_id": order.order_id,
+        "order_number": order.order_number,
+        "completed_at": e.completed_at,
+    }
+
+
+HOT: dict[type, Callable[[SupplierOrder, Any], dict[str, Any]]] = {
+    de.StageStarted: started_data,
+    de.StageProgressed: progressed_data,
+    de.StageCompleted: completed_data,
+    de.PlanReforecast: reforecast_data,
+    de.ProductionCompleted: production_completed_data,
+}
+
+
+def wire_envelope(
+    order: SupplierOrder, event: de.DomainEvent, source: str, cause: Envelope | None
+) -> Envelope:
+    """The envelope of one domain event, as ``new_envelope`` builds it (hot events: faster)."""
+    type_, build = _WIRE[type(event)]
+    hot = HOT.get(type(event))
+    data = hot(order, event) if hot else build(order, event).model_dump(mode="json")
+    return Envelope.model_construct(
+        id=uuid.uuid4(),
+        type=type_,
+        source=source,
+        time=utcnow(),
+        subject=order.order_id,
+        schema_version=SCHEMA_VERSION,
+        correlation_id=(cause.correlation_id or str(cause.id)) if cause else None,
+        causation_id=str(cause.id) if cause else None,
+        data=data,
+    )

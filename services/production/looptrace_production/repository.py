@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, or_, select, text, tuple_
+import orjson
+from sqlalchemy import ARRAY, Row, String, Text, any_, bindparam, cast, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_production.domain import Plan
 from looptrace_production.models import PhotoRow, ProgressLogRow, StageNoteRow, SupplierOrderRow
+from looptrace_production.plan_codec import decode_plan, encode_plan
 from looptrace_shared.errors import Conflict
 
 orders = SupplierOrderRow.__table__
@@ -58,7 +59,7 @@ def _order(row: Row[Any]) -> SupplierOrder:
     m = row._mapping
     return SupplierOrder(
         **{k: m[k] for k in _FACTS},
-        plan=Plan.from_dict(m["plan"]),
+        plan=decode_plan(m["plan"]),
         version=m["version"],
         completed_at=m["completed_at"],
     )
@@ -75,6 +76,11 @@ _FACTS = (
     "target_date",
     "has_print",
 )
+# the plan comes as JSON text for plan_codec (faster than the JSONB type's json module)
+_COLUMNS = (
+    *(c for c in orders.c if c.name != "plan"),
+    cast(orders.c.plan, Text).label("plan"),
+)
 
 
 async def lock_orders(
@@ -85,14 +91,40 @@ async def lock_orders(
     if not ids and not numbers:
         return []
     cond = or_(orders.c.order_id.in_(ids), orders.c.order_number.in_(numbers))
-    q = select(orders).where(cond).order_by(orders.c.order_id).with_for_update()
+    q = select(*_COLUMNS).where(cond).order_by(orders.c.order_id).with_for_update()
+    return [_order(r) for r in await session.execute(q)]
+
+
+async def lock_versions(
+    session: AsyncSession, ids: Iterable[str], numbers: Iterable[str] = ()
+) -> list[tuple[str, int]]:
+    """Like ``lock_orders``, but only (order id, row version) of each: the plans stay unread."""
+    ids, numbers = list(set(ids)), list(set(numbers))
+    if not ids and not numbers:
+        return []
+    c = orders.c
+    cond = or_(c.order_id == _any("ids", ids), c.order_number == _any("numbers", numbers))
+    q = select(c.order_id, c.version).where(cond).order_by(c.order_id).with_for_update()
+    return [(r.order_id, r.version) for r in await session.execute(q)]
+
+
+def _any(name: str, values: list[str]) -> Any:
+    """``= ANY(array)``: one parameter however many values (no SQL to compile per batch)."""
+    return any_(bindparam(name, values, type_=ARRAY(String)))
+
+
+async def read_orders(session: AsyncSession, ids: Sequence[str]) -> list[SupplierOrder]:
+    """The orders by id, without locking (for rows this transaction already locked)."""
+    if not ids:
+        return []
+    q = select(*_COLUMNS).where(orders.c.order_id == _any("ids", list(ids)))
     return [_order(r) for r in await session.execute(q)]
 
 
 async def lock_open_orders(session: AsyncSession, after: str, limit: int) -> list[SupplierOrder]:
     """The next open plans after ``after`` (keyset); rows locked by someone else are skipped."""
     q = (
-        select(orders)
+        select(*_COLUMNS)
         .where(orders.c.completed_at.is_(None), orders.c.order_id > after)
         .order_by(orders.c.order_id)
         .limit(limit)
@@ -102,7 +134,7 @@ async def lock_open_orders(session: AsyncSession, after: str, limit: int) -> lis
 
 
 async def find_order(session: AsyncSession, ref: str) -> SupplierOrder | None:
-    q = select(orders).where(or_(orders.c.order_id == ref, orders.c.order_number == ref))
+    q = select(*_COLUMNS).where(or_(orders.c.order_id == ref, orders.c.order_number == ref))
     row = (await session.execute(q.limit(1))).first()
     return _order(row) if row else None
 
@@ -113,9 +145,17 @@ async def logged_messages(
     """Which (order id, message id) pairs are already in the progress log."""
     if not pairs:
         return set()
-    c = progress_log.c
-    q = select(c.order_id, c.message_id).where(tuple_(c.order_id, c.message_id).in_(list(pairs)))
-    return {(r.order_id, r.message_id) for r in await session.execute(q)}
+    params = {"orders": [p[0] for p in pairs], "messages": [p[1] for p in pairs]}
+    return {(r.order_id, r.message_id) for r in await session.execute(_LOGGED, params)}
+
+
+_LOGGED = text(
+    """
+    SELECT l.order_id, l.message_id FROM production.progress_log AS l
+    JOIN unnest(CAST(:orders AS text[]), CAST(:messages AS text[])) AS k(order_id, message_id)
+      ON l.order_id = k.order_id AND l.message_id = k.message_id
+    """
+)
 
 
 async def save_orders(session: AsyncSession, batch: Iterable[SupplierOrder]) -> None:
@@ -154,7 +194,7 @@ _UPDATE = text(
 async def _update(session: AsyncSession, old: list[SupplierOrder]) -> None:
     params = {
         "ids": [o.order_id for o in old],
-        "plans": [json.dumps(o.plan.to_dict(), separators=(",", ":")) for o in old],
+        "plans": [encode_plan(o.plan) for o in old],
         "versions": [o.version for o in old],
         "suppliers": [o.supplier_id for o in old],
         "names": [o.supplier_name for o in old],
@@ -169,8 +209,39 @@ async def _update(session: AsyncSession, old: list[SupplierOrder]) -> None:
 
 
 async def add_progress_log(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """All rows in one statement from one array per column, in the order given."""
     if rows:
-        await session.execute(insert(progress_log), rows)
+        params = {name: [r[name] for r in rows] for name in _LOG_COLUMNS}
+        params["photo_urls"] = [orjson.dumps(r["photo_urls"]).decode() for r in rows]
+        await session.execute(_ADD_LOG, params)
+
+
+_LOG_COLUMNS = (
+    "message_id",
+    "order_id",
+    "stage_number",
+    "stage_name",
+    "percentage",
+    "reported_at",
+    "notes",
+    "photo_urls",
+    "correction",
+    "delay_reason",
+)
+_ADD_LOG = text(
+    f"""
+    INSERT INTO production.progress_log ({", ".join(_LOG_COLUMNS)})
+    SELECT message_id, order_id, stage_number, stage_name, percentage, reported_at, notes,
+           photo_urls::jsonb, correction, delay_reason
+    FROM unnest(CAST(:message_id AS text[]), CAST(:order_id AS text[]),
+                CAST(:stage_number AS int[]), CAST(:stage_name AS text[]),
+                CAST(:percentage AS float8[]), CAST(:reported_at AS timestamptz[]),
+                CAST(:notes AS text[]), CAST(:photo_urls AS text[]), CAST(:correction AS bool[]),
+                CAST(:delay_reason AS text[]))
+         WITH ORDINALITY AS r({", ".join(_LOG_COLUMNS)}, n)
+    ORDER BY n
+    """
+)
 
 
 async def progress_of(session: AsyncSession, order_id: str) -> list[ProgressLogRow]:

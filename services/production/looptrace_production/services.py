@@ -16,12 +16,14 @@ from looptrace_production.calendar import WorkCalendar
 from looptrace_production.config import ProductionSettings
 from looptrace_production.domain import ProgressReport
 from looptrace_production.events import DomainEvent, ProductionCompleted
-from looptrace_production.outgoing import to_wire
+from looptrace_production.outgoing import wire_envelope
+from looptrace_production.plan_cache import PlanCache
+from looptrace_production.plan_cache import lock_orders as lock_cached_orders
 from looptrace_production.repository import SupplierOrder
 from looptrace_production.schedule import plan_stages, template_for
 from looptrace_production.templates import Template
 from looptrace_shared.db import UnitOfWork
-from looptrace_shared.envelope import Envelope, new_envelope
+from looptrace_shared.envelope import Envelope
 from looptrace_shared.errors import NotFound, WaitingFor
 from looptrace_shared.events import orders as order_events
 from looptrace_shared.events import production as wire
@@ -66,12 +68,23 @@ class ProductionContext:
     numbers: dict[str, str] = field(default_factory=dict)
     logged: set[tuple[str, str]] = field(default_factory=set)
     log_rows: list[dict[str, Any]] = field(default_factory=list)
+    cache: PlanCache | None = None  # committed plans kept between batches (Kafka handlers)
 
     # -- loading and saving --
 
     async def preload(self, ids: Iterable[str], numbers: Iterable[str] = ()) -> None:
-        for order in await repo.lock_orders(self.uow.session, ids, numbers):
-            self.keep(order)
+        if self.cache is None:
+            loaded = await repo.lock_orders(self.uow.session, ids, numbers)
+        else:
+            loaded = await lock_cached_orders(self.uow.session, self.cache, ids, numbers)
+        for order in loaded:
+            if order.order_id not in self.orders:  # never replace what this batch changed
+                self.keep(order)
+
+    def cache_after_commit(self, cache: PlanCache) -> None:
+        """Use ``cache``; the orders go back into it only once the transaction commits."""
+        self.cache = cache
+        self.uow.after_commit(lambda: cache.keep(self.orders.values()))
 
     async def preload_messages(self, pairs: list[tuple[str, str]]) -> None:
         self.logged |= await repo.logged_messages(self.uow.session, pairs)
@@ -104,9 +117,8 @@ class ProductionContext:
         for event in events:
             if isinstance(event, ProductionCompleted):
                 order.completed_at = event.completed_at
-            type_, payload = to_wire(order, event)
-            self.uow.emit(new_envelope(type_, SOURCE, order.order_id, payload, cause=self.cause))
-            types.append(type_)
+            envelope = self.uow.emit(wire_envelope(order, event, SOURCE, self.cause))
+            types.append(envelope.type)
         return types
 
 

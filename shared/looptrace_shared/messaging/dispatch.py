@@ -58,6 +58,7 @@ class Dispatcher(Generic[Ctx]):
     async def run(self, ctx: Ctx, items: list[Incoming]) -> Outcomes:
         out = Outcomes()
         blocked: set[str] = set()
+        caused = isinstance(ctx, CausedBy)  # once a batch: the protocol check is not cheap
         for item in items:
             reaction = self.reactions.get(item.type)
             if reaction is None:
@@ -66,8 +67,8 @@ class Dispatcher(Generic[Ctx]):
                 out.waiting.append((item, f"an earlier message of order {item.subject} is waiting"))
                 continue
             bind(item.subject, item.envelope.correlation_id)  # every log line names the order
-            if isinstance(ctx, CausedBy):
-                ctx.cause = item.envelope
+            if caused:
+                ctx.cause = item.envelope  # type: ignore[attr-defined]
             try:
                 await reaction(ctx, item)
                 out.processed += 1

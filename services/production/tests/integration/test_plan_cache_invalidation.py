@@ -1,0 +1,105 @@
+"""The batch handler's plan cache never serves a stale or an uncommitted plan (real PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import looptrace_production
+from looptrace_production import repository as repo
+from looptrace_production.config import ProductionSettings
+from looptrace_production.handlers import batch_handler
+from looptrace_production.models import plumbing
+from looptrace_production.plan_cache import PlanCache
+from looptrace_production.services import Planning, ProductionContext
+from looptrace_production.templates import load_templates
+from looptrace_shared.db import UnitOfWork, make_engine, make_sessionmaker
+from looptrace_shared.envelope import new_envelope
+from looptrace_shared.events.orders import OrderSupplierAssigned, Party
+from looptrace_shared.messaging.consumer import BatchProcessor, ConsumerGroup
+from looptrace_shared.messaging.incoming import Record, parse_record
+from looptrace_shared.migrations import migrate
+
+pytestmark = pytest.mark.integration
+
+MIGRATIONS = Path(looptrace_production.__file__).parent / "migrations"
+AT = datetime.now(UTC) - timedelta(hours=2)
+
+
+def assigned(oid: str) -> Record:
+    data = OrderSupplierAssigned(
+        order_id=oid,
+        order_number=f"PO-{oid[:12]}",
+        buyer=Party(id="b", name="B"),
+        product_category="knitwear",
+        quantity=10,
+        target_date=date.today() + timedelta(days=120),
+        supplier=Party(id="s", name="S"),
+        assigned_by="test",
+    )
+    value = new_envelope("order.supplier_assigned", "test", oid, data).to_bytes()
+    return Record("orders.events.v1", 0, 0, oid.encode(), value)
+
+
+def reported(oid: str, pct: int, minute: int) -> Record:
+    data = {"order_id": oid, "stage": 1, "percentage": pct, "message_id": f"{oid}:{minute}"}
+    data["reported_at"] = (AT + timedelta(minutes=minute)).isoformat()
+    value = new_envelope("ProgressReported", "test", oid, data).to_bytes()
+    return Record("production.progress.v1", 0, minute, oid.encode(), value)
+
+
+@pytest.fixture
+async def setup(database_url: str):  # type: ignore[no-untyped-def]
+    await asyncio.to_thread(migrate, database_url, MIGRATIONS)
+    engine = make_engine(database_url, 2)
+    settings = ProductionSettings(database_url=database_url)
+    planning, cache = Planning(settings, load_templates()), PlanCache(100)
+    group = ConsumerGroup("production", ("x",), batch_handler(planning, cache))
+    sessions = make_sessionmaker(engine)
+    processor = BatchProcessor(group, sessions, plumbing, settings)
+    oid = str(uuid.uuid4())
+    await processor.process([assigned(oid)])
+    assert len(cache) == 1  # planned and committed: cached
+    yield processor, sessions, planning, cache, oid
+    await engine.dispose()
+
+
+async def stage_one(sessions, oid: str) -> float:  # type: ignore[no-untyped-def]
+    async with sessions() as session:
+        order = await repo.find_order(session, oid)
+        assert order is not None
+        return order.plan.stage(1).percentage
+
+
+async def test_a_plan_changed_elsewhere_is_read_again(setup) -> None:  # type: ignore[no-untyped-def]
+    processor, sessions, planning, cache, oid = setup
+    async with sessions() as session:  # e.g. an HTTP request or another replica
+        ctx = ProductionContext(UnitOfWork(session, plumbing), planning)
+        await ctx.preload([oid])
+        ctx.orders[oid].plan.stage(1).percentage = 60  # only to tell the versions apart
+        ctx.orders[oid].plan.version += 1
+        await ctx.save()
+        await session.commit()
+    # with the stale cached plan (version before, 0 %) the save would fail as a concurrent
+    # update and the report would be lost; read afresh, it applies
+    await processor.process([reported(oid, 70, 2)])
+    assert await stage_one(sessions, oid) == 70
+    assert len(cache) == 1
+
+
+async def test_a_plan_changed_by_a_rolled_back_batch_is_not_reused(setup) -> None:  # type: ignore[no-untyped-def]
+    processor, sessions, planning, cache, oid = setup
+    handle = processor.group.handle
+    async with sessions() as session:
+        uow = UnitOfWork(session, plumbing)
+        item = parse_record(reported(oid, 80, 1))
+        await handle(uow, [item])  # applied in memory and flushed, then rolled back
+        await session.rollback()
+    assert len(cache) == 0
+    await processor.process([reported(oid, 30, 2)])  # refused if the 80 % plan were reused
+    assert await stage_one(sessions, oid) == 30
+    assert len(cache) == 1

@@ -1,0 +1,92 @@
+"""The hot path's shortcuts give exactly what the plain code gives.
+
+- A settled plan re-forecasts only downstream of the stage that moved, or not at all when no
+  date moved; a plan that always re-forecasts every stage must end up identical.
+- ``plan_codec`` stores exactly the JSON of ``Plan.to_dict()`` and reads it back.
+"""
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from looptrace_production.calendar import WorkCalendar
+from looptrace_production.domain import Plan, ProgressReport
+from looptrace_production.events import DelayReason
+from looptrace_production.plan_codec import decode_plan, encode_plan
+from looptrace_production.schedule import plan_stages, template_for
+from looptrace_production.templates import load_templates
+from looptrace_shared.errors import RuleViolation
+
+TEMPLATES = load_templates()
+START = datetime(2025, 3, 3, 8, tzinfo=UTC)
+
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["report", "report", "report", "correct", "sweep", "rework"]),
+        st.integers(0, 10),  # stage (0: the first one not done)
+        st.sampled_from([0, 10, 25, 50, 75, 100, 100]),
+        st.integers(-2000, 5),  # minutes between now and reported_at
+        st.integers(0, 200),  # hours to the next step
+    ),
+    min_size=5,
+    max_size=60,
+)
+
+
+def _plan(category: str, has_print: bool, saturdays: bool, target: date) -> Plan:
+    calendar = WorkCalendar.six_day_week() if saturdays else WorkCalendar()
+    template = template_for(TEMPLATES, category)
+    return plan_stages(template, target, START.date(), calendar, has_print=has_print)
+
+
+def _apply(plan: Plan, step: tuple[str, int, int, int, int], now: datetime) -> object:
+    kind, number, percentage, minutes, _ = step
+    try:
+        if kind == "sweep":
+            return plan.mark_delayed(now)
+        if kind == "rework":
+            return plan.reopen_for_rework(None, now)
+        pending = [s.number for s in plan.active_stages if not s.done]
+        stage = number or (pending[0] if pending else 1)
+        at = now + timedelta(minutes=minutes)
+        report = ProgressReport("m", stage, percentage, at, correction=kind == "correct")
+        return plan.apply_progress(report, now)
+    except RuleViolation as refused:
+        return refused.rule
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    category=st.sampled_from(["knitwear", "cut-and-sew"]),
+    has_print=st.booleans(),
+    saturdays=st.booleans(),
+    days=st.integers(20, 200),
+    script=steps,
+)
+def test_shortcut_reforecast_equals_the_full_reforecast(
+    category: str, has_print: bool, saturdays: bool, days: int, script: list
+) -> None:
+    target = START.date() + timedelta(days=days)
+    fast, full = (_plan(category, has_print, saturdays, target) for _ in range(2))
+    now = START
+    for step in script:
+        now += timedelta(hours=step[4])
+        full._settled = False  # forces the full pass, as before the shortcut
+        assert _apply(fast, step, now) == _apply(full, step, now)
+        assert fast.to_dict() == full.to_dict()
+
+
+@settings(max_examples=50, deadline=None)
+@given(category=st.sampled_from(["knitwear", "cut-and-sew"]), script=steps)
+def test_stored_plans_are_to_dict_and_read_back_the_same(category: str, script: list) -> None:
+    plan = _plan(category, True, False, START.date() + timedelta(days=90))
+    plan.stages[0].delay_reason = DelayReason.CAPACITY
+    now = START
+    for step in script:
+        now += timedelta(hours=step[4])
+        _apply(plan, step, now)
+        stored = encode_plan(plan)
+        assert json.loads(stored) == json.loads(json.dumps(plan.to_dict()))
+        assert decode_plan(stored) == plan
