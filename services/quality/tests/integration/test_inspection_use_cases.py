@@ -208,3 +208,33 @@ async def test_missing_quantity_refuses_to_schedule(processor: BatchProcessor) -
     await processor.process([initialized(oid, sup, quantity=None), qc_completed(oid)])
     (refused,) = await dead_letters(processor, oid)
     assert refused["rule"] == "lot_size_unknown" and "POST /v1/inspections" in refused["error"]
+
+
+async def test_five_accepted_lots_on_tightened_return_the_supplier_to_normal(
+    processor: BatchProcessor,
+) -> None:
+    sup = f"sup-{uuid.uuid4().hex[:8]}"
+    rejected = [str(uuid.uuid4()) for _ in range(2)]
+    for oid in rejected:  # two rejections of five: tightened
+        await processor.process([initialized(oid, sup), qc_completed(oid), result(oid, major=9)])
+    accepted = [str(uuid.uuid4()) for _ in range(5)]
+    for oid in accepted:  # five accepted lots on tightened: back to normal
+        await processor.process([initialized(oid, sup), qc_completed(oid), result(oid, major=0)])
+    severities = [
+        (e["from_severity"], e["to_severity"])
+        for oid in rejected + accepted
+        for e in await events(processor, oid)
+        if e["type"] == "quality.supplier_severity_changed"
+    ]
+    assert severities == [("normal", "tightened"), ("tightened", "normal")]
+    scheduled = [
+        e
+        for e in await events(processor, accepted[0])
+        if e["type"] == "quality.inspection_scheduled"
+    ]
+    assert scheduled[0]["severity"] == "tightened"
+    nxt = str(uuid.uuid4())
+    await processor.process([initialized(nxt, sup), qc_completed(nxt)])
+    (again,) = await events(processor, nxt)
+    major = next(p for p in again["plans"] if p["defect_class"] == "major")
+    assert (again["severity"], major["accept"], major["reject"]) == ("normal", 3, 4)
