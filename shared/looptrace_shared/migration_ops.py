@@ -1,0 +1,71 @@
+"""Migration operations every service schema shares: the plumbing tables (outbox, inbox,
+parked messages), version 1. Frozen: a change to the plumbing is a new function used by a
+new revision, never an edit of this one."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+
+def _created_at(name: str) -> sa.Column:  # type: ignore[type-arg]
+    return sa.Column(
+        name, sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+    )
+
+
+def create_plumbing_v1(schema: str) -> None:
+    op.create_table(
+        "inbox",
+        sa.Column("consumer_group", sa.String(length=255), nullable=False),
+        sa.Column("event_id", sa.String(length=64), nullable=False),
+        _created_at("processed_at"),
+        sa.PrimaryKeyConstraint("consumer_group", "event_id", name=op.f("pk_inbox")),
+        schema=schema,
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("topic", sa.String(length=255), nullable=False),
+        sa.Column("key", sa.LargeBinary(), nullable=True),
+        sa.Column("value", sa.LargeBinary(), nullable=False),
+        sa.Column(
+            "headers", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False
+        ),
+        sa.Column("dedup_key", sa.String(length=255), nullable=True),
+        _created_at("created_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+        sa.UniqueConstraint("dedup_key", name=op.f("uq_outbox_dedup_key")),
+        schema=schema,
+    )
+    op.create_table(
+        "parked_messages",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("consumer_group", sa.String(length=255), nullable=False),
+        sa.Column("topic", sa.String(length=255), nullable=False),
+        sa.Column("partition", sa.Integer(), nullable=False),
+        sa.Column("offset", sa.BigInteger(), nullable=False),
+        sa.Column("subject", sa.String(length=255), nullable=False),
+        sa.Column("value", sa.LargeBinary(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        _created_at("parked_at"),
+        _created_at("next_attempt_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_parked_messages")),
+        schema=schema,
+    )
+    op.create_index(
+        op.f("ix_parked_messages_subject"),
+        "parked_messages",
+        ["subject"],
+        unique=False,
+        schema=schema,
+    )
+
+
+def drop_plumbing_v1(schema: str) -> None:
+    op.drop_index(op.f("ix_parked_messages_subject"), table_name="parked_messages", schema=schema)
+    op.drop_table("parked_messages", schema=schema)
+    op.drop_table("outbox", schema=schema)
+    op.drop_table("inbox", schema=schema)
