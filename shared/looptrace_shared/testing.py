@@ -162,3 +162,23 @@ async def eventually(
         await asyncio.sleep(0.2)
         last = await probe()
     return last
+
+
+@contextlib.asynccontextmanager
+async def upstream_producer(bootstrap: str) -> AsyncIterator[Any]:
+    """A plain aiokafka producer, the way an outside system publishes."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()
+
+
+def bearer(settings: Any, role: str, subject: str = "u-1") -> dict[str, str]:
+    """The Authorization header of a user with ``role`` and id ``subject``."""
+    from looptrace_shared.auth import mint_token
+
+    return {"Authorization": f"Bearer {mint_token(settings.jwt_secret, role, subject)}"}

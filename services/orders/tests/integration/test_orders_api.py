@@ -11,8 +11,7 @@ import pytest
 
 from looptrace_orders.app import create_app
 from looptrace_orders.config import OrdersSettings
-from looptrace_shared.auth import mint_token
-from looptrace_shared.testing import broker_settings, serving
+from looptrace_shared.testing import bearer, broker_settings, serving
 
 pytestmark = pytest.mark.integration
 
@@ -26,8 +25,7 @@ async def api(database_url: str, kafka_bootstrap: str):  # type: ignore[no-untyp
         yield settings, http
 
 
-def auth(settings: OrdersSettings, role: str, subject: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(settings.jwt_secret, role, subject)}"}
+auth = bearer
 
 
 def order(buyer: str, n: int, **over: Any) -> dict[str, Any]:

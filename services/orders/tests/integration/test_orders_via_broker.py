@@ -16,26 +16,19 @@ from looptrace_orders.app import create_app
 from looptrace_orders.config import OrdersSettings
 from looptrace_shared.auth import mint_token
 from looptrace_shared.envelope import new_envelope
+from looptrace_shared.testing import broker_settings, serving, upstream_producer
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 async def running(database_url: str, kafka_bootstrap: str):  # type: ignore[no-untyped-def]
-    settings = OrdersSettings(
-        database_url=database_url,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        kafka_session_timeout_ms=2000,
-        kafka_heartbeat_interval_ms=500,
-    )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-        await producer.start()
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://orders")
+    settings = OrdersSettings(**broker_settings(database_url, kafka_bootstrap))
+    async with (
+        serving(create_app(settings)) as http,
+        upstream_producer(kafka_bootstrap) as producer,
+    ):
         yield settings, producer, http
-        await http.aclose()
-        await producer.stop()
 
 
 def placed(order_id: str, **over: Any) -> dict[str, Any]:

@@ -10,14 +10,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from looptrace_predictions.app import create_app
 from looptrace_predictions.config import PredictionsSettings
-from looptrace_shared.auth import mint_token
 from looptrace_shared.envelope import new_envelope
+from looptrace_shared.testing import bearer, broker_settings, serving, upstream_producer
 
 pytestmark = pytest.mark.integration
 
@@ -26,21 +25,17 @@ pytestmark = pytest.mark.integration
 async def running(database_url: str, kafka_bootstrap: str, trained_models: Path, tmp_path_factory):  # type: ignore[no-untyped-def]
     model_dir = tmp_path_factory.mktemp("service") / "models"
     shutil.copytree(trained_models, model_dir)
-    settings = PredictionsSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                                   kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500,
-                                   predictions_model_dir=str(model_dir))  # fmt: skip
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-        await producer.start()
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    settings = PredictionsSettings(
+        **broker_settings(database_url, kafka_bootstrap), predictions_model_dir=str(model_dir)
+    )
+    async with (
+        serving(create_app(settings)) as http,
+        upstream_producer(kafka_bootstrap) as producer,
+    ):
         yield settings, producer, http
-        await http.aclose()
-        await producer.stop()
 
 
-def auth(settings: PredictionsSettings, role: str, subject: str = "u-1") -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(settings.jwt_secret, role, subject)}"}
+auth = bearer
 
 
 async def send(

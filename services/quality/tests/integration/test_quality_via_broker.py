@@ -14,28 +14,23 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from looptrace_quality.app import create_app
 from looptrace_quality.config import QualitySettings
-from looptrace_shared.auth import mint_token
 from looptrace_shared.envelope import new_envelope
+from looptrace_shared.testing import bearer, broker_settings, serving, upstream_producer
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 async def running(database_url: str, kafka_bootstrap: str):  # type: ignore[no-untyped-def]
-    settings = QualitySettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                               kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500)  # fmt: skip
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-        await producer.start()
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    settings = QualitySettings(**broker_settings(database_url, kafka_bootstrap))
+    async with (
+        serving(create_app(settings)) as http,
+        upstream_producer(kafka_bootstrap) as producer,
+    ):
         yield settings, producer, http
-        await http.aclose()
-        await producer.stop()
 
 
-def auth(settings: QualitySettings, role: str, subject: str = "u-1") -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(settings.jwt_secret, role, subject)}"}
+auth = bearer
 
 
 async def send(producer: AIOKafkaProducer, type_: str, oid: str, data: dict[str, Any]) -> None:
