@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from looptrace_production.api import router
+from looptrace_production.api_calendars import router as calendars_router
 from looptrace_production.config import ProductionSettings
 from looptrace_production.handlers import consumer_groups
 from looptrace_production.models import Base, plumbing
@@ -27,7 +28,7 @@ def spec(planning: Planning) -> ServiceSpec:
         plumbing=plumbing,
         migrations=Path(__file__).parent / "migrations",
         groups=lambda rt: consumer_groups(planning),
-        routers=[router],
+        routers=[router, calendars_router],
         periodic=[(planning.settings.sweep_interval_s, sweep)],
         publishes=list(PUBLISHES),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -9,12 +10,21 @@ from typing import Any
 
 MONDAY, SATURDAY, SUNDAY = 0, 5, 6
 _ONE_DAY = timedelta(days=1)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class CalendarWithoutWorkingDays(ValueError):
     """A calendar whose weekend covers the whole week can never schedule anything."""
 
     rule = "calendar_without_working_days"
+
+
+class WeekendDayOutOfRange(ValueError):
+    rule = "weekend_day_out_of_range"
+
+
+class HolidayNotADate(ValueError):
+    rule = "holiday_not_a_date"
 
 
 @dataclass(frozen=True)
@@ -33,11 +43,18 @@ class WorkCalendar:
         object.__setattr__(self, "holidays", frozenset(self.holidays))
         unknown = sorted(day for day in self.weekend if day not in range(7))
         if unknown:
-            raise ValueError(f"weekend days must be 0 (Monday) to 6 (Sunday), got {unknown}")
+            raise WeekendDayOutOfRange(
+                f"weekend days must be 0 (Monday) to 6 (Sunday), got {unknown}"
+            )
         if len(self.weekend) == 7:
             raise CalendarWithoutWorkingDays(
                 "the weekend covers all seven days; leave at least one working weekday"
             )
+
+    @classmethod
+    def parse(cls, weekend: Iterable[int], holidays: Iterable[str]) -> WorkCalendar:
+        """A calendar from user input: holidays as ISO dates (``YYYY-MM-DD``), each checked."""
+        return cls(weekend=frozenset(weekend), holidays=frozenset(_holidays(holidays)))
 
     @classmethod
     def six_day_week(cls, holidays: Iterable[date] = ()) -> WorkCalendar:
@@ -104,3 +121,17 @@ class WorkCalendar:
             weekend=frozenset(int(day) for day in data["weekend"]),
             holidays=frozenset(date.fromisoformat(day) for day in data["holidays"]),
         )
+
+
+def _holidays(texts: Iterable[str]) -> list[date]:
+    days, bad = [], []
+    for n, text in enumerate(texts):
+        try:
+            if not _ISO_DATE.fullmatch(text):
+                raise ValueError(text)
+            days.append(date.fromisoformat(text))
+        except ValueError:
+            bad.append(f"holidays[{n}] = {text!r}")
+    if bad:
+        raise HolidayNotADate(f"holidays must be ISO dates (YYYY-MM-DD): {', '.join(bad)}")
+    return days

@@ -58,6 +58,10 @@ def _message_keys(items: list[Incoming]) -> list[tuple[str, str]]:
     ]
 
 
+def _assigned_suppliers(items: list[Incoming]) -> list[str]:
+    return [i.data.supplier.id for i in items if i.type == "order.supplier_assigned"]
+
+
 def batch_handler(planning: Planning, cache: PlanCache | None = None) -> BatchHandler:
     """The batch handler; ``cache`` keeps decoded plans between batches (see plan_cache)."""
     if cache is None:
@@ -70,6 +74,7 @@ def batch_handler(planning: Planning, cache: PlanCache | None = None) -> BatchHa
         ctx.cache_after_commit(cache)
         await ctx.preload(*_refs(mine))
         await ctx.preload_messages(_message_keys(mine))
+        await ctx.preload_calendars(_assigned_suppliers(mine))
         outcomes = await dispatcher.run(ctx, mine)
         await ctx.save()
         return outcomes

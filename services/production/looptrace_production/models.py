@@ -5,8 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Float, Index, Integer, String, Text, UniqueConstraint, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from looptrace_shared.db import plumbing_tables, service_metadata
@@ -101,3 +112,18 @@ class StageNoteRow(Base):
     author_role: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SupplierCalendarRow(Base):
+    """A factory's working days: weekend weekdays (0 = Monday … 6 = Sunday) and holidays.
+
+    Read when an order is planned; a plan keeps a copy of the calendar it was planned with.
+    """
+
+    __tablename__ = "supplier_calendars"
+
+    supplier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    weekend: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger))
+    holidays: Mapped[list[date]] = mapped_column(ARRAY(Date))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

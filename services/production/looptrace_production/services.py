@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from looptrace_production import repository as repo
+from looptrace_production import supplier_calendars as calendar_repo
 from looptrace_production.calendar import WorkCalendar
 from looptrace_production.config import ProductionSettings
 from looptrace_production.domain import ProgressReport
@@ -21,10 +22,11 @@ from looptrace_production.plan_cache import PlanCache
 from looptrace_production.plan_cache import lock_orders as lock_cached_orders
 from looptrace_production.repository import SupplierOrder
 from looptrace_production.schedule import plan_stages, template_for
+from looptrace_production.supplier_calendars import SupplierCalendar
 from looptrace_production.templates import Template
 from looptrace_shared.db import UnitOfWork
 from looptrace_shared.envelope import Envelope
-from looptrace_shared.errors import NotFound, WaitingFor
+from looptrace_shared.errors import NotFound, StaleVersion, WaitingFor
 from looptrace_shared.events import orders as order_events
 from looptrace_shared.events import production as wire
 from looptrace_shared.events import quality as quality_events
@@ -38,7 +40,10 @@ def utcnow() -> datetime:
 
 @dataclass
 class Planning:
-    """What scheduling needs, loaded once per process."""
+    """What scheduling needs, loaded once per process.
+
+    ``calendar`` is the default for suppliers that have not stored their own.
+    """
 
     settings: ProductionSettings
     templates: dict[str, Template]
@@ -69,6 +74,7 @@ class ProductionContext:
     logged: set[tuple[str, str]] = field(default_factory=set)
     log_rows: list[dict[str, Any]] = field(default_factory=list)
     cache: PlanCache | None = None  # committed plans kept between batches (Kafka handlers)
+    calendars: dict[str, WorkCalendar] = field(default_factory=dict)  # by supplier id
 
     # -- loading and saving --
 
@@ -85,6 +91,18 @@ class ProductionContext:
         """Use ``cache``; the orders go back into it only once the transaction commits."""
         self.cache = cache
         self.uow.after_commit(lambda: cache.keep(self.orders.values()))
+
+    async def preload_calendars(self, supplier_ids: Iterable[str]) -> None:
+        """The suppliers' working days, in one query; the default for those without their own."""
+        missing = {s for s in supplier_ids if s not in self.calendars}
+        stored = await calendar_repo.calendars_of(self.uow.session, missing)
+        for supplier_id in missing:
+            self.calendars[supplier_id] = stored.get(supplier_id, self.planning.calendar)
+
+    async def calendar_of(self, supplier_id: str) -> WorkCalendar:
+        if supplier_id not in self.calendars:
+            await self.preload_calendars([supplier_id])
+        return self.calendars[supplier_id]
 
     async def preload_messages(self, pairs: list[tuple[str, str]]) -> None:
         self.logged |= await repo.logged_messages(self.uow.session, pairs)
@@ -125,8 +143,32 @@ class ProductionContext:
 # ---- use cases ----------------------------------------------------------------------------
 
 
+async def supplier_calendar(ctx: ProductionContext, supplier_id: str) -> SupplierCalendar:
+    """The supplier's stored calendar, or the default one (version 0) when it has none."""
+    return await calendar_repo.calendar_of(ctx.uow.session, supplier_id, ctx.planning.calendar)
+
+
+async def change_supplier_calendar(
+    ctx: ProductionContext, supplier_id: str, calendar: WorkCalendar, if_match: int | None
+) -> SupplierCalendar:
+    """Replace a supplier's calendar. It plans the orders assigned from now on; plans made
+    before keep the calendar they were made with (their dates were promised with it)."""
+    current = await supplier_calendar(ctx, supplier_id)
+    if if_match is not None and if_match != current.version:
+        raise StaleVersion(
+            f"the calendar of supplier {supplier_id} is at version {current.version}, not "
+            f"{if_match}; reload it and retry with the current ETag"
+        )
+    stored = await calendar_repo.store_calendar(
+        ctx.uow.session, supplier_id, calendar, current.version
+    )
+    ctx.calendars[supplier_id] = calendar
+    return stored
+
+
 async def assign_supplier(ctx: ProductionContext, fact: order_events.OrderSupplierAssigned) -> None:
-    """A supplier got the order: plan it (first time) or hand the plan to the new supplier."""
+    """A supplier got the order: plan it with the supplier's working days (first time), or hand
+    the plan to the new supplier (the plan keeps its dates and the calendar it was made with)."""
     existing = ctx.orders.get(fact.order_id)
     if existing is not None:
         if existing.supplier_id != fact.supplier.id:
@@ -139,7 +181,7 @@ async def assign_supplier(ctx: ProductionContext, fact: order_events.OrderSuppli
         template,
         fact.target_date,
         p.now().date(),
-        p.calendar,
+        await ctx.calendar_of(fact.supplier.id),
         p.settings.buffer_days,
         fact.has_print,
     )

@@ -45,6 +45,13 @@ class StageOut(BaseModel):
     photos: list[PhotoOut]
 
 
+class WorkingDaysOut(BaseModel):
+    """The calendar the plan was made with (the supplier's when the order was assigned)."""
+
+    weekend: list[int]  # 0 = Monday … 6 = Sunday
+    holidays: list[date]
+
+
 class TimelineOut(BaseModel):
     order_id: str
     order_number: str
@@ -60,6 +67,7 @@ class TimelineOut(BaseModel):
     at_risk_reason: str | None
     completed_at: datetime | None
     version: int
+    working_days: WorkingDaysOut
     stages: list[StageOut]
 
 
@@ -123,6 +131,9 @@ def build_timeline(
         at_risk_reason=plan.at_risk_reason,
         completed_at=order.completed_at,
         version=order.version,
+        working_days=WorkingDaysOut(
+            weekend=sorted(plan.calendar.weekend), holidays=sorted(plan.calendar.holidays)
+        ),
         stages=stages,
     )
 

@@ -4,7 +4,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from looptrace_production.calendar import CalendarWithoutWorkingDays, WorkCalendar
+from looptrace_production.calendar import (
+    CalendarWithoutWorkingDays,
+    HolidayNotADate,
+    WeekendDayOutOfRange,
+    WorkCalendar,
+)
 
 FRIDAY = date(2025, 3, 7)
 SATURDAY = date(2025, 3, 8)
@@ -51,6 +56,25 @@ def test_a_week_without_working_days_is_refused() -> None:
         WorkCalendar(weekend=frozenset(range(7)))
     with pytest.raises(ValueError, match="0 \\(Monday\\) to 6"):
         WorkCalendar(weekend=frozenset({7}))
+
+
+def test_a_calendar_is_parsed_from_iso_holidays() -> None:
+    calendar = WorkCalendar.parse([6, 6], ["2025-03-10", "2025-03-07"])
+    assert calendar == WorkCalendar.six_day_week(holidays=[MONDAY, FRIDAY])
+
+
+@pytest.mark.parametrize(
+    "text", ["2025-02-29", "10/03/2025", "20250310", "2025-W11-1", "２０２５-03-10"]
+)
+def test_holidays_must_be_iso_dates(text: str) -> None:
+    with pytest.raises(HolidayNotADate, match=r"YYYY-MM-DD\): holidays\[1\] = "):
+        WorkCalendar.parse([5, 6], ["2025-03-10", text])
+
+
+def test_weekend_days_out_of_range_name_the_rule() -> None:
+    with pytest.raises(WeekendDayOutOfRange) as refused:
+        WorkCalendar.parse([-1, 6], [])
+    assert refused.value.rule == "weekend_day_out_of_range"
 
 
 def test_calendar_round_trips_to_a_dict() -> None:
