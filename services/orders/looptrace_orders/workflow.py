@@ -240,13 +240,18 @@ REACTIONS: Final = MappingProxyType(
         "production.plan_back_on_track": Reaction(
             (W.IN_PRODUCTION,), frozenset(WorkflowStatus) - {W.DELAYED}
         ),
+        # A fact from further down the line implies the steps before it: production and
+        # quality publish on different topics, so an inspection can be heard of before the
+        # first started stage. The order walks through the step it missed.
         "quality.inspection_scheduled": Reaction(
-            (W.QUALITY_CHECK,), frozenset({W.QUALITY_CHECK}) | _PAST_QC | TERMINAL
+            (W.IN_PRODUCTION, W.QUALITY_CHECK), frozenset({W.QUALITY_CHECK}) | _PAST_QC | TERMINAL
         ),
         "quality.inspection_failed": Reaction(
             (W.IN_PRODUCTION,), frozenset({W.IN_PRODUCTION, W.DELAYED}) | TERMINAL
         ),
-        "production.shipping_stage_completed": Reaction((W.SHIPPED,), _PAST_QC | TERMINAL),
+        "production.shipping_stage_completed": Reaction(
+            (W.IN_PRODUCTION, W.QUALITY_CHECK, W.SHIPPED), _PAST_QC | TERMINAL
+        ),
         # Upstream: the service sends this cause only once every piece has shipped.
         "OrderShipped": Reaction((W.SHIPPED,), _PAST_QC | {W.COMPLETED}),
         "DeliveryConfirmed": Reaction((W.DELIVERED, W.COMPLETED), frozenset({W.COMPLETED})),
@@ -278,7 +283,11 @@ def react(
 
 
 def _remaining(steps: tuple[WorkflowStatus, ...], current: WorkflowStatus) -> list[WorkflowStatus]:
-    """The steps after ``current`` when the order is already part-way along them."""
+    """The steps still to walk from ``current``: from the furthest step it can move to
+    directly (an order already part-way along, or one that may skip an implied step)."""
+    for i in range(len(steps) - 1, -1, -1):
+        if can_transition(current, steps[i]):
+            return list(steps[i:])
     if current in steps:
         return list(steps[steps.index(current) + 1 :])
     return list(steps)
