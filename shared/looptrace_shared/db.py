@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import (
 
 from looptrace_shared.envelope import Envelope
 from looptrace_shared.events import event_spec
+from looptrace_shared.topics import dlq
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -160,8 +161,6 @@ class UnitOfWork:
         return envelope
 
     def dead_letter(self, letter: DeadLetter) -> None:
-        from looptrace_shared.topics import dlq
-
         self._dedup_rows.append(
             {
                 "topic": dlq(letter.topic),
@@ -215,7 +214,3 @@ def _outbox_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
         "values": [r["value"] for r in rows],
         "headers": [json.dumps(r["headers"]) for r in rows],
     }
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, default=str)

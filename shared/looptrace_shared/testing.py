@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
 from looptrace_shared.embedded import Process, port_open, start_postgres, start_tansu
-
-T = TypeVar("T")
 
 
 def docker_available(timeout: float = 0.8) -> bool:
@@ -150,18 +149,18 @@ def broker_settings(database_url: str, kafka_bootstrap: str) -> dict[str, Any]:
     }
 
 
-async def eventually(
-    probe: Callable[[], Awaitable[T]], check: Callable[[T], bool], timeout_s: float = 20
-) -> T:
-    """Poll ``probe`` until ``check`` holds; fail with the last value seen."""
+async def eventually(check: Callable[[], Any], timeout_s: float = 30) -> None:
+    """Wait until ``check()`` (plain or awaitable) is true; fail after ``timeout_s``."""
     deadline = asyncio.get_running_loop().time() + timeout_s
-    last = await probe()
-    while not check(last):
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout_s:g}s; last value: {last!r}")
-        await asyncio.sleep(0.2)
-        last = await probe()
-    return last
+            raise AssertionError(f"not true after {timeout_s:g} s: {check}")
+        await asyncio.sleep(0.1)
 
 
 @contextlib.asynccontextmanager

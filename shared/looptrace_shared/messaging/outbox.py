@@ -8,7 +8,7 @@ import zlib
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from looptrace_shared.db import Plumbing
@@ -88,8 +88,3 @@ class OutboxRelay:
             for r in rows:
                 metrics.MESSAGES_OUT.labels(self._service, r.topic).inc()
             return len(rows)
-
-
-async def pending_count(session: AsyncSession, plumbing: Plumbing) -> int:
-    n = await session.scalar(text(f'SELECT count(*) FROM "{plumbing.schema}".outbox'))
-    return int(n or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from looptrace_notifications.app import create_app
 from looptrace_notifications.config import NotificationsSettings
 from looptrace_shared.envelope import Envelope
+from looptrace_shared.testing import eventually
 from looptrace_shared.topics import NOTIFICATIONS_OUTBOUND, ORDERS_EVENTS, PRODUCTION_EVENTS
 
 pytestmark = pytest.mark.integration
@@ -42,14 +43,6 @@ async def producer(db_url: str, kafka_bootstrap: str, smtp) -> AsyncIterator[AIO
 
 async def publish(producer: AIOKafkaProducer, topic: str, envelope: Envelope) -> None:
     await producer.send_and_wait(topic, envelope.to_bytes(), key=envelope.key())
-
-
-async def eventually(check: Callable[[], Any], seconds: float = 30) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not true after {seconds} s: {check}")
-        await asyncio.sleep(0.1)
 
 
 async def sent_events(bootstrap: str, order_id: str, want: int, seconds: float = 20) -> list[Any]:
