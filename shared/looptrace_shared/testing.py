@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import json
 import os
 import socket
 import uuid
@@ -181,3 +182,29 @@ def bearer(settings: Any, role: str, subject: str = "u-1") -> dict[str, str]:
     from looptrace_shared.auth import mint_token
 
     return {"Authorization": f"Bearer {mint_token(settings.jwt_secret, role, subject)}"}
+
+
+async def order_envelopes(
+    bootstrap: str, topic: str, order_id: str, want: int = 1, timeout_s: float = 30
+) -> list[dict[str, Any]]:
+    """The envelopes about ``order_id`` on ``topic``, read from the start (no consumer group)
+    until ``want`` are found or ``timeout_s`` passes — the way an outside consumer sees them."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while len(found) < want and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                found += [
+                    e
+                    for e in map(json.loads, (r.value for r in records))
+                    if e["subject"] == order_id
+                ]
+    finally:
+        await consumer.stop()
+    return found

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from looptrace_notifications.app import create_app
 from looptrace_notifications.config import NotificationsSettings
 from looptrace_shared.envelope import Envelope
-from looptrace_shared.testing import eventually
+from looptrace_shared.testing import eventually, order_envelopes
 from looptrace_shared.topics import NOTIFICATIONS_OUTBOUND, ORDERS_EVENTS, PRODUCTION_EVENTS
 
 pytestmark = pytest.mark.integration
@@ -45,20 +44,8 @@ async def publish(producer: AIOKafkaProducer, topic: str, envelope: Envelope) ->
     await producer.send_and_wait(topic, envelope.to_bytes(), key=envelope.key())
 
 
-async def sent_events(bootstrap: str, order_id: str, want: int, seconds: float = 20) -> list[Any]:
-    consumer = AIOKafkaConsumer(NOTIFICATIONS_OUTBOUND, bootstrap_servers=bootstrap,
-                                group_id=None, auto_offset_reset="earliest")  # fmt: skip
-    await consumer.start()
-    found: list[dict[str, Any]] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + seconds
-        while len(found) < want and asyncio.get_running_loop().time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=300)).values():
-                found += [
-                    e for e in (json.loads(r.value) for r in records) if e["subject"] == order_id
-                ]
-    finally:
-        await consumer.stop()
+async def sent_events(bootstrap: str, order_id: str, want: int) -> list[Any]:
+    found = await order_envelopes(bootstrap, NOTIFICATIONS_OUTBOUND, order_id, want, timeout_s=20)
     return [e for e in found if e["type"] == "notifications.notification_sent"]
 
 

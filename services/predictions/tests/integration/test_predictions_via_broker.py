@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import shutil
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -11,12 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from looptrace_predictions.app import create_app
 from looptrace_predictions.config import PredictionsSettings
 from looptrace_shared.envelope import new_envelope
-from looptrace_shared.testing import bearer, broker_settings, serving, upstream_producer
+from looptrace_shared.testing import (
+    bearer,
+    broker_settings,
+    order_envelopes,
+    serving,
+    upstream_producer,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -45,19 +49,8 @@ async def send(
     await producer.send_and_wait(topic, value, key=oid.encode())
 
 
-async def alerts_for(bootstrap: str, oid: str, seconds: float = 30) -> list[dict[str, Any]]:
-    consumer = AIOKafkaConsumer("predictions.alerts.v1", bootstrap_servers=bootstrap,
-                                group_id=None, auto_offset_reset="earliest")  # fmt: skip
-    await consumer.start()
-    found: list[dict[str, Any]] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + seconds
-        while not found and asyncio.get_running_loop().time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=300)).values():
-                found += [e for e in (json.loads(r.value) for r in records) if e["subject"] == oid]
-    finally:
-        await consumer.stop()
-    return found
+async def alerts_for(bootstrap: str, oid: str) -> list[dict[str, Any]]:
+    return await order_envelopes(bootstrap, "predictions.alerts.v1", oid)
 
 
 def day(offset: int) -> str:

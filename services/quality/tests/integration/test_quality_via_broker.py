@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from looptrace_quality.app import create_app
 from looptrace_quality.config import QualitySettings
 from looptrace_shared.envelope import new_envelope
-from looptrace_shared.testing import bearer, broker_settings, serving, upstream_producer
+from looptrace_shared.testing import (
+    bearer,
+    broker_settings,
+    order_envelopes,
+    serving,
+    upstream_producer,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -38,21 +43,8 @@ async def send(producer: AIOKafkaProducer, type_: str, oid: str, data: dict[str,
     await producer.send_and_wait("production.events.v1", value, key=oid.encode())
 
 
-async def quality_events(
-    bootstrap: str, oid: str, want: int, seconds: float = 20
-) -> list[dict[str, Any]]:
-    consumer = AIOKafkaConsumer("quality.events.v1", bootstrap_servers=bootstrap,
-                                group_id=None, auto_offset_reset="earliest")  # fmt: skip
-    await consumer.start()
-    found: list[dict[str, Any]] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + seconds
-        while len(found) < want and asyncio.get_running_loop().time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=300)).values():
-                found += [e for e in (json.loads(r.value) for r in records) if e["subject"] == oid]
-    finally:
-        await consumer.stop()
-    return found
+async def quality_events(bootstrap: str, oid: str, want: int) -> list[dict[str, Any]]:
+    return await order_envelopes(bootstrap, "quality.events.v1", oid, want, timeout_s=20)
 
 
 async def test_qc_stage_to_failed_inspection_and_concession(running, kafka_bootstrap: str) -> None:  # type: ignore[no-untyped-def]
