@@ -126,12 +126,12 @@ class BatchProcessor:
             for item, refusal in outcomes.rejected:
                 self._dead_letter(uow, item.record, str(refusal), refusal.rule)
             await uow.commit()
-        self._count(len(good), bad, outcomes, waiting)
+        self._count(bad, outcomes, waiting)
         if any(i.subject in blocked and i.type in self.group.unblocks for i in good):
             await self.retry_parked()
 
     def _count(
-        self, n_good: int, bad: list[Unparseable], o: Outcomes, waiting: list[tuple[Incoming, str]]
+        self, bad: list[Unparseable], o: Outcomes, waiting: list[tuple[Incoming, str]]
     ) -> None:
         m = metrics.MESSAGES_IN
         topic = ",".join(self.group.topics)
