@@ -41,6 +41,7 @@ from looptrace_shared.testing import scratch_database
 
 MIGRATIONS = Path(looptrace_production.__file__).parent / "migrations"
 BATCH = 1000  # records per batch; --batch=N changes it
+CONSUMERS = 1  # consumers in the process, each with its own partition; --consumers=N
 
 
 def assignment(oid: str, target: date) -> bytes:
@@ -73,10 +74,20 @@ def records(topic: str, values: list[tuple[str, bytes]], start: int) -> list[Rec
     return [Record(topic, 0, start + i, k.encode(), v) for i, (k, v) in enumerate(values)]
 
 
-async def feed(processor: BatchProcessor, topic: str, values: list[tuple[str, bytes]]) -> float:
+async def feed(
+    processors: list[BatchProcessor], topic: str, values: list[tuple[str, bytes]]
+) -> float:
+    """Each processor consumes its own partition (orders split by key), all concurrently."""
+    parts: list[list[tuple[str, bytes]]] = [[] for _ in processors]
+    for key, value in values:
+        parts[hash(key) % len(parts)].append((key, value))
+
+    async def consume(processor: BatchProcessor, partition: list[tuple[str, bytes]]) -> None:
+        for i in range(0, len(partition), BATCH):
+            await processor.process(records(topic, partition[i : i + BATCH], i))
+
     started = time.perf_counter()
-    for i in range(0, len(values), BATCH):
-        await processor.process(records(topic, values[i : i + BATCH], i))
+    await asyncio.gather(*(consume(p, part) for p, part in zip(processors, parts, strict=True)))
     return time.perf_counter() - started
 
 
@@ -87,11 +98,12 @@ async def run(url: str, n_orders: int, rounds: int, profile: bool, cold: bool) -
     planning = Planning(settings, load_templates())
     cache = PlanCache()
     group = consumer_groups(planning, cache)[0]
-    processor = BatchProcessor(group, make_sessionmaker(engine), plumbing, settings)
+    sessions = make_sessionmaker(engine)
+    processors = [BatchProcessor(group, sessions, plumbing, settings) for _ in range(CONSUMERS)]
     ids = [str(uuid.uuid4()) for _ in range(n_orders)]
     target = date.today() + timedelta(days=200)
     took = await feed(
-        processor, "orders.events.v1", [(oid, assignment(oid, target)) for oid in ids]
+        processors, "orders.events.v1", [(oid, assignment(oid, target)) for oid in ids]
     )
     print(f"planned {n_orders} orders in {took:.2f}s ({n_orders / took:,.0f} orders/s)")
     base = datetime.now(UTC) - timedelta(days=1)
@@ -102,7 +114,7 @@ async def run(url: str, n_orders: int, rounds: int, profile: bool, cold: bool) -
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
-    took = await feed(processor, "production.progress.v1", values)
+    took = await feed(processors, "production.progress.v1", values)
     if profiler:
         profiler.disable()
         profiler.dump_stats("/tmp/production_bench.prof")
@@ -126,11 +138,13 @@ async def run(url: str, n_orders: int, rounds: int, profile: bool, cold: bool) -
 
 
 def main() -> None:
-    global BATCH
+    global BATCH, CONSUMERS
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     for option in sys.argv[1:]:
         if option.startswith("--batch="):
             BATCH = int(option.split("=", 1)[1])
+        if option.startswith("--consumers="):
+            CONSUMERS = int(option.split("=", 1)[1])
     n_orders = int(args[0]) if args else 10_000
     rounds = int(args[1]) if len(args) > 1 else 4
     server = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")

@@ -1,4 +1,4 @@
-"""How a plan is stored in ``supplier_orders.plan`` (JSONB): ``Plan.to_dict()``, written fast.
+"""How a plan is stored in ``supplier_orders.plan`` (json): ``Plan.to_dict()``, written fast.
 
 The stored JSON is exactly ``to_dict()`` (SQL reads it too, e.g. ``plan->'stages'``), but the
 stages are encoded by orjson straight from their dataclasses: dates and datetimes as ISO

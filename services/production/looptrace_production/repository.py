@@ -76,7 +76,7 @@ _FACTS = (
     "target_date",
     "has_print",
 )
-# the plan comes as JSON text for plan_codec (faster than the JSONB type's json module)
+# the plan comes as JSON text for plan_codec (faster than the JSON type's json module)
 _COLUMNS = (
     *(c for c in orders.c if c.name != "plan"),
     cast(orders.c.plan, Text).label("plan"),
@@ -179,7 +179,7 @@ def _insert_values(o: SupplierOrder) -> dict[str, Any]:
 _UPDATE = text(
     """
     UPDATE production.supplier_orders AS s
-    SET plan = v.plan::jsonb, version = v.old_version + 1, supplier_id = v.supplier_id,
+    SET plan = v.plan::json, version = v.old_version + 1, supplier_id = v.supplier_id,
         supplier_name = v.supplier_name, completed_at = v.completed_at, updated_at = now()
     FROM unnest(CAST(:ids AS text[]), CAST(:plans AS text[]), CAST(:versions AS int[]),
                 CAST(:suppliers AS text[]), CAST(:names AS text[]),

@@ -115,7 +115,7 @@ async def test_sigkill_mid_stream_loses_nothing_and_doubles_nothing(
         distinct = "SELECT count(DISTINCT (order_id, message_id)) FROM production.progress_log WHERE order_id = ANY(:ids)"
         assert await scalar(distinct) == len(stream)
         at_100 = (
-            "SELECT count(*) FROM production.supplier_orders o, jsonb_array_elements(o.plan->'stages') s "
+            "SELECT count(*) FROM production.supplier_orders o, json_array_elements(o.plan->'stages') s "
             "WHERE o.order_id = ANY(:ids) AND (s->>'percentage')::float = 100 AND s->>'status' = 'completed'"
         )
         assert await scalar(at_100) == ORDERS * STAGES

@@ -1,0 +1,43 @@
+"""plan column as json, not jsonb: cheaper to rewrite on every progress report
+
+Every accepted report rewrites the order's plan. jsonb converts the text into its binary form
+on each write (about half the cost of the UPDATE in bench/production_bench.py); json keeps the
+text, checked for syntax only. The service always reads the plan whole, so jsonb's indexable
+form bought nothing. The column keeps lz4 compression where the server has it.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-21 22:55:00
+"""
+
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+TABLE = "production.supplier_orders"
+
+
+def _lz4() -> None:
+    op.execute(
+        f"""
+        DO $$ BEGIN
+            ALTER TABLE {TABLE} ALTER COLUMN plan SET COMPRESSION lz4;
+        EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN NULL;
+        END $$
+        """
+    )
+
+
+def upgrade() -> None:
+    op.execute(f"ALTER TABLE {TABLE} ALTER COLUMN plan TYPE json USING plan::json")
+    op.execute(f"ALTER TABLE {TABLE} SET (fillfactor = 50)")
+    _lz4()
+
+
+def downgrade() -> None:
+    op.execute(f"ALTER TABLE {TABLE} ALTER COLUMN plan TYPE jsonb USING plan::jsonb")
+    op.execute(f"ALTER TABLE {TABLE} SET (fillfactor = 70)")
+    _lz4()
