@@ -37,6 +37,7 @@ from looptrace_shared.events.orders import OrderSupplierAssigned, Party
 from looptrace_shared.messaging.consumer import BatchProcessor
 from looptrace_shared.messaging.incoming import Record
 from looptrace_shared.migrations import migrate
+from looptrace_shared.runtime import tune_gc
 from looptrace_shared.testing import scratch_database
 
 MIGRATIONS = Path(looptrace_production.__file__).parent / "migrations"
@@ -95,6 +96,7 @@ async def run(url: str, n_orders: int, rounds: int, profile: bool, cold: bool) -
     await asyncio.to_thread(migrate, url, MIGRATIONS)
     settings = ProductionSettings(database_url=url)
     engine = make_engine(url, 4)
+    tune_gc(settings)  # as a service process does at start-up
     planning = Planning(settings, load_templates())
     cache = PlanCache()
     group = consumer_groups(planning, cache)[0]

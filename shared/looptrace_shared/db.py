@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from looptrace_shared.envelope import Envelope
+from looptrace_shared.envelope import Encoded, Envelope
 from looptrace_shared.events import event_spec
 from looptrace_shared.topics import dlq
 
@@ -133,6 +133,9 @@ class DeadLetter:
         }
 
 
+E = TypeVar("E", Envelope, Encoded)
+
+
 @dataclass
 class UnitOfWork:
     """One database transaction: state changes + outbox rows (+ dead letters) commit together."""
@@ -148,12 +151,14 @@ class UnitOfWork:
         """Run ``hook`` once this transaction has committed (never if it rolls back)."""
         self._after_commit.append(hook)
 
-    def emit(self, envelope: Envelope, topic: str | None = None) -> Envelope:
+    def emit(self, envelope: E, topic: str | None = None) -> E:
+        """Publish ``envelope`` (or its ``Encoded`` JSON) when this transaction commits."""
+        value = envelope.value if isinstance(envelope, Encoded) else envelope.to_bytes()
         self._outbox.append(
             {
                 "topic": topic or event_spec(envelope.type).topic,
                 "key": envelope.key(),
-                "value": envelope.to_bytes(),
+                "value": value,
                 "headers": {"type": envelope.type, "correlation_id": envelope.correlation_id or ""},
                 "dedup_key": None,
             }
@@ -212,5 +217,5 @@ def _outbox_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
         "topics": [r["topic"] for r in rows],
         "keys": [r["key"] for r in rows],
         "values": [r["value"] for r in rows],
-        "headers": [json.dumps(r["headers"]) for r in rows],
+        "headers": [orjson.dumps(r["headers"]).decode() for r in rows],
     }

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1"
@@ -61,3 +64,63 @@ def new_envelope(
         correlation_id=corr or None,
         causation_id=str(cause.id) if cause else None,
     )
+
+
+# ---- the hot path: envelopes of data the service built from values it has checked -----------
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """An envelope already serialized to its wire JSON (see ``encode_envelope``)."""
+
+    type: str
+    subject: str
+    correlation_id: str | None
+    value: bytes
+
+    def key(self) -> bytes:
+        return self.subject.encode()
+
+
+def cause_ids(cause: Envelope | None) -> tuple[str | None, str | None]:
+    """(correlation id, causation id) of what ``cause`` causes, as ``new_envelope`` sets them."""
+    if cause is None:
+        return None, None
+    causation = str(cause.id)
+    return cause.correlation_id or causation, causation
+
+
+def new_event_id() -> str:
+    """A random (version 4) UUID as text, like ``str(uuid.uuid4())`` in half the time."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+def encode_envelope(
+    type_: str,
+    source: str,
+    subject: str,
+    data: dict[str, Any],
+    ids: tuple[str | None, str | None] = (None, None),
+) -> Encoded:
+    """The JSON ``new_envelope(...).to_bytes()`` gives, without building pydantic models.
+
+    For payloads a service assembled itself from checked values (a unit test per service
+    holds them to their contracts). ``ids``: ``cause_ids(cause)``, worked out once per cause.
+    """
+    correlation, causation = ids
+    envelope = {
+        "id": new_event_id(),
+        "type": type_,
+        "source": source,
+        "time": utcnow(),
+        "subject": subject,
+        "schema_version": SCHEMA_VERSION,
+        "correlation_id": correlation,
+        "causation_id": causation,
+        "data": data,
+    }
+    return Encoded(type_, subject, correlation, orjson.dumps(envelope, option=orjson.OPT_UTC_Z))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -93,7 +94,10 @@ def build_broker(settings: ServiceSettings, spec: ServiceSpec) -> KafkaBroker:
     return broker
 
 
-def subscribe(broker: KafkaBroker, processor: BatchProcessor, settings: ServiceSettings) -> None:
+def subscribe(
+    broker: KafkaBroker, processor: BatchProcessor, settings: ServiceSettings, n: int = 0
+) -> None:
+    """Consumer ``n`` of the processor's group (the AsyncAPI document shows the first)."""
     group = processor.group
 
     @broker.subscriber(  # type: ignore[untyped-decorator]
@@ -101,7 +105,8 @@ def subscribe(broker: KafkaBroker, processor: BatchProcessor, settings: ServiceS
         group_id=group.name,
         batch=True,
         ack_policy=AckPolicy.MANUAL,
-        title=group.name,
+        title=group.name if n == 0 else f"{group.name}#{n}",
+        include_in_schema=n == 0,
         **consumer_options(settings),
     )
     async def consume(message: KafkaMessage) -> None:
@@ -137,6 +142,12 @@ async def _retry_all_parked(rt: Runtime) -> None:
         await processor.retry_parked()
 
 
+def tune_gc(settings: ServiceSettings) -> None:
+    """Collect cycles less often, and never re-scan what start-up allocated (gc.freeze)."""
+    gc.set_threshold(*settings.gc_threshold)
+    gc.freeze()
+
+
 def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     from looptrace_shared.http import install_http
 
@@ -148,7 +159,8 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
             group, rt.sessions, spec.plumbing, settings, on_commit=rt.wake_relay
         )
         rt.processors.append(processor)
-        subscribe(broker, processor, settings)
+        for n in range(settings.kafka_consumers_per_group):
+            subscribe(broker, processor, settings, n)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -167,6 +179,7 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         tasks += [asyncio.create_task(_every(s, job, rt)) for s, job in spec.periodic]
         await broker.start()
         app.state.broker_started = True
+        tune_gc(settings)
         log.info("%s ready on %s", spec.name, settings.http_address)
         try:
             yield

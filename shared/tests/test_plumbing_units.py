@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import time
-from datetime import timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import asyncpg
 import pytest
 from sqlalchemy import exc as sa_exc
 
 from looptrace_shared.auth import Unauthenticated, decode_token, mint_token
-from looptrace_shared.envelope import Envelope, new_envelope
+from looptrace_shared.envelope import (
+    Envelope,
+    cause_ids,
+    encode_envelope,
+    new_envelope,
+    new_event_id,
+)
 from looptrace_shared.errors import as_rule_violation, snake
 from looptrace_shared.messaging.incoming import Incoming, Record, Unparseable, parse_record
 from looptrace_shared.messaging.transient import is_transient
@@ -124,3 +132,39 @@ def test_docker_detection_answers_within_a_second() -> None:
     started = time.monotonic()
     docker_available()
     assert timedelta(seconds=time.monotonic() - started) < timedelta(seconds=1)
+
+
+def test_encoded_envelopes_carry_what_new_envelope_gives() -> None:
+    cause = new_envelope("t.caused", "x", "o-1", {}, correlation_id="corr-1")
+    data = {
+        "at": datetime(2026, 3, 2, 9, 30, 15, 250000, tzinfo=UTC),
+        "local": datetime(2026, 3, 2, 9, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        "day": date(2026, 3, 2),
+        "pct": 50.0,
+        "none": None,
+        "list": [1, "a"],
+    }
+    for c in (cause, None):
+        old = json.loads(new_envelope("t.type", "src", "o-1", data, cause=c).to_bytes())
+        encoded = encode_envelope("t.type", "src", "o-1", data, cause_ids(c))
+        new = json.loads(encoded.value)
+        assert new["time"].endswith("Z") and old["time"].endswith("Z")
+        for varying in ("id", "time"):
+            del old[varying], new[varying]
+        assert new == old
+        parsed = Envelope.model_validate_json(encoded.value)
+        assert (encoded.type, encoded.key(), encoded.correlation_id) == (
+            parsed.type,
+            b"o-1",
+            parsed.correlation_id,
+        )
+    assert cause_ids(cause) == ("corr-1", str(cause.id))
+
+
+def test_event_ids_are_random_version_4_uuids() -> None:
+    ids = [new_event_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122

@@ -25,7 +25,7 @@ from looptrace_production.schedule import plan_stages, template_for
 from looptrace_production.supplier_calendars import SupplierCalendar
 from looptrace_production.templates import Template
 from looptrace_shared.db import UnitOfWork
-from looptrace_shared.envelope import Envelope
+from looptrace_shared.envelope import Envelope, cause_ids
 from looptrace_shared.errors import NotFound, StaleVersion, WaitingFor
 from looptrace_shared.events import orders as order_events
 from looptrace_shared.events import production as wire
@@ -131,12 +131,11 @@ class ProductionContext:
     # -- events --
 
     def publish(self, order: SupplierOrder, events: Iterable[DomainEvent]) -> list[str]:
-        types = []
+        types, ids = [], cause_ids(self.cause)
         for event in events:
             if isinstance(event, ProductionCompleted):
                 order.completed_at = event.completed_at
-            envelope = self.uow.emit(wire_envelope(order, event, SOURCE, self.cause))
-            types.append(envelope.type)
+            types.append(self.uow.emit(wire_envelope(order, event, SOURCE, ids)).type)
         return types
 
 

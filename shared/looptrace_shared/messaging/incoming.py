@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +37,8 @@ class Incoming:
     def subject(self) -> str:
         return self.envelope.subject
 
-    @property
-    def event_id(self) -> str:
+    @functools.cached_property
+    def event_id(self) -> str:  # asked for several times per message: formatted once
         return str(self.envelope.id)
 
 

@@ -11,7 +11,7 @@ from looptrace_production.outgoing import HOT, to_wire, wire_envelope
 from looptrace_production.repository import SupplierOrder
 from looptrace_production.schedule import plan_stages, template_for
 from looptrace_production.templates import load_templates
-from looptrace_shared.envelope import Envelope, new_envelope
+from looptrace_shared.envelope import Envelope, cause_ids, new_envelope
 
 AT = datetime(2026, 3, 2, 9, 30, 15, 250000, tzinfo=UTC)
 
@@ -49,18 +49,20 @@ def test_every_event_type_is_on_the_hot_path_or_goes_through_its_contract() -> N
     for event in events:
         type_, payload = to_wire(o, event)
         before = new_envelope(type_, "production", o.order_id, payload, cause=cause)
-        now = wire_envelope(o, event, "production", cause)
-        old, new = json.loads(before.to_bytes()), json.loads(now.to_bytes())
+        now = wire_envelope(o, event, "production", cause_ids(cause))
+        old, new = json.loads(before.to_bytes()), json.loads(now.value)
         assert exact(new["data"]) == exact(old["data"]), type_
         for varying in ("id", "time"):
             del old[varying], new[varying]
         assert new == old
-        assert Envelope.model_validate_json(now.to_bytes()).type == type_
+        parsed = Envelope.model_validate_json(now.value)
+        assert parsed.type == now.type == type_ and parsed.correlation_id == "corr"
+        assert parsed.model_dump(mode="json", exclude={"id", "time"}) == old
 
 
 def test_without_a_cause_there_is_no_correlation() -> None:
     o = order()
-    envelope = wire_envelope(o, o.plan.initialized(), "production", None)
-    parsed = Envelope.model_validate_json(envelope.to_bytes())
+    envelope = wire_envelope(o, o.plan.initialized(), "production")
+    parsed = Envelope.model_validate_json(envelope.value)
     assert parsed.correlation_id is None and parsed.causation_id is None
     assert isinstance(parsed.id, uuid.UUID) and parsed.subject == "o-1"
