@@ -21,6 +21,7 @@ import pstats
 import sys
 import time
 import uuid
+import zlib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -42,7 +43,7 @@ from looptrace_shared.testing import scratch_database
 
 MIGRATIONS = Path(looptrace_production.__file__).parent / "migrations"
 BATCH = 1000  # records per batch; --batch=N changes it
-CONSUMERS = 1  # consumers in the process, each with its own partition; --consumers=N
+LANES = 2  # concurrent transactions per batch (KAFKA_BATCH_LANES); --lanes=N
 
 
 def assignment(oid: str, target: date) -> bytes:
@@ -71,41 +72,37 @@ def progress(oid: str, n: int, base: datetime) -> bytes:
     return new_envelope("ProgressReported", "bench", oid, data).to_bytes()
 
 
+PARTITIONS = 6  # as the service creates its topics (KAFKA_PARTITIONS)
+
+
 def records(topic: str, values: list[tuple[str, bytes]], start: int) -> list[Record]:
-    return [Record(topic, 0, start + i, k.encode(), v) for i, (k, v) in enumerate(values)]
+    """Records as one consumer fetches them: keyed by order id, spread over the partitions."""
+    return [
+        Record(topic, zlib.crc32(k.encode()) % PARTITIONS, start + i, k.encode(), v)
+        for i, (k, v) in enumerate(values)
+    ]
 
 
-async def feed(
-    processors: list[BatchProcessor], topic: str, values: list[tuple[str, bytes]]
-) -> float:
-    """Each processor consumes its own partition (orders split by key), all concurrently."""
-    parts: list[list[tuple[str, bytes]]] = [[] for _ in processors]
-    for key, value in values:
-        parts[hash(key) % len(parts)].append((key, value))
-
-    async def consume(processor: BatchProcessor, partition: list[tuple[str, bytes]]) -> None:
-        for i in range(0, len(partition), BATCH):
-            await processor.process(records(topic, partition[i : i + BATCH], i))
-
+async def feed(processor: BatchProcessor, topic: str, values: list[tuple[str, bytes]]) -> float:
     started = time.perf_counter()
-    await asyncio.gather(*(consume(p, part) for p, part in zip(processors, parts, strict=True)))
+    for i in range(0, len(values), BATCH):
+        await processor.process(records(topic, values[i : i + BATCH], i))
     return time.perf_counter() - started
 
 
 async def run(url: str, n_orders: int, rounds: int, profile: bool, cold: bool) -> None:
     await asyncio.to_thread(migrate, url, MIGRATIONS)
-    settings = ProductionSettings(database_url=url)
+    settings = ProductionSettings(database_url=url, kafka_batch_lanes=LANES)
     engine = make_engine(url, 4)
     tune_gc(settings)  # as a service process does at start-up
     planning = Planning(settings, load_templates())
     cache = PlanCache()
     group = consumer_groups(planning, cache)[0]
-    sessions = make_sessionmaker(engine)
-    processors = [BatchProcessor(group, sessions, plumbing, settings) for _ in range(CONSUMERS)]
+    processor = BatchProcessor(group, make_sessionmaker(engine), plumbing, settings)
     ids = [str(uuid.uuid4()) for _ in range(n_orders)]
     target = date.today() + timedelta(days=200)
     took = await feed(
-        processors, "orders.events.v1", [(oid, assignment(oid, target)) for oid in ids]
+        processor, "orders.events.v1", [(oid, assignment(oid, target)) for oid in ids]
     )
     print(f"planned {n_orders} orders in {took:.2f}s ({n_orders / took:,.0f} orders/s)")
     base = datetime.now(UTC) - timedelta(days=1)
@@ -116,7 +113,7 @@ async def run(url: str, n_orders: int, rounds: int, profile: bool, cold: bool) -
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
-    took = await feed(processors, "production.progress.v1", values)
+    took = await feed(processor, "production.progress.v1", values)
     if profiler:
         profiler.disable()
         profiler.dump_stats("/tmp/production_bench.prof")
@@ -140,13 +137,13 @@ async def run(url: str, n_orders: int, rounds: int, profile: bool, cold: bool) -
 
 
 def main() -> None:
-    global BATCH, CONSUMERS
+    global BATCH, LANES
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     for option in sys.argv[1:]:
         if option.startswith("--batch="):
             BATCH = int(option.split("=", 1)[1])
-        if option.startswith("--consumers="):
-            CONSUMERS = int(option.split("=", 1)[1])
+        if option.startswith("--lanes="):
+            LANES = int(option.split("=", 1)[1])
     n_orders = int(args[0]) if args else 10_000
     rounds = int(args[1]) if len(args) > 1 else 4
     server = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")

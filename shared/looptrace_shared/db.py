@@ -160,7 +160,6 @@ class UnitOfWork:
                 "key": envelope.key(),
                 "value": value,
                 "headers": {"type": envelope.type, "correlation_id": envelope.correlation_id or ""},
-                "dedup_key": None,
             }
         )
         return envelope
@@ -202,8 +201,22 @@ class UnitOfWork:
             self.on_commit()
 
 
+def json_rows(rows: list[Any]) -> str:
+    """Rows for ``json_to_recordset`` as one JSON text (orjson: dates, datetimes, Fragments).
+
+    A batch's rows go to PostgreSQL as one parameter: asyncpg checks every element of an array
+    parameter in Python, and a consumer's Python, not PostgreSQL, is what limits throughput.
+    (For many narrow rows arrays still win: see ``_outbox_insert``.)
+    """
+    return orjson.dumps(rows).decode()
+
+
 def _outbox_insert(plumbing: Plumbing) -> TextClause:
-    """All rows in one statement from array parameters, in the order they were emitted."""
+    """All rows in one statement from array parameters, in the order they were emitted.
+
+    Arrays rather than ``json_rows``: PostgreSQL unpacks 1,000 envelopes from bytea arrays in
+    a third of the time ``json_to_recordset`` takes, which outweighs asyncpg's per-element cost.
+    """
     return text(
         f"INSERT INTO {plumbing.outbox.fullname} (topic, key, value, headers)"
         " SELECT topic, key, value, headers::jsonb FROM unnest(CAST(:topics AS text[]),"

@@ -94,10 +94,7 @@ def build_broker(settings: ServiceSettings, spec: ServiceSpec) -> KafkaBroker:
     return broker
 
 
-def subscribe(
-    broker: KafkaBroker, processor: BatchProcessor, settings: ServiceSettings, n: int = 0
-) -> None:
-    """Consumer ``n`` of the processor's group (the AsyncAPI document shows the first)."""
+def subscribe(broker: KafkaBroker, processor: BatchProcessor, settings: ServiceSettings) -> None:
     group = processor.group
 
     @broker.subscriber(  # type: ignore[untyped-decorator]
@@ -105,8 +102,7 @@ def subscribe(
         group_id=group.name,
         batch=True,
         ack_policy=AckPolicy.MANUAL,
-        title=group.name if n == 0 else f"{group.name}#{n}",
-        include_in_schema=n == 0,
+        title=group.name,
         **consumer_options(settings),
     )
     async def consume(message: KafkaMessage) -> None:
@@ -159,8 +155,7 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
             group, rt.sessions, spec.plumbing, settings, on_commit=rt.wake_relay
         )
         rt.processors.append(processor)
-        for n in range(settings.kafka_consumers_per_group):
-            subscribe(broker, processor, settings, n)
+        subscribe(broker, processor, settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

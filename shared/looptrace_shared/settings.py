@@ -35,11 +35,12 @@ class ServiceSettings(BaseSettings):
     kafka_max_batch: int = Field(default=1000, ge=1)
     kafka_batch_timeout_ms: int = 100
     kafka_auto_offset_reset: str = "earliest"
-    kafka_consumers_per_group: int = Field(
+    kafka_batch_lanes: int = Field(
         default=2,
         ge=1,
-        description="consumers of each consumer group in one process; each owns its own "
-        "partitions, so one batch runs in Python while another waits on PostgreSQL",
+        description="a consumed batch is split by partition into up to this many parts, each "
+        "in its own concurrent transaction: one runs in Python while another waits on "
+        "PostgreSQL",
     )
 
     http_host: str = "127.0.0.1"

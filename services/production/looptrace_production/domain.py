@@ -165,6 +165,9 @@ class Plan:
     # true until a stage's dates move, so a report that moves no date skips the re-forecast.
     # Kept in memory only: a plan just built or read re-forecasts on its first report.
     _settled: bool = field(default=False, init=False, repr=False, compare=False)
+    # the stages not skipped: which those are is fixed when the plan is made (only an optional
+    # stage is skipped, and only then), so the list is worked out once per plan in memory
+    _active: list[Stage] | None = field(default=None, init=False, repr=False, compare=False)
 
     # -- reading --
 
@@ -180,7 +183,9 @@ class Plan:
 
     @property
     def active_stages(self) -> list[Stage]:
-        return [stage for stage in self.stages if not stage.skipped]
+        if self._active is None:
+            self._active = [stage for stage in self.stages if not stage.skipped]
+        return self._active
 
     @property
     def projected_completion(self) -> date:

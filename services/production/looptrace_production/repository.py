@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from looptrace_production.domain import Plan
 from looptrace_production.models import PhotoRow, ProgressLogRow, StageNoteRow, SupplierOrderRow
 from looptrace_production.plan_codec import decode_plan, encode_plan
+from looptrace_shared.db import json_rows
 from looptrace_shared.errors import Conflict
 
 orders = SupplierOrderRow.__table__
@@ -179,12 +180,11 @@ def _insert_values(o: SupplierOrder) -> dict[str, Any]:
 _UPDATE = text(
     """
     UPDATE production.supplier_orders AS s
-    SET plan = v.plan::json, version = v.old_version + 1, supplier_id = v.supplier_id,
+    SET plan = v.plan, version = v.old_version + 1, supplier_id = v.supplier_id,
         supplier_name = v.supplier_name, completed_at = v.completed_at, updated_at = now()
-    FROM unnest(CAST(:ids AS text[]), CAST(:plans AS text[]), CAST(:versions AS int[]),
-                CAST(:suppliers AS text[]), CAST(:names AS text[]),
-                CAST(:completed AS timestamptz[]))
-         AS v(order_id, plan, old_version, supplier_id, supplier_name, completed_at)
+    FROM json_to_recordset(CAST(:rows AS json)) AS v(
+        order_id text, plan json, old_version int, supplier_id text, supplier_name text,
+        completed_at timestamptz)
     WHERE s.order_id = v.order_id AND s.version = v.old_version
     RETURNING s.order_id
     """
@@ -192,15 +192,18 @@ _UPDATE = text(
 
 
 async def _update(session: AsyncSession, old: list[SupplierOrder]) -> None:
-    params = {
-        "ids": [o.order_id for o in old],
-        "plans": [encode_plan(o.plan) for o in old],
-        "versions": [o.version for o in old],
-        "suppliers": [o.supplier_id for o in old],
-        "names": [o.supplier_name for o in old],
-        "completed": [o.completed_at for o in old],
-    }
-    updated = set((await session.execute(_UPDATE, params)).scalars())
+    rows = [
+        {
+            "order_id": o.order_id,
+            "plan": orjson.Fragment(encode_plan(o.plan)),
+            "old_version": o.version,
+            "supplier_id": o.supplier_id,
+            "supplier_name": o.supplier_name,
+            "completed_at": o.completed_at,
+        }
+        for o in old
+    ]
+    updated = set((await session.execute(_UPDATE, {"rows": json_rows(rows)})).scalars())
     lost = [o.order_id for o in old if o.order_id not in updated]
     if lost:
         raise ConcurrentUpdate(
@@ -209,36 +212,30 @@ async def _update(session: AsyncSession, old: list[SupplierOrder]) -> None:
 
 
 async def add_progress_log(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """All rows in one statement from one array per column, in the order given."""
+    """All rows in one statement from one JSON parameter, in the order given."""
     if rows:
-        params = {name: [r[name] for r in rows] for name in _LOG_COLUMNS}
-        params["photo_urls"] = [orjson.dumps(r["photo_urls"]).decode() for r in rows]
-        await session.execute(_ADD_LOG, params)
+        await session.execute(_ADD_LOG, {"rows": json_rows(rows)})
 
 
 _LOG_COLUMNS = (
-    "message_id",
-    "order_id",
-    "stage_number",
-    "stage_name",
-    "percentage",
-    "reported_at",
-    "notes",
-    "photo_urls",
-    "correction",
-    "delay_reason",
+    "message_id text",
+    "order_id text",
+    "stage_number int",
+    "stage_name text",
+    "percentage float8",
+    "reported_at timestamptz",
+    "notes text",
+    "photo_urls jsonb",
+    "correction bool",
+    "delay_reason text",
 )
+_LOG_NAMES = ", ".join(c.split()[0] for c in _LOG_COLUMNS)
 _ADD_LOG = text(
     f"""
-    INSERT INTO production.progress_log ({", ".join(_LOG_COLUMNS)})
-    SELECT message_id, order_id, stage_number, stage_name, percentage, reported_at, notes,
-           photo_urls::jsonb, correction, delay_reason
-    FROM unnest(CAST(:message_id AS text[]), CAST(:order_id AS text[]),
-                CAST(:stage_number AS int[]), CAST(:stage_name AS text[]),
-                CAST(:percentage AS float8[]), CAST(:reported_at AS timestamptz[]),
-                CAST(:notes AS text[]), CAST(:photo_urls AS text[]), CAST(:correction AS bool[]),
-                CAST(:delay_reason AS text[]))
-         WITH ORDINALITY AS r({", ".join(_LOG_COLUMNS)}, n)
+    INSERT INTO production.progress_log ({_LOG_NAMES})
+    SELECT {_LOG_NAMES}
+    FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS ({", ".join(_LOG_COLUMNS)}))
+         WITH ORDINALITY AS r({_LOG_NAMES}, n)
     ORDER BY n
     """
 )

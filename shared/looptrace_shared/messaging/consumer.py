@@ -21,7 +21,7 @@ from sqlalchemy import ARRAY, String, any_, bindparam, delete, select, text, upd
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from looptrace_shared.db import DeadLetter, Plumbing, UnitOfWork
+from looptrace_shared.db import DeadLetter, Plumbing, UnitOfWork, json_rows
 from looptrace_shared.messaging.dispatch import Outcomes
 from looptrace_shared.messaging.incoming import Incoming, Record, Unparseable, parse_record
 from looptrace_shared.messaging.transient import is_transient
@@ -64,21 +64,41 @@ class BatchProcessor:
         self.settings = settings
         self.on_commit = on_commit
         self.service = settings.service_name
-        # one array parameter rather than a VALUES row per message: no per-batch SQL to compile
+        # one JSON parameter rather than a VALUES row per message: no per-batch SQL to compile
         self._inbox_insert = text(
             f"INSERT INTO {plumbing.inbox.fullname} (consumer_group, event_id)"
-            " SELECT :group, e FROM unnest(CAST(:ids AS text[])) AS e"
+            " SELECT :group, e FROM json_array_elements_text(CAST(:ids AS json)) AS e"
             " ON CONFLICT DO NOTHING RETURNING event_id"
         )
 
     # ---- consumption -----------------------------------------------------------
 
     async def process(self, records: Sequence[Record]) -> None:
+        """Process one consumed batch; return once all of it is committed (else raise).
+
+        The batch is split by partition number into lanes (``kafka_batch_lanes``), each in
+        its own transaction, run concurrently: while one waits on PostgreSQL, another runs
+        its Python. Every topic keys by order id and has the same partition count, so an
+        order's messages share a partition number and stay in one lane, in order.
+        """
         started = time.perf_counter()
-        parsed = [parse_record(r) for r in records]
-        await self._with_retries(lambda: self._process_isolating(parsed))
+        lanes = self._lanes([parse_record(r) for r in records])
+        attempts = [
+            self._with_retries(functools.partial(self._process_isolating, p)) for p in lanes
+        ]
+        results = await asyncio.gather(*attempts, return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:  # every lane has finished: the batch is redelivered, the inbox dedupes
+            raise failures[0]
         metrics.HANDLER_LATENCY.labels(self.service).observe(time.perf_counter() - started)
         metrics.BATCH_SIZE.labels(self.service).observe(len(records))
+
+    def _lanes(self, parsed: list[Incoming | Unparseable]) -> list[list[Incoming | Unparseable]]:
+        n = self.settings.kafka_batch_lanes
+        lanes: list[list[Incoming | Unparseable]] = [[] for _ in range(n)]
+        for p in parsed:
+            lanes[p.record.partition % n].append(p)
+        return [lane for lane in lanes if lane]
 
     async def _with_retries(self, attempt: Callable[[], Awaitable[None]]) -> None:
         s = self.settings
@@ -143,7 +163,7 @@ class BatchProcessor:
         if not items:
             return []
         ids = list(dict.fromkeys(i.event_id for i in items))
-        params = {"group": self.group.name, "ids": ids}
+        params = {"group": self.group.name, "ids": json_rows(ids)}
         fresh = set((await session.execute(self._inbox_insert, params)).scalars())
         seen: set[str] = set()
         out = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -28,14 +28,12 @@ class Incoming:
     record: Record
     envelope: Envelope
     data: Any
+    # copied from the envelope: read several times per message on the hot path
+    type: str = field(init=False)
+    subject: str = field(init=False)
 
-    @property
-    def type(self) -> str:
-        return self.envelope.type
-
-    @property
-    def subject(self) -> str:
-        return self.envelope.subject
+    def __post_init__(self) -> None:
+        self.type, self.subject = self.envelope.type, self.envelope.subject
 
     @functools.cached_property
     def event_id(self) -> str:  # asked for several times per message: formatted once

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from looptrace_production.plan_codec import decode_plan
 from looptrace_shared.system import System
 from looptrace_shared.topics import PRODUCTION_EVENTS, PRODUCTION_PROGRESS
 
@@ -114,11 +115,15 @@ async def test_sigkill_mid_stream_loses_nothing_and_doubles_nothing(
         assert await scalar(unfinished) == 0
         distinct = "SELECT count(DISTINCT (order_id, message_id)) FROM production.progress_log WHERE order_id = ANY(:ids)"
         assert await scalar(distinct) == len(stream)
-        at_100 = (
-            "SELECT count(*) FROM production.supplier_orders o, json_array_elements(o.plan->'stages') s "
-            "WHERE o.order_id = ANY(:ids) AND (s->>'percentage')::float = 100 AND s->>'status' = 'completed'"
-        )
-        assert await scalar(at_100) == ORDERS * STAGES
+        plans = "SELECT plan::text FROM production.supplier_orders WHERE order_id = ANY(:ids)"
+        async with engine.connect() as c:
+            stored = [
+                decode_plan(p) for p in (await c.execute(text(plans), {"ids": ids})).scalars()
+            ]
+        done = [
+            s for p in stored for s in p.stages if s.percentage == 100 and s.status == "completed"
+        ]
+        assert len(stored) == ORDERS and len(done) == ORDERS * STAGES
 
         def all_completed(records: list) -> bool:  # type: ignore[type-arg]
             return sum(b"production_completed" in r.value for r in records) >= ORDERS
