@@ -1,0 +1,171 @@
+"""Production throughput through a real broker: one service process, Kafka in, Kafka out.
+
+    DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python bench/production_kafka_bench.py [orders] [rounds]
+
+Starts the embedded broker (tansu) and the production service as its own process (as
+``looptrace serve production`` runs it: FastStream batch consumers, the outbox relay, HTTP),
+on a scratch database. 10 000 orders are assigned and planned; then the service is stopped,
+``rounds`` progress reports per order are written to production.progress.v1, and the service
+is started again. Measured from its first to its last progress-log row, and until the outbox
+is empty, i.e. every event it emitted is published on production.events.v1. The restart
+begins with a cold plan cache (each order's plan is read once); the steady rate leaves out
+the first round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.engine import make_url
+
+from looptrace_shared.embedded import free_port, start_tansu
+from looptrace_shared.envelope import new_envelope
+from looptrace_shared.events.orders import OrderSupplierAssigned, Party
+from looptrace_shared.messaging.kafka import ensure_topics
+from looptrace_shared.settings import ServiceSettings
+from looptrace_shared.system import EMBEDDED_KAFKA_ENV, System
+from looptrace_shared.testing import scratch_database
+from looptrace_shared.topics import ORDERS_EVENTS, PRODUCTION_PROGRESS
+
+
+def assignment(oid: str, target: date) -> bytes:
+    data = OrderSupplierAssigned(
+        order_id=oid,
+        order_number=f"PO-{oid[:12]}",
+        buyer=Party(id="b", name="B"),
+        product_category="cut-and-sew",
+        quantity=1000,
+        target_date=target,
+        supplier=Party(id="s", name="S"),
+        assigned_by="bench",
+    )
+    return new_envelope("order.supplier_assigned", "bench", oid, data).to_bytes()
+
+
+def progress(oid: str, n: int, base: datetime) -> bytes:
+    stage, pct = n // 4 + 1, (n % 4 + 1) * 25  # 25, 50, 75, 100 per stage
+    data = {
+        "order_id": oid,
+        "stage": stage,
+        "percentage": pct,
+        "reported_at": (base + timedelta(seconds=n)).isoformat(),
+        "notes": "ok",
+    }
+    return new_envelope("ProgressReported", "bench", oid, data).to_bytes()
+
+
+async def produce(bootstrap: str, topic: str, values: list[tuple[str, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, acks="all")
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, v, key=k.encode()) for k, v in values]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+class Counts:
+    def __init__(self, url: str) -> None:
+        u = make_url(url)
+        self.dsn = f"postgresql://{u.username}@{u.host}:{u.port or 5432}/{u.database}"
+
+    async def __call__(self) -> tuple[int, int, int]:
+        c = await asyncpg.connect(self.dsn)
+        try:
+            row = await c.fetchrow(
+                "SELECT (SELECT count(*) FROM production.supplier_orders),"
+                " (SELECT count(*) FROM production.progress_log),"
+                " (SELECT count(*) FROM production.outbox)"
+            )
+            return row[0], row[1], row[2]
+        finally:
+            await c.close()
+
+
+async def wait_until(counts: Counts, done, timeout: float, what: str) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = await counts()
+        if done(now):
+            return now
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"{what}: still {now} after {timeout:.0f}s")
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    n_orders = int(args[0]) if args else 10_000
+    rounds = int(args[1]) if len(args) > 1 else 4
+    server = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+    home = Path(tempfile.mkdtemp(prefix="production_kafka_bench_"))
+    broker = start_tansu(None, home / "tansu.log")
+    try:
+        with scratch_database(server, "production_kafka_bench") as url:
+            asyncio.run(run(url, broker.address, home, n_orders, rounds))
+    finally:
+        broker.stop()
+
+
+async def run(url: str, bootstrap: str, home: Path, n_orders: int, rounds: int) -> None:
+    await ensure_topics(ServiceSettings(kafka_bootstrap_servers=bootstrap))
+    env = {
+        **EMBEDDED_KAFKA_ENV,
+        "DATABASE_URL": url,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "KAFKA_IDEMPOTENCE": "false",
+        "PHOTO_DIR": str(home / "photos"),
+        "SWEEP_INTERVAL_S": "3600",
+        "LOG_LEVEL": "WARNING",
+    }
+    system = System(home, env=env, ports={"production": free_port()})
+    counts = Counts(url)
+    ids = [str(uuid.uuid4()) for _ in range(n_orders)]
+    target = date.today() + timedelta(days=200)
+    total = n_orders * rounds
+    try:
+        system.start_service("production", home / "logs")
+        await asyncio.to_thread(system.wait_healthy, 60, ["production"])
+        started = time.perf_counter()
+        await produce(bootstrap, ORDERS_EVENTS, [(o, assignment(o, target)) for o in ids])
+        await wait_until(counts, lambda c: c[0] == n_orders and c[2] == 0, 120, "planning")
+        took = time.perf_counter() - started
+        print(f"planned {n_orders} orders in {took:.2f}s ({n_orders / took:,.0f} orders/s)")
+        system.kill_service("production", 15)  # SIGTERM: a clean stop
+
+        base = datetime.now(UTC) - timedelta(days=1)
+        values = [(o, progress(o, n, base)) for n in range(rounds) for o in ids]
+        await produce(bootstrap, PRODUCTION_PROGRESS, values)
+        print(f"{total} progress messages waiting on {PRODUCTION_PROGRESS}")
+
+        system.start_service("production", home / "logs")
+        await wait_until(counts, lambda c: c[1] > 0, 120, "first progress")
+        first = time.perf_counter()
+        await wait_until(counts, lambda c: c[1] >= n_orders, 120, "first round")
+        warm = time.perf_counter()
+        await wait_until(counts, lambda c: c[1] == total, 300, "all progress")
+        ingested = time.perf_counter()
+        _, _, _ = await wait_until(counts, lambda c: c[2] == 0, 300, "outbox drained")
+        published = time.perf_counter()
+    finally:
+        system.stop()
+    steady = (total - n_orders) / (ingested - warm) if rounds > 1 else float("nan")
+    print(
+        f"progress: {total} messages ingested in {ingested - first:.2f}s = "
+        f"{total / (ingested - first):,.0f} msgs/s; every event published after "
+        f"{published - first:.2f}s = {total / (published - first):,.0f} msgs/s end to end"
+    )
+    print(f"after the first round (warm plan cache): {steady:,.0f} msgs/s ingested")
+
+
+if __name__ == "__main__":
+    main()
