@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -21,6 +22,7 @@ from looptrace_shared.envelope import (
 )
 from looptrace_shared.errors import as_rule_violation, snake
 from looptrace_shared.messaging.incoming import Incoming, Record, Unparseable, parse_record
+from looptrace_shared.messaging.kafka import KeyHashCache
 from looptrace_shared.messaging.transient import is_transient
 from looptrace_shared.settings import DEV_JWT_SECRET, ServiceSettings
 from looptrace_shared.testing import docker_available
@@ -168,3 +170,14 @@ def test_event_ids_are_random_version_4_uuids() -> None:
         parsed = uuid.UUID(text)
         assert str(parsed) == text
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_the_cached_partitioner_picks_the_default_partitioners_partition() -> None:
+    from aiokafka.partitioner import DefaultPartitioner
+
+    cached, default, rng = KeyHashCache(size=20), DefaultPartitioner(), random.Random(7)
+    keys = [str(uuid.uuid4()).encode() for _ in range(60)] + [b"PO-1", b""]
+    for _ in range(3000):  # keys repeat, the cache overflows and restarts, counts vary
+        key, n = rng.choice(keys), rng.choice([1, 3, 6, 12])
+        partitions = list(range(n))
+        assert cached(key, partitions, partitions) == default(key, partitions, partitions)

@@ -8,7 +8,7 @@ import zlib
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import delete, func, select
+from sqlalchemy import ARRAY, BigInteger, any_, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from looptrace_shared.db import Plumbing
@@ -84,7 +84,8 @@ class OutboxRelay:
                 for r in rows
             ]
             await asyncio.gather(*futures)
-            await session.execute(delete(ob).where(ob.c.id.in_([r.id for r in rows])))
+            ids = bindparam("ids", [r.id for r in rows], type_=ARRAY(BigInteger))
+            await session.execute(delete(ob).where(ob.c.id == any_(ids)))
             for r in rows:
                 metrics.MESSAGES_OUT.labels(self._service, r.topic).inc()
             return len(rows)
