@@ -1,11 +1,16 @@
-"""Production throughput: progress messages/s ingested end to end with the batch handler.
+"""Production throughput: progress messages/s through the batch processor (no broker: see
+production_kafka_bench.py for one service process on a real broker).
+
 
     DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres \
-        .venv/bin/python bench/production_bench.py [orders] [rounds] [--batch=N] [--cold] [--profile]
+        .venv/bin/python bench/production_bench.py [orders] [rounds] [--batch=N] [--lanes=N]
+        [--cold] [--profile]
 
 Uses a scratch database on that server (dropped afterwards). 10 000 orders are planned
 (order.supplier_assigned), then ``rounds`` progress reports per order are fed through
-BatchProcessor.process in batches of 1000 records (``--batch=N``): parse, inbox, lock plans
+BatchProcessor.process in batches of 1000 records (``--batch=N``), keyed by order id over six
+partitions as a consumer fetches them, each batch split into ``--lanes`` concurrent
+transactions (KAFKA_BATCH_LANES, default 2): parse, inbox, lock plans
 (versions only: decoded plans come from the handler's plan cache), validate + apply, progress
 log, one UPDATE for all changed plans, outbox rows, commit. ``--cold``: no plan cache for
 the progress (every plan read and decoded per batch). ``--profile`` also writes
