@@ -1,7 +1,6 @@
 """Production throughput: progress messages/s through the batch processor (no broker: see
 production_kafka_bench.py for one service process on a real broker).
 
-
     DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres \
         .venv/bin/python bench/production_bench.py [orders] [rounds] [--batch=N] [--lanes=N]
         [--cold] [--profile]

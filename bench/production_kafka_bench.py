@@ -26,42 +26,15 @@ from pathlib import Path
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from production_bench import assignment, progress  # the same messages as the handler bench
 from sqlalchemy.engine import make_url
 
 from looptrace_shared.embedded import free_port, start_tansu
-from looptrace_shared.envelope import new_envelope
-from looptrace_shared.events.orders import OrderSupplierAssigned, Party
 from looptrace_shared.messaging.kafka import ensure_topics
 from looptrace_shared.settings import ServiceSettings
 from looptrace_shared.system import EMBEDDED_KAFKA_ENV, System
 from looptrace_shared.testing import scratch_database
 from looptrace_shared.topics import ORDERS_EVENTS, PRODUCTION_PROGRESS
-
-
-def assignment(oid: str, target: date) -> bytes:
-    data = OrderSupplierAssigned(
-        order_id=oid,
-        order_number=f"PO-{oid[:12]}",
-        buyer=Party(id="b", name="B"),
-        product_category="cut-and-sew",
-        quantity=1000,
-        target_date=target,
-        supplier=Party(id="s", name="S"),
-        assigned_by="bench",
-    )
-    return new_envelope("order.supplier_assigned", "bench", oid, data).to_bytes()
-
-
-def progress(oid: str, n: int, base: datetime) -> bytes:
-    stage, pct = n // 4 + 1, (n % 4 + 1) * 25  # 25, 50, 75, 100 per stage
-    data = {
-        "order_id": oid,
-        "stage": stage,
-        "percentage": pct,
-        "reported_at": (base + timedelta(seconds=n)).isoformat(),
-        "notes": "ok",
-    }
-    return new_envelope("ProgressReported", "bench", oid, data).to_bytes()
 
 
 async def produce(bootstrap: str, topic: str, values: list[tuple[str, bytes]]) -> None:
