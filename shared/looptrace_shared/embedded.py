@@ -142,6 +142,7 @@ def start_postgres(data_dir: Path, port: int | None = None) -> Process:
         os.chown(data_dir, uid, gid)
         os.chmod(data_dir, 0o700)
         _allow_traverse(data_dir)
+        _allow_traverse(bindir / "initdb")  # the wheel's binaries may sit in a private folder
     if not (data_dir / "PG_VERSION").exists():
         subprocess.run(
             [
