@@ -204,3 +204,62 @@ async def test_poison_message_is_isolated(processor: BatchProcessor) -> None:
 def test_unique_event_ids() -> None:
     assert json.loads(placed("a"))["id"] != json.loads(placed("a"))["id"]
     uuid.UUID(json.loads(placed("a"))["id"])
+
+
+@pytest.fixture
+async def laned(database_url: str):  # type: ignore[no-untyped-def]
+    """A processor with two lanes whose handler notes what each transaction got."""
+    engine = make_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        await conn.run_sync(metadata.create_all)
+    calls: list[list[tuple[int, str]]] = []
+    both_started = asyncio.Event()
+    fail_partition: set[int] = set()
+
+    async def noting(uow, items):  # type: ignore[no-untyped-def]
+        calls.append([(i.record.partition, i.subject) for i in items])
+        if len(calls) == 2:
+            both_started.set()
+        await asyncio.wait_for(both_started.wait(), 5)  # the lanes' transactions overlap
+        if any(i.record.partition in fail_partition for i in items):
+            raise ConnectionResetError("database went away")  # transient: not dead-lettered
+        return await dispatcher.run(uow, items)
+
+    settings = ServiceSettings(database_url=database_url, kafka_batch_lanes=2, retry_max_attempts=1)
+    group = ConsumerGroup("lanes", ("orders.inbound.v1",), noting, frozenset({"OrderPlaced"}))
+    processor = BatchProcessor(group, make_sessionmaker(engine), plumbing, settings)
+    yield processor, calls, fail_partition
+    await engine.dispose()
+
+
+def on(partition: int, value: bytes) -> Record:
+    return Record("orders.inbound.v1", partition, next(_offset), b"k", value)
+
+
+async def test_a_batch_runs_in_concurrent_lanes_by_partition_number(laned) -> None:  # type: ignore[no-untyped-def]
+    processor, calls, _ = laned
+    batch = [on(p, placed(f"o{p}-{n}")) for n in range(3) for p in range(4)]
+    await processor.process(batch)
+    by_lane = sorted(calls)
+    assert len(by_lane) == 2  # one transaction per lane, both open at once (see the handler)
+    assert {p for p, _ in by_lane[0]} == {0, 2} and {p for p, _ in by_lane[1]} == {1, 3}
+    sent = [(r.partition, json.loads(r.value)["subject"]) for r in batch]
+    for lane in by_lane:  # each lane keeps the batch's order
+        assert lane == [(p, subject) for p, subject in sent if p % 2 == lane[0][0] % 2]
+    assert len(await rows(processor, orders)) == 12
+
+
+async def test_a_failed_lane_fails_the_batch_after_the_other_committed(laned) -> None:  # type: ignore[no-untyped-def]
+    processor, calls, fail_partition = laned
+    batch = [on(0, placed("a")), on(1, placed("b")), on(2, placed("c"))]
+    fail_partition.add(1)
+    with pytest.raises(ConnectionResetError):
+        await processor.process(batch)  # the consumer nacks: the batch comes again
+    assert {r.id for r in await rows(processor, orders)} == {"a", "c"}
+    fail_partition.clear()
+    calls.clear()
+    await processor.process(batch)  # redelivered: only what did not commit takes effect
+    assert {r.id for r in await rows(processor, orders)} == {"a", "b", "c"}
+    assert len(await rows(processor, plumbing.outbox)) == 3
