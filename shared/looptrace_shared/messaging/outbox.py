@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import ARRAY, BigInteger, any_, bindparam, delete, func, select
+from sqlalchemy import ARRAY, BigInteger, Row, any_, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from looptrace_shared.db import Plumbing
+from looptrace_shared.messaging.kafka import KeyHashCache
 from looptrace_shared.observability import metrics
 
 log = logging.getLogger(__name__)
@@ -36,7 +39,39 @@ class OutboxRelay:
         self._poll_s = poll_s
         self._batch = batch
         self._wake = asyncio.Event()
+        self._partitioner = KeyHashCache()
         self._lock_id = zlib.crc32(f"outbox:{plumbing.schema}".encode()) % (2**31)
+
+    async def _publish(self, rows: Sequence[Row[Any]]) -> None:
+        """Publish ``rows`` and wait for the broker's acks; a row's key picks its partition.
+
+        Rows go into one record batch per partition, in id order (so per key), rather than
+        through ``send`` one by one: a batch is appended to in C, ``send`` costs ~20 µs each.
+        """
+        partitions: dict[str, list[int]] = {}
+        batches: dict[tuple[str, int], Any] = {}
+        futures = []
+        for r in rows:
+            if r.topic not in partitions:
+                partitions[r.topic] = sorted(await self._producer.partitions_for(r.topic))
+            every = partitions[r.topic]
+            tp = (r.topic, self._partitioner(r.key, every, every))
+            headers = [(k, str(v).encode()) for k, v in (r.headers or {}).items()]
+            batch = batches.get(tp)
+            if batch is not None and _append(batch, r, headers):
+                continue
+            if batch is not None:  # full: send it, start the next one
+                futures.append(await self._producer.send_batch(batch, tp[0], partition=tp[1]))
+            batch = batches[tp] = self._producer.create_batch()
+            if not _append(batch, r, headers):  # larger than a batch: on its own
+                del batches[tp]
+                sent = await self._producer.send(
+                    tp[0], r.value, key=r.key, partition=tp[1], headers=headers
+                )
+                futures.append(sent)
+        for (topic, partition), batch in batches.items():
+            futures.append(await self._producer.send_batch(batch, topic, partition=partition))
+        await asyncio.gather(*futures)
 
     def wake(self) -> None:
         self._wake.set()
@@ -74,18 +109,13 @@ class OutboxRelay:
             metrics.OUTBOX_LAG.labels(self._service).set(
                 (datetime.now(UTC) - rows[0].created_at).total_seconds()
             )
-            futures = [
-                await self._producer.send(
-                    r.topic,
-                    value=r.value,
-                    key=r.key,
-                    headers=[(k, str(v).encode()) for k, v in (r.headers or {}).items()],
-                )
-                for r in rows
-            ]
-            await asyncio.gather(*futures)
+            await self._publish(rows)
             ids = bindparam("ids", [r.id for r in rows], type_=ARRAY(BigInteger))
             await session.execute(delete(ob).where(ob.c.id == any_(ids)))
             for r in rows:
                 metrics.MESSAGES_OUT.labels(self._service, r.topic).inc()
             return len(rows)
+
+
+def _append(batch: Any, row: Row[Any], headers: list[tuple[str, bytes]]) -> bool:
+    return batch.append(key=row.key, value=row.value, timestamp=None, headers=headers) is not None

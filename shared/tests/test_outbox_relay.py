@@ -1,0 +1,102 @@
+"""The outbox relay against a real broker and PostgreSQL: every row once, per key in order."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from aiokafka.partitioner import DefaultPartitioner
+from sqlalchemy import select, text
+
+from looptrace_shared.db import (
+    DeadLetter,
+    UnitOfWork,
+    make_engine,
+    make_sessionmaker,
+    plumbing_tables,
+    service_metadata,
+)
+from looptrace_shared.envelope import encode_envelope
+from looptrace_shared.messaging.kafka import ensure_topics, make_producer
+from looptrace_shared.messaging.outbox import OutboxRelay
+from looptrace_shared.settings import ServiceSettings
+
+pytestmark = pytest.mark.integration
+
+SCHEMA = "relay_test"
+plumbing = plumbing_tables(service_metadata(SCHEMA))
+
+
+async def test_rows_are_published_once_in_order_per_key_on_the_keys_partition(
+    database_url: str, kafka_bootstrap: str
+) -> None:
+    topic = f"relay.test.{uuid.uuid4().hex[:8]}.v1"
+    settings = ServiceSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap)
+    await ensure_topics(settings, [topic, f"{topic}.dlq"])
+    engine = make_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        await conn.run_sync(plumbing.outbox.metadata.create_all)
+    sessions = make_sessionmaker(engine)
+    keys = [f"order-{n}" for n in range(7)]
+    sent: list[tuple[str, int]] = []  # (key, sequence) in emission order
+    async with sessions() as session:
+        uow = UnitOfWork(session, plumbing)
+        for n in range(1500):  # several record batches per partition
+            key = keys[n % len(keys)]
+            filler = "x" * (400_000 if n == 700 else 10)  # one larger than a record batch
+            data = {"n": n, "filler": filler}
+            uow.emit(encode_envelope("t.happened", "test", key, data, ("corr", "cause")), topic)
+            sent.append((key, n))
+        letter = DeadLetter(topic, 0, 1, None, b"not json", "bad", "malformed_json", "g")
+        uow.dead_letter(letter)  # no key
+        await uow.commit()
+
+    producer = make_producer(settings)
+    await producer.start()
+    relay = OutboxRelay(sessions, plumbing, producer, "test", batch=400)
+    try:
+        while await relay.relay_once():
+            pass
+    finally:
+        await producer.stop()
+    async with sessions() as session:
+        assert list(await session.scalars(select(plumbing.outbox.c.id))) == []
+    await engine.dispose()
+
+    consumer = AIOKafkaConsumer(
+        topic,
+        f"{topic}.dlq",
+        bootstrap_servers=kafka_bootstrap,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=2_000_000,
+        fetch_max_bytes=4_000_000,
+    )
+    await consumer.start()
+    got: list = []  # type: ignore[type-arg]
+    try:
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(got) < len(sent) + 1 and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                got.extend(records)
+    finally:
+        await consumer.stop()
+
+    events = [r for r in got if r.topic == topic]
+    assert len(events) == len(sent)  # each row once
+    partitions = sorted({r.partition for r in events} | set(range(settings.kafka_partitions)))
+    for key in keys:
+        mine = [r for r in events if r.key == key.encode()]
+        expected = DefaultPartitioner()(key.encode(), partitions, partitions)
+        assert {r.partition for r in mine} == {expected}
+        mine.sort(key=lambda r: r.offset)
+        assert [json.loads(r.value)["data"]["n"] for r in mine] == [n for k, n in sent if k == key]
+    assert all(dict(r.headers)["type"] == b"t.happened" for r in events)
+    assert all(dict(r.headers)["correlation_id"] == b"corr" for r in events)
+    assert any(len(r.value) > 400_000 for r in events)
+    (dead,) = [r for r in got if r.topic == f"{topic}.dlq"]
+    assert dead.value == b"not json" and dict(dead.headers)["rule"] == b"malformed_json"
