@@ -36,11 +36,11 @@ class ServiceSettings(BaseSettings):
     kafka_batch_timeout_ms: int = 100
     kafka_auto_offset_reset: str = "earliest"
     kafka_batch_lanes: int = Field(
-        default=2,
+        default=1,
         ge=1,
         description="a consumed batch is split by partition into up to this many parts, each "
         "in its own concurrent transaction: one runs in Python while another waits on "
-        "PostgreSQL",
+        "PostgreSQL (production: 2)",
     )
 
     http_host: str = "127.0.0.1"
