@@ -55,14 +55,14 @@ def new_envelope(
 ) -> Envelope:
     """Build an envelope; when it is caused by another, inherit its correlation id."""
     payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
-    corr = correlation_id or (cause.correlation_id or str(cause.id) if cause else None)
+    inherited, causation = cause_ids(cause)
     return Envelope(
         type=type_,
         source=source,
         subject=subject,
         data=payload,
-        correlation_id=corr or None,
-        causation_id=str(cause.id) if cause else None,
+        correlation_id=correlation_id or inherited or None,
+        causation_id=causation,
     )
 
 
