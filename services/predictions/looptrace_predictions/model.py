@@ -14,6 +14,7 @@ so the metrics stored with it describe exactly that model.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,16 +83,20 @@ def _preprocess() -> ColumnTransformer:
     return ColumnTransformer([("category", encode, CATEGORICAL_FEATURES)], remainder="passthrough")
 
 
+# the classifier's and the regressor's gradient boosting, tuned together
+_BOOSTING: dict[str, Any] = {
+    "learning_rate": 0.1,
+    "max_iter": 200,
+    "max_leaf_nodes": 15,
+    "early_stopping": True,
+    "min_samples_leaf": 40,
+    "l2_regularization": 1.0,
+    "random_state": RANDOM_STATE,
+}
+
+
 def _classifier() -> Pipeline:
-    boosted = HistGradientBoostingClassifier(
-        learning_rate=0.1,
-        max_iter=200,
-        max_leaf_nodes=15,
-        early_stopping=True,
-        min_samples_leaf=40,
-        l2_regularization=1.0,
-        random_state=RANDOM_STATE,
-    )
+    boosted = HistGradientBoostingClassifier(**_BOOSTING)
     calibrated = CalibratedClassifierCV(
         boosted, method="isotonic", cv=KFold(3), ensemble=False, n_jobs=1
     )
@@ -99,14 +104,5 @@ def _classifier() -> Pipeline:
 
 
 def _regressor() -> Pipeline:
-    boosted = HistGradientBoostingRegressor(
-        loss="poisson",
-        learning_rate=0.1,
-        max_iter=200,
-        max_leaf_nodes=15,
-        early_stopping=True,
-        min_samples_leaf=40,
-        l2_regularization=1.0,
-        random_state=RANDOM_STATE,
-    )
+    boosted = HistGradientBoostingRegressor(loss="poisson", **_BOOSTING)
     return Pipeline([("preprocess", _preprocess()), ("regressor", boosted)])
