@@ -2,8 +2,8 @@
 
 The events of every progress report (started, progressed, completed, re-forecast, production
 completed) take a hot path: their payloads are built as plain dicts and their envelopes
-without validation, since the domain has already checked every value. A unit test holds
-each hot builder to the same JSON as its pydantic contract below.
+without validation, since the domain has already checked every value; ``to_wire`` validates
+the same dicts against their pydantic contracts, and a unit test holds the hot JSON to it.
 """
 
 from __future__ import annotations
@@ -67,35 +67,6 @@ def initialized(order: SupplierOrder, e: de.StagesInitialized) -> wire.StagesIni
     )
 
 
-def started(order: SupplierOrder, e: de.StageStarted) -> wire.StageStarted:
-    return wire.StageStarted(
-        **_ref(order, e),
-        started_at=e.started_at,
-        first_stage=e.first_stage,
-        planned_start=e.planned_start,
-    )
-
-
-def progressed(order: SupplierOrder, e: de.StageProgressed) -> wire.StageProgressed:
-    return wire.StageProgressed(
-        **_ref(order, e),
-        percentage=e.percentage,
-        previous_percentage=e.previous_percentage,
-        reported_at=e.reported_at,
-    )
-
-
-def completed(order: SupplierOrder, e: de.StageCompleted) -> wire.StageCompleted:
-    return wire.StageCompleted(
-        **_ref(order, e),
-        completed_at=e.completed_at,
-        qc=e.qc,
-        milestone=e.milestone,
-        shipping=e.shipping,
-        planned_end=e.planned_end,
-    )
-
-
 def delayed(order: SupplierOrder, e: de.StageDelayed) -> wire.StageDelayed:
     reason = e.reason.value if e.reason else None
     return wire.StageDelayed(
@@ -107,63 +78,24 @@ def reopened(order: SupplierOrder, e: de.StageReopened) -> wire.StageReopened:
     return wire.StageReopened(**_ref(order, e), reopened_at=e.reopened_at, reason=e.reason.value)
 
 
-def reforecast(order: SupplierOrder, e: de.PlanReforecast) -> wire.PlanReforecast:
-    return wire.PlanReforecast(
-        order_id=order.order_id,
-        order_number=order.order_number,
-        projected_completion=e.projected_completion,
-        previous_projected_completion=e.previous_projected_completion,
-        target_date=e.target_date,
-        slip_days=e.slip_days,
-        reason=e.reason,
-    )
-
-
-def production_completed(
-    order: SupplierOrder, e: de.ProductionCompleted
-) -> wire.ProductionCompleted:
-    return wire.ProductionCompleted(
-        order_id=order.order_id, order_number=order.order_number, completed_at=e.completed_at
-    )
-
-
-_WIRE: dict[type, tuple[str, Callable[[SupplierOrder, Any], Payload]]] = {
+_COLD: dict[type, tuple[str, Callable[[SupplierOrder, Any], Payload]]] = {
     de.StagesInitialized: ("production.stages_initialized", initialized),
-    de.StageStarted: ("production.stage_started", started),
-    de.StageProgressed: ("production.stage_progressed", progressed),
-    de.StageCompleted: ("production.stage_completed", completed),
     de.StageDelayed: ("production.stage_delayed", delayed),
     de.StageReopened: ("production.stage_reopened", reopened),
-    de.PlanReforecast: ("production.plan_reforecast", reforecast),
-    de.ProductionCompleted: ("production.production_completed", production_completed),
 }
-
-
-def to_wire(order: SupplierOrder, event: de.DomainEvent) -> tuple[str, Payload]:
-    type_, build = _WIRE[type(event)]
-    return type_, build(order, event)
 
 
 # ---- hot path: plain dicts, envelopes built without validation ----------------------------
 
 
-def _ref_data(order: SupplierOrder, e: Any) -> dict[str, Any]:
-    return {
-        "order_id": order.order_id,
-        "order_number": order.order_number,
-        "stage_number": e.stage_number,
-        "stage_name": e.stage_name,
-    }
-
-
 def started_data(order: SupplierOrder, e: de.StageStarted) -> dict[str, Any]:
-    data = _ref_data(order, e)
+    data = _ref(order, e)
     data.update(started_at=e.started_at, first_stage=e.first_stage, planned_start=e.planned_start)
     return data
 
 
 def progressed_data(order: SupplierOrder, e: de.StageProgressed) -> dict[str, Any]:
-    data = _ref_data(order, e)
+    data = _ref(order, e)
     data["percentage"] = float(e.percentage)
     data["previous_percentage"] = float(e.previous_percentage)
     data["reported_at"] = e.reported_at
@@ -171,7 +103,7 @@ def progressed_data(order: SupplierOrder, e: de.StageProgressed) -> dict[str, An
 
 
 def completed_data(order: SupplierOrder, e: de.StageCompleted) -> dict[str, Any]:
-    data = _ref_data(order, e)
+    data = _ref(order, e)
     data.update(completed_at=e.completed_at, qc=e.qc, milestone=e.milestone, shipping=e.shipping)
     data["planned_end"] = e.planned_end
     return data
@@ -197,13 +129,26 @@ def production_completed_data(order: SupplierOrder, e: de.ProductionCompleted) -
     }
 
 
-HOT: dict[type, Callable[[SupplierOrder, Any], dict[str, Any]]] = {
-    de.StageStarted: started_data,
-    de.StageProgressed: progressed_data,
-    de.StageCompleted: completed_data,
-    de.PlanReforecast: reforecast_data,
-    de.ProductionCompleted: production_completed_data,
+HOT: dict[type, tuple[str, type[Payload], Callable[[SupplierOrder, Any], dict[str, Any]]]] = {
+    de.StageStarted: ("production.stage_started", wire.StageStarted, started_data),
+    de.StageProgressed: ("production.stage_progressed", wire.StageProgressed, progressed_data),
+    de.StageCompleted: ("production.stage_completed", wire.StageCompleted, completed_data),
+    de.PlanReforecast: ("production.plan_reforecast", wire.PlanReforecast, reforecast_data),
+    de.ProductionCompleted: (
+        "production.production_completed",
+        wire.ProductionCompleted,
+        production_completed_data,
+    ),
 }
+
+
+def to_wire(order: SupplierOrder, event: de.DomainEvent) -> tuple[str, Payload]:
+    """The event's type and its payload as its pydantic contract (hot events: validated)."""
+    if type(event) in HOT:
+        type_, model, data = HOT[type(event)]
+        return type_, model.model_validate(data(order, event))
+    type_, build = _COLD[type(event)]
+    return type_, build(order, event)
 
 
 def wire_envelope(
@@ -214,7 +159,10 @@ def wire_envelope(
 ) -> Encoded:
     """The envelope of one domain event as ``new_envelope`` builds it, serialized; hot events
     skip the pydantic models. ``ids``: ``cause_ids()`` of the message that caused it."""
-    type_, build = _WIRE[type(event)]
     hot = HOT.get(type(event))
-    data = hot(order, event) if hot else build(order, event).model_dump(mode="json")
+    if hot is not None:
+        type_, data = hot[0], hot[2](order, event)
+    else:
+        type_, build = _COLD[type(event)]
+        data = build(order, event).model_dump(mode="json")
     return encode_envelope(type_, source, order.order_id, data, ids)
