@@ -38,8 +38,8 @@ class ServiceSettings(BaseSettings):
     kafka_batch_lanes: int = Field(
         default=1,
         ge=1,
-        description="a consumed batch is split by partition into up to this many parts, each "
-        "in its own concurrent transaction: one runs in Python while another waits on "
+        description="a consumed batch is split by subject (order) into up to this many parts, "
+        "each in its own concurrent transaction: one runs in Python while another waits on "
         "PostgreSQL (production: 2)",
     )
 

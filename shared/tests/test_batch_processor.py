@@ -68,7 +68,7 @@ async def handle(uow, items):  # type: ignore[no-untyped-def]
     return await dispatcher.run(uow, items)
 
 
-def placed(order_id: str, qty: int = 10) -> bytes:
+def placed(order_id: str, qty: int = 10, subject: str | None = None) -> bytes:
     data = {
         "order_id": order_id,
         "order_number": f"N-{order_id}",
@@ -80,7 +80,7 @@ def placed(order_id: str, qty: int = 10) -> bytes:
         "unit_price": "5.00",
         "target_date": str(date(2030, 1, 1)),
     }
-    return new_envelope("OrderPlaced", "upstream", order_id, data).to_bytes()
+    return new_envelope("OrderPlaced", "upstream", subject or order_id, data).to_bytes()
 
 
 def assigned(order_id: str) -> bytes:
@@ -214,23 +214,23 @@ async def laned(database_url: str):  # type: ignore[no-untyped-def]
         await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
         await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
         await conn.run_sync(metadata.create_all)
-    calls: list[list[tuple[int, str]]] = []
+    calls: list[list[str]] = []
     both_started = asyncio.Event()
-    fail_partition: set[int] = set()
+    fail_subject: set[str] = set()
 
     async def noting(uow, items):  # type: ignore[no-untyped-def]
-        calls.append([(i.record.partition, i.subject) for i in items])
+        calls.append([i.subject for i in items])
         if len(calls) == 2:
             both_started.set()
         await asyncio.wait_for(both_started.wait(), 5)  # the lanes' transactions overlap
-        if any(i.record.partition in fail_partition for i in items):
+        if any(i.subject in fail_subject for i in items):
             raise ConnectionResetError("database went away")  # transient: not dead-lettered
         return await dispatcher.run(uow, items)
 
     settings = ServiceSettings(database_url=database_url, kafka_batch_lanes=2, retry_max_attempts=1)
     group = ConsumerGroup("lanes", ("orders.inbound.v1",), noting, frozenset({"OrderPlaced"}))
     processor = BatchProcessor(group, make_sessionmaker(engine), plumbing, settings)
-    yield processor, calls, fail_partition
+    yield processor, calls, fail_subject
     await engine.dispose()
 
 
@@ -238,28 +238,39 @@ def on(partition: int, value: bytes) -> Record:
     return Record("orders.inbound.v1", partition, next(_offset), b"k", value)
 
 
-async def test_a_batch_runs_in_concurrent_lanes_by_partition_number(laned) -> None:  # type: ignore[no-untyped-def]
+def two_lanes_apart(subjects: list[str]) -> tuple[str, str]:
+    """Two of ``subjects`` that a two-lane split puts in different lanes."""
+    first = subjects[0]
+    return first, next(s for s in subjects if hash(s) % 2 != hash(first) % 2)
+
+
+async def test_a_batch_runs_in_concurrent_lanes_by_subject(laned) -> None:  # type: ignore[no-untyped-def]
     processor, calls, _ = laned
-    batch = [on(p, placed(f"o{p}-{n}")) for n in range(3) for p in range(4)]
+    # an order's messages on different partitions (as from two topics) still share a lane
+    batch = [on(n % 3, placed(f"o{k}-{n}", subject=f"o{k}")) for n in range(3) for k in range(8)]
+    batch += [on(0, placed(f"p{n}")) for n in range(8)]  # one partition: still both lanes
     await processor.process(batch)
-    by_lane = sorted(calls)
-    assert len(by_lane) == 2  # one transaction per lane, both open at once (see the handler)
-    assert {p for p, _ in by_lane[0]} == {0, 2} and {p for p, _ in by_lane[1]} == {1, 3}
-    sent = [(r.partition, json.loads(r.value)["subject"]) for r in batch]
-    for lane in by_lane:  # each lane keeps the batch's order
-        assert lane == [(p, subject) for p, subject in sent if p % 2 == lane[0][0] % 2]
-    assert len(await rows(processor, orders)) == 12
+    assert len(calls) == 2  # one transaction per lane, both open at once (see the handler)
+    lane_of = {subject: n for n, lane in enumerate(calls) for subject in lane}
+    assert all(sum(subject in lane for lane in calls) == 1 for subject in lane_of)
+    assert sum(len(lane) for lane in calls) == len(batch)
+    assert len({lane_of[f"p{n}"] for n in range(8)}) == 2
+    sent = [json.loads(r.value)["subject"] for r in batch]
+    for n, lane in enumerate(calls):  # each lane keeps the batch's order
+        assert lane == [subject for subject in sent if lane_of[subject] == n]
+    assert len(await rows(processor, orders)) == len(batch)
 
 
 async def test_a_failed_lane_fails_the_batch_after_the_other_committed(laned) -> None:  # type: ignore[no-untyped-def]
-    processor, calls, fail_partition = laned
-    batch = [on(0, placed("a")), on(1, placed("b")), on(2, placed("c"))]
-    fail_partition.add(1)
+    processor, calls, fail_subject = laned
+    ok, failing = two_lanes_apart([f"s{n}" for n in range(20)])
+    batch = [on(0, placed(ok)), on(0, placed(failing))]
+    fail_subject.add(failing)
     with pytest.raises(ConnectionResetError):
         await processor.process(batch)  # the consumer nacks: the batch comes again
-    assert {r.id for r in await rows(processor, orders)} == {"a", "c"}
-    fail_partition.clear()
+    assert {r.id for r in await rows(processor, orders)} == {ok}
+    fail_subject.clear()
     calls.clear()
     await processor.process(batch)  # redelivered: only what did not commit takes effect
-    assert {r.id for r in await rows(processor, orders)} == {"a", "b", "c"}
-    assert len(await rows(processor, plumbing.outbox)) == 3
+    assert {r.id for r in await rows(processor, orders)} == {ok, failing}
+    assert len(await rows(processor, plumbing.outbox)) == 2

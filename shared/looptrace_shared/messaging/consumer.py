@@ -76,10 +76,10 @@ class BatchProcessor:
     async def process(self, records: Sequence[Record]) -> None:
         """Process one consumed batch; return once all of it is committed (else raise).
 
-        The batch is split by partition number into lanes (``kafka_batch_lanes``), each in
-        its own transaction, run concurrently: while one waits on PostgreSQL, another runs
-        its Python. Every topic keys by order id and has the same partition count, so an
-        order's messages share a partition number and stay in one lane, in order.
+        The batch is split by subject (the order id) into lanes (``kafka_batch_lanes``), each
+        in its own transaction, run concurrently: while one waits on PostgreSQL, another runs
+        its Python. An order's messages, from whichever topic, stay in one lane, in order.
+        (By subject, not by partition: one fetch often holds a single partition's records.)
         """
         started = time.perf_counter()
         lanes = self._lanes([parse_record(r) for r in records])
@@ -96,8 +96,9 @@ class BatchProcessor:
     def _lanes(self, parsed: list[Incoming | Unparseable]) -> list[list[Incoming | Unparseable]]:
         n = self.settings.kafka_batch_lanes
         lanes: list[list[Incoming | Unparseable]] = [[] for _ in range(n)]
-        for p in parsed:
-            lanes[p.record.partition % n].append(p)
+        for p in parsed:  # an unparseable record has no subject: it only goes to the DLQ
+            key = p.subject if isinstance(p, Incoming) else p.record.partition
+            lanes[hash(key) % n].append(p)
         return [lane for lane in lanes if lane]
 
     async def _with_retries(self, attempt: Callable[[], Awaitable[None]]) -> None:
