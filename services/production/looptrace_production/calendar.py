@@ -11,6 +11,7 @@ from typing import Any
 MONDAY, SATURDAY, SUNDAY = 0, 5, 6
 _ONE_DAY = timedelta(days=1)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MEMO_LIMIT = 50_000  # remembered moves per calendar (a few MB at most)
 
 
 class CalendarWithoutWorkingDays(ValueError):
@@ -37,6 +38,11 @@ class WorkCalendar:
 
     weekend: frozenset[int] = frozenset({SATURDAY, SUNDAY})
     holidays: frozenset[date] = field(default_factory=frozenset)
+    # (day, count) → add_working_days(day, count). Every re-forecast of every plan asks for
+    # the same few hundred dates and durations again; ``shared`` makes plans share a calendar.
+    _moves: dict[tuple[date, int], date] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weekend", frozenset(self.weekend))
@@ -50,6 +56,17 @@ class WorkCalendar:
             raise CalendarWithoutWorkingDays(
                 "the weekend covers all seven days; leave at least one working weekday"
             )
+
+    @classmethod
+    def shared(cls, weekend: Iterable[int], holidays: Iterable[date]) -> WorkCalendar:
+        """The calendar with these days, one instance per distinct calendar (and its memo)."""
+        key = (frozenset(weekend), frozenset(holidays))
+        calendar = _SHARED.get(key)
+        if calendar is None:
+            if len(_SHARED) >= 1024:
+                _SHARED.clear()
+            calendar = _SHARED[key] = cls(*key)
+        return calendar
 
     @classmethod
     def parse(cls, weekend: Iterable[int], holidays: Iterable[str]) -> WorkCalendar:
@@ -66,11 +83,11 @@ class WorkCalendar:
 
     def next_working_day(self, day: date) -> date:
         """The first working day strictly after ``day``."""
-        return self.on_or_after(day + _ONE_DAY)
+        return self.add_working_days(day, 1)
 
     def previous_working_day(self, day: date) -> date:
         """The last working day strictly before ``day``."""
-        return self.on_or_before(day - _ONE_DAY)
+        return self.add_working_days(day, -1)
 
     def on_or_after(self, day: date) -> date:
         while not self.is_working_day(day):
@@ -87,8 +104,19 @@ class WorkCalendar:
 
         ``count == 0`` returns ``day`` itself, even when it is not a working day.
         """
+        moved = self._moves.get((day, count))
+        if moved is None:
+            if len(self._moves) >= _MEMO_LIMIT:
+                self._moves.clear()
+            moved = self._moves[day, count] = self._walk(day, count)
+        return moved
+
+    def _walk(self, day: date, count: int) -> date:
+        step = _ONE_DAY if count > 0 else -_ONE_DAY
         for _ in range(abs(count)):
-            day = self.next_working_day(day) if count > 0 else self.previous_working_day(day)
+            day += step
+            while not self.is_working_day(day):
+                day += step
         return day
 
     def subtract_working_days(self, day: date, count: int) -> date:
@@ -117,10 +145,13 @@ class WorkCalendar:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WorkCalendar:
-        return cls(
-            weekend=frozenset(int(day) for day in data["weekend"]),
-            holidays=frozenset(date.fromisoformat(day) for day in data["holidays"]),
+        return cls.shared(
+            (int(day) for day in data["weekend"]),
+            (date.fromisoformat(day) for day in data["holidays"]),
         )
+
+
+_SHARED: dict[tuple[frozenset[int], frozenset[date]], WorkCalendar] = {}
 
 
 def _holidays(texts: Iterable[str]) -> list[date]:

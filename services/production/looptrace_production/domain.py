@@ -168,6 +168,10 @@ class Plan:
     # the stages not skipped: which those are is fixed when the plan is made (only an optional
     # stage is skipped, and only then), so the list is worked out once per plan in memory
     _active: list[Stage] | None = field(default=None, init=False, repr=False, compare=False)
+    # and so is each stage's list of prerequisites (by stage number)
+    _prerequisites: dict[int, list[Stage]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     # -- reading --
 
@@ -194,16 +198,26 @@ class Plan:
 
     def prerequisites_of(self, stage: Stage) -> list[Stage]:
         """Stages that must be done before ``stage`` starts; skipped ones pass on their own."""
+        found = self._prerequisites.get(stage.number)
+        if found is None:
+            found = self._prerequisites[stage.number] = self._find_prerequisites(stage)
+        return found
+
+    def _find_prerequisites(self, stage: Stage) -> list[Stage]:
         found: list[Stage] = []
         for number in stage.depends_on:
             before = self.stage(number)
             for prerequisite in self.prerequisites_of(before) if before.skipped else [before]:
-                if prerequisite not in found:
+                if all(prerequisite is not known for known in found):
                     found.append(prerequisite)
         return found
 
     def dependents_of(self, stage: Stage) -> list[Stage]:
-        return [other for other in self.active_stages if stage in self.prerequisites_of(other)]
+        return [
+            other
+            for other in self.active_stages
+            if any(before is stage for before in self.prerequisites_of(other))
+        ]
 
     def downstream_of(self, stage: Stage) -> list[Stage]:
         found: list[Stage] = []

@@ -97,3 +97,27 @@ def test_adding_then_counting_gives_back_the_count(
     assert calendar.working_days_between(start, end) == count
     if count:
         assert calendar.is_working_day(end)
+
+
+@given(calendars, st.dates(date(2025, 1, 1), date(2025, 12, 31)), st.integers(-60, 60))
+def test_a_remembered_move_is_the_move_worked_out_again(
+    calendar: WorkCalendar, start: date, count: int
+) -> None:
+    first = calendar.add_working_days(start, count)
+    assert calendar.add_working_days(start, count) == first  # now from the memo
+    fresh = WorkCalendar(calendar.weekend, calendar.holidays)  # an empty memo
+    assert fresh.add_working_days(start, count) == first
+    day, step = start, 1 if count > 0 else -1
+    for _ in range(abs(count)):  # one working day at a time, as a person would count
+        day = date.fromordinal(day.toordinal() + step)
+        while not calendar.is_working_day(day):
+            day = date.fromordinal(day.toordinal() + step)
+    assert first == day
+
+
+def test_plans_read_back_share_one_calendar_per_set_of_days() -> None:
+    calendar = WorkCalendar.six_day_week(holidays=[MONDAY])
+    one, two = (WorkCalendar.from_dict(calendar.to_dict()) for _ in range(2))
+    assert one is two and one == calendar
+    assert WorkCalendar.shared([6], [MONDAY]) is one
+    assert WorkCalendar.shared([6], []) is not one
