@@ -274,3 +274,33 @@ async def test_a_failed_lane_fails_the_batch_after_the_other_committed(laned) ->
     await processor.process(batch)  # redelivered: only what did not commit takes effect
     assert {r.id for r in await rows(processor, orders)} == {ok, failing}
     assert len(await rows(processor, plumbing.outbox)) == 2
+
+
+async def test_idempotent_types_skip_the_inbox_and_reach_the_handler_again(
+    database_url: str,
+) -> None:
+    """A type the handler deduplicates itself is not written to the inbox, so a redelivery
+    reaches the handler (which must recognise it); other types still go through the inbox."""
+    engine = make_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        await conn.run_sync(metadata.create_all)
+    seen: list[str] = []
+
+    async def noting(uow, items):  # type: ignore[no-untyped-def]
+        seen.extend(i.type for i in items)
+        return await dispatcher.run(uow, [i for i in items if i.type == "OrderPlaced"])
+
+    group = ConsumerGroup(
+        "own-dedup", ("orders.inbound.v1",), noting, idempotent=frozenset({"SupplierAssigned"})
+    )
+    settings = ServiceSettings(database_url=database_url)
+    p = BatchProcessor(group, make_sessionmaker(engine), plumbing, settings)
+    batch = [rec(placed("o1")), rec(assigned("o1"))]
+    await p.process(batch)
+    await p.process(batch)  # redelivered
+    assert seen == ["OrderPlaced", "SupplierAssigned", "SupplierAssigned"]
+    inbox = await rows(p, plumbing.inbox)
+    assert [r.event_id for r in inbox] == [json.loads(batch[0].value)["id"]]
+    await engine.dispose()

@@ -13,6 +13,9 @@ from looptrace_shared.topics import ORDERS_EVENTS, PRODUCTION_PROGRESS, QUALITY_
 
 GROUP = "production"
 UNBLOCKS = frozenset({"order.supplier_assigned"})
+# a repeated progress report is found in the progress log (message id per order), which is
+# written in the same transaction: the inbox would only record it a second time
+IDEMPOTENT = frozenset({"ProgressReported"})
 
 
 async def when_supplier_assigned_plan_the_order(ctx: ProductionContext, item: Incoming) -> None:
@@ -50,9 +53,14 @@ def _refs(items: list[Incoming]) -> tuple[set[str], set[str]]:
     return ids, numbers
 
 
-def _message_keys(items: list[Incoming]) -> list[tuple[str, str]]:
+def _message_keys(ctx: ProductionContext, items: list[Incoming]) -> list[tuple[str, str]]:
+    """(order id, message id) of each progress report, as report_progress logs them (orders
+    named by number resolved: their plans are loaded first)."""
     return [
-        (i.data.order_id or i.subject, i.data.message_id or i.event_id)
+        (
+            ctx.order_id_of(i.data.order_id or i.data.order_number or i.subject),
+            i.data.message_id or i.event_id,
+        )
         for i in items
         if i.type == "ProgressReported"
     ]
@@ -73,7 +81,7 @@ def batch_handler(planning: Planning, cache: PlanCache | None = None) -> BatchHa
         ctx = ProductionContext(uow, planning)
         ctx.cache_after_commit(cache)
         await ctx.preload(*_refs(mine))
-        await ctx.preload_messages(_message_keys(mine))
+        await ctx.preload_messages(_message_keys(ctx, mine))
         await ctx.preload_calendars(_assigned_suppliers(mine))
         outcomes = await dispatcher.run(ctx, mine)
         await ctx.save()
@@ -84,4 +92,5 @@ def batch_handler(planning: Planning, cache: PlanCache | None = None) -> BatchHa
 
 def consumer_groups(planning: Planning, cache: PlanCache | None = None) -> list[ConsumerGroup]:
     topics = (ORDERS_EVENTS, PRODUCTION_PROGRESS, QUALITY_EVENTS)
-    return [ConsumerGroup(GROUP, topics, batch_handler(planning, cache), unblocks=UNBLOCKS)]
+    handler = batch_handler(planning, cache)
+    return [ConsumerGroup(GROUP, topics, handler, unblocks=UNBLOCKS, idempotent=IDEMPOTENT)]

@@ -112,6 +112,10 @@ class ProductionContext:
         self.numbers[order.order_number] = order.order_id
         return order
 
+    def order_id_of(self, ref: str) -> str:
+        """The id of the loaded order ``ref`` names (by id or number), else ``ref`` itself."""
+        return ref if ref in self.orders else self.numbers.get(ref, ref)
+
     async def get(self, ref: str) -> SupplierOrder:
         """The order by id or number (preloaded, else looked up and locked)."""
         order = self.orders.get(ref) or self.orders.get(self.numbers.get(ref, ""))

@@ -41,12 +41,18 @@ class ConsumerGroup:
     ``unblocks`` names the event types that can make a parked order known (e.g. the
     order's creation): they are applied even while older messages of that order are
     parked, and the parked ones are retried right after.
+
+    ``idempotent`` names the event types whose handler recognises a repeat by a key of its
+    own, in the same transaction as its effects (production's progress log holds each
+    supplier message id once per order): those skip the inbox, which would record the same
+    fact a second time.
     """
 
     name: str
     topics: tuple[str, ...]
     handle: BatchHandler
     unblocks: frozenset[str] = frozenset()
+    idempotent: frozenset[str] = frozenset()
 
 
 class BatchProcessor:
@@ -161,15 +167,19 @@ class BatchProcessor:
         m.labels(self.service, topic, "parked").inc(len(waiting))
 
     async def _inbox_filter(self, session: AsyncSession, items: list[Incoming]) -> list[Incoming]:
-        if not items:
-            return []
-        ids = list(dict.fromkeys(i.event_id for i in items))
+        """The items not processed before, in order; ``idempotent`` types all pass."""
+        own = self.group.idempotent
+        ids = list(dict.fromkeys(i.event_id for i in items if i.type not in own))
+        if not ids:
+            return items
         params = {"group": self.group.name, "ids": json_rows(ids)}
         fresh = set((await session.execute(self._inbox_insert, params)).scalars())
         seen: set[str] = set()
         out = []
         for i in items:  # also drops an id repeated inside the same batch
-            if i.event_id in fresh and i.event_id not in seen:
+            if i.type in own:
+                out.append(i)
+            elif i.event_id in fresh and i.event_id not in seen:
                 seen.add(i.event_id)
                 out.append(i)
         return out
