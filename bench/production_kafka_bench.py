@@ -24,6 +24,7 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -31,7 +32,7 @@ from production_bench import assignment, progress  # the same messages as the ha
 from sqlalchemy.engine import make_url
 
 from looptrace_shared.embedded import free_port, start_tansu
-from looptrace_shared.messaging.kafka import ensure_topics
+from looptrace_shared.messaging.kafka import KeyHashCache, ensure_topics
 from looptrace_shared.settings import ServiceSettings
 from looptrace_shared.system import EMBEDDED_KAFKA_ENV, System
 from looptrace_shared.testing import scratch_database
@@ -39,10 +40,26 @@ from looptrace_shared.topics import ORDERS_EVENTS, PRODUCTION_PROGRESS
 
 
 async def produce(bootstrap: str, topic: str, values: list[tuple[str, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, acks="all")
+    """Publish keyed by order id, each key on the default partitioner's partition, as record
+    batches (a ``send`` per message would make this process compete with the service)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
-        futures = [await producer.send(topic, v, key=k.encode()) for k, v in values]
+        partitions = sorted(await producer.partitions_for(topic))
+        partition_of = KeyHashCache()
+        batches: dict[int, Any] = {}
+        futures = []
+        for k, v in values:
+            key = k.encode()
+            n = partition_of(key, partitions, partitions)
+            batch = batches.get(n)
+            if batch is None or batch.append(key=key, value=v, timestamp=None) is None:
+                if batch is not None:
+                    futures.append(await producer.send_batch(batch, topic, partition=n))
+                batch = batches[n] = producer.create_batch()
+                batch.append(key=key, value=v, timestamp=None)
+        for n, batch in batches.items():
+            futures.append(await producer.send_batch(batch, topic, partition=n))
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
