@@ -100,3 +100,43 @@ async def test_rows_are_published_once_in_order_per_key_on_the_keys_partition(
     assert any(len(r.value) > 400_000 for r in events)
     (dead,) = [r for r in got if r.topic == f"{topic}.dlq"]
     assert dead.value == b"not json" and dict(dead.headers)["rule"] == b"malformed_json"
+
+
+async def test_rows_stay_in_the_outbox_when_publishing_fails(
+    database_url: str, kafka_bootstrap: str
+) -> None:
+    topic = f"relay.fail.{uuid.uuid4().hex[:8]}.v1"
+    settings = ServiceSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap)
+    await ensure_topics(settings, [topic])
+    engine = make_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        await conn.run_sync(plumbing.outbox.metadata.create_all)
+    sessions = make_sessionmaker(engine)
+    async with sessions() as session:
+        uow = UnitOfWork(session, plumbing)
+        for n in range(5):
+            uow.emit(encode_envelope("t.happened", "test", f"k{n}", {"n": n}), topic)
+        await uow.commit()
+
+    async def outbox_ids() -> list[int]:
+        async with sessions() as session:
+            return list(await session.scalars(select(plumbing.outbox.c.id)))
+
+    before = await outbox_ids()
+    closed = make_producer(settings)
+    await closed.start()
+    await closed.stop()  # sending now fails
+    with pytest.raises(Exception):  # noqa: B017 - whatever aiokafka raises for a closed producer
+        await OutboxRelay(sessions, plumbing, closed, "test").relay_once()
+    assert await outbox_ids() == before  # the delete was rolled back
+
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        assert await OutboxRelay(sessions, plumbing, producer, "test").relay_once() == 5
+    finally:
+        await producer.stop()
+    assert await outbox_ids() == []
+    await engine.dispose()

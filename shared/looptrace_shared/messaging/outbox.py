@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import ARRAY, BigInteger, Row, any_, bindparam, delete, func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from looptrace_shared.db import Plumbing
@@ -41,8 +43,15 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._partitioner = KeyHashCache()
         self._lock_id = zlib.crc32(f"outbox:{plumbing.schema}".encode()) % (2**31)
+        # one statement takes the oldest rows out (RETURNING's order is not guaranteed: sorted
+        # by id after); the headers as text, for orjson rather than the json module
+        table = plumbing.outbox.fullname
+        self._take = text(
+            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY id LIMIT :limit)"
+            " RETURNING id, topic, key, value, headers::text, created_at"
+        )
 
-    async def _publish(self, rows: Sequence[Row[Any]]) -> None:
+    async def _publish(self, rows: Sequence[_Row]) -> None:
         """Publish ``rows`` and wait for the broker's acks; a row's key picks its partition.
 
         Rows go into one record batch per partition, in id order (so per key), rather than
@@ -97,12 +106,20 @@ class OutboxRelay:
         self._wake.clear()
 
     async def relay_once(self) -> int:
-        ob = self._plumbing.outbox
+        """Take the oldest rows out of the outbox, publish them, and commit the delete once
+        the broker acked them all; a failure rolls the delete back (the rows stay)."""
         async with self._sessions() as session, session.begin():
             got = await session.scalar(select(func.pg_try_advisory_xact_lock(self._lock_id)))
             if not got:
                 return 0
-            rows = (await session.execute(select(ob).order_by(ob.c.id).limit(self._batch))).all()
+            taken = await session.execute(self._take, {"limit": self._batch})
+            rows = sorted(
+                (
+                    _Row(i, topic, key, value, orjson.loads(headers), at)
+                    for i, topic, key, value, headers, at in taken
+                ),
+                key=lambda r: r.id,
+            )
             if not rows:
                 metrics.OUTBOX_LAG.labels(self._service).set(0)
                 return 0
@@ -110,12 +127,19 @@ class OutboxRelay:
                 (datetime.now(UTC) - rows[0].created_at).total_seconds()
             )
             await self._publish(rows)
-            ids = bindparam("ids", [r.id for r in rows], type_=ARRAY(BigInteger))
-            await session.execute(delete(ob).where(ob.c.id == any_(ids)))
-            for r in rows:
-                metrics.MESSAGES_OUT.labels(self._service, r.topic).inc()
+            for topic, n in Counter(r.topic for r in rows).items():
+                metrics.MESSAGES_OUT.labels(self._service, topic).inc(n)
             return len(rows)
 
 
-def _append(batch: Any, row: Row[Any], headers: list[tuple[str, bytes]]) -> bool:
+class _Row(NamedTuple):
+    id: int
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: dict[str, Any]
+    created_at: datetime
+
+
+def _append(batch: Any, row: _Row, headers: list[tuple[str, bytes]]) -> bool:
     return batch.append(key=row.key, value=row.value, timestamp=None, headers=headers) is not None
