@@ -7,9 +7,9 @@ production_kafka_bench.py for one service process on a real broker).
 
 Uses a scratch database on that server (dropped afterwards). 10 000 orders are planned
 (order.supplier_assigned), then ``rounds`` progress reports per order are fed through
-BatchProcessor.process in batches of 1000 records (``--batch=N``), keyed by order id over six
-partitions as a consumer fetches them, each batch split into ``--lanes`` concurrent
-transactions (KAFKA_BATCH_LANES, default 2): parse, inbox, lock plans
+BatchProcessor.process in batches of the service's KAFKA_MAX_BATCH records (``--batch=N``),
+keyed by order id over six partitions as a consumer fetches them, each batch split into the
+service's KAFKA_BATCH_LANES concurrent transactions (``--lanes=N``): parse, inbox, lock plans
 (versions only: decoded plans come from the handler's plan cache), validate + apply, progress
 log, one UPDATE for all changed plans, outbox rows, commit. ``--cold``: no plan cache for
 the progress (every plan read and decoded per batch). ``--profile`` also writes
@@ -46,8 +46,8 @@ from looptrace_shared.runtime import tune_gc
 from looptrace_shared.testing import scratch_database
 
 MIGRATIONS = Path(looptrace_production.__file__).parent / "migrations"
-BATCH = 1000  # records per batch; --batch=N changes it
-LANES = 2  # concurrent transactions per batch (KAFKA_BATCH_LANES); --lanes=N
+BATCH = ProductionSettings().kafka_max_batch  # records per batch, as the service; --batch=N
+LANES = ProductionSettings().kafka_batch_lanes  # transactions per batch, as the service; --lanes=N
 
 
 def assignment(oid: str, target: date) -> bytes:

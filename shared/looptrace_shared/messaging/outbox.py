@@ -32,7 +32,7 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         service: str,
         poll_s: float = 0.2,
-        batch: int = 2000,
+        batch: int = 5000,
     ) -> None:
         self._sessions = sessions
         self._plumbing = plumbing
