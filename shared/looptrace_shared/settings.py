@@ -60,7 +60,7 @@ class ServiceSettings(BaseSettings):
     outbox_poll_s: float = 0.2
     log_level: str = "INFO"
     gc_threshold: tuple[int, int, int] = Field(
-        default=(50_000, 50, 100),
+        default=(500_000, 100, 1000),
         description="Python's cyclic GC thresholds for a service process (gc.set_threshold); "
         "the defaults (700, 10, 10) re-scan the cached plans often enough to cost a fifth of "
         "the consumer's time",

@@ -6,9 +6,10 @@ locked for it, the progress-log rows to write. ``save()`` writes them all at the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from looptrace_production import repository as repo
@@ -49,6 +50,10 @@ class Planning:
     templates: dict[str, Template]
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     now: Callable[[], datetime] = utcnow
+
+    @functools.cached_property
+    def clock_skew(self) -> timedelta:
+        return self.settings.clock_skew
 
 
 @dataclass
@@ -229,7 +234,7 @@ async def report_progress(
         report.delay_reason,
     )
     p = ctx.planning
-    events = order.plan.apply_progress(domain_report, p.now(), p.settings.clock_skew)
+    events = order.plan.apply_progress(domain_report, p.now(), p.clock_skew)
     ctx.logged.add(key)
     ctx.log_rows.append(_log_row(order, stage.number, stage.name, report, message_id))
     return _result(order, stage.number, message_id, False, ctx.publish(order, events))
