@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from dataclasses import dataclass
@@ -40,6 +41,11 @@ class Envelope(BaseModel):
 
     def key(self) -> bytes:
         return self.subject.encode()
+
+    @functools.cached_property
+    def id_text(self) -> str:
+        """``str(self.id)``, formatted once (a consumer asks for it several times)."""
+        return str(self.id)
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()
@@ -86,7 +92,7 @@ def cause_ids(cause: Envelope | None) -> tuple[str | None, str | None]:
     """(correlation id, causation id) of what ``cause`` causes, as ``new_envelope`` sets them."""
     if cause is None:
         return None, None
-    causation = str(cause.id)
+    causation = cause.id_text
     return cause.correlation_id or causation, causation
 
 

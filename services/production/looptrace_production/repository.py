@@ -183,7 +183,6 @@ _UPDATE = text(
                 CAST(:completed AS timestamptz[]))
          AS v(order_id, plan, old_version, supplier_id, supplier_name, completed_at)
     WHERE s.order_id = v.order_id AND s.version = v.old_version
-    RETURNING s.order_id
     """
 )
 
@@ -199,11 +198,11 @@ async def _update(session: AsyncSession, old: list[SupplierOrder]) -> None:
         "names": [o.supplier_name for o in old],
         "completed": [o.completed_at for o in old],
     }
-    updated = set((await session.execute(_UPDATE, params)).scalars())
-    lost = [o.order_id for o in old if o.order_id not in updated]
-    if lost:
+    result = await session.execute(_UPDATE, params)
+    missed = len(old) - result.rowcount  # type: ignore[attr-defined]
+    if missed:  # a row's version moved since it was read (another writer): retry the batch
         raise ConcurrentUpdate(
-            f"orders changed by someone else meanwhile: {', '.join(lost[:5])}; retry"
+            f"{missed} of {len(old)} orders changed by someone else meanwhile; retry"
         )
 
 

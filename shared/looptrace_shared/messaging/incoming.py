@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,9 +34,9 @@ class Incoming:
     def __post_init__(self) -> None:
         self.type, self.subject = self.envelope.type, self.envelope.subject
 
-    @functools.cached_property
-    def event_id(self) -> str:  # asked for several times per message: formatted once
-        return str(self.envelope.id)
+    @property
+    def event_id(self) -> str:
+        return self.envelope.id_text
 
 
 @dataclass
