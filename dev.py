@@ -9,6 +9,7 @@ python3 dev.py <anything>    run `looptrace <anything>` in the project environme
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -45,7 +46,20 @@ def main(argv: list[str]) -> int:
         cmd = [bin_(VENV, "python"), "-m", "pytest", *argv[1:]]
     else:
         cmd = [bin_(VENV, "looptrace"), *argv]
-    return subprocess.call(cmd, cwd=ROOT)
+    return run(cmd)
+
+
+def run(cmd: list[str]) -> int:
+    """Run ``cmd`` and wait for it. SIGTERM is passed on (so ``kill <this pid>`` stops what
+    the command started); Ctrl-C reaches the command from the terminal itself, so this waits
+    for it to finish cleaning up rather than killing it."""
+    child = subprocess.Popen(cmd, cwd=ROOT)
+    signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            continue
 
 
 if __name__ == "__main__":
