@@ -75,7 +75,7 @@ def new_envelope(
 # ---- the hot path: envelopes of data the service built from values it has checked -----------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a value, but not frozen: one per event, and frozen ones build slowly
 class Encoded:
     """An envelope already serialized to its wire JSON (see ``encode_envelope``)."""
 

@@ -58,7 +58,7 @@ from looptrace_production.templates import StageTemplate
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a value built for every report: not frozen (see events)
 class ProgressReport:
     """A supplier's report on one stage; ``stage`` is its number or name (any case)."""
 

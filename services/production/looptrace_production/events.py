@@ -1,6 +1,9 @@
 """Vocabulary and domain events of production stages (plain dataclasses, no I/O).
 
-Field names follow the wire contracts in ``looptrace_shared.events.production``.
+Field names follow the wire contracts in ``looptrace_shared.events.production``. The events
+of every progress report are plain (slotted) dataclasses: values nobody changes, but not
+``frozen`` (a frozen dataclass sets each field through ``object.__setattr__``: five times
+slower to build, and several are built per report).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ class StagesInitialized:
     target_date: date
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a value, not frozen: see the module docstring
 class StageStarted:
     stage_number: int
     stage_name: str
@@ -56,7 +59,7 @@ class StageStarted:
     planned_start: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a value, not frozen: see the module docstring
 class StageProgressed:
     stage_number: int
     stage_name: str
@@ -70,7 +73,7 @@ class StageProgressed:
     delay_reason: DelayReason | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a value, not frozen: see the module docstring
 class StageCompleted:
     stage_number: int
     stage_name: str
@@ -98,7 +101,7 @@ class StageReopened:
     reason: DelayReason
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a value, not frozen: see the module docstring
 class PlanReforecast:
     projected_completion: date
     previous_projected_completion: date
@@ -109,7 +112,7 @@ class PlanReforecast:
     stage_name: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a value, not frozen: see the module docstring
 class ProductionCompleted:
     completed_at: datetime
     target_date: date
