@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import orjson
+
 MONDAY, SATURDAY, SUNDAY = 0, 5, 6
 _ONE_DAY = timedelta(days=1)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -43,6 +45,7 @@ class WorkCalendar:
     _moves: dict[tuple[date, int], date] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
+    _json: bytes | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weekend", frozenset(self.weekend))
@@ -142,6 +145,13 @@ class WorkCalendar:
             "weekend": sorted(self.weekend),
             "holidays": [day.isoformat() for day in sorted(self.holidays)],
         }
+
+    def to_json(self) -> bytes:
+        """``to_dict()`` as JSON, worked out once (every saved plan holds its calendar)."""
+        if self._json is None:
+            object.__setattr__(self, "_json", orjson.dumps(self.to_dict()))
+        assert self._json is not None
+        return self._json
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WorkCalendar:

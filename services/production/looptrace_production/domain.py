@@ -136,7 +136,7 @@ class Stage:
         )
 
 
-_TEMPLATE_FIELDS = (
+TEMPLATE_FIELDS = _TEMPLATE_FIELDS = (
     "number",
     "name",
     "duration_days",
@@ -172,6 +172,8 @@ class Plan:
     _prerequisites: dict[int, list[Stage]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # the stages' template fields as plan_codec stores them: fixed once the plan is made too
+    stored_templates: list[Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     # -- reading --
 
@@ -475,13 +477,14 @@ class Plan:
 
     # -- storage --
 
-    def to_dict(self, stages: bool = True) -> dict[str, Any]:
-        """Plain JSON data; without ``stages`` when the caller encodes those itself."""
+    def to_dict(self, stages: bool = True, calendar: Any = None) -> dict[str, Any]:
+        """Plain JSON data; without ``stages`` when the caller encodes those itself, and with
+        ``calendar`` as given (e.g. already encoded) instead of ``calendar.to_dict()``."""
         data: dict[str, Any] = {
             "category": self.category,
             "target_date": self.target_date.isoformat(),
             "buffer_days": self.buffer_days,
-            "calendar": self.calendar.to_dict(),
+            "calendar": self.calendar.to_dict() if calendar is None else calendar,
             "at_risk": self.at_risk,
             "at_risk_reason": self.at_risk_reason,
             "version": self.version,

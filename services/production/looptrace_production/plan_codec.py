@@ -1,16 +1,18 @@
 """How a plan is stored in ``supplier_orders.plan`` (JSON in a text column), written fast.
 
 Every accepted progress report rewrites the plan, so the stored form is compact: the plan's
-own fields as ``Plan.to_dict(stages=False)`` has them, then the stages as a table, the column
-names once in ``stage_fields`` and one row (a JSON array) per stage::
+own fields as ``Plan.to_dict(stages=False)`` has them, then the stages as a table. Each row
+holds the stage's template fields (fixed once the plan is made: encoded once per plan in
+memory and copied in as they are) and then its state, the column names given once::
 
-    {"category": ..., "version": 7, "stage_fields": ["number", "name", ...],
-     "stages": [[1, "Order Confirmation", 2, false, ...], ...]}
+    {"category": ..., "version": 7,
+     "template_fields": ["number", "name", ...], "stage_fields": ["status", "percentage", ...],
+     "stages": [[[1, "Order Confirmation", 2, false, ...], "completed", 100, ...], ...]}
 
 orjson writes the rows straight from the stage dataclasses' attributes (dates as ISO strings,
-enums as their values), so a plan is about half the size of ``to_dict()``'s JSON and quicker
-to write, send and store. ``decode_plan`` also reads plans stored as ``to_dict()`` (stages as
-objects), the form before this one. A unit test holds both to the same plan.
+enums as their values). ``decode_plan`` also reads the two earlier forms: every field of a
+row in ``stage_fields`` (no ``template_fields``), and ``to_dict()`` (stages as objects). A
+unit test holds all three to the same plan.
 """
 
 from __future__ import annotations
@@ -21,24 +23,37 @@ from typing import Any
 
 import orjson
 
-from looptrace_production.domain import Plan, Stage
+from looptrace_production.domain import TEMPLATE_FIELDS, Plan, Stage
 
 STAGE_FIELDS = tuple(f.name for f in fields(Stage))
-_row = operator.attrgetter(*STAGE_FIELDS)
+STATE_FIELDS = tuple(name for name in STAGE_FIELDS if name not in TEMPLATE_FIELDS)
+_template = operator.attrgetter(*TEMPLATE_FIELDS)
+_state = operator.attrgetter(*STATE_FIELDS)
 
 
 def encode_plan(plan: Plan) -> bytes:
     """The plan as stored, as JSON (UTF-8)."""
-    data = plan.to_dict(stages=False)
-    data["stage_fields"] = STAGE_FIELDS
-    data["stages"] = [_row(stage) for stage in plan.stages]
+    templates = plan.stored_templates
+    if templates is None:
+        templates = [orjson.Fragment(orjson.dumps(_template(s))) for s in plan.stages]
+        plan.stored_templates = templates
+    data = plan.to_dict(stages=False, calendar=orjson.Fragment(plan.calendar.to_json()))
+    data["template_fields"] = TEMPLATE_FIELDS
+    data["stage_fields"] = STATE_FIELDS
+    data["stages"] = [[t, *_state(s)] for t, s in zip(templates, plan.stages, strict=True)]
     return orjson.dumps(data)
 
 
 def decode_plan(text: str | bytes) -> Plan:
-    """A stored plan, in either form (JSON text, decoded by orjson)."""
+    """A stored plan, in any of its three forms (JSON text, decoded by orjson)."""
     data: dict[str, Any] = orjson.loads(text)
     names = data.pop("stage_fields", None)
-    if names is not None:
+    template_names = data.pop("template_fields", None)
+    if template_names is not None:
+        data["stages"] = [
+            dict(zip(template_names, row[0], strict=True), **dict(zip(names, row[1:], strict=True)))
+            for row in data["stages"]
+        ]
+    elif names is not None:
         data["stages"] = [dict(zip(names, row, strict=True)) for row in data["stages"]]
     return Plan.from_dict(data)

@@ -89,8 +89,17 @@ def test_stored_plans_are_read_back_the_same(category: str, script: list) -> Non
         now += timedelta(hours=step[4])
         _apply(plan, step, now)
         stored = json.loads(encode_plan(plan))
-        names = stored.pop("stage_fields")
-        rows = [dict(zip(names, row, strict=True)) for row in stored["stages"]]
+        names, template_names = stored.pop("stage_fields"), stored.pop("template_fields")
+        rows = [
+            dict(zip([*template_names, *names], [*row[0], *row[1:]], strict=True))
+            for row in stored["stages"]
+        ]
         assert {**stored, "stages": rows} == json.loads(json.dumps(plan.to_dict()))
         assert decode_plan(encode_plan(plan)) == plan
-        assert decode_plan(json.dumps(plan.to_dict())) == plan  # the earlier stored form
+        assert decode_plan(json.dumps(plan.to_dict())) == plan  # the first stored form
+        flat = {  # the second: every field of a stage in one row
+            **plan.to_dict(stages=False),
+            "stage_fields": [*template_names, *names],
+            "stages": [[*row[0], *row[1:]] for row in stored["stages"]],
+        }
+        assert decode_plan(json.dumps(flat)) == plan
