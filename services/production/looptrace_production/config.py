@@ -16,7 +16,7 @@ class ProductionSettings(ServiceSettings):
     # larger batches in four lanes: every row a progress report touches belongs to its own
     # order, so two orders' transactions never wait on each other; while the last lane waits
     # on PostgreSQL the others are done (measured: bench/production_kafka_bench.py)
-    kafka_max_batch: int = Field(default=3000, ge=1)
+    kafka_max_batch: int = Field(default=5000, ge=1)
     kafka_batch_lanes: int = Field(default=4, ge=1)
 
     buffer_days: int = Field(
