@@ -44,11 +44,16 @@ class OutboxRelay:
         self._partitioner = KeyHashCache()
         self._lock_id = zlib.crc32(f"outbox:{plumbing.schema}".encode()) % (2**31)
         # one statement takes the oldest rows out (RETURNING's order is not guaranteed: sorted
-        # by id after); the headers as text, for orjson rather than the json module
+        # by id after). An event's headers are its type and correlation id: those two come as
+        # columns; other headers (a dead letter's) as JSON text, for orjson
         table = plumbing.outbox.fullname
         self._take = text(
             f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY id LIMIT :limit)"
-            " RETURNING id, topic, key, value, headers::text, created_at"
+            " RETURNING id, topic, key, value, created_at,"
+            " headers->>'type', headers->>'correlation_id',"
+            " CASE WHEN headers ?& array['type', 'correlation_id']"
+            "  AND headers - 'type' - 'correlation_id' = '{}'::jsonb THEN NULL"
+            "  ELSE headers::text END"
         )
 
     async def _publish(self, rows: Sequence[_Row]) -> None:
@@ -65,7 +70,7 @@ class OutboxRelay:
                 partitions[r.topic] = sorted(await self._producer.partitions_for(r.topic))
             every = partitions[r.topic]
             tp = (r.topic, self._partitioner(r.key, every, every))
-            headers = [(k, str(v).encode()) for k, v in (r.headers or {}).items()]
+            headers = r.headers
             batch = batches.get(tp)
             if batch is not None and _append(batch, r, headers):
                 continue
@@ -115,8 +120,8 @@ class OutboxRelay:
             taken = await session.execute(self._take, {"limit": self._batch})
             rows = sorted(
                 (
-                    _Row(i, topic, key, value, orjson.loads(headers), at)
-                    for i, topic, key, value, headers, at in taken
+                    _Row(i, topic, key, value, _headers(kind, correlation, other), at)
+                    for i, topic, key, value, at, kind, correlation, other in taken
                 ),
                 key=lambda r: r.id,
             )
@@ -137,8 +142,15 @@ class _Row(NamedTuple):
     topic: str
     key: bytes | None
     value: bytes
-    headers: dict[str, Any]
+    headers: list[tuple[str, bytes]]  # as Kafka takes them
     created_at: datetime
+
+
+def _headers(kind: str, correlation: str, other: str | None) -> list[tuple[str, bytes]]:
+    """A row's headers for Kafka, in the order the JSONB column keeps its keys."""
+    if other is None:
+        return [("type", kind.encode()), ("correlation_id", correlation.encode())]
+    return [(k, str(v).encode()) for k, v in orjson.loads(other).items()]
 
 
 def _append(batch: Any, row: _Row, headers: list[tuple[str, bytes]]) -> bool:
