@@ -32,7 +32,7 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         service: str,
         poll_s: float = 0.2,
-        batch: int = 5000,
+        batch: int = 10_000,
     ) -> None:
         self._sessions = sessions
         self._plumbing = plumbing
