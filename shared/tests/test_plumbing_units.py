@@ -181,3 +181,60 @@ def test_the_cached_partitioner_picks_the_default_partitioners_partition() -> No
         key, n = rng.choice(keys), rng.choice([1, 3, 6, 12])
         partitions = list(range(n))
         assert cached(key, partitions, partitions) == default(key, partitions, partitions)
+
+
+def _progress(**data: object) -> bytes:
+    payload = {
+        "order_id": "o-1",
+        "stage": 2,
+        "percentage": 40,
+        "reported_at": "2026-01-05T10:00:00Z",
+    }
+    return new_envelope("ProgressReported", "supplier-x", "o-1", {**payload, **data}).to_bytes()
+
+
+def test_a_single_type_topic_is_parsed_in_one_pass_with_the_same_result() -> None:
+    from looptrace_shared.messaging import incoming
+
+    value = _progress(notes="n", photo_urls=["https://x.example/p.jpg"])
+    fast = parse_record(Record("production.progress.v1", 0, 1, b"o-1", value))
+    slow = parse_record(Record("elsewhere.v1", 0, 1, b"o-1", value))  # the general path
+    assert isinstance(fast, Incoming) and isinstance(slow, Incoming)
+    assert type(fast.envelope) is not Envelope  # the one-pass model was used
+    assert type(slow.envelope) is Envelope
+    assert fast.data == slow.data and type(fast.data) is type(slow.data)
+    assert fast.envelope.model_dump(exclude={"data"}) == slow.envelope.model_dump(exclude={"data"})
+    assert (fast.type, fast.subject, fast.event_id) == (slow.type, slow.subject, slow.event_id)
+    assert incoming._typed_envelope("production.events.v1") is None  # several types there
+
+
+@pytest.mark.parametrize(
+    "value, rule",
+    [
+        (_progress(percentage="lots"), "invalid_payload"),
+        (b"{oops", "malformed_json"),
+        (new_envelope("SomethingElse", "s", "o-1", {}).to_bytes(), "unknown_event_type"),
+    ],
+)
+def test_a_record_the_one_pass_model_refuses_gets_the_general_reason(
+    value: bytes, rule: str
+) -> None:
+    got = parse_record(Record("production.progress.v1", 0, 1, b"o-1", value))
+    assert isinstance(got, Unparseable) and got.rule == rule
+
+
+def test_another_registered_type_on_that_topic_is_not_taken_for_it() -> None:
+    data = {  # valid as production.stage_progressed and as ProgressReported alike
+        "order_id": "o-1",
+        "order_number": "PO-1",
+        "stage_number": 2,
+        "stage_name": "Knitting",
+        "stage": 2,
+        "percentage": 40.0,
+        "previous_percentage": 20.0,
+        "reported_at": "2026-01-05T10:00:00Z",
+    }
+    value = new_envelope("production.stage_progressed", "s", "o-1", data).to_bytes()
+    got = parse_record(Record("production.progress.v1", 0, 1, b"o-1", value))
+    assert isinstance(got, Incoming) and got.type == "production.stage_progressed"
+    assert type(got.data).__name__ == "StageProgressed"
