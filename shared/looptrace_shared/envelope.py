@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import uuid
 from dataclasses import dataclass
@@ -42,10 +41,13 @@ class Envelope(BaseModel):
     def key(self) -> bytes:
         return self.subject.encode()
 
-    @functools.cached_property
+    @property
     def id_text(self) -> str:
         """``str(self.id)``, formatted once (a consumer asks for it several times)."""
-        return str(self.id)
+        text: str | None = self.__dict__.get("_id_text")
+        if text is None:  # kept beside the fields: pydantic compares and dumps fields only
+            text = self.__dict__["_id_text"] = str(self.id)
+        return text
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()
