@@ -43,6 +43,9 @@ dispatcher: Dispatcher[ProductionContext] = Dispatcher(
 )
 
 
+TYPES = frozenset(dispatcher.types)
+
+
 def _refs(items: list[Incoming]) -> tuple[set[str], set[str]]:
     ids, numbers = set(), set()
     for i in items:
@@ -77,7 +80,7 @@ def batch_handler(planning: Planning, cache: PlanCache | None = None) -> BatchHa
 
     async def handle_batch(uow: UnitOfWork, items: list[Incoming]) -> Outcomes:
         """Lock every plan of the batch in one query, apply the messages in order, save once."""
-        mine = [i for i in items if i.type in dispatcher.types]
+        mine = [i for i in items if i.type in TYPES]
         ctx = ProductionContext(uow, planning)
         ctx.cache_after_commit(cache)
         await ctx.preload(*_refs(mine))
