@@ -10,6 +10,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from looptrace_shared.db import (
     DeadLetter,
@@ -30,17 +31,25 @@ SCHEMA = "relay_test"
 plumbing = plumbing_tables(service_metadata(SCHEMA))
 
 
-async def test_rows_are_published_once_in_order_per_key_on_the_keys_partition(
-    database_url: str, kafka_bootstrap: str
-) -> None:
-    topic = f"relay.test.{uuid.uuid4().hex[:8]}.v1"
+async def fresh_outbox(
+    database_url: str, kafka_bootstrap: str, *topics: str
+) -> tuple[ServiceSettings, AsyncEngine]:
+    """The topics created, and an empty outbox table in a schema of its own."""
     settings = ServiceSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap)
-    await ensure_topics(settings, [topic, f"{topic}.dlq"])
+    await ensure_topics(settings, list(topics))
     engine = make_engine(database_url)
     async with engine.begin() as conn:
         await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
         await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
         await conn.run_sync(plumbing.outbox.metadata.create_all)
+    return settings, engine
+
+
+async def test_rows_are_published_once_in_order_per_key_on_the_keys_partition(
+    database_url: str, kafka_bootstrap: str
+) -> None:
+    topic = f"relay.test.{uuid.uuid4().hex[:8]}.v1"
+    settings, engine = await fresh_outbox(database_url, kafka_bootstrap, topic, f"{topic}.dlq")
     sessions = make_sessionmaker(engine)
     keys = [f"order-{n}" for n in range(7)]
     sent: list[tuple[str, int]] = []  # (key, sequence) in emission order
@@ -106,13 +115,7 @@ async def test_rows_stay_in_the_outbox_when_publishing_fails(
     database_url: str, kafka_bootstrap: str
 ) -> None:
     topic = f"relay.fail.{uuid.uuid4().hex[:8]}.v1"
-    settings = ServiceSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap)
-    await ensure_topics(settings, [topic])
-    engine = make_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        await conn.run_sync(plumbing.outbox.metadata.create_all)
+    settings, engine = await fresh_outbox(database_url, kafka_bootstrap, topic)
     sessions = make_sessionmaker(engine)
     async with sessions() as session:
         uow = UnitOfWork(session, plumbing)

@@ -20,6 +20,7 @@ from looptrace_production.config import ProductionSettings
 from looptrace_shared.auth import mint_token
 from looptrace_shared.envelope import Envelope, new_envelope
 from looptrace_shared.events.orders import OrderSupplierAssigned, Party
+from looptrace_shared.messaging.incoming import Record
 from looptrace_shared.topics import ORDERS_EVENTS, PRODUCTION_PROGRESS
 
 
@@ -126,6 +127,12 @@ async def until(
     )
 
 
+def record(type_: str, subject: str, data: Any, topic: str, offset: int = 0) -> Record:
+    """An envelope as a consumer fetches it (for feeding a BatchProcessor directly)."""
+    value = new_envelope(type_, "test", subject, data).to_bytes()
+    return Record(topic, 0, offset, subject.encode(), value)
+
+
 def stamp(base: datetime, n: int) -> datetime:
     return base + timedelta(seconds=n)
 
@@ -134,9 +141,19 @@ def an_hour_ago() -> datetime:
     return datetime.now(UTC) - timedelta(hours=1)
 
 
-# tests reach the helpers through the fixture (conftest is not importable under importlib mode)
-for _helper in (assignment, progress, envelopes, headers, until, stamp, an_hour_ago):
+class Build:
+    """The message builders, for tests that need no broker (fixture ``build``)."""
+
+
+# tests reach the helpers through the fixtures (conftest is not importable under importlib mode)
+for _helper in (assignment, progress, envelopes, headers, until, stamp, an_hour_ago, record):
     setattr(Kit, _helper.__name__, staticmethod(_helper))
+    setattr(Build, _helper.__name__, staticmethod(_helper))
+
+
+@pytest.fixture
+def build() -> type[Build]:
+    return Build
 
 
 @pytest.fixture(scope="module")

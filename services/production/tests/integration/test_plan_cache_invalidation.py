@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,6 @@ from looptrace_production.services import Planning, ProductionContext
 from looptrace_production.templates import load_templates
 from looptrace_shared.db import UnitOfWork, make_engine, make_sessionmaker
 from looptrace_shared.envelope import new_envelope
-from looptrace_shared.events.orders import OrderSupplierAssigned, Party
 from looptrace_shared.messaging.consumer import BatchProcessor, ConsumerGroup
 from looptrace_shared.messaging.incoming import Record, parse_record
 from looptrace_shared.migrations import migrate
@@ -28,21 +27,7 @@ pytestmark = pytest.mark.integration
 
 MIGRATIONS = Path(looptrace_production.__file__).parent / "migrations"
 AT = datetime.now(UTC) - timedelta(hours=2)
-
-
-def assigned(oid: str) -> Record:
-    data = OrderSupplierAssigned(
-        order_id=oid,
-        order_number=f"PO-{oid[:12]}",
-        buyer=Party(id="b", name="B"),
-        product_category="knitwear",
-        quantity=10,
-        target_date=date.today() + timedelta(days=120),
-        supplier=Party(id="s", name="S"),
-        assigned_by="test",
-    )
-    value = new_envelope("order.supplier_assigned", "test", oid, data).to_bytes()
-    return Record("orders.events.v1", 0, 0, oid.encode(), value)
+ORDERS = "orders.events.v1"
 
 
 def reported(oid: str, pct: int, minute: int) -> Record:
@@ -53,7 +38,7 @@ def reported(oid: str, pct: int, minute: int) -> Record:
 
 
 @pytest.fixture
-async def setup(database_url: str):  # type: ignore[no-untyped-def]
+async def setup(database_url: str, build):  # type: ignore[no-untyped-def]
     await asyncio.to_thread(migrate, database_url, MIGRATIONS)
     engine = make_engine(database_url, 2)
     settings = ProductionSettings(database_url=database_url)
@@ -62,7 +47,8 @@ async def setup(database_url: str):  # type: ignore[no-untyped-def]
     sessions = make_sessionmaker(engine)
     processor = BatchProcessor(group, sessions, plumbing, settings)
     oid = str(uuid.uuid4())
-    await processor.process([assigned(oid)])
+    assignment = build.assignment(oid, "knitwear")
+    await processor.process([build.record("order.supplier_assigned", oid, assignment, ORDERS)])
     assert len(cache) == 1  # planned and committed: cached
     yield processor, sessions, planning, cache, oid
     await engine.dispose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,39 +19,20 @@ from looptrace_production.models import plumbing
 from looptrace_production.services import Planning
 from looptrace_production.templates import load_templates
 from looptrace_shared.db import make_engine, make_sessionmaker
-from looptrace_shared.envelope import new_envelope
-from looptrace_shared.events.orders import OrderSupplierAssigned, Party
 from looptrace_shared.messaging.consumer import BatchProcessor
-from looptrace_shared.messaging.incoming import Record
 from looptrace_shared.migrations import migrate
+from looptrace_shared.topics import ORDERS_EVENTS, PRODUCTION_PROGRESS
 
 pytestmark = pytest.mark.integration
 
 MIGRATIONS = Path(looptrace_production.__file__).parent / "migrations"
 AT = datetime.now(UTC) - timedelta(hours=2)
+TYPE_ASSIGNED = "order.supplier_assigned"
 
 
-def assigned(oid: str) -> Record:
-    data = OrderSupplierAssigned(
-        order_id=oid,
-        order_number=f"PO-{oid[:8]}",
-        buyer=Party(id="b", name="B"),
-        product_category="knitwear",
-        quantity=10,
-        target_date=date.today() + timedelta(days=120),
-        supplier=Party(id="s", name="S"),
-        assigned_by="test",
-    )
-    value = new_envelope("order.supplier_assigned", "test", oid, data).to_bytes()
-    return Record("orders.events.v1", 0, 0, oid.encode(), value)
-
-
-def reported(ref: dict[str, str], subject: str, pct: int, message_id: str | None) -> Record:
+def reported(ref: dict[str, str], pct: int, message_id: str | None) -> dict:  # type: ignore[type-arg]
     data = {**ref, "stage": 1, "percentage": pct, "reported_at": AT.isoformat()}
-    if message_id:
-        data["message_id"] = message_id
-    value = new_envelope("ProgressReported", "supplier-x", subject, data).to_bytes()
-    return Record("production.progress.v1", 0, pct, subject.encode(), value)
+    return {**data, "message_id": message_id} if message_id else data
 
 
 @pytest.fixture
@@ -82,13 +63,17 @@ async def counts(p: BatchProcessor, oid: str) -> tuple[int, int, int]:
 
 
 @pytest.mark.parametrize("by", ["id", "number", "number, no message id"])
-async def test_a_redelivered_report_changes_nothing(processor, by: str) -> None:  # type: ignore[no-untyped-def]
+async def test_a_redelivered_report_changes_nothing(processor, build, by: str) -> None:  # type: ignore[no-untyped-def]
     oid = str(uuid.uuid4())
-    number = f"PO-{oid[:8]}"
-    await processor.process([assigned(oid)])
+    assignment = build.assignment(oid, "knitwear")
+    await processor.process([build.record(TYPE_ASSIGNED, oid, assignment, ORDERS_EVENTS)])
+    number = assignment.order_number
     ref, subject = ({"order_id": oid}, oid) if by == "id" else ({"order_number": number}, number)
     message_id = None if "no message id" in by else "sup-1"
-    first, second = reported(ref, subject, 40, message_id), reported(ref, subject, 60, "sup-2")
+    first, second = (
+        build.record("ProgressReported", subject, reported(ref, pct, mid), PRODUCTION_PROGRESS, pct)
+        for pct, mid in ((40, message_id), (60, "sup-2"))
+    )
     await processor.process([first])
     assert await counts(processor, oid) == (1, 1, 0)
     await processor.process([first, first, second])  # redelivered, and twice in one batch
