@@ -96,7 +96,7 @@ class Stage:
     @classmethod
     def from_template(cls, template: StageTemplate, skipped: bool) -> Stage:
         status = StageStatus.SKIPPED if skipped else StageStatus.PENDING
-        return cls(**{name: getattr(template, name) for name in _TEMPLATE_FIELDS}, status=status)
+        return cls(**{name: getattr(template, name) for name in TEMPLATE_FIELDS}, status=status)
 
     @property
     def label(self) -> str:
@@ -112,7 +112,7 @@ class Stage:
 
     def to_dict(self) -> dict[str, Any]:
         # field by field rather than over vars(): this runs for every stage of every saved plan
-        data: dict[str, Any] = {name: getattr(self, name) for name in _TEMPLATE_FIELDS}
+        data: dict[str, Any] = {name: getattr(self, name) for name in TEMPLATE_FIELDS}
         data["depends_on"] = list(self.depends_on)
         data.update({name: _iso(getattr(self, name)) for name in _DATE_FIELDS})
         data["status"], data["percentage"] = self.status.value, self.percentage
@@ -122,7 +122,7 @@ class Stage:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Stage:
-        copied: dict[str, Any] = {name: data[name] for name in _TEMPLATE_FIELDS}
+        copied: dict[str, Any] = {name: data[name] for name in TEMPLATE_FIELDS}
         copied["depends_on"] = tuple(data["depends_on"])
         dates: dict[str, Any] = {name: _date(data[name]) for name in _DATE_FIELDS}
         return cls(
@@ -136,7 +136,7 @@ class Stage:
         )
 
 
-TEMPLATE_FIELDS = _TEMPLATE_FIELDS = (
+TEMPLATE_FIELDS = (
     "number",
     "name",
     "duration_days",
