@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from looptrace_shared.embedded import Process, port_open, start_postgres, start_tansu
 
@@ -125,6 +127,19 @@ def scratch_database(server_url: str, prefix: str = "looptrace_test") -> Iterato
         yield with_database(server_url, name)
     finally:
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def fresh_schema(database_url: str, metadata: MetaData) -> AsyncEngine:
+    """An engine on ``database_url`` whose ``metadata`` schema was just dropped and created
+    again: its tables exist and are empty. The caller disposes of the engine."""
+    from looptrace_shared.db import make_engine
+
+    engine = make_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"DROP SCHEMA IF EXISTS {metadata.schema} CASCADE"))
+        await conn.execute(text(f"CREATE SCHEMA {metadata.schema}"))
+        await conn.run_sync(metadata.create_all)
+    return engine
 
 
 def unique_topic_suffix() -> str:

@@ -8,16 +8,17 @@ import uuid
 from datetime import date
 
 import pytest
-from sqlalchemy import Column, Integer, String, Table, select, text
+from sqlalchemy import Column, Integer, String, Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from looptrace_shared.db import make_engine, make_sessionmaker, plumbing_tables, service_metadata
+from looptrace_shared.db import make_sessionmaker, plumbing_tables, service_metadata
 from looptrace_shared.envelope import new_envelope
 from looptrace_shared.errors import RuleViolation, WaitingFor
 from looptrace_shared.messaging.consumer import BatchProcessor, ConsumerGroup
 from looptrace_shared.messaging.dispatch import Dispatcher
 from looptrace_shared.messaging.incoming import Record
 from looptrace_shared.settings import ServiceSettings
+from looptrace_shared.testing import fresh_schema
 
 pytestmark = pytest.mark.integration
 
@@ -97,11 +98,7 @@ def rec(value: bytes, key: str = "k") -> Record:
 
 @pytest.fixture
 async def processor(database_url: str):  # type: ignore[no-untyped-def]
-    engine = make_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        await conn.run_sync(metadata.create_all)
+    engine = await fresh_schema(database_url, metadata)
     settings = ServiceSettings(
         database_url=database_url, parking_timeout_s=0.3, parking_retry_s=0.0
     )
@@ -209,11 +206,7 @@ def test_unique_event_ids() -> None:
 @pytest.fixture
 async def laned(database_url: str):  # type: ignore[no-untyped-def]
     """A processor with two lanes whose handler notes what each transaction got."""
-    engine = make_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        await conn.run_sync(metadata.create_all)
+    engine = await fresh_schema(database_url, metadata)
     calls: list[list[str]] = []
     both_started = asyncio.Event()
     fail_subject: set[str] = set()
@@ -281,11 +274,7 @@ async def test_idempotent_types_skip_the_inbox_and_reach_the_handler_again(
 ) -> None:
     """A type the handler deduplicates itself is not written to the inbox, so a redelivery
     reaches the handler (which must recognise it); other types still go through the inbox."""
-    engine = make_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        await conn.run_sync(metadata.create_all)
+    engine = await fresh_schema(database_url, metadata)
     seen: list[str] = []
 
     async def noting(uow, items):  # type: ignore[no-untyped-def]

@@ -9,13 +9,12 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import DefaultPartitioner
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from looptrace_shared.db import (
     DeadLetter,
     UnitOfWork,
-    make_engine,
     make_sessionmaker,
     plumbing_tables,
     service_metadata,
@@ -24,6 +23,7 @@ from looptrace_shared.envelope import encode_envelope
 from looptrace_shared.messaging.kafka import ensure_topics, make_producer
 from looptrace_shared.messaging.outbox import OutboxRelay
 from looptrace_shared.settings import ServiceSettings
+from looptrace_shared.testing import fresh_schema
 
 pytestmark = pytest.mark.integration
 
@@ -37,12 +37,7 @@ async def fresh_outbox(
     """The topics created, and an empty outbox table in a schema of its own."""
     settings = ServiceSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap)
     await ensure_topics(settings, list(topics))
-    engine = make_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        await conn.run_sync(plumbing.outbox.metadata.create_all)
-    return settings, engine
+    return settings, await fresh_schema(database_url, plumbing.outbox.metadata)
 
 
 async def test_rows_are_published_once_in_order_per_key_on_the_keys_partition(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from looptrace_shared.db import make_engine, make_sessionmaker, plumbing_tables, service_metadata
+from looptrace_shared.db import make_sessionmaker, plumbing_tables, service_metadata
 from looptrace_shared.envelope import new_envelope
 from looptrace_shared.messaging.consumer import BatchProcessor, ConsumerGroup
 from looptrace_shared.messaging.dispatch import Dispatcher
 from looptrace_shared.messaging.incoming import Record
 from looptrace_shared.settings import ServiceSettings
+from looptrace_shared.testing import fresh_schema
 
 pytestmark = pytest.mark.integration
 SCHEMA = "retry_test"
@@ -32,11 +33,7 @@ class FlakyDatabase:
 
 @pytest.fixture
 async def sessions(database_url: str):  # type: ignore[no-untyped-def]
-    engine = make_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        await conn.run_sync(metadata.create_all)
+    engine = await fresh_schema(database_url, metadata)
     yield make_sessionmaker(engine)
     await engine.dispose()
 
