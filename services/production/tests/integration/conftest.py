@@ -31,14 +31,16 @@ def assignment(
     supplier: str = "s-1",
     buyer: str = "b-1",
     days: int = 150,
+    target: date | None = None,
 ) -> OrderSupplierAssigned:
+    """``target``: the target date, else ``days`` from today."""
     return OrderSupplierAssigned(
         order_id=order_id,
         order_number=f"PO-{order_id[:8]}",
         buyer=Party(id=buyer, name="Buyer"),
         product_category=category,
         quantity=500,
-        target_date=date.today() + timedelta(days=days),
+        target_date=target or date.today() + timedelta(days=days),
         has_print=has_print,
         supplier=Party(id=supplier, name="Factory"),
         assigned_by="ops",

@@ -18,7 +18,6 @@ from looptrace_production.plan_cache import PlanCache
 from looptrace_production.services import Planning, ProductionContext
 from looptrace_production.templates import load_templates
 from looptrace_shared.db import UnitOfWork, make_engine, make_sessionmaker
-from looptrace_shared.envelope import new_envelope
 from looptrace_shared.messaging.consumer import BatchProcessor, ConsumerGroup
 from looptrace_shared.messaging.incoming import Record, parse_record
 from looptrace_shared.migrations import migrate
@@ -30,11 +29,9 @@ AT = datetime.now(UTC) - timedelta(hours=2)
 ORDERS = "orders.events.v1"
 
 
-def reported(oid: str, pct: int, minute: int) -> Record:
-    data = {"order_id": oid, "stage": 1, "percentage": pct, "message_id": f"{oid}:{minute}"}
-    data["reported_at"] = (AT + timedelta(minutes=minute)).isoformat()
-    value = new_envelope("ProgressReported", "test", oid, data).to_bytes()
-    return Record("production.progress.v1", 0, minute, oid.encode(), value)
+def reported(build, oid: str, pct: int, minute: int) -> Record:  # type: ignore[no-untyped-def]
+    data = build.progress(oid, 1, pct, AT + timedelta(minutes=minute), message_id=f"{oid}:{minute}")
+    return build.record("ProgressReported", oid, data, "production.progress.v1", minute)
 
 
 @pytest.fixture
@@ -61,7 +58,7 @@ async def stage_one(sessions, oid: str) -> float:  # type: ignore[no-untyped-def
         return order.plan.stage(1).percentage
 
 
-async def test_a_plan_changed_elsewhere_is_read_again(setup) -> None:  # type: ignore[no-untyped-def]
+async def test_a_plan_changed_elsewhere_is_read_again(setup, build) -> None:  # type: ignore[no-untyped-def]
     processor, sessions, planning, cache, oid = setup
     async with sessions() as session:  # e.g. an HTTP request or another replica
         ctx = ProductionContext(UnitOfWork(session, plumbing), planning)
@@ -72,20 +69,20 @@ async def test_a_plan_changed_elsewhere_is_read_again(setup) -> None:  # type: i
         await session.commit()
     # with the stale cached plan (version before, 0 %) the save would fail as a concurrent
     # update and the report would be lost; read afresh, it applies
-    await processor.process([reported(oid, 70, 2)])
+    await processor.process([reported(build, oid, 70, 2)])
     assert await stage_one(sessions, oid) == 70
     assert len(cache) == 1
 
 
-async def test_a_plan_changed_by_a_rolled_back_batch_is_not_reused(setup) -> None:  # type: ignore[no-untyped-def]
+async def test_a_plan_changed_by_a_rolled_back_batch_is_not_reused(setup, build) -> None:  # type: ignore[no-untyped-def]
     processor, sessions, planning, cache, oid = setup
     handle = processor.group.handle
     async with sessions() as session:
         uow = UnitOfWork(session, plumbing)
-        item = parse_record(reported(oid, 80, 1))
+        item = parse_record(reported(build, oid, 80, 1))
         await handle(uow, [item])  # applied in memory and flushed, then rolled back
         await session.rollback()
     assert len(cache) == 0
-    await processor.process([reported(oid, 30, 2)])  # refused if the 80 % plan were reused
+    await processor.process([reported(build, oid, 30, 2)])  # refused if the 80 % plan were reused
     assert await stage_one(sessions, oid) == 30
     assert len(cache) == 1

@@ -21,11 +21,11 @@ from looptrace_production.plan_cache import PlanCache
 from looptrace_production.services import Planning, ProductionContext
 from looptrace_production.templates import load_templates
 from looptrace_shared.db import UnitOfWork, make_engine, make_sessionmaker
-from looptrace_shared.envelope import new_envelope
-from looptrace_shared.events.orders import OrderSupplierAssigned, Party
 from looptrace_shared.messaging.consumer import BatchProcessor, ConsumerGroup
 from looptrace_shared.messaging.incoming import Record
 from looptrace_shared.migrations import migrate
+from looptrace_shared.topics import ORDERS_EVENTS
+from looptrace_shared.topics import PRODUCTION_PROGRESS as PROGRESS
 
 pytestmark = pytest.mark.integration
 
@@ -56,25 +56,13 @@ SIX_DAY_PLAN = [
 ]
 
 
-def assigned(oid: str, supplier: str, offset: int) -> Record:
-    data = OrderSupplierAssigned(
-        order_id=oid,
-        order_number=f"PO-{oid[:12]}",
-        buyer=Party(id="b", name="B"),
-        product_category="knitwear",
-        quantity=10,
-        target_date=TARGET,
-        supplier=Party(id=supplier, name="Factory"),
-        assigned_by="test",
-    )
-    value = new_envelope("order.supplier_assigned", "test", oid, data).to_bytes()
-    return Record("orders.events.v1", 0, offset, oid.encode(), value)
+def assigned(build, oid: str, supplier: str, offset: int) -> Record:  # type: ignore[no-untyped-def]
+    knitwear = build.assignment(oid, "knitwear", supplier=supplier, target=TARGET)
+    return build.record("order.supplier_assigned", oid, knitwear, ORDERS_EVENTS, offset)
 
 
-def started(oid: str, at: datetime) -> Record:
-    data = {"order_id": oid, "stage": 1, "percentage": 10, "reported_at": at.isoformat()}
-    value = new_envelope("ProgressReported", "test", oid, data).to_bytes()
-    return Record("production.progress.v1", 0, 1, oid.encode(), value)
+def started(build, oid: str, at: datetime) -> Record:  # type: ignore[no-untyped-def]
+    return build.record("ProgressReported", oid, build.progress(oid, 1, 10, at), PROGRESS, 1)
 
 
 @pytest.fixture
@@ -108,30 +96,32 @@ async def plan_dates(sessions, oid: str) -> list[tuple[str, str]]:  # type: igno
     return [(str(s.forecast_start), str(s.forecast_end)) for s in order.plan.stages]
 
 
-async def test_a_saturday_factory_with_a_holiday_gets_its_own_schedule(world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_saturday_factory_with_a_holiday_gets_its_own_schedule(world, build) -> None:  # type: ignore[no-untyped-def]
     sessions, planning = world
     six_day, standard = f"s-sat-{uuid.uuid4()}", f"s-std-{uuid.uuid4()}"
     await set_calendar(sessions, planning, six_day, SAT_WITH_HOLIDAY)
     a, b = str(uuid.uuid4()), str(uuid.uuid4())
-    await processor(sessions, planning).process([assigned(a, six_day, 0), assigned(b, standard, 1)])
+    await processor(sessions, planning).process(
+        [assigned(build, a, six_day, 0), assigned(build, b, standard, 1)]
+    )
     assert await plan_dates(sessions, a) == SIX_DAY_PLAN
     assert await plan_dates(sessions, b) == MON_TO_FRI_PLAN
 
 
-async def test_a_changed_calendar_plans_new_orders_and_old_plans_keep_theirs(world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_changed_calendar_plans_new_orders_and_old_plans_keep_theirs(world, build) -> None:  # type: ignore[no-untyped-def]
     sessions, planning = world
     supplier, old, new = f"s-sat-{uuid.uuid4()}", str(uuid.uuid4()), str(uuid.uuid4())
     await set_calendar(sessions, planning, supplier, SAT_WITH_HOLIDAY)
-    await processor(sessions, planning).process([assigned(old, supplier, 0)])
+    await processor(sessions, planning).process([assigned(build, old, supplier, 0)])
     await set_calendar(sessions, planning, supplier, WorkCalendar())
 
-    await processor(sessions, planning).process([assigned(new, supplier, 1)])
+    await processor(sessions, planning).process([assigned(build, new, supplier, 1)])
     assert await plan_dates(sessions, new) == MON_TO_FRI_PLAN
 
     # the old plan re-forecasts on the Saturdays (and the holiday) it was planned with
     friday = datetime(2025, 5, 30, 9, tzinfo=UTC)
     later = replace(planning, now=lambda: friday.replace(hour=12))
-    await processor(sessions, later).process([started(old, friday)])
+    await processor(sessions, later).process([started(build, old, friday)])
     assert (await plan_dates(sessions, old))[:3] == [
         ("2025-05-30", "2025-06-04"),  # Mon–Fri would end on 5 June
         ("2025-06-05", "2025-06-19"),
