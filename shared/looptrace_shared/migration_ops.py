@@ -64,6 +64,18 @@ def create_plumbing_v1(schema: str) -> None:
     )
 
 
+def use_lz4(table: str, column: str) -> None:
+    """Compress ``table.column`` with lz4 where the server has it (else keep the default)."""
+    op.execute(
+        f"""
+        DO $$ BEGIN
+            ALTER TABLE {table} ALTER COLUMN {column} SET COMPRESSION lz4;
+        EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN NULL;
+        END $$
+        """
+    )
+
+
 def drop_plumbing_v1(schema: str) -> None:
     op.drop_index(op.f("ix_parked_messages_subject"), table_name="parked_messages", schema=schema)
     op.drop_table("parked_messages", schema=schema)

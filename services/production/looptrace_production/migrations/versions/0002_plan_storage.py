@@ -12,6 +12,8 @@ Create Date: 2026-11-21 21:45:00
 
 from alembic import op
 
+from looptrace_shared.migration_ops import use_lz4
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -22,14 +24,7 @@ TABLE = "production.supplier_orders"
 
 def upgrade() -> None:
     op.execute(f"ALTER TABLE {TABLE} SET (fillfactor = 70)")
-    op.execute(
-        f"""
-        DO $$ BEGIN
-            ALTER TABLE {TABLE} ALTER COLUMN plan SET COMPRESSION lz4;
-        EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN NULL;
-        END $$
-        """
-    )
+    use_lz4(TABLE, "plan")
 
 
 def downgrade() -> None:

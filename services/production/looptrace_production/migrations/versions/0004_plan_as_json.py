@@ -12,6 +12,8 @@ Create Date: 2026-11-21 22:55:00
 
 from alembic import op
 
+from looptrace_shared.migration_ops import use_lz4
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -20,24 +22,13 @@ depends_on = None
 TABLE = "production.supplier_orders"
 
 
-def _lz4() -> None:
-    op.execute(
-        f"""
-        DO $$ BEGIN
-            ALTER TABLE {TABLE} ALTER COLUMN plan SET COMPRESSION lz4;
-        EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN NULL;
-        END $$
-        """
-    )
-
-
 def upgrade() -> None:
     op.execute(f"ALTER TABLE {TABLE} ALTER COLUMN plan TYPE json USING plan::json")
     op.execute(f"ALTER TABLE {TABLE} SET (fillfactor = 50)")
-    _lz4()
+    use_lz4(TABLE, "plan")
 
 
 def downgrade() -> None:
     op.execute(f"ALTER TABLE {TABLE} ALTER COLUMN plan TYPE jsonb USING plan::jsonb")
     op.execute(f"ALTER TABLE {TABLE} SET (fillfactor = 70)")
-    _lz4()
+    use_lz4(TABLE, "plan")
