@@ -58,6 +58,13 @@ class ServiceSettings(BaseSettings):
     retry_backoff_base_s: float = 0.2
     retry_backoff_cap_s: float = 10.0
     outbox_poll_s: float = 0.2
+    shutdown_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="on SIGTERM/SIGINT: how long the batch in flight, the periodic jobs and the "
+        "outbox relay may take to finish before the process exits anyway (a second signal "
+        "exits at once)",
+    )
     log_level: str = "INFO"
     gc_threshold: tuple[int, int, int] = Field(
         default=(500_000, 100, 1000),
