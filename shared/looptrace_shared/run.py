@@ -141,13 +141,12 @@ class Up:
                     f"{name} exited with code {proc.returncode}; restarting in {delay:.0f}s "
                     f"({n}/{self.restarts.limit}, log: {self.system.home / 'logs' / name}.log)"
                 )
-            elif time.monotonic() >= self.restarts.due.pop(name):
+            elif time.monotonic() >= self.restarts.due[name]:
+                del self.restarts.due[name]
                 self.system.start_service(name, self.system.home / "logs")
                 self.restarts.since[name] = time.monotonic()
                 self.remember(name, self.system.ports[name])
                 self.say(f"{name} restarted (PID {self.system.services[name].pid})")
-            else:
-                continue
 
     def wait_ready(self, names: list[str]) -> dict[str, float]:
         started = time.monotonic()
@@ -175,7 +174,8 @@ class Up:
         self.say(f"draining (at most {self.drain_timeout:.0f}s; Ctrl-C again to skip)…")
         deadline, calm, state = time.monotonic() + self.drain_timeout, 0, {}
         while time.monotonic() < deadline and not self.hurry:
-            state = {n: _drain_state(self.system.url(n)) for n in self.system.services}
+            alive = [n for n, p in self.system.services.items() if p.poll() is None]
+            state = {n: _drain_state(self.system.url(n)) for n in alive}
             calm = calm + 1 if all(s.get("drained") for s in state.values()) else 0
             if calm >= 2:
                 self.say("drained: every outbox is empty and no consumer group lags")
