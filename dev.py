@@ -41,8 +41,10 @@ def sync() -> None:
     first = not Path(bin_(VENV, "looptrace")).exists()
     if first:  # uv prints what it resolves, downloads and installs (a bar on a terminal)
         print("· first run: installing the locked environment into .venv …", flush=True)
-    quiet = [] if first else ["--quiet"]
-    subprocess.run([ensure_uv(), "sync", "--frozen", *quiet], cwd=ROOT, env=env, check=True)
+    # first run: uv also compiles the environment's bytecode once, so no process compiles the
+    # libraries again at every start (PYTHONDONTWRITEBYTECODE environments never cache it)
+    flags = ["--compile-bytecode"] if first else ["--quiet"]
+    subprocess.run([ensure_uv(), "sync", "--frozen", *flags], cwd=ROOT, env=env, check=True)
     if first:
         print("· environment ready", flush=True)
 

@@ -23,7 +23,6 @@ from looptrace_shared.embedded import (
     start_tansu,
 )
 from looptrace_shared.lifeline import Lifeline
-from looptrace_shared.migrations import migrate
 
 SERVICES: dict[str, int] = {
     "orders": 8101,
@@ -58,6 +57,8 @@ def migrations_dir(service: str) -> Path:
 
 def migrate_all(database_url: str) -> None:
     """Every service's migrations, one after the other (Alembic's context is process-global)."""
+    from looptrace_shared.migrations import migrate
+
     for name in SERVICES:
         migrate(database_url, migrations_dir(name))
 
