@@ -28,7 +28,7 @@ from looptrace_shared import lifeline
 log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 LIFELINE_TIMEOUT_S = 5.0  # nobody waits for a drain once the parent is gone
-HTTP_GRACE_S = 3.0  # open HTTP connections (a live stream) get this long to end
+HTTP_GRACE_S = 3  # open HTTP connections (a live stream) get this long to end
 
 
 class ServiceServer(uvicorn.Server):
@@ -86,7 +86,7 @@ def run_service(app: Any, host: str, port: int, shutdown_timeout_s: float) -> in
         port=port,
         log_level="warning",
         access_log=False,
-        timeout_graceful_shutdown=min(HTTP_GRACE_S, shutdown_timeout_s),
+        timeout_graceful_shutdown=max(1, min(HTTP_GRACE_S, int(shutdown_timeout_s))),
     )
     server = ServiceServer(config, app, shutdown_timeout_s)
     asyncio.run(_serve(server))

@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+
 from .conftest import PYTHON, ROOT, order_placed, supplier_assigned
 
 pytestmark = pytest.mark.e2e
