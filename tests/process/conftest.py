@@ -169,29 +169,46 @@ def up_env(home: Path, database_url: str, services: list[str]) -> tuple[dict[str
     return env, {**ports, **infra_ports}
 
 
-@pytest.fixture
-def new_run(infra: Infra, tmp_path: Path) -> Iterator[Any]:
-    """A factory of runs; whatever they started is killed (and reported) at the end."""
-    runs: list[Run] = []
-    with contextlib.ExitStack() as stack:
+class Runs:
+    """Makes runs; :meth:`close` kills whatever they left and says so."""
 
-        def make(services: list[str], database: str | None = None) -> Run:
-            home = tmp_path / f"home-{len(runs)}"
-            home.mkdir(parents=True, exist_ok=True)
-            prefix = "looptrace_proc"
-            url = database or stack.enter_context(scratch_database(infra.server_url, prefix))
-            env, ports = up_env(home, url, services)
-            run = Run(home, env, ports)
-            runs.append(run)
-            return run
+    def __init__(self, infra: Infra, folder: Path, stack: contextlib.ExitStack) -> None:
+        self.infra, self.folder, self.stack = infra, folder, stack
+        self.runs: list[Run] = []
 
-        yield make
+    def __call__(self, services: list[str], database: str | None = None) -> Run:
+        home = self.folder / f"home-{len(self.runs)}"
+        home.mkdir(parents=True, exist_ok=True)
+        prefix = "looptrace_proc"
+        url = database or self.stack.enter_context(scratch_database(self.infra.server_url, prefix))
+        env, ports = up_env(home, url, services)
+        run = Run(home, env, ports)
+        self.runs.append(run)
+        return run
+
+    def close(self) -> None:
         leftovers = []
-        for run in runs:
+        for run in self.runs:
             run.note_processes()
             leftovers += [e.pid for e in run.seen.values() if e.alive()]
             run.kill_everything()
         assert not leftovers, f"processes left running by the test (killed now): {leftovers}"
+
+
+@pytest.fixture
+def new_run(infra: Infra, tmp_path: Path) -> Iterator[Runs]:
+    with contextlib.ExitStack() as stack:
+        runs = Runs(infra, tmp_path, stack)
+        yield runs
+        runs.close()
+
+
+@pytest.fixture(scope="module")
+def module_runs(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
+    with contextlib.ExitStack() as stack:
+        runs = Runs(infra, tmp_path_factory.mktemp("runs"), stack)
+        yield runs
+        runs.close()
 
 
 def envelope(type_: str, subject: str, data: dict[str, Any]) -> bytes:

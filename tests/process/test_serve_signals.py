@@ -26,7 +26,7 @@ from looptrace_shared.testing import Infra, scratch_database
 from .conftest import PYTHON, ROOT, order_placed
 
 pytestmark = pytest.mark.e2e
-N = 3000
+N = 1200
 INBOUND = "orders.inbound.v1"
 
 
@@ -123,14 +123,14 @@ def test_sigterm_mid_batch_loses_and_doubles_nothing_and_exits_0(
             KAFKA_BOOTSTRAP_SERVERS=broker.address,
             KAFKA_SESSION_TIMEOUT_MS="2000",
             KAFKA_HEARTBEAT_INTERVAL_MS="500",
-            KAFKA_MAX_BATCH="100",
+            KAFKA_MAX_BATCH="50",
             HTTP_PORT=str(free_port()),
         )
         orders = "SELECT count(*) FROM orders.orders"
         asyncio.run(_publish(broker.address))
         proc = serve(env, tmp_path / "orders.log")
         try:
-            wait_until(lambda: sql(url, orders) >= 200, 120, "orders consuming")
+            wait_until(lambda: sql(url, orders) >= 100, 120, "orders consuming")
             proc.send_signal(signal.SIGTERM)  # to dev.py, which passes it on
             assert proc.wait(60) == 0
             at_stop = sql(url, orders)

@@ -12,12 +12,24 @@ pytestmark = pytest.mark.e2e
 READY = "Ctrl-C stops everything"
 
 
-def test_reader_of_ups_output_killed_then_ctrl_c_leaves_nothing(new_run: Any) -> None:
+@pytest.fixture(scope="module")
+def runs(module_runs: Any) -> dict[str, Any]:
+    """Three one-service runs started together (the machine starts them in one go)."""
+    started = {"pipe": module_runs(["orders"]), "kill": module_runs(["orders"])}
+    started["hup"] = module_runs(["orders"])
+    started["pipe"].start(pipe_to="cat > /dev/null")
+    started["kill"].start()
+    started["hup"].start()
+    for run in started.values():
+        run.wait_log(READY)
+    return started
+
+
+def test_reader_of_ups_output_killed_then_ctrl_c_leaves_nothing(runs: dict[str, Any]) -> None:
     """`python3 dev.py up | reader`: the reader dies, `up` keeps going (its log only); a Ctrl-C
     to the pipeline then stops everything, though "stopping…" can't reach the closed pipe."""
-    run = new_run(["orders"])
-    shell = run.start(pipe_to="cat > /dev/null")
-    run.wait_log(READY)
+    run = runs["pipe"]
+    shell = run.proc
     os.kill(run.find("cat"), signal.SIGKILL)
     run.note_processes()
     up = run.pid_of("up")
@@ -32,19 +44,16 @@ def test_reader_of_ups_output_killed_then_ctrl_c_leaves_nothing(new_run: Any) ->
     assert "stdout closed" in log
 
 
-def test_up_killed_with_sigkill_leaves_nothing(new_run: Any) -> None:
-    run = new_run(["orders"])
-    run.start()
-    run.wait_log(READY)
+def test_up_killed_with_sigkill_leaves_nothing(runs: dict[str, Any]) -> None:
+    run = runs["kill"]
     os.kill(run.pid_of("up"), signal.SIGKILL)  # no chance to clean up: the lifelines must
     run.assert_all_gone()
 
 
-def test_up_receiving_sighup_leaves_nothing(new_run: Any) -> None:
+def test_up_receiving_sighup_leaves_nothing(runs: dict[str, Any]) -> None:
     """The terminal was closed: dev.py gets SIGHUP and passes it on; up drains and stops."""
-    run = new_run(["orders"])
-    up = run.start()
-    run.wait_log(READY)
+    run = runs["hup"]
+    up = run.proc
     up.send_signal(signal.SIGHUP)
     run.assert_all_gone()
     assert up.wait(5) == 0
