@@ -103,6 +103,7 @@ class Up:
     hurry: bool = False
     signals: int = 0
     interruptible: bool = False  # while starting or in the demo, a stop signal interrupts
+    stopping: bool = False
 
     # ---- signals ---------------------------------------------------------------------
 
@@ -118,8 +119,10 @@ class Up:
             if self.interruptible:
                 self.interruptible = False
                 raise KeyboardInterrupt
-        else:
+        else:  # a second signal: no drain, and services still finishing are told to exit now
             self.hurry = True
+            if self.stopping:
+                self.system.signal_services(signal.SIGTERM)
 
     # ---- supervision -----------------------------------------------------------------
 
@@ -185,6 +188,7 @@ class Up:
         self.say(f"not drained, stopping anyway; still in flight: {left}")
 
     def stop(self) -> None:
+        self.stopping = True
         self.say("stopping…")
         with contextlib.suppress(Exception):
             self.drain()

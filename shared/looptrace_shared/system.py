@@ -191,9 +191,12 @@ class System:
 
     def stop_intake(self) -> None:
         """Every service stops taking HTTP requests but keeps consuming (SIGUSR1)."""
-        for proc in self.services.values():
+        self.signal_services(signal.SIGUSR1)
+
+    def signal_services(self, sig: int) -> None:
+        for proc in list(self.services.values()):
             if proc.poll() is None:
-                proc.send_signal(signal.SIGUSR1)
+                proc.send_signal(sig)
 
     def stop(self, timeout: float = 40.0) -> None:
         """Services first (SIGTERM: each finishes its work in flight; killed after
