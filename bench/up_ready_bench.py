@@ -38,7 +38,25 @@ def psql(sql: str) -> None:
     subprocess.run(["psql", base, "-qc", sql], check=True, capture_output=True)
 
 
-def one_run(root: Path) -> tuple[float, float, str]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of ``pid`` and every process under it, alive now."""
+    stats = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        stats[int(stat.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += stats.get(p, (0, 0))[1]
+        todo += [child for child, (ppid, _) in stats.items() if ppid == p]
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def one_run(root: Path) -> tuple[float, float, str, float]:
     home = Path(tempfile.mkdtemp(prefix="up-bench-"))
     db = f"looptrace_upbench_{uuid.uuid4().hex[:8]}"
     psql(f'CREATE DATABASE "{db}"')
@@ -61,12 +79,13 @@ def one_run(root: Path) -> tuple[float, float, str]:
         text=True,
         start_new_session=True,
     )
-    said, ready = "", 0.0
+    said, ready, cpu = "", 0.0, 0.0
     assert proc.stdout is not None
     for line in proc.stdout:
         said += line
         if "Ctrl-C stops everything" in line:
             ready = time.monotonic() - t0
+            cpu = cpu_seconds(proc.pid)
             break
     os.killpg(proc.pid, signal.SIGINT)
     t1 = time.monotonic()
@@ -77,7 +96,7 @@ def one_run(root: Path) -> tuple[float, float, str]:
     if not ready:
         raise SystemExit(f"up never became ready:\n{said}")
     own = re.search(r"^ready in ([0-9.]+)s", said, re.M)
-    return ready, stopped, own.group(1) if own else "?"
+    return ready, stopped, own.group(1) if own else "?", cpu
 
 
 def main() -> None:
@@ -92,10 +111,11 @@ def main() -> None:
         args.runs = 1
     load = os.getloadavg()[0]
     for n in range(1, args.runs + 1):
-        ready, stopped, own = one_run(root)
+        ready, stopped, own, cpu = one_run(root)
         print(
             f"run {n}{' (fresh clone, install included)' if args.fresh else ''}: "
-            f"ready {ready:.1f}s after launch (up's own clock: {own}s); "
+            f"ready {ready:.1f}s after launch (up's own clock: {own}s; CPU of up and its "
+            f"services until then {cpu:.1f}s); "
             f"Ctrl-C to all stopped {stopped:.1f}s; load average {load:.1f}"
         )
         load = os.getloadavg()[0]
