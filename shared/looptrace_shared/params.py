@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Query
+from fastapi import Header, Path, Query
 from pydantic import AfterValidator
 
 from looptrace_shared.events.bounds import ID_MAX, ID_PATTERN, check_id
@@ -34,3 +34,20 @@ CursorQuery = Annotated[
         description="the next_cursor of the previous page; omit for the first",
     ),
 ]
+
+
+def if_match_version(value: str | None, what: str = "the resource") -> int | None:
+    """The version an ``If-Match: "<n>"`` header names (ASCII digits only), or None."""
+    from looptrace_shared.errors import RuleViolation
+
+    if value is None:
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+        raise RuleViolation(
+            f"If-Match must be {what}'s version as an ETag, e.g. '\"3\"'; got {value[:40]!r}"
+        )
+    return int(raw)
+
+
+IfMatchHeader = Annotated[str | None, Header(alias="If-Match", max_length=64)]
