@@ -53,6 +53,9 @@ def install_http(app: FastAPI, rt: Runtime) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, err: StarletteHTTPException) -> JSONResponse:
+        if err.status_code == 400:  # FastAPI could not parse the body (not JSON, not UTF-8)
+            detail = f"body: {err.detail}; send UTF-8 JSON as the route's schema describes"
+            return problem(422, "Invalid request", detail, rule="unparsable_body")
         title = {413: "Request body too large", 404: "Not found", 405: "Method not allowed"}
         return problem(err.status_code, title.get(err.status_code, "HTTP error"), str(err.detail))
 

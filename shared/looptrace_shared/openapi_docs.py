@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 
 from looptrace_shared.auth import RoleGate, current_principal
 
@@ -59,7 +58,7 @@ def _walk(dep: Dependant) -> list[Dependant]:
     return out
 
 
-def route_roles(route: APIRoute) -> tuple[str, ...] | None:
+def route_roles(route: Any) -> tuple[str, ...] | None:
     """The roles a route lets in; ``()`` for any signed-in role; ``None``: no token needed."""
     deps = _walk(route.dependant)
     gates = [d.call for d in deps if isinstance(d.call, RoleGate)]
@@ -68,7 +67,7 @@ def route_roles(route: APIRoute) -> tuple[str, ...] | None:
     return () if any(d.call is current_principal for d in deps) else None
 
 
-def statuses(route: APIRoute, method: str) -> set[int]:
+def statuses(route: Any, method: str) -> set[int]:
     found = {422}
     if route_roles(route) is not None:
         found |= {401, 403, 404}
@@ -84,7 +83,7 @@ def statuses(route: APIRoute, method: str) -> set[int]:
     return found
 
 
-def _document(op: dict[str, Any], route: APIRoute, method: str) -> None:
+def _document(op: dict[str, Any], route: Any, method: str) -> None:
     responses = op.setdefault("responses", {})
     for status in sorted(statuses(route, method)):
         responses.setdefault(
@@ -112,8 +111,8 @@ def install_openapi(app: FastAPI) -> None:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-        for route in app.routes:
-            if not isinstance(route, APIRoute) or not route.include_in_schema:
+        for route in routing.iter_route_contexts(app.routes):
+            if not hasattr(route, "dependant") or not route.include_in_schema:
                 continue
             for method in route.methods:
                 op = schema["paths"].get(route.path_format, {}).get(method.lower())
