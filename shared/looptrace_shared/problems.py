@@ -38,12 +38,9 @@ def problem_body(status: int, title: str, detail: str, **extra: Any) -> bytes:
     return json.dumps(body, default=str).encode()
 
 
-async def send_problem(send: Any, status: int, body: bytes, correlation_id: str) -> None:
-    headers = [
-        (b"content-type", PROBLEM.encode()),
-        (b"content-length", str(len(body)).encode()),
-        (CORRELATION_HEADER.encode(), correlation_id.encode()),
-    ]
+async def send_problem(send: Any, status: int, body: bytes) -> None:
+    """Answer with a problem (``send`` adds the correlation id: see ``_tagging``)."""
+    headers = [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -80,11 +77,12 @@ class ProblemEdge:
         correlation_id_var.set(cid)
         found = _ORDER_IN_PATH.search(scope.get("path", ""))
         order_id_var.set(found.group(1)[:64] if found else None)
+        tagged = _tagging(send, cid)
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await send_problem(send, 413, _too_large(limit), cid)
+            await send_problem(tagged, 413, _too_large(limit))
             return
-        await self._guarded(scope, _counting(receive, limit), _tagging(send, cid), cid, limit)
+        await self._guarded(scope, _counting(receive, limit), tagged, cid, limit)
 
     async def _guarded(self, scope: Scope, receive: Any, send: Any, cid: str, limit: int) -> None:
         started = False
@@ -98,7 +96,7 @@ class ProblemEdge:
             await self.app(scope, receive, tracked)
         except BodyTooLarge:
             if not started:
-                await send_problem(send, 413, _too_large(limit), cid)
+                await send_problem(send, 413, _too_large(limit))
         except Exception:
             log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
             if not started:
@@ -109,7 +107,7 @@ class ProblemEdge:
                     "correlation_id when you report it",
                     correlation_id=cid,
                 )
-                await send_problem(send, 500, body, cid)
+                await send_problem(send, 500, body)
 
 
 def _too_large_detail(limit: int) -> str:

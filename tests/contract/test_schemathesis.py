@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,9 +26,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from looptrace_shared.testing import bearer, serving
-
-from .service_apps import SERVICES, build_app
+from looptrace_shared.testing import bearer
 
 pytestmark = pytest.mark.integration
 
@@ -111,28 +108,27 @@ def failures(case: Any, response: httpx.Response) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("service", SERVICES)
 async def test_schemathesis_finds_no_server_error_or_undocumented_answer(
-    service: str, database_url: str, kafka_bootstrap: str, tmp_path: Path
+    running_service: Any,
 ) -> None:
-    app, settings = build_app(service, database_url, kafka_bootstrap, tmp_path)
+    service, app, settings = running_service.name, running_service.app, running_service.settings
+    http = running_service.http
     schema = schemathesis.openapi.from_dict(app.openapi())
     tokens = [bearer(settings, "admin", "ops-1"), bearer(settings, "buyer", "b-1")]
     counts: Counter[str] = Counter({name: 0 for name in CHECKS})
     problems: list[str] = []
-    async with serving(app) as http:
-        for result in schema.get_all_operations():
-            op = result.ok()
-            if op.path in SKIP:
-                continue
-            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                for n, case in enumerate(generated(op, mode)):
-                    keep_generated = mode is GenerationMode.NEGATIVE and n % 3 == 2
-                    response = await send(http, case, None if keep_generated else tokens[n % 2])
-                    counts["requests"] += 1
-                    for failure in failures(case, response):
-                        counts[failure.split(":")[0]] += 1
-                        problems.append(failure)
+    for result in schema.get_all_operations():
+        op = result.ok()
+        if op.path in SKIP:
+            continue
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            for n, case in enumerate(generated(op, mode)):
+                keep_generated = mode is GenerationMode.NEGATIVE and n % 3 == 2
+                response = await send(http, case, None if keep_generated else tokens[n % 2])
+                counts["requests"] += 1
+                for failure in failures(case, response):
+                    counts[failure.split(":")[0]] += 1
+                    problems.append(failure)
     COUNTS[service] = counts
     print(f"\nschemathesis {service}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     assert counts["requests"] > 20

@@ -138,4 +138,5 @@ def store_photo(
 
 def remove_photo_files(*paths: Path) -> None:
     for p in paths:
-        p.unlink(missing_ok=True)
+        if p.is_file() or p.is_symlink():
+            p.unlink()
