@@ -114,7 +114,7 @@ def install_openapi(app: FastAPI) -> None:
         for route in routing.iter_route_contexts(app.routes):
             if not hasattr(route, "dependant") or not route.include_in_schema:
                 continue
-            for method in route.methods:
+            for method in route.methods or ():
                 op = schema["paths"].get(route.path_format, {}).get(method.lower())
                 if op is not None:
                     _document(op, route, method)

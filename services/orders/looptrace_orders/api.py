@@ -256,7 +256,9 @@ async def list_orders(
     delayed_only: bool = False,
     number_prefix: Annotated[
         str | None,
-        Query(description="order number starts with", max_length=64, pattern=r"^[A-Za-z0-9._@+-]*$"),
+        Query(
+            description="order number starts with", max_length=64, pattern=r"^[A-Za-z0-9._@+-]*$"
+        ),
     ] = None,
     sort: repo.OrderSort = repo.OrderSort.NEWEST,
     cursor: CursorQuery = None,
@@ -280,7 +282,9 @@ async def list_orders(
 
 
 @router.get("/{order_ref}")
-async def get_order(order_ref: IdPath, uow: UowDep, user: CurrentUser, response: Response) -> OrderOut:
+async def get_order(
+    order_ref: IdPath, uow: UowDep, user: CurrentUser, response: Response
+) -> OrderOut:
     return etag(response, await visible_order(uow, user, order_ref), user)
 
 

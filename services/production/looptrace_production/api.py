@@ -155,7 +155,9 @@ def photo_base(request: Request, order_id: str) -> str:
 
 
 @router.get("/orders/{order_id}/timeline")
-async def timeline(order_id: IdPath, uow: UowDep, user: CurrentUser, request: Request) -> TimelineOut:
+async def timeline(
+    order_id: IdPath, uow: UowDep, user: CurrentUser, request: Request
+) -> TimelineOut:
     """Every stage: status, %, baseline/forecast/actual dates, delay, notes, photos."""
     order = await visible_order(ProductionContext(uow, planning(request)), user, order_id)
     s = uow.session
@@ -179,7 +181,12 @@ def _stage_ref(stage: str) -> int | str:
 
 @router.post("/orders/{order_id}/stages/{stage}/notes", status_code=201)
 async def add_note(
-    order_id: IdPath, stage: StagePath, note: NoteIn, uow: UowDep, user: CurrentUser, request: Request
+    order_id: IdPath,
+    stage: StagePath,
+    note: NoteIn,
+    uow: UowDep,
+    user: CurrentUser,
+    request: Request,
 ) -> NoteOut:
     order = await visible_order(ProductionContext(uow, planning(request)), user, order_id)
     number = order.plan.stage(_stage_ref(stage)).number

@@ -91,7 +91,11 @@ async def order_inspections(
 
 @router.get("/suppliers/{supplier_id}/inspections")
 async def supplier_inspections(
-    supplier_id: IdPath, uow: UowDep, user: CurrentUser, cursor: CursorParam = None, limit: Limit = 50
+    supplier_id: IdPath,
+    uow: UowDep,
+    user: CurrentUser,
+    cursor: CursorParam = None,
+    limit: Limit = 50,
 ) -> Page[InspectionOut]:
     """The supplier's inspections in booking order (staff, or the supplier itself)."""
     may_read_supplier(user, supplier_id)

@@ -59,9 +59,7 @@ class AqlIn(BaseModel):
     critical: AqlText | None = Field(default=None, examples=["0"])
     major: AqlText | None = Field(default=None, examples=["1.5"])
     minor: AqlText | None = Field(default=None, examples=["4.0"])
-    level: AqlText | None = Field(
-        default=None, examples=["II"], description="S-1..S-4, I, II, III"
-    )
+    level: AqlText | None = Field(default=None, examples=["II"], description="S-1..S-4, I, II, III")
 
 
 class EffectiveAqls(BaseModel):

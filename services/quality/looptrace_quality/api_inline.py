@@ -30,7 +30,9 @@ router = APIRouter()
 
 
 class InlineDefectIn(BaseModel):
-    defect_type: DefectType = Field(description="code from the defect catalogue, e.g. BROKEN_STITCH")
+    defect_type: DefectType = Field(
+        description="code from the defect catalogue, e.g. BROKEN_STITCH"
+    )
     count: Count = Field(default=1, description="how many of this type were found")
     defect_class: DefectClass | None = Field(
         default=None, description="critical | major | minor; defaults to the type's class"

@@ -64,7 +64,9 @@ async def inline_trend(uow: UowDep, supplier_id: str) -> list[WeeklyDhuOut]:
 
 
 @router.get("/suppliers/{supplier_id}/quality")
-async def supplier_quality(supplier_id: IdPath, uow: UowDep, user: CurrentUser) -> SupplierQualityOut:
+async def supplier_quality(
+    supplier_id: IdPath, uow: UowDep, user: CurrentUser
+) -> SupplierQualityOut:
     may_read_supplier(user, supplier_id)
     counts = await repo.outcome_counts(uow.session, supplier_id)
     latest = await repo.decided_of_supplier(uow.session, supplier_id, TREND_LOTS)
@@ -80,9 +82,7 @@ async def supplier_quality(supplier_id: IdPath, uow: UowDep, user: CurrentUser) 
 class ResumeIn(BaseModel):
     reason: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NOTE_MAX)
-    ] = Field(
-        description="the supplier's corrective action that justifies resuming"
-    )
+    ] = Field(description="the supplier's corrective action that justifies resuming")
 
 
 class SeverityOut(BaseModel):

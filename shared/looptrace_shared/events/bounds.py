@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
+from pydantic.config import JsonDict
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$"
 ID_MAX = 64
@@ -80,8 +81,8 @@ def _in_range(value: Any) -> Any:
     return value
 
 
-_LINE_SCHEMA = {"pattern": r"^[^\x00-\x08\x0a-\x1f\x7f-\x9f]*$"}
-_TEXT_SCHEMA = {"pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"}
+_LINE_SCHEMA: JsonDict = {"pattern": r"^[^\x00-\x08\x0a-\x1f\x7f-\x9f]*$"}
+_TEXT_SCHEMA: JsonDict = {"pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"}
 
 
 def Line(max_length: int, min_length: int = 0) -> Any:  # noqa: N802 - reads as a type
@@ -110,6 +111,10 @@ Id = Annotated[
 Name = Line(200, 1)
 Code = Line(100, 1)
 Url = Line(URL_MAX, 1)
+DelayReason = Line(32, 1)
+MessageId = Line(128, 1)
+DefectClass = Line(16, 1)
+DefectType = Line(32, 1)
 Note = Text(NOTE_MAX)
 Int32 = Annotated[int, Field(ge=-INT32_MAX - 1, le=INT32_MAX)]
 Count = Annotated[int, Field(ge=0, le=INT32_MAX)]

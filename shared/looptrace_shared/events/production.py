@@ -9,9 +9,10 @@ from pydantic import Field
 from looptrace_shared.events.bounds import (
     LIST_MAX,
     Code,
+    DelayReason,
     Finite,
     Id,
-    Line,
+    MessageId,
     Moment,
     Note,
     StageNumber,
@@ -19,9 +20,6 @@ from looptrace_shared.events.bounds import (
 )
 from looptrace_shared.events.registry import Payload, event
 from looptrace_shared.topics import PRODUCTION_EVENTS, PRODUCTION_PROGRESS
-
-DelayReason = Line(32, 1)
-MessageId = Line(128, 1)
 
 
 @event("ProgressReported", PRODUCTION_PROGRESS)

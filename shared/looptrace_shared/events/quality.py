@@ -8,8 +8,9 @@ from looptrace_shared.events.bounds import (
     DEFECTS_MAX,
     LIST_MAX,
     Count,
+    DefectClass,
+    DefectType,
     Id,
-    Line,
     Moment,
     Name,
     Note,
@@ -17,9 +18,6 @@ from looptrace_shared.events.bounds import (
 )
 from looptrace_shared.events.registry import Payload, event
 from looptrace_shared.topics import QUALITY_EVENTS, QUALITY_INBOUND
-
-DefectClass = Line(16, 1)
-DefectType = Line(32, 1)
 
 
 class DefectCount(Payload):
