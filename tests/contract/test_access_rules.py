@@ -51,9 +51,8 @@ async def orders_of(http: Any, headers: dict[str, str]) -> list[dict[str, Any]]:
     return r.json()["items"]  # type: ignore[no-any-return]
 
 
+@pytest.mark.parametrize("running_service", ["orders"], indirect=True)
 async def test_lists_show_only_own_and_money_by_role(running_service: Any) -> None:
-    if running_service.name != "orders":
-        pytest.skip("orders' list and prices")
     rs = running_service
     await seed(rs.app, rs.settings, rs.http, "orders")
     buyer = await orders_of(rs.http, bearer(rs.settings, "buyer", "b-own"))
@@ -77,11 +76,10 @@ def placed(order_id: str, number: str, buyer: str, **over: Any) -> dict[str, Any
     }  # fmt: skip
 
 
+@pytest.mark.parametrize("running_service", ["orders"], indirect=True)
 async def test_order_references_are_unambiguous_and_conflicts_tell_nothing(
     running_service: Any,
 ) -> None:
-    if running_service.name != "orders":
-        pytest.skip("orders' references")
     s, http = running_service.settings, running_service.http
     alice, mallory = bearer(s, "buyer", "alice-r"), bearer(s, "buyer", "mallory-r")
     mine = placed("ref-a-1", "PO-ref-a-1", "alice-r", quantity=777, unit_price="9.99")
@@ -104,18 +102,16 @@ async def test_order_references_are_unambiguous_and_conflicts_tell_nothing(
     assert own_clash.status_code == 409 and "quantity" in own_clash.json()["detail"]
 
 
+@pytest.mark.parametrize("running_service", ["orders"], indirect=True)
 async def test_buyer_may_not_set_the_supplier_cost(running_service: Any) -> None:
-    if running_service.name != "orders":
-        pytest.skip("orders' prices")
     s, http = running_service.settings, running_service.http
     body = placed("ref-c-1", "PO-ref-c-1", "carol-r", supplier_cost="0.01")
     r = await http.post("/v1/orders", json=body, headers=bearer(s, "buyer", "carol-r"))
     assert r.status_code == 403 and "supplier_cost" in r.json()["detail"]
 
 
+@pytest.mark.parametrize("running_service", ["notifications"], indirect=True)
 async def test_inbox_and_preferences_are_keyed_by_role_and_subject(running_service: Any) -> None:
-    if running_service.name != "notifications":
-        pytest.skip("notifications' inbox")
     rs = running_service
     await seed(rs.app, rs.settings, rs.http, "notifications")
     buyer = bearer(rs.settings, "buyer", "b-own")
