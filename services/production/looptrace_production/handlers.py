@@ -39,7 +39,8 @@ dispatcher: Dispatcher[ProductionContext] = Dispatcher(
         "order.supplier_assigned": when_supplier_assigned_plan_the_order,
         "ProgressReported": when_progress_reported_update_the_plan,
         "quality.inspection_failed": when_inspection_failed_reopen_for_rework,
-    }
+    },
+    UNBLOCKS,  # an assignment behind its order's early report must still plan the order
 )
 
 
