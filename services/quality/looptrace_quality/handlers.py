@@ -25,6 +25,10 @@ async def when_qc_stage_completed_schedule_inspection(ctx: QualityContext, item:
     await uc.schedule_for_stage(ctx, item.data)
 
 
+async def when_supplier_reassigned_move_the_open_work(ctx: QualityContext, item: Incoming) -> None:
+    await uc.move_to_supplier(ctx, item.data)
+
+
 async def when_result_submitted_decide_the_lot(ctx: QualityContext, item: Incoming) -> None:
     await uc.submit_result(ctx, item.data)
 
@@ -33,6 +37,7 @@ dispatcher: Dispatcher[QualityContext] = Dispatcher(
     {
         "production.stages_initialized": when_stages_initialized_keep_the_order_lot,
         "production.stage_completed": when_qc_stage_completed_schedule_inspection,
+        "production.supplier_reassigned": when_supplier_reassigned_move_the_open_work,
         "InspectionResultSubmitted": when_result_submitted_decide_the_lot,
     },
     UNBLOCKS,
