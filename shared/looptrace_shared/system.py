@@ -116,6 +116,9 @@ class System:
             "HTTP_PORT": str(port),
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         }
+        if name == "notifications":  # the links in its e-mails open production's timeline
+            production = self.ports.get("production") or SERVICES["production"]
+            env.setdefault("TIMELINE_BASE_URL", f"http://127.0.0.1:{production}")
         log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         self.services[name] = subprocess.Popen(
             [sys.executable, "-m", "looptrace_shared.cli", "serve", name],
