@@ -33,11 +33,14 @@ class Inbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         msg = message_from_bytes(envelope.content)
+        texts = [p for p in msg.walk() if p.get_content_type() == "text/plain"]
+        body = texts[0].get_payload(decode=True).decode() if texts else ""
         self.mails.append(
             {
                 "to": list(envelope.rcpt_tos),
                 "subject": str(msg["Subject"]),
                 "headers": dict(msg.items()),
+                "body": body,
             }
         )
         return "250 OK"

@@ -137,6 +137,9 @@ async def test_one_order_end_to_end(system, producer, topics, smtp) -> None:  # 
             await quality.wait_for(
                 about(order_id, "quality.inspection_passed"), what="inspection_passed"
             )
+            await production.wait_for(  # the QC gate: later stages complete after this
+                about(order_id, "production.quality_gate_passed"), what="quality gate passed"
+            )
 
     await wait_status(system, order_id, "shipped")
     await producer.send_and_wait(
