@@ -11,7 +11,7 @@ import pytest
 
 from looptrace_shared.system import System
 
-from .conftest import PARKING_TIMEOUT_S, admin_token, envelope
+from ..conftest import PARKING_TIMEOUT_S, admin_token, envelope
 
 pytestmark = pytest.mark.e2e
 

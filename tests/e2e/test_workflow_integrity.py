@@ -19,7 +19,7 @@ from looptrace_shared.auth import mint_token
 from looptrace_shared.settings import DEV_JWT_SECRET
 from looptrace_shared.system import System
 
-from .conftest import admin_token, envelope
+from ..conftest import admin_token, envelope
 
 pytestmark = pytest.mark.e2e
 

@@ -1,5 +1,5 @@
-"""The running system: five service processes against the real broker and PostgreSQL, and a
-real SMTP server (aiosmtpd) started by the test."""
+"""The running system for the e2e and invariant tests: five service processes against the real
+broker and PostgreSQL, and a real SMTP server (aiosmtpd) started by the test (one per session)."""
 
 from __future__ import annotations
 
