@@ -123,7 +123,11 @@ class Probe:
         await self.read_dead_letters()
 
     async def read_dead_letters(self) -> None:
-        for records in (await self.dlq.getmany(timeout_ms=300, max_records=10000)).values():
+        while batch := await self.dlq.getmany(timeout_ms=300, max_records=10000):
+            self._keep_dead(batch)
+
+    def _keep_dead(self, batch: dict[TopicPartition, list[Any]]) -> None:
+        for records in batch.values():
             for r in records:
                 try:
                     original = json.loads(r.value)["id"]

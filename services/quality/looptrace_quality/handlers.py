@@ -13,8 +13,15 @@ from looptrace_shared.runtime import Runtime
 from looptrace_shared.topics import PRODUCTION_EVENTS, QUALITY_INBOUND
 
 # Messages that can end another message's wait: the order's facts, and the QC stage
-# whose inspection a parked result is waiting for.
-UNBLOCKS = frozenset({"production.stages_initialized", "production.stage_completed"})
+# whose inspection a parked result is waiting for; and a reassignment, which must not wait
+# behind a result that waits for its inspection to be booked (found by tests/invariants).
+UNBLOCKS = frozenset(
+    {
+        "production.stages_initialized",
+        "production.stage_completed",
+        "production.supplier_reassigned",
+    }
+)
 
 
 async def when_stages_initialized_keep_the_order_lot(ctx: QualityContext, item: Incoming) -> None:
