@@ -83,7 +83,7 @@ def system(
         os.environ.update(env)
         try:
             sys_.start_services(log_dir=home / "logs")
-            sys_.wait_healthy(90)
+            sys_.wait_healthy(180)  # a loaded machine starts five processes slowly
             yield sys_
         finally:
             sys_.stop()
