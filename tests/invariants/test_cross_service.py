@@ -43,7 +43,7 @@ from .probe import OrderView, Probe, overdue
 pytestmark = pytest.mark.e2e
 
 SEEDS = [int(s) for s in os.environ.get("INVARIANT_SEEDS", "1").split(",")]
-STEPS = int(os.environ.get("INVARIANT_STEPS", "30"))
+STEPS = int(os.environ.get("INVARIANT_STEPS", "24"))
 VERBOSE = bool(os.environ.get("INVARIANT_VERBOSE"))
 SUPPLIERS = ("sup-a", "sup-b")
 SHIPPED = {"shipped", "delivered", "completed"}
