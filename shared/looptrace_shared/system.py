@@ -147,6 +147,9 @@ class System:
             "HTTP_PORT": str(port),
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         }
+        if name == "notifications":  # the links in its e-mails open production's timeline
+            production = self.ports.get("production") or SERVICES["production"]
+            env.setdefault("TIMELINE_BASE_URL", f"http://127.0.0.1:{production}")
         lifeline = self._lifeline()
         env.update(lifeline.child_env())  # the service stops when this process ends
         with open(log_dir / f"{name}.log", "ab") as log:

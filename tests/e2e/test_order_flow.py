@@ -11,7 +11,7 @@ import pytest
 
 from looptrace_shared.system import System
 
-from .conftest import PARKING_TIMEOUT_S, admin_token, envelope
+from ..conftest import PARKING_TIMEOUT_S, admin_token, envelope
 
 pytestmark = pytest.mark.e2e
 
@@ -136,6 +136,9 @@ async def test_one_order_end_to_end(system, producer, topics, smtp) -> None:  # 
             )
             await quality.wait_for(
                 about(order_id, "quality.inspection_passed"), what="inspection_passed"
+            )
+            await production.wait_for(  # the QC gate: later stages complete after this
+                about(order_id, "production.quality_gate_passed"), what="quality gate passed"
             )
 
     await wait_status(system, order_id, "shipped")

@@ -14,6 +14,10 @@ class NotificationsSettings(ServiceSettings):
     notifications_admin_emails: str = Field(
         default="", description="comma-separated admin e-mails; an admin's user id is the e-mail"
     )
+    timeline_base_url: str = Field(
+        default="http://127.0.0.1:8102",
+        description="production's public URL: e-mail links open <this>/v1/orders/<id>/timeline",
+    )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_username: str | None = None

@@ -98,7 +98,7 @@ def _held_back(role: str, user: str):  # type: ignore[no-untyped-def]
 
 
 def _item(n: NotificationRow, settings: Any) -> DigestItem:
-    url = timeline_url(settings.public_base_url, n.order_id)
+    url = timeline_url(settings.timeline_base_url, n.order_id)
     return DigestItem(n.order_number or n.order_id, n.subject, url, n.created_at)
 
 

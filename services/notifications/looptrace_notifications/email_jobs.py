@@ -50,7 +50,13 @@ async def deliver_due(runtime: Any, now: datetime | None = None) -> int:
         return 0
     rendered = [_render(c) for c in claimed]
     mails = [
-        Mail(c.to, r, message_id(c.delivery_id, settings), c.notification.notification_type)
+        Mail(
+            c.to,
+            r,
+            message_id(c.delivery_id, settings),
+            c.notification.notification_type,
+            c.notification.source_event_id,
+        )
         for c, r in zip(claimed, rendered, strict=True)
         if isinstance(r, Rendered)
     ]

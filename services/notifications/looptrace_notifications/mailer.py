@@ -23,6 +23,7 @@ class Mail:
     rendered: Rendered
     message_id: str
     notification_type: str = ""
+    source_event_id: str = ""  # the event the mail tells of (one mail per event and recipient)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ def compose(mail: Mail, sender: str) -> EmailMessage:
     msg["Date"] = formatdate(localtime=False)
     if mail.notification_type:  # lets mail filters and tests tell the kinds apart
         msg["X-LoopTrace-Notification"] = mail.notification_type
+    if mail.source_event_id:
+        msg["X-LoopTrace-Event"] = mail.source_event_id
     msg.set_content(mail.rendered.text)
     msg.add_alternative(mail.rendered.html, subtype="html")
     return msg

@@ -46,7 +46,8 @@ class Rendered(NamedTuple):
 
 
 def timeline_url(base_url: str, order_id: str) -> str:
-    return f"{base_url.rstrip('/')}/orders/{quote(order_id, safe='')}/timeline"
+    """The order's timeline resource in production (``base_url``: its public URL)."""
+    return f"{base_url.rstrip('/')}/v1/orders/{quote(order_id, safe='')}/timeline"
 
 
 def _day(value: object) -> str:
@@ -91,10 +92,32 @@ def _split_subject(text: str) -> tuple[str, str]:
     return subject.strip(), body.lstrip("\n")
 
 
+def inspection_title(data: Mapping[str, Any]) -> str:
+    """Which inspection, e.g. 'Final inspection at stage 9 (Final Inspection)'."""
+    kind = data.get("inspection_kind")
+    title = f"{str(kind).replace('_', ' ').capitalize()} inspection" if kind else "Inspection"
+    if data.get("stage_number") is not None:
+        title += f" at stage {data['stage_number']}"
+        if data.get("stage_name"):
+            title += f" ({data['stage_name']})"
+    return title
+
+
+def inspection_lot(data: Mapping[str, Any]) -> str:
+    """The lot, e.g. 'lot of 500 pieces, re-inspection (round 2)'."""
+    parts = [f"lot of {data['lot_size']} pieces"] if data.get("lot_size") else []
+    if (data.get("round") or 1) > 1:
+        parts.append(f"re-inspection (round {data['round']})")
+    return ", ".join(parts) or "the order's lot"
+
+
 def _with_derived(context: Mapping[str, Any]) -> dict[str, Any]:
-    """Add ``timeline_url`` (from ``base_url`` + ``order_id``) and ``buyer_name`` /
-    ``supplier_name`` (from the events' ``buyer`` / ``supplier`` parties) when absent."""
+    """Add ``timeline_url`` (from ``base_url`` + ``order_id``), ``buyer_name`` /
+    ``supplier_name`` (from the events' ``buyer`` / ``supplier`` parties) when absent, and
+    which inspection an inspection result is about (``inspection_title``, ``inspection_lot``)."""
     ctx = dict(context)
+    ctx.setdefault("inspection_title", inspection_title(ctx))
+    ctx.setdefault("inspection_lot", inspection_lot(ctx))
     if "timeline_url" not in ctx and "base_url" in ctx and "order_id" in ctx:
         ctx["timeline_url"] = timeline_url(str(ctx["base_url"]), str(ctx["order_id"]))
     for party in ("buyer", "supplier"):

@@ -141,7 +141,7 @@ def mail_context(
     who: Recipient,
 ) -> dict[str, Any]:
     """What the templates see: the event's data, the contact book, the recipient, the links."""
-    ctx: dict[str, Any] = {"order_id": order_id, "base_url": settings.public_base_url}
+    ctx: dict[str, Any] = {"order_id": order_id, "base_url": settings.timeline_base_url}
     if contact is not None:
         ctx["order_number"] = contact.order_number
         ctx["buyer"] = {"id": contact.buyer_id, "name": contact.buyer_name}

@@ -52,6 +52,7 @@ class OrderOut(BaseModel):
     workflow_status: str
     status: str
     production_status: str
+    qc_gate_passed: bool = Field(description="every inspection passed: the goods may ship")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -103,6 +104,7 @@ def _order_out(o: OrderRow) -> OrderOut:
         workflow_status=o.workflow_status,
         status=order_status(wf).value,
         production_status=production_status(wf).value,
+        qc_gate_passed=uc.qc_gate_passed(o),
         version=o.version,
         created_at=o.created_at,
         updated_at=o.updated_at,

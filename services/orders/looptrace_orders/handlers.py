@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from looptrace_orders import qc_gate
 from looptrace_orders import services as uc
 from looptrace_orders.order_dates import TargetWindow
 from looptrace_orders.services import OrdersContext
@@ -57,7 +58,7 @@ def react_as(cause: str):  # type: ignore[no-untyped-def]
 
 async def when_stage_completed(ctx: OrdersContext, item: Incoming) -> None:
     if item.data.shipping:
-        await react_as("production.shipping_stage_completed")(ctx, item)
+        await qc_gate.ship_from_production(ctx, item.data)
 
 
 async def when_plan_reforecast(ctx: OrdersContext, item: Incoming) -> None:
@@ -81,8 +82,9 @@ dispatcher: Dispatcher[OrdersContext] = Dispatcher(
         "production.stage_delayed": react_as("production.stage_delayed"),
         "production.stage_completed": when_stage_completed,
         "production.plan_reforecast": when_plan_reforecast,
-        "quality.inspection_scheduled": react_as("quality.inspection_scheduled"),
-        "quality.inspection_failed": react_as("quality.inspection_failed"),
+        "production.quality_gate_passed": with_payload(qc_gate.open_the_gate),
+        "quality.inspection_scheduled": with_payload(qc_gate.hold_the_gate_for),
+        "quality.inspection_failed": with_payload(qc_gate.close_the_gate_after),
     },
     UNBLOCKS,
 )

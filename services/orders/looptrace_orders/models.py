@@ -49,6 +49,8 @@ class OrderRow(Base):
     quote_id: Mapped[str | None] = mapped_column(String(64))
     notes: Mapped[str | None] = mapped_column(Text)
     workflow_status: Mapped[str] = mapped_column(String(32), index=True)
+    # the inspections production counted when the QC gate passed; None while it is closed
+    qc_passed_inspections: Mapped[list[str] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), index=True

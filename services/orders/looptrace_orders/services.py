@@ -15,8 +15,11 @@ from looptrace_orders.order_dates import TargetWindow
 from looptrace_orders.workflow import (
     InvalidTransition,
     OrderRuleViolation,
+    QcGateClosed,
+    ShipmentNotAllowed,
     WorkflowStatus,
     change_status,
+    check_shipment,
     order_status,
     production_status,
     react,
@@ -34,7 +37,7 @@ def domain_rules() -> Iterator[None]:
     """Domain refusals become rule violations (HTTP 409/422, or a dead letter)."""
     try:
         yield
-    except InvalidTransition as err:
+    except (InvalidTransition, ShipmentNotAllowed, QcGateClosed) as err:
         raise as_rule_violation(err, 409) from err
     except OrderRuleViolation as err:
         raise as_rule_violation(err, 422) from err
@@ -198,6 +201,10 @@ def apply_reaction(
         move(ctx, order, step, reason)
 
 
+def qc_gate_passed(order: OrderRow) -> bool:
+    return order.qc_passed_inspections is not None
+
+
 # ---- use cases ----------------------------------------------------------------------
 
 
@@ -309,6 +316,10 @@ async def assign_supplier(
 
 async def record_shipment(ctx: OrdersContext, cmd: ev.OrderShipped) -> OrderRow:
     order = await ctx.get(cmd.order_id)
+    with domain_rules():  # goods exist and passed the QC gate, before anything is written
+        check_shipment(
+            WorkflowStatus(order.workflow_status), qc_gate_passed(order), order.order_number
+        )
     already = await repo.shipped_total(ctx.uow.session, order.id)
     shipments = (
         [Shipment(already), Shipment(cmd.quantity_shipped)]

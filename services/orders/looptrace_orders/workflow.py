@@ -9,6 +9,8 @@ Allowed moves (``ALLOWED_TRANSITIONS`` is the single source of truth)::
     in_production -> delayed -> in_production      (behind schedule, then recovered)
     delayed -> quality_check                       (a late order can still reach QC)
     quality_check -> in_production                 (QC failed: back to the line)
+    quality_check -> shipped                       (only once the QC gate passed: every
+                                                    inspection accepted or conceded)
     any state except completed / cancelled -> cancelled
 
 No extra edges are added. A stage delay reported before the first stage has
@@ -133,6 +135,42 @@ class InvalidTransition(OrderRuleViolation):
         )
 
 
+class ShipmentNotAllowed(OrderRuleViolation):
+    """Goods ship only once they exist and passed quality: in ``quality_check`` or ``shipped``."""
+
+    def __init__(self, current: WorkflowStatus, order_number: str | None = None) -> None:
+        who = f"order {order_number}" if order_number else "the order"
+        super().__init__(
+            f"{who} is '{current}': nothing can ship before production made the goods and "
+            "every inspection passed; record shipments once the order is in quality_check "
+            "with the QC gate passed (production.quality_gate_passed), or after it shipped"
+        )
+
+
+class QcGateClosed(OrderRuleViolation):
+    """The QC gate: no order ships until every inspection its plan requires has passed."""
+
+    def __init__(self, order_number: str | None = None) -> None:
+        who = f"order {order_number}" if order_number else "the order"
+        super().__init__(
+            f"{who} cannot ship yet: not every inspection has passed (one is still open, "
+            "failed or not booked); wait for the inspection result, or an admin's concession"
+        )
+
+
+SHIPPABLE: Final = frozenset({W.QUALITY_CHECK, W.SHIPPED})
+
+
+def check_shipment(
+    current: WorkflowStatus, qc_gate_passed: bool, order_number: str | None = None
+) -> None:
+    """A shipment (partial or full) may be recorded: goods exist and the QC gate passed."""
+    if current not in SHIPPABLE:
+        raise ShipmentNotAllowed(current, order_number)
+    if not qc_gate_passed:
+        raise QcGateClosed(order_number)
+
+
 def allowed_next(current: WorkflowStatus) -> tuple[WorkflowStatus, ...]:
     """The states ``current`` may move to, in lifecycle order."""
     return tuple(s for s in WorkflowStatus if s in ALLOWED_TRANSITIONS[current])
@@ -249,6 +287,11 @@ REACTIONS: Final = MappingProxyType(
         "quality.inspection_failed": Reaction(
             (W.IN_PRODUCTION,), frozenset({W.IN_PRODUCTION, W.DELAYED}) | TERMINAL
         ),
+        # Production's word that every inspection passed (it owns the gate, see qc_gate there).
+        "production.quality_gate_passed": Reaction(
+            (W.IN_PRODUCTION, W.QUALITY_CHECK), frozenset({W.QUALITY_CHECK}) | _PAST_QC | TERMINAL
+        ),
+        # Production completes a shipping stage only past the QC gate (orders checks it too).
         "production.shipping_stage_completed": Reaction(
             (W.IN_PRODUCTION, W.QUALITY_CHECK, W.SHIPPED), _PAST_QC | TERMINAL
         ),

@@ -51,6 +51,14 @@ async def when_supplier_assigned(ctx: PredictionsContext, item: Incoming) -> Non
     ctx.touch(order)
 
 
+async def when_supplier_reassigned(ctx: PredictionsContext, item: Incoming) -> None:
+    """The supplier features (track record, load) are the new supplier's from now on."""
+    data: pev.SupplierReassigned = item.data
+    order = ctx.order(data.order_id)
+    order.learn(supplier_id=data.supplier_id)
+    ctx.touch(order)
+
+
 def _order_facts(data: oev.OrderFacts) -> dict[str, object]:
     return {
         "order_number": data.order_number,
@@ -132,6 +140,7 @@ REACTIONS = {
     "order.supplier_assigned": when_supplier_assigned,
     "order.status_changed": when_status_changed,
     "production.stages_initialized": when_stages_initialized,
+    "production.supplier_reassigned": when_supplier_reassigned,
     "production.stage_started": on_planned_order(_started),
     "production.stage_completed": on_planned_order(_completed),
     "production.stage_reopened": on_planned_order(_reopened),

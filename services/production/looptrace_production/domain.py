@@ -30,6 +30,7 @@ from looptrace_production.events import (
     PlannedStage,
     PlanReforecast,
     ProductionCompleted,
+    QualityGatePassed,
     StageCompleted,
     StageDelayed,
     StageProgressed,
@@ -38,6 +39,7 @@ from looptrace_production.events import (
     StageStarted,
     StageStatus,
 )
+from looptrace_production.qc_gate import Inspections, InspectionStatus, QcGateClosed
 from looptrace_production.rules import (
     CompletedBeforeStarted,
     DependentStageAlreadyStarted,
@@ -161,6 +163,7 @@ class Plan:
     at_risk: bool = False
     at_risk_reason: str | None = None
     version: int = 1
+    inspections: Inspections = field(default_factory=Inspections)  # what quality booked
     # True once a re-forecast found every not-started stage after its prerequisites; it stays
     # true until a stage's dates move, so a report that moves no date skips the re-forecast.
     # Kept in memory only: a plan just built or read re-forecasts on its first report.
@@ -276,6 +279,10 @@ class Plan:
         if percentage > 0 and stage.started_at and reported_at < stage.started_at:
             error = CompletedBeforeStarted if percentage == 100 else ReportedBeforeStageStarted
             raise error(stage.label, reported_at, stage.started_at)
+        if percentage == 100 and stage.status is not StageStatus.COMPLETED:
+            blockers = self.gate_blockers(before=stage.number)
+            if blockers:
+                raise QcGateClosed(stage.label, blockers)
         if stage.status is StageStatus.COMPLETED and percentage < 100:
             started = [later.label for later in self.dependents_of(stage) if later.started_at]
             if started:
@@ -427,6 +434,24 @@ class Plan:
             self.version += 1
         return events
 
+    # -- the QC gate (qc_gate) --
+
+    def gate_blockers(self, before: int | None = None) -> list[str]:
+        """What keeps the QC gate closed for completing stage ``before`` (None: shipping)."""
+        qc_stages = [stage for stage in self.active_stages if stage.qc]
+        return self.inspections.blockers(qc_stages, before)
+
+    def record_inspection(
+        self, inspection_id: str, stage: int | None, status: InspectionStatus, now: datetime
+    ) -> list[DomainEvent]:
+        """Keep quality's fact; say so when it was the last inspection the gate waited for."""
+        if not self.inspections.record(inspection_id, stage, status):
+            return []
+        self.version += 1
+        if status is not InspectionStatus.PASSED or self.gate_blockers():
+            return []
+        return [QualityGatePassed(self.inspections.passed_ids(), _utc(now, "now"))]
+
     # -- rework --
 
     def reopen_for_rework(
@@ -488,6 +513,7 @@ class Plan:
             "at_risk": self.at_risk,
             "at_risk_reason": self.at_risk_reason,
             "version": self.version,
+            "inspections": self.inspections.to_dict(),
         }
         if stages:
             data["stages"] = [stage.to_dict() for stage in self.stages]
@@ -504,6 +530,7 @@ class Plan:
             at_risk=data["at_risk"],
             at_risk_reason=data["at_risk_reason"],
             version=data["version"],
+            inspections=Inspections.from_dict(data.get("inspections")),
         )
 
 

@@ -118,6 +118,24 @@ class ProductionCompleted:
     target_date: date
 
 
+@dataclass(frozen=True)
+class QualityGatePassed:
+    """Every inspection the plan requires has passed (see qc_gate): the goods may ship."""
+
+    inspection_ids: tuple[str, ...]
+    passed_at: datetime
+
+
+@dataclass(frozen=True)
+class SupplierReassigned:
+    """The order moved to another supplier; what the previous one did stays theirs."""
+
+    previous_supplier_id: str
+    supplier_id: str
+    supplier_name: str | None
+    reassigned_at: datetime
+
+
 DomainEvent = (
     StagesInitialized
     | StageStarted
@@ -127,4 +145,6 @@ DomainEvent = (
     | StageReopened
     | PlanReforecast
     | ProductionCompleted
+    | QualityGatePassed
+    | SupplierReassigned
 )

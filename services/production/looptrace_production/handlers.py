@@ -34,12 +34,25 @@ async def when_inspection_failed_reopen_for_rework(ctx: ProductionContext, item:
     await uc.rework_after_failed_inspection(ctx, item.data)
 
 
+async def when_inspection_booked_hold_the_gate(ctx: ProductionContext, item: Incoming) -> None:
+    ctx.cause = item.envelope
+    await uc.record_inspection_booked(ctx, item.data)
+
+
+async def when_inspection_passed_open_the_gate(ctx: ProductionContext, item: Incoming) -> None:
+    ctx.cause = item.envelope
+    await uc.record_inspection_passed(ctx, item.data)
+
+
 dispatcher: Dispatcher[ProductionContext] = Dispatcher(
     {
         "order.supplier_assigned": when_supplier_assigned_plan_the_order,
         "ProgressReported": when_progress_reported_update_the_plan,
+        "quality.inspection_scheduled": when_inspection_booked_hold_the_gate,
+        "quality.inspection_passed": when_inspection_passed_open_the_gate,
         "quality.inspection_failed": when_inspection_failed_reopen_for_rework,
-    }
+    },
+    UNBLOCKS,  # an assignment behind its order's early report must still plan the order
 )
 
 

@@ -26,6 +26,8 @@ PUBLISHES = (
     "production.stage_reopened",
     "production.plan_reforecast",
     "production.production_completed",
+    "production.quality_gate_passed",
+    "production.supplier_reassigned",
 )
 
 
@@ -78,10 +80,33 @@ def reopened(order: SupplierOrder, e: de.StageReopened) -> wire.StageReopened:
     return wire.StageReopened(**_ref(order, e), reopened_at=e.reopened_at, reason=e.reason.value)
 
 
+def gate_passed(order: SupplierOrder, e: de.QualityGatePassed) -> wire.QualityGatePassed:
+    return wire.QualityGatePassed(
+        order_id=order.order_id,
+        order_number=order.order_number,
+        inspection_ids=list(e.inspection_ids),
+        passed_at=e.passed_at,
+    )
+
+
+def reassigned(order: SupplierOrder, e: de.SupplierReassigned) -> wire.SupplierReassigned:
+    return wire.SupplierReassigned(
+        order_id=order.order_id,
+        order_number=order.order_number,
+        previous_supplier_id=e.previous_supplier_id,
+        supplier_id=e.supplier_id,
+        supplier_name=e.supplier_name,
+        buyer_id=order.buyer_id,
+        reassigned_at=e.reassigned_at,
+    )
+
+
 _COLD: dict[type, tuple[str, Callable[[SupplierOrder, Any], Payload]]] = {
     de.StagesInitialized: ("production.stages_initialized", initialized),
     de.StageDelayed: ("production.stage_delayed", delayed),
     de.StageReopened: ("production.stage_reopened", reopened),
+    de.QualityGatePassed: ("production.quality_gate_passed", gate_passed),
+    de.SupplierReassigned: ("production.supplier_reassigned", reassigned),
 }
 
 

@@ -128,3 +128,16 @@ class NoStageToRework(RuleViolation):
 
     def __init__(self, label: str, why: str) -> None:
         super().__init__(f"cannot rework before {label}: {why}")
+
+
+class QcGateClosed(RuleViolation):
+    rule = "qc_gate_closed"
+    status = 409
+    title = "The QC gate is closed"
+
+    def __init__(self, label: str, blockers: Iterable[str]) -> None:
+        super().__init__(
+            f"{label} cannot complete before every inspection so far has passed "
+            f"({'; '.join(blockers)}); report it below 100 % until the inspection passes "
+            "(production.quality_gate_passed), or have an admin grant a concession"
+        )

@@ -17,10 +17,11 @@ from looptrace_production import supplier_calendars as calendar_repo
 from looptrace_production.calendar import WorkCalendar
 from looptrace_production.config import ProductionSettings
 from looptrace_production.domain import ProgressReport
-from looptrace_production.events import DomainEvent, ProductionCompleted
+from looptrace_production.events import DomainEvent, ProductionCompleted, SupplierReassigned
 from looptrace_production.outgoing import wire_envelope
 from looptrace_production.plan_cache import PlanCache
 from looptrace_production.plan_cache import lock_orders as lock_cached_orders
+from looptrace_production.qc_gate import InspectionStatus
 from looptrace_production.repository import SupplierOrder
 from looptrace_production.schedule import plan_stages, template_for
 from looptrace_production.supplier_calendars import SupplierCalendar
@@ -180,8 +181,12 @@ async def assign_supplier(ctx: ProductionContext, fact: order_events.OrderSuppli
     existing = ctx.orders.get(fact.order_id)
     if existing is not None:
         if existing.supplier_id != fact.supplier.id:
+            moved = SupplierReassigned(
+                existing.supplier_id, fact.supplier.id, fact.supplier.name, ctx.planning.now()
+            )
             existing.supplier_id, existing.supplier_name = fact.supplier.id, fact.supplier.name
             existing.dirty = True
+            ctx.publish(existing, [moved])
         return
     p = ctx.planning
     template = template_for(p.templates, fact.product_category)
@@ -276,10 +281,33 @@ def _result(
 async def rework_after_failed_inspection(
     ctx: ProductionContext, outcome: quality_events.InspectionFailed
 ) -> None:
-    """Quality rejected the lot: reopen the stage before the failed QC and everything after."""
+    """Quality rejected the lot: reopen the stage before the failed QC and everything after;
+    the QC gate stays closed until a new inspection of that stage passes."""
     order = await ctx.get(outcome.order_id)
-    events = order.plan.reopen_for_rework(outcome.stage_number, ctx.planning.now())
+    now = ctx.planning.now()
+    events = order.plan.reopen_for_rework(outcome.stage_number, now)
+    failed = InspectionStatus.FAILED
+    events += order.plan.record_inspection(outcome.inspection_id, outcome.stage_number, failed, now)
     order.completed_at = None
+    ctx.publish(order, events)
+
+
+async def record_inspection_booked(
+    ctx: ProductionContext, fact: quality_events.InspectionScheduled
+) -> None:
+    """Quality booked an inspection: the QC gate waits for its result."""
+    order = await ctx.get(fact.order_id)
+    status, now = InspectionStatus.OPEN, ctx.planning.now()
+    order.plan.record_inspection(fact.inspection_id, fact.stage_number, status, now)
+
+
+async def record_inspection_passed(
+    ctx: ProductionContext, outcome: quality_events.InspectionPassed
+) -> None:
+    """The lot was accepted (or conceded by an admin): the gate opens once all have passed."""
+    order = await ctx.get(outcome.order_id)
+    status, now = InspectionStatus.PASSED, ctx.planning.now()
+    events = order.plan.record_inspection(outcome.inspection_id, outcome.stage_number, status, now)
     ctx.publish(order, events)
 
 

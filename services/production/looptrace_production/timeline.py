@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from looptrace_production.domain import Stage
 from looptrace_production.models import PhotoRow, ProgressLogRow, StageNoteRow
@@ -68,6 +68,8 @@ class TimelineOut(BaseModel):
     completed_at: datetime | None
     version: int
     working_days: WorkingDaysOut
+    qc_gate_passed: bool = Field(description="every inspection passed: the goods may ship")
+    qc_gate_waiting_for: list[str] = Field(description="what the QC gate still waits for")
     stages: list[StageOut]
 
 
@@ -134,6 +136,8 @@ def build_timeline(
         working_days=WorkingDaysOut(
             weekend=sorted(plan.calendar.weekend), holidays=sorted(plan.calendar.holidays)
         ),
+        qc_gate_passed=not (waiting := plan.gate_blockers()),
+        qc_gate_waiting_for=waiting,
         stages=stages,
     )
 

@@ -13,8 +13,15 @@ from looptrace_shared.runtime import Runtime
 from looptrace_shared.topics import PRODUCTION_EVENTS, QUALITY_INBOUND
 
 # Messages that can end another message's wait: the order's facts, and the QC stage
-# whose inspection a parked result is waiting for.
-UNBLOCKS = frozenset({"production.stages_initialized", "production.stage_completed"})
+# whose inspection a parked result is waiting for; and a reassignment, which must not wait
+# behind a result that waits for its inspection to be booked (found by tests/invariants).
+UNBLOCKS = frozenset(
+    {
+        "production.stages_initialized",
+        "production.stage_completed",
+        "production.supplier_reassigned",
+    }
+)
 
 
 async def when_stages_initialized_keep_the_order_lot(ctx: QualityContext, item: Incoming) -> None:
@@ -25,6 +32,10 @@ async def when_qc_stage_completed_schedule_inspection(ctx: QualityContext, item:
     await uc.schedule_for_stage(ctx, item.data)
 
 
+async def when_supplier_reassigned_move_the_open_work(ctx: QualityContext, item: Incoming) -> None:
+    await uc.move_to_supplier(ctx, item.data)
+
+
 async def when_result_submitted_decide_the_lot(ctx: QualityContext, item: Incoming) -> None:
     await uc.submit_result(ctx, item.data)
 
@@ -33,6 +44,7 @@ dispatcher: Dispatcher[QualityContext] = Dispatcher(
     {
         "production.stages_initialized": when_stages_initialized_keep_the_order_lot,
         "production.stage_completed": when_qc_stage_completed_schedule_inspection,
+        "production.supplier_reassigned": when_supplier_reassigned_move_the_open_work,
         "InspectionResultSubmitted": when_result_submitted_decide_the_lot,
     },
     UNBLOCKS,

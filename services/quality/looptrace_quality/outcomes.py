@@ -38,6 +38,13 @@ def summarize(decision: Decision) -> str:
     )
 
 
+def inspection_kind(lot: OrderLotRow, row: InspectionRow) -> str:
+    """final: the plan's last QC stage; inline: an earlier one; on_request: no stage."""
+    if row.stage_number is None:
+        return "on_request"
+    return "final" if row.stage_number >= max(lot.qc_stages or [0]) else "inline"
+
+
 def outcome_event(lot: OrderLotRow, row: InspectionRow) -> ev.InspectionOutcome:
     kind = ev.InspectionFailed if row.disposition == "rejected" else ev.InspectionPassed
     summary = row.summary or ""
@@ -47,7 +54,8 @@ def outcome_event(lot: OrderLotRow, row: InspectionRow) -> ev.InspectionOutcome:
         )
     return kind(
         order_id=lot.order_id, order_number=lot.order_number, inspection_id=row.id,
-        supplier_id=row.supplier_id, stage_number=row.stage_number,
+        supplier_id=row.supplier_id, stage_number=row.stage_number, stage_name=row.stage_name,
+        inspection_kind=inspection_kind(lot, row), lot_size=row.lot_size, round=row.round,
         sample_inspected=row.sample_inspected or 0, defects_by_class=row.defects_by_class or {},
         summary=summary, disposition=row.disposition,
     )  # fmt: skip

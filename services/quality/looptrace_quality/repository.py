@@ -80,6 +80,13 @@ async def open_inspection(session: AsyncSession, order_id: str) -> InspectionRow
     return (await session.scalars(q)).first()
 
 
+async def open_inspections(session: AsyncSession, order_id: str) -> list[InspectionRow]:
+    q = select(InspectionRow).where(
+        InspectionRow.order_id == order_id, InspectionRow.status == "scheduled"
+    )
+    return list(await session.scalars(q))
+
+
 async def inspection(session: AsyncSession, inspection_id: str) -> InspectionRow | None:
     return await session.get(InspectionRow, inspection_id)
 

@@ -58,6 +58,16 @@ async def record_order(ctx: QualityContext, fact: pev.StagesInitialized) -> Orde
     return lot
 
 
+async def move_to_supplier(ctx: QualityContext, fact: pev.SupplierReassigned) -> None:
+    """The order changed supplier: the lot and the inspections not yet done go with it (their
+    results, and the switching rules they feed, count for the new supplier); decided
+    inspections stay attributed to the supplier whose goods were inspected."""
+    lot = await ctx.lot(fact.order_id)
+    lot.supplier_id = fact.supplier_id
+    for row in await repo.open_inspections(ctx.uow.session, lot.order_id):
+        row.supplier_id = fact.supplier_id
+
+
 # ---- booking ----------------------------------------------------------------------------
 
 

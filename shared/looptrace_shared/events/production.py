@@ -132,3 +132,28 @@ class ProductionCompleted(Payload):
     order_id: Id
     order_number: Id
     completed_at: datetime
+
+
+@event("production.quality_gate_passed", PRODUCTION_EVENTS)
+class QualityGatePassed(Payload):
+    """Every inspection the order's plan requires has passed (accepted, or accepted with an
+    admin's concession): later stages may complete and the goods may ship."""
+
+    order_id: str
+    order_number: str
+    inspection_ids: list[str] = Field(description="the passed inspections the gate counted")
+    passed_at: datetime
+
+
+@event("production.supplier_reassigned", PRODUCTION_EVENTS)
+class SupplierReassigned(Payload):
+    """The order moved from one supplier to another. Access, open inspections and what comes
+    next follow the new supplier; what was already done stays attributed to the previous one."""
+
+    order_id: str
+    order_number: str
+    previous_supplier_id: str
+    supplier_id: str
+    supplier_name: str | None = None
+    buyer_id: str | None = None
+    reassigned_at: datetime

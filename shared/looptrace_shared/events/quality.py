@@ -71,6 +71,14 @@ class InspectionOutcome(Payload):
     inspection_id: str
     supplier_id: str | None = None
     stage_number: int | None = None
+    stage_name: str | None = None
+    inspection_kind: str | None = Field(
+        default=None,
+        description="final (the plan's last QC stage) | inline (an earlier QC stage) | "
+        "on_request (booked for no stage)",
+    )
+    lot_size: int | None = None
+    round: int | None = Field(default=None, description="1 = first inspection of the stage")
     sample_inspected: int
     defects_by_class: dict[str, int]
     summary: str

@@ -100,7 +100,7 @@ def settings(db_url: str, smtp: tuple[RecordingSmtp, int]) -> NotificationsSetti
         database_url=db_url,
         smtp_port=smtp[1],
         notifications_admin_emails=ADMIN,
-        public_base_url="https://looptrace.example",
+        timeline_base_url="https://looptrace.example",
         mailer_backoff_base_s=0.01,
         mailer_backoff_cap_s=0.05,
         smtp_timeout_s=5,

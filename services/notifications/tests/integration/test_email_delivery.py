@@ -42,7 +42,7 @@ async def test_buyer_gets_one_mail_per_step_of_the_order_life(
     assert o.number in assigned["Subject"]
     mail = server.to("buyer@nordic.example")[4]
     body = mail.get_body(("plain",)).get_content()
-    assert f"https://looptrace.example/orders/{o.order_id}/timeline" in body
+    assert f"https://looptrace.example/v1/orders/{o.order_id}/timeline" in body
     assert "Hello Nordic Knit AB," in body
     assert mail["Message-ID"].startswith("<delivery-")
     assert all(d.state == "sent" and d.attempts == 1 for d in await rows(runtime, EmailDeliveryRow))

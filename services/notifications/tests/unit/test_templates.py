@@ -70,8 +70,8 @@ def test_every_type_renders(notification_type: str) -> None:
     assert html.lstrip().startswith("<!doctype html>") and "Hello Ana," in html
     if notification_type not in ("dead_letters_growing", "supplier_inspection_tightened"):
         assert "PO-2025-042" in subject
-    assert "https://looptrace.example/orders/ord-42/timeline" in text
-    assert 'href="https://looptrace.example/orders/ord-42/timeline"' in html
+    assert "https://looptrace.example/v1/orders/ord-42/timeline" in text
+    assert 'href="https://looptrace.example/v1/orders/ord-42/timeline"' in html
 
 
 def test_context_values_reach_the_mail() -> None:
@@ -100,7 +100,8 @@ def test_html_is_escaped_but_text_is_not() -> None:
 
 def test_explicit_timeline_url_wins_and_order_ids_are_quoted() -> None:
     assert (
-        timeline_url("https://x.example/", "a/b c") == "https://x.example/orders/a%2Fb%20c/timeline"
+        timeline_url("https://x.example/", "a/b c")
+        == "https://x.example/v1/orders/a%2Fb%20c/timeline"
     )
     _, text, _ = render("order_delivered", {**SAMPLE, "timeline_url": "https://t.example/1"})
     assert "Timeline: https://t.example/1" in text
@@ -167,3 +168,24 @@ def test_digest_shows_times_in_utc_and_escapes_html() -> None:
 def test_empty_digest_is_refused() -> None:
     with pytest.raises(EmptyDigest):
         build_digest([])
+
+
+def test_the_two_cut_and_sew_inspection_mails_say_which_inspection_passed() -> None:
+    internal = {**SAMPLE, "stage_number": 8, "stage_name": "Quality Control (Internal)",
+                "inspection_kind": "inline", "lot_size": 1200, "round": 1}  # fmt: skip
+    final = {**SAMPLE, "stage_number": 9, "stage_name": "Final Inspection",
+             "inspection_kind": "final", "lot_size": 1200, "round": 2}  # fmt: skip
+    first, second = render("inspection_passed", internal), render("inspection_passed", final)
+    assert first.subject != second.subject and first.text != second.text
+    assert first.subject == (
+        "Order PO-2025-042: Inline inspection at stage 8 (Quality Control (Internal)) passed"
+    )
+    assert (
+        second.subject == "Order PO-2025-042: Final inspection at stage 9 (Final Inspection) passed"
+    )
+    assert "lot of 1200 pieces, re-inspection (round 2), 125 pieces inspected" in second.text
+    assert "Final inspection at stage 9" in second.html and "lot of 1200 pieces" in second.html
+    failed = render("inspection_failed", internal)
+    assert failed.subject.endswith(
+        "Inline inspection at stage 8 (Quality Control (Internal)) failed"
+    )

@@ -68,7 +68,7 @@ def test_mail_context_adds_contacts_but_event_data_wins() -> None:
         SETTINGS, CONTACT, "o1", {"order_number": "PO-1-event", "stage_name": "Knit"}, who
     )
     assert ctx["order_number"] == "PO-1-event" and ctx["buyer"]["name"] == "Buyer"
-    assert ctx["recipient_name"] == "Buyer" and ctx["base_url"] == SETTINGS.public_base_url
+    assert ctx["recipient_name"] == "Buyer" and ctx["base_url"] == SETTINGS.timeline_base_url
 
 
 def test_digest_is_due_once_a_day_after_the_local_hour() -> None:

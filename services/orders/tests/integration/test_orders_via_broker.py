@@ -144,6 +144,17 @@ async def test_workflow_with_qc_failure_loop_and_delay_recovery(running) -> None
         await until(
             http, f"/v1/orders/{oid}/history", lambda b, n=n: len(b) == n, admin, timeout=30
         )
+    shipment = {
+        "order_id": oid,
+        "carrier": "DHL",
+        "tracking_number": "T0",
+        "quantity_shipped": 10,
+        "shipped_at": now,
+    }
+    await send(producer, "OrderShipped", oid, shipment)  # before the QC gate: refused
+    gate = {"order_id": oid, "order_number": "x", "inspection_ids": ["i2"], "passed_at": now}
+    await send(producer, "production.quality_gate_passed", oid, gate, "production.events.v1")
+    await until(http, f"/v1/orders/{oid}", lambda b: b["qc_gate_passed"], admin)
     await send(
         producer,
         "OrderShipped",

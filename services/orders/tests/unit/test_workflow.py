@@ -6,12 +6,16 @@ import pytest
 
 from looptrace_orders.workflow import (
     REACTIONS,
+    SHIPPABLE,
     InvalidTransition,
     OrderStatus,
     ProductionStatus,
+    QcGateClosed,
+    ShipmentNotAllowed,
     WorkflowStatus,
     allowed_next,
     change_status,
+    check_shipment,
     order_status,
     production_status,
     react,
@@ -193,3 +197,24 @@ def test_every_reaction_either_moves_legally_ignores_or_refuses(
     for step in steps:
         change_status(previous, step, cause)
         previous = step
+
+
+@pytest.mark.parametrize("state", [s for s in WorkflowStatus if s not in SHIPPABLE])
+def test_nothing_ships_before_the_goods_exist(state: WorkflowStatus) -> None:
+    with pytest.raises(ShipmentNotAllowed, match=f"is '{state}'"):
+        check_shipment(state, qc_gate_passed=True, order_number="PO-1")
+
+
+def test_nothing_ships_before_the_qc_gate_passed() -> None:
+    with pytest.raises(QcGateClosed, match="PO-1 cannot ship yet"):
+        check_shipment(WorkflowStatus.QUALITY_CHECK, qc_gate_passed=False, order_number="PO-1")
+    check_shipment(WorkflowStatus.QUALITY_CHECK, qc_gate_passed=True)
+    check_shipment(WorkflowStatus.SHIPPED, qc_gate_passed=True)
+
+
+def test_the_gate_passing_walks_an_order_into_quality_check() -> None:
+    assert react(WorkflowStatus.ASSIGNED_TO_SUPPLIER, "production.quality_gate_passed") == [
+        WorkflowStatus.IN_PRODUCTION,
+        WorkflowStatus.QUALITY_CHECK,
+    ]
+    assert react(WorkflowStatus.QUALITY_CHECK, "production.quality_gate_passed") == []

@@ -21,7 +21,12 @@ from looptrace_shared.auth import mint_token
 from looptrace_shared.envelope import Envelope, new_envelope
 from looptrace_shared.events.orders import OrderSupplierAssigned, Party
 from looptrace_shared.messaging.incoming import Record
-from looptrace_shared.topics import ORDERS_EVENTS, PRODUCTION_PROGRESS
+from looptrace_shared.topics import (
+    ORDERS_EVENTS,
+    PRODUCTION_EVENTS,
+    PRODUCTION_PROGRESS,
+    QUALITY_EVENTS,
+)
 
 
 def assignment(
@@ -77,6 +82,28 @@ class Kit:
 
     async def assign(self, a: OrderSupplierAssigned) -> None:
         await self.send("order.supplier_assigned", a.order_id, a, ORDERS_EVENTS)
+
+    async def pass_inspection(self, order_id: str, stage: int, inspection_id: str) -> None:
+        """Quality's word that the inspection of ``stage`` passed; returns once production
+        heard it (the QC gate then lets later stages complete)."""
+        data = {
+            "order_id": order_id,
+            "order_number": "x",
+            "inspection_id": inspection_id,
+            "stage_number": stage,
+            "sample_inspected": 80,
+            "defects_by_class": {},
+            "summary": "accepted",
+        }
+        await self.send("quality.inspection_passed", order_id, data, QUALITY_EVENTS)
+
+    async def gate_passed(self, order_id: str) -> None:
+        found = await self.read(
+            PRODUCTION_EVENTS,
+            {order_id},
+            lambda rs: any(b"production.quality_gate_passed" in r.value for r in rs),
+        )
+        assert any(b"production.quality_gate_passed" in r.value for r in found), "gate passed"
 
     async def report(self, data: dict[str, Any], envelope_id: uuid.UUID | None = None) -> Envelope:
         return await self.send(

@@ -79,6 +79,10 @@ async def test_sigkill_mid_stream_loses_nothing_and_doubles_nothing(
             await kit.assign(kit.assignment(oid, "knitwear"))
         planned = "SELECT count(*) FROM production.supplier_orders WHERE order_id = ANY(:ids)"
         await kit.until(lambda: scalar(planned), lambda n: n == ORDERS, what="50 orders planned")
+        for oid in ids:  # Final QC passed up front: the QC gate lets stages 6-8 complete
+            await kit.pass_inspection(oid, 5, "i-5")
+        gated = planned + " AND plan::text LIKE '%\"i-5\"%'"
+        await kit.until(lambda: scalar(gated), lambda n: n == ORDERS, what="inspections heard")
 
         stream = messages(ids, datetime.now(UTC) - timedelta(hours=2))
         half = len(stream) // 2

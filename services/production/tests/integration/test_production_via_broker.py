@@ -50,6 +50,8 @@ async def test_knitwear_order_with_bad_duplicate_and_early_messages(running, kit
     await kit.report(
         kit.progress(oid, 1, 50, kit.stamp(base, 0), message_id="m-1")
     )  # same supplier id
+    await kit.pass_inspection(oid, 5, "i-final")  # the QC gate: stage 6 completes after this
+    await kit.gate_passed(oid)
     for stage in range(1, 9):
         await report(stage, 100)
     await kit.assign(kit.assignment(early, "knitwear"))
@@ -139,6 +141,9 @@ async def test_cut_and_sew_without_print_reworks_after_a_failed_inspection(runni
     )
     assert reworked["stages"][6]["delay_reason"] == "quality_rework"
     assert reworked["stages"][7]["status"] == "pending" and reworked["stages"][7]["percentage"] == 0
+    await kit.pass_inspection(oid, 8, "i-2")  # the re-inspection, and the final inspection
+    await kit.pass_inspection(oid, 9, "i-3")
+    await kit.gate_passed(oid)
     later = datetime.now(UTC)  # the rework restarted washing when the failure arrived
     for m, stage in enumerate((7, 8, 9, 10)):
         await kit.report(kit.progress(oid, stage, 100, later + timedelta(seconds=m)))

@@ -8,11 +8,13 @@ from looptrace_production import events as de
 from looptrace_production.calendar import WorkCalendar
 from looptrace_production.domain import ProgressReport
 from looptrace_production.outgoing import HOT, to_wire, wire_envelope
+from looptrace_production.qc_gate import InspectionStatus
 from looptrace_production.repository import SupplierOrder
 from looptrace_production.schedule import plan_stages, template_for
 from looptrace_production.templates import load_templates
 from looptrace_shared.envelope import Envelope, cause_ids, new_envelope
 
+PASSED = InspectionStatus.PASSED
 AT = datetime(2026, 3, 2, 9, 30, 15, 250000, tzinfo=UTC)
 
 
@@ -32,6 +34,9 @@ def every_event(o: SupplierOrder) -> list[de.DomainEvent]:
             at += timedelta(days=9)
             report = ProgressReport(f"m{at}", stage.number, pct, at, notes="n")
             events += o.plan.apply_progress(report, at)
+        if stage.qc:
+            events += o.plan.record_inspection(f"i-{stage.number}", stage.number, PASSED, at)
+    events.append(de.SupplierReassigned("s", "s-2", "Other", at))
     events += o.plan.mark_delayed(at + timedelta(days=400))
     return events + [de.PlanReforecast(AT.date(), AT.date(), 0, "x", AT.date())]
 

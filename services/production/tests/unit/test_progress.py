@@ -14,6 +14,7 @@ from looptrace_production.events import (
     StageStarted,
     StageStatus,
 )
+from looptrace_production.qc_gate import InspectionStatus
 from looptrace_production.rules import (
     CompletedBeforeStarted,
     DependentStageAlreadyStarted,
@@ -269,5 +270,7 @@ def test_production_completed_when_every_required_stage_is_done() -> None:
     for number in (1, 2, 3, 4, 6, 7, 8, 9):
         events = plan.apply_progress(report(number, 100), NOW)
         assert not any(isinstance(event, ProductionCompleted) for event in events)
+        if plan.stage(number).qc:
+            plan.record_inspection(f"i-{number}", number, InspectionStatus.PASSED, NOW)
     events = plan.apply_progress(report(10, 100), NOW)
     assert events[-1] == ProductionCompleted(NOW, date(2025, 6, 30))

@@ -1,5 +1,5 @@
-"""The running system: five service processes against the real broker and PostgreSQL, and a
-real SMTP server (aiosmtpd) started by the test."""
+"""The running system for the e2e and invariant tests: five service processes against the real
+broker and PostgreSQL, and a real SMTP server (aiosmtpd) started by the test (one per session)."""
 
 from __future__ import annotations
 
@@ -33,11 +33,14 @@ class Inbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         msg = message_from_bytes(envelope.content)
+        texts = [p for p in msg.walk() if p.get_content_type() == "text/plain"]
+        body = texts[0].get_payload(decode=True).decode() if texts else ""
         self.mails.append(
             {
                 "to": list(envelope.rcpt_tos),
                 "subject": str(msg["Subject"]),
                 "headers": dict(msg.items()),
+                "body": body,
             }
         )
         return "250 OK"
@@ -80,7 +83,7 @@ def system(
         os.environ.update(env)
         try:
             sys_.start_services(log_dir=home / "logs")
-            sys_.wait_healthy(90)
+            sys_.wait_healthy(180)  # a loaded machine starts five processes slowly
             yield sys_
         finally:
             sys_.stop()
