@@ -69,9 +69,14 @@ class Process:
                 self.proc.wait()
 
 
-def start_tansu(port: int | None = None, log: Path | None = None) -> Process:
+def start_tansu(
+    port: int | None = None, log: Path | None = None, advertised_port: int | None = None
+) -> Process:
+    """``advertised_port``: the port clients are told to connect to (a proxy in front of the
+    broker, as the fault test uses); default the port it listens on."""
     port = port or free_port()
     url = f"tcp://127.0.0.1:{port}"
+    advertised = f"tcp://127.0.0.1:{advertised_port or port}"
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the process
     proc = subprocess.Popen(
         [
@@ -80,7 +85,7 @@ def start_tansu(port: int | None = None, log: Path | None = None) -> Process:
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            advertised,
             "--storage-engine",
             "memory://tansu/",
         ],
