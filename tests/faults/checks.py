@@ -138,10 +138,11 @@ async def check_predictions(
             if before == after or before != prev:
                 broken[i] = chain
             prev = after
-        if not chain:
-            broken[i] = chain
+    # an order whose whole life arrived in one batch (a restarted consumer catching up) is
+    # closed before it is scored: no alert is right for it
+    alerted = sum(1 for i in ids if changes[i])
     rep.check(not broken, "predictions: alerts only on a level change, each change once",
-              f"{len(broken)} orders, e.g. {next(iter(broken.items()), None)}")  # fmt: skip
+              f"{alerted} orders alerted; {len(broken)} broken chains, e.g. {next(iter(broken.items()), None)}")  # fmt: skip
     differ = {
         i: (len(changes[i]), len(alerts.get(i, [])))
         for i in ids
@@ -152,7 +153,11 @@ async def check_predictions(
 
 
 async def check_notifications(
-    conn: asyncpg.Connection, ids: list[str], mails: list[dict[str, Any]], rep: Report
+    conn: asyncpg.Connection,
+    ids: list[str],
+    mails: list[dict[str, Any]],
+    rep: Report,
+    window: int,
 ) -> dict[str, int]:
     kinds: dict[str, Counter[str]] = defaultdict(Counter)
     for r in await _rows(
@@ -169,12 +174,14 @@ async def check_notifications(
     rep.check(not odd and all(have.get(k) == 1 for k in needed),
               f"notifications: every order has the same in-app notifications, once each ({sum(have.values())} an order)",
               f"{len(odd)} orders differ, e.g. {next(iter(odd.items()), None)}; usual {sorted(have.items())}")  # fmt: skip
-    return await _check_mails(conn, ids, mails, rep)
+    return await _check_mails(conn, ids, mails, rep, window)
 
 
 async def _check_mails(
-    conn: asyncpg.Connection, ids: list[str], mails: list[dict[str, Any]], rep: Report
+    conn: asyncpg.Connection, ids: list[str], mails: list[dict[str, Any]], rep: Report, window: int
 ) -> dict[str, int]:
+    """``window``: how many mails may come twice (the mail in flight at each crash of the
+    notifications service: accepted by the server, its outcome not yet committed)."""
     rows = await _rows(
         conn, "SELECT d.state, d.message_id, d.attempts FROM notifications.email_deliveries d"
         " JOIN notifications.notifications n ON n.id = d.notification_id"
@@ -189,8 +196,10 @@ async def _check_mails(
     doubled = {m: n for m, n in by_id.items() if n > 1 and m in wanted}
     rep.check(not missing and not strangers, "e-mail: one received per (event, recipient)",
               f"{len(wanted)} deliveries, {len(missing)} never received, {len(strangers)} unknown")  # fmt: skip
-    rep.check(True, "e-mail: received twice (same Message-ID, the documented window)",
-              f"{len(doubled)} of {len(wanted)}")  # fmt: skip
+    extra = sum(doubled.values()) - len(doubled)
+    rep.check(extra <= window, "e-mail: sent again only in the documented window (same Message-ID)",
+              f"{len(doubled)} of {len(wanted)} received twice or more ({extra} extra copies);"
+              f" allowed {window}, one per kill of notifications")  # fmt: skip
     return {"mails": len(mails), "deliveries": len(wanted), "doubled": len(doubled)}
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from .scenario import Scenario
 
-OPTIONS = {"orders": 60, "kills": 1, "pg-restarts": 2, "cuts": 4, "seed": 1}
+OPTIONS = {"orders": 40, "kills": 1, "pg-restarts": 1, "cuts": 4, "seed": 1}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

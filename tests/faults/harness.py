@@ -54,7 +54,7 @@ def service_env(db_url: str, kafka: str, smtp_port: int) -> dict[str, str]:
         "SMTP_PORT": str(smtp_port),
         "SMTP_STARTTLS": "false",
         "MAILER_POLL_S": "0.2",
-        "MAILER_LEASE_S": "20",
+        "MAILER_LEASE_S": "8",  # longer than a stall; a kill leaves at most one row sending
         "PARKING_TIMEOUT_S": "3600",  # faults delay things; nothing may expire into the DLQ
         "PARKING_RETRY_S": "0.5",
         "RETRY_BACKOFF_CAP_S": "2",

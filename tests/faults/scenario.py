@@ -20,9 +20,9 @@ from .harness import FaultySystem
 
 @dataclass(frozen=True)
 class Scenario:
-    orders: int = 60
+    orders: int = 40
     kills: int = 1  # kill -9 per service
-    pg_restarts: int = 2
+    pg_restarts: int = 1
     cuts: int = 4  # proxy cuts: broker and database, resets and 5-second stalls
     seed: int = 1
     dup_share: float = 0.1  # share of upstream messages sent twice
@@ -30,7 +30,7 @@ class Scenario:
 
     @property
     def window_s(self) -> float:
-        return self.spread_s or max(30.0, 12.0 * self.kills)
+        return self.spread_s or max(30.0, 25.0 * self.kills)  # a restart takes ~10-20 s
 
 
 @dataclass
@@ -134,7 +134,9 @@ async def _check(fs: FaultySystem, driver: Driver) -> checks.Report:
         await checks.check_production(conn, orders, {n: fs.url(n) for n in SERVICES}, rep)
         await checks.check_quality(conn, ids, rep)
         await checks.check_predictions(conn, ids, alerts, rep)
-        rep.mail = await checks.check_notifications(conn, ids, fs.mail.mails, rep)
+        rep.mail = await checks.check_notifications(
+            conn, ids, fs.mail.mails, rep, window=fs.faults.kills["notifications"]
+        )
         await checks.check_plumbing(conn, rep)
     finally:
         await conn.close()

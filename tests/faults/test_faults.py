@@ -3,6 +3,7 @@ connections to the broker and the database are cut (see the README's delivery gu
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,14 @@ from .scenario import Scenario, run
 pytestmark = pytest.mark.e2e
 
 
+HOME = Path(__file__).resolve().parents[2] / ".looptrace" / "fault-run"
+
+
 async def test_nothing_lost_or_doubled_under_faults(
-    scenario: Scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    scenario: Scenario, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    outcome = await run(scenario, tmp_path)
+    shutil.rmtree(HOME, ignore_errors=True)  # the last run's logs stay until the next run
+    outcome = await run(scenario, HOME)
     with capsys.disabled():
-        print("\n" + outcome.text)
+        print("\n" + outcome.text + f"\n(service logs in {HOME / 'logs'})")
     assert not outcome.failures, "\n".join(outcome.failures)
