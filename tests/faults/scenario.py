@@ -41,7 +41,7 @@ class Outcome:
 
 async def _service_faults(fs: FaultySystem, name: str, sc: Scenario, rng: random.Random) -> None:
     for _ in range(sc.kills):
-        await asyncio.sleep(rng.uniform(0.3, 1.0) * sc.window_s / (sc.kills + 1))
+        await asyncio.sleep(rng.uniform(0.1, 0.6) * sc.window_s / (sc.kills + 1))
         await fs.kill_and_restart(name, down_s=rng.uniform(0.0, 1.0))
 
 
