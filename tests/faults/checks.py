@@ -51,7 +51,9 @@ class Report:
     mail: dict[str, int] = field(default_factory=dict)
 
     def check(self, ok: bool, what: str, detail: str = "") -> None:
-        self.lines.append(f"  [{'ok' if ok else 'FAIL'}] {what}" + (f" — {detail}" if detail else ""))
+        self.lines.append(
+            f"  [{'ok' if ok else 'FAIL'}] {what}" + (f" — {detail}" if detail else "")
+        )
         if not ok:
             self.failures.append(f"{what}: {detail}")
 
@@ -61,7 +63,9 @@ async def _rows(conn: asyncpg.Connection, sql: str, ids: list[str]) -> list[asyn
 
 
 async def check_orders(conn: asyncpg.Connection, ids: list[str], rep: Report) -> None:
-    rows = await _rows(conn, "SELECT id, workflow_status FROM orders.orders WHERE id = ANY($1)", ids)
+    rows = await _rows(
+        conn, "SELECT id, workflow_status FROM orders.orders WHERE id = ANY($1)", ids
+    )
     wrong = [r["id"] for r in rows if r["workflow_status"] != "completed"]
     rep.check(len(rows) == len(ids) and not wrong, "orders: every order completed",
               f"{len(rows)}/{len(ids)} found, not completed: {wrong[:5]}")  # fmt: skip
@@ -188,7 +192,9 @@ async def _check_mails(
         " WHERE n.order_id = ANY($1)", ids,
     )  # fmt: skip
     states = Counter(r["state"] for r in rows)
-    rep.check(set(states) == {"sent"}, "notifications: every e-mail delivery sent", str(dict(states)))
+    rep.check(
+        set(states) == {"sent"}, "notifications: every e-mail delivery sent", str(dict(states))
+    )
     by_id = Counter(m["headers"].get("Message-ID") for m in mails)
     wanted = {r["message_id"] for r in rows}
     missing = [m for m in wanted if by_id[m] == 0]
@@ -222,7 +228,9 @@ class Topics:
 async def read_topics(bootstrap: str, topics: list[str], idle_s: float = 2.0) -> Topics:
     """Until nothing new came for ``idle_s`` and every end offset is reached (the embedded
     broker's end offsets stop at the last record batch's base offset + 1: only a lower bound)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         parts = [TopicPartition(t, p) for t in topics for p in await _partitions(consumer, t)]
@@ -307,5 +315,7 @@ async def check_lag(bootstrap: str, rep: Report, timeout_s: float = 60) -> Topic
         if not any(lag.values()) or asyncio.get_running_loop().time() > deadline:
             break
         await asyncio.sleep(1)
-    rep.check(not any(lag.values()), "every consumer group's lag drained (committed = end)", str(lag))
+    rep.check(
+        not any(lag.values()), "every consumer group's lag drained (committed = end)", str(lag)
+    )
     return topics

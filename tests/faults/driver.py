@@ -240,10 +240,14 @@ class Driver:
             "defects": [{"defect_class": "minor", "count": 1}],
         }
         if o.over_http:
-            await self.post("quality", f"/v1/inspections/{scheduled['inspection_id']}/result", result)
+            await self.post(
+                "quality", f"/v1/inspections/{scheduled['inspection_id']}/result", result
+            )
         else:
             data = {"order_id": o.id, "inspection_id": scheduled["inspection_id"], **result}
-            await self.send(QUALITY_INBOUND, envelope("InspectionResultSubmitted", o.id, data), o.id)
+            await self.send(
+                QUALITY_INBOUND, envelope("InspectionResultSubmitted", o.id, data), o.id
+            )
         o.step = "waiting for the inspection to pass"
         await self.watcher.wait(o.id, "quality.inspection_passed")
 

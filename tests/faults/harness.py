@@ -194,4 +194,3 @@ def _stop_postgres(p: Process, mode: str = "fast") -> None:
     except subprocess.TimeoutExpired:
         p.proc.kill()
         p.proc.wait()
-

@@ -157,7 +157,8 @@ def _summary(sc, fs, driver, rep, phases, total) -> str:  # type: ignore[no-unty
         f" (system ready {ready:.0f} s, orders under faults {driving:.0f} s,"
         f" quiet after {quiet:.0f} s, checks {total - ready - driving - quiet:.0f} s)",
         "faults:",
-        "  kill -9: " + ", ".join(f"{n} {f.kills[n]}" for n in SERVICES)
+        "  kill -9: "
+        + ", ".join(f"{n} {f.kills[n]}" for n in SERVICES)
         + f" (total {sum(f.kills.values())}; starts that died and were retried: {sum(f.start_failures.values())})",
         f"  PostgreSQL restarts: {len(f.pg_restarts)} ({', '.join(f.pg_restarts)})",
         f"  proxy cuts: {sum(f.cuts.values())} ({', '.join(f'{k} {v}' for k, v in sorted(f.cuts.items()))};"

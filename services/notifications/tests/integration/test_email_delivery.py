@@ -7,8 +7,8 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from looptrace_notifications.digests import send_digests
 from looptrace_notifications import email_jobs
+from looptrace_notifications.digests import send_digests
 from looptrace_notifications.email_jobs import deliver_due
 from looptrace_notifications.models import EmailDeliveryRow, NotificationRow, PreferenceRow
 
