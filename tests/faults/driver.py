@@ -137,6 +137,7 @@ class Driver:
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
         self.http = httpx.AsyncClient(timeout=15, headers=ADMIN)
         self.orders: list[Order] = []
+        self.first_sent = self.last_done = 0.0
 
     async def start(self) -> None:
         await self.producer.start()
@@ -229,6 +230,7 @@ class Driver:
         o.step = "waiting for completed"
         await self.watcher.wait(o.id, "status:completed")
         o.step = "done"
+        self.last_done = time.monotonic()
 
     async def _inspect(self, o: Order) -> None:
         o.step = "waiting for the inspection"
@@ -281,7 +283,7 @@ class Driver:
 
     async def run(self, count: int, spread_s: float, deadline_s: float) -> list[Order]:
         """Start ``count`` orders evenly over ``spread_s`` and drive each to completion."""
-        started = time.monotonic()
+        started = self.first_sent = time.monotonic()
         tasks = []
         for i in range(count):
             await asyncio.sleep(max(0.0, started + i * spread_s / count - time.monotonic()))

@@ -67,6 +67,7 @@ def service_env(db_url: str, kafka: str, smtp_port: int) -> dict[str, str]:
 @dataclass
 class Faults:
     kills: Counter[str] = field(default_factory=Counter)
+    kill_times: list[float] = field(default_factory=list)  # time.monotonic()
     start_failures: Counter[str] = field(default_factory=Counter)
     pg_restarts: list[str] = field(default_factory=list)
     cuts: Counter[str] = field(default_factory=Counter)
@@ -139,6 +140,7 @@ class FaultySystem:
         assert self.system is not None
         await asyncio.to_thread(self.system.kill_service, name, signal.SIGKILL)
         self.faults.kills[name] += 1
+        self.faults.kill_times.append(time.monotonic())
         await asyncio.sleep(down_s)
         await self.start_and_wait(name)
 

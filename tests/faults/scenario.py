@@ -151,6 +151,7 @@ def _sample(stuck: dict[str, list[str]]) -> dict[str, str]:
 def _summary(sc, fs, driver, rep, phases, total) -> str:  # type: ignore[no-untyped-def]
     f, t = fs.faults, driver.traffic
     ready, driving, quiet = phases
+    in_flight = sum(driver.first_sent <= k <= driver.last_done for k in f.kill_times)
     mail = rep.mail
     lines = [
         f"fault run (seed {sc.seed}): {sc.orders} orders, wall time {total:.0f} s"
@@ -159,7 +160,8 @@ def _summary(sc, fs, driver, rep, phases, total) -> str:  # type: ignore[no-unty
         "faults:",
         "  kill -9: "
         + ", ".join(f"{n} {f.kills[n]}" for n in SERVICES)
-        + f" (total {sum(f.kills.values())}; starts that died and were retried: {sum(f.start_failures.values())})",
+        + f" (total {sum(f.kills.values())}, {in_flight} while orders were in flight;"
+        f" starts that died and were retried: {sum(f.start_failures.values())})",
         f"  PostgreSQL restarts: {len(f.pg_restarts)} ({', '.join(f.pg_restarts)})",
         f"  proxy cuts: {sum(f.cuts.values())} ({', '.join(f'{k} {v}' for k, v in sorted(f.cuts.items()))};"
         f" {f.connections_reset} connections reset)",
