@@ -281,14 +281,20 @@ class Driver:
 
     # ---- many orders ------------------------------------------------------------------
 
-    async def run(self, count: int, spread_s: float, deadline_s: float) -> list[Order]:
-        """Start ``count`` orders evenly over ``spread_s`` and drive each to completion."""
+    async def run(
+        self, count: int, spread_s: float, settle_s: float, busy: asyncio.Task[None]
+    ) -> list[Order]:
+        """Start ``count`` orders evenly over ``spread_s``, and more at the same pace for as
+        long as ``busy`` (the faults) runs, so that every fault meets orders in flight; then
+        give the last ones ``settle_s`` to finish."""
         started = self.first_sent = time.monotonic()
         tasks = []
-        for i in range(count):
+        i = 0
+        while i < count or not busy.done():
             await asyncio.sleep(max(0.0, started + i * spread_s / count - time.monotonic()))
             tasks.append(asyncio.create_task(self.drive(self.new_order())))
-        done, pending = await asyncio.wait(tasks, timeout=deadline_s)
+            i += 1
+        done, pending = await asyncio.wait(tasks, timeout=settle_s)
         for t in pending:
             t.cancel()
         for t in done:

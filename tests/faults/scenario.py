@@ -105,7 +105,7 @@ async def run(sc: Scenario, home: Path) -> Outcome:
         try:
             await driver.send_poison()
             faults = asyncio.create_task(run_faults(fs, sc))
-            await driver.run(sc.orders, sc.window_s, deadline_s=sc.window_s + 300)
+            await driver.run(sc.orders, sc.window_s, settle_s=300, busy=faults)
             await faults
             driving = time.monotonic() - started - ready
             left = await _quiet(fs.db_url(), 90)
@@ -154,7 +154,7 @@ def _summary(sc, fs, driver, rep, phases, total) -> str:  # type: ignore[no-unty
     in_flight = sum(driver.first_sent <= k <= driver.last_done for k in f.kill_times)
     mail = rep.mail
     lines = [
-        f"fault run (seed {sc.seed}): {sc.orders} orders, wall time {total:.0f} s"
+        f"fault run (seed {sc.seed}): {len(driver.orders)} orders, wall time {total:.0f} s"
         f" (system ready {ready:.0f} s, orders under faults {driving:.0f} s,"
         f" quiet after {quiet:.0f} s, checks {total - ready - driving - quiet:.0f} s)",
         "faults:",
