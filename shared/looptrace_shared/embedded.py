@@ -7,11 +7,14 @@ import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from looptrace_shared.lifeline import parent_death_signal
 
 
 def free_port() -> int:
@@ -70,10 +73,14 @@ class Process:
 
 
 def start_tansu(
-    port: int | None = None, log: Path | None = None, advertised_port: int | None = None
+    port: int | None = None,
+    log: Path | None = None,
+    die_with_parent: bool = False,
+    advertised_port: int | None = None,
 ) -> Process:
-    """``advertised_port``: the port clients are told to connect to (a proxy in front of the
-    broker, as the fault test uses); default the port it listens on."""
+    """``die_with_parent``: the kernel stops the broker when the process that started it ends
+    (see :mod:`looptrace_shared.lifeline`). ``advertised_port``: the port clients are told to
+    connect to (a proxy in front of the broker, as the fault test uses); default its own."""
     port = port or free_port()
     url = f"tcp://127.0.0.1:{port}"
     advertised = f"tcp://127.0.0.1:{advertised_port or port}"
@@ -92,6 +99,7 @@ def start_tansu(
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=parent_death_signal(signal.SIGTERM) if die_with_parent else None,
     )
     wait_for_port("127.0.0.1", port, 15, "tansu broker", proc)
     return Process("kafka", proc, f"127.0.0.1:{port}")
@@ -136,8 +144,11 @@ def _unprivileged_user() -> str | None:
     raise RuntimeError("running as root and no 'postgres' or 'nobody' user to run PostgreSQL as")
 
 
-def start_postgres(data_dir: Path, port: int | None = None) -> Process:
-    """initdb (once) and start a private cluster on 127.0.0.1:port, trust auth, user postgres."""
+def start_postgres(
+    data_dir: Path, port: int | None = None, die_with_parent: bool = False
+) -> Process:
+    """initdb (once) and start a private cluster on 127.0.0.1:port, trust auth, user postgres.
+    ``die_with_parent``: a fast shutdown (SIGINT) when the process that started it ends."""
     bindir = postgres_bin_dir()
     port = port or free_port()
     user = _unprivileged_user()
@@ -188,6 +199,7 @@ def start_postgres(data_dir: Path, port: int | None = None) -> Process:
         start_new_session=True,
         user=uid,
         group=gid,
+        preexec_fn=parent_death_signal(signal.SIGINT) if die_with_parent else None,
     )
     wait_for_port("127.0.0.1", port, 30, "postgres", proc)
     _wait_ready(port)

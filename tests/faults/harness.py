@@ -160,7 +160,7 @@ class FaultySystem:
                     self.system.start_service(name, self.log_dir)
                     continue
                 with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get(self.url(name) + "/health")).status_code == 200:
+                    if (await http.get(self.url(name) + "/health/ready")).status_code == 200:
                         return
                 await asyncio.sleep(0.3)
         raise TimeoutError(f"{name} not healthy {timeout:.0f}s after its restart")
