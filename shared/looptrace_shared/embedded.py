@@ -73,12 +73,17 @@ class Process:
 
 
 def start_tansu(
-    port: int | None = None, log: Path | None = None, die_with_parent: bool = False
+    port: int | None = None,
+    log: Path | None = None,
+    die_with_parent: bool = False,
+    advertised_port: int | None = None,
 ) -> Process:
     """``die_with_parent``: the kernel stops the broker when the process that started it ends
-    (see :mod:`looptrace_shared.lifeline`)."""
+    (see :mod:`looptrace_shared.lifeline`). ``advertised_port``: the port clients are told to
+    connect to (a proxy in front of the broker, as the fault test uses); default its own."""
     port = port or free_port()
     url = f"tcp://127.0.0.1:{port}"
+    advertised = f"tcp://127.0.0.1:{advertised_port or port}"
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the process
     proc = subprocess.Popen(
         [
@@ -87,7 +92,7 @@ def start_tansu(
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            advertised,
             "--storage-engine",
             "memory://tansu/",
         ],

@@ -4,14 +4,18 @@ Exactly one e-mail per (event, recipient), as far as SMTP allows: a run claims d
 and marks them ``sending`` in one transaction (``FOR UPDATE SKIP LOCKED``, so replicas
 never claim the same row), sends outside any transaction, then records the outcome and
 its ``notification_sent`` / ``notification_failed`` event in a second transaction.
-Residual window: if the process dies after the server accepted a mail but before the
-second commit, the row stays ``sending``; after ``mailer_lease_s`` it is sent again
-with the same ``Message-ID`` (derived from the delivery id), which lets receiving
-systems drop the duplicate. That is at-least-once, with a window of one send.
+Each mail's outcome is committed as soon as the server has answered, before the next
+mail is sent (a database that is briefly away is retried), so at most one mail is in
+that window. Residual window: if the process dies after the server accepted a mail but
+before that commit (or the database stays away longer than the retries), the row stays
+``sending``; after ``mailer_lease_s`` it is sent again with the same ``Message-ID``
+(derived from the delivery id), which lets receiving systems drop the duplicate. That is
+at-least-once, with a window of one send per crash.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +31,7 @@ from looptrace_notifications.rendering import Rendered, render
 from looptrace_notifications.rules import NotificationRuleViolation
 from looptrace_shared.envelope import new_envelope
 from looptrace_shared.events import notifications as ev
+from looptrace_shared.messaging.transient import is_transient
 
 log = logging.getLogger(__name__)
 SOURCE = "notifications"
@@ -48,22 +53,42 @@ async def deliver_due(runtime: Any, now: datetime | None = None) -> int:
     claimed = await claim_due(runtime, now, settings.mailer_batch)
     if not claimed:
         return 0
-    rendered = [_render(c) for c in claimed]
-    mails = [
-        Mail(
-            c.to,
-            r,
-            message_id(c.delivery_id, settings),
-            c.notification.notification_type,
-            c.notification.source_event_id,
-        )
-        for c, r in zip(claimed, rendered, strict=True)
-        if isinstance(r, Rendered)
-    ]
-    results = iter(await Mailer(settings).send_all(mails))
-    outcomes = [next(results) if isinstance(r, Rendered) else r for r in rendered]
-    await settle(runtime, claimed, outcomes, settings)
+    mailer = Mailer(settings)  # one SMTP connection for the run
+    try:
+        for c in claimed:
+            await settle_with_retries(runtime, c, await _send(mailer, c, settings), settings)
+    finally:
+        await mailer.close()
     return len(claimed)
+
+
+async def _send(mailer: Mailer, c: Claimed, settings: NotificationsSettings) -> SendResult:
+    rendered = _render(c)
+    if not isinstance(rendered, Rendered):
+        return rendered
+    n = c.notification
+    mail_id = message_id(c.delivery_id, settings)
+    return await mailer.send(Mail(c.to, rendered, mail_id, n.notification_type, n.source_event_id))
+
+
+async def settle_with_retries(
+    runtime: Any, c: Claimed, result: SendResult, settings: NotificationsSettings
+) -> None:
+    """Record one mail's outcome; a transient database failure is retried (with backoff,
+    for at most half the lease) so that a mail the server accepted is not sent again."""
+    budget = settings.mailer_lease_s / 2
+    delay = 0.1
+    while True:
+        try:
+            await settle(runtime, [c], [result], settings)
+            return
+        except Exception as err:
+            if not is_transient(err) or budget <= 0:
+                raise
+            log.warning("outcome of delivery %d not recorded (%s); retrying", c.delivery_id, err)
+            await asyncio.sleep(delay)
+            budget -= delay
+            delay = min(delay * 2, 2.0)
 
 
 async def requeue_stale(runtime: Any, now: datetime) -> None:

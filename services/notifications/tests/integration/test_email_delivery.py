@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select, text
 
+from looptrace_notifications import email_jobs
 from looptrace_notifications.digests import send_digests
 from looptrace_notifications.email_jobs import deliver_due
 from looptrace_notifications.models import EmailDeliveryRow, NotificationRow, PreferenceRow
@@ -153,3 +154,55 @@ def test_quiet_hours_row_maps_to_domain_preferences() -> None:
     )
     prefs = preferences(row)
     assert prefs.quiet_hours is not None and prefs.quiet_hours.time_zone == "Asia/Dhaka"
+
+
+class Crash(BaseException):
+    """The process dying at that point (not an error the job could handle)."""
+
+
+def settle_failing(calls: list[int], fail_on: int, err: BaseException):  # type: ignore[no-untyped-def]
+    real = email_jobs.settle
+
+    async def settle(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == fail_on:
+            raise err
+        await real(*args, **kwargs)
+
+    return settle
+
+
+async def three_mails_due(runtime, processor, story) -> None:  # type: ignore[no-untyped-def]
+    o = story()
+    await processor.process(o.records(o.created(), o.supplier_assigned()))
+    assert len(await rows(runtime, EmailDeliveryRow)) == 3
+
+
+async def test_a_crash_after_a_mail_was_accepted_resends_that_mail_only(
+    runtime, processor, smtp, story, monkeypatch
+):  # type: ignore[no-untyped-def]
+    server, _ = smtp
+    await three_mails_due(runtime, processor, story)
+    monkeypatch.setattr(email_jobs, "settle", settle_failing([], 2, Crash()))
+    with pytest.raises(Crash):  # the 2nd mail was accepted, its outcome never recorded
+        await deliver_due(runtime)
+    monkeypatch.undo()
+    after_lease = datetime.now(UTC) + timedelta(seconds=runtime.settings.mailer_lease_s + 1)
+    await deliver_due(runtime, after_lease)
+    ids = [m["Message-ID"] for m in server.received]
+    assert len(ids) == 4 and len(set(ids)) == 3, ids  # the one in the window, same Message-ID
+    assert {d.state for d in await rows(runtime, EmailDeliveryRow)} == {"sent"}
+
+
+async def test_a_database_blip_while_recording_an_outcome_sends_nothing_twice(
+    runtime, processor, smtp, story, monkeypatch
+):  # type: ignore[no-untyped-def]
+    server, _ = smtp
+    await three_mails_due(runtime, processor, story)
+    monkeypatch.setattr(email_jobs, "settle", settle_failing([], 1, ConnectionResetError()))
+    await deliver_due(runtime)
+    monkeypatch.undo()
+    after_lease = datetime.now(UTC) + timedelta(seconds=runtime.settings.mailer_lease_s + 1)
+    await deliver_due(runtime, after_lease)
+    assert len(server.received) == 3
+    assert {d.state for d in await rows(runtime, EmailDeliveryRow)} == {"sent"}
