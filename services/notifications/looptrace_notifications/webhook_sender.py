@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+import aiohttp
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -64,16 +64,15 @@ def backoff_s(settings: NotificationsSettings, attempts: int) -> float:
     return random.uniform(0, ceiling)
 
 
-def client_for(runtime: Any) -> httpx.AsyncClient:
-    """One client per process (its connections are kept alive between runs)."""
+def client_for(runtime: Any) -> aiohttp.ClientSession:
+    """One HTTP client per process (its connections are kept alive between runs)."""
     client = runtime.extras.get("webhook_client")
-    if client is None or client.is_closed:
+    if client is None or client.closed:
         s: NotificationsSettings = runtime.settings
-        limits = httpx.Limits(
-            max_connections=s.webhook_concurrency, max_keepalive_connections=s.webhook_concurrency
-        )
-        client = runtime.extras["webhook_client"] = httpx.AsyncClient(
-            timeout=s.webhook_timeout_s, limits=limits, follow_redirects=False
+        connector = aiohttp.TCPConnector(limit=s.webhook_concurrency, ttl_dns_cache=60)
+        timeout = aiohttp.ClientTimeout(total=s.webhook_timeout_s)
+        client = runtime.extras["webhook_client"] = aiohttp.ClientSession(
+            connector=connector, timeout=timeout, auto_decompress=False
         )
     return client
 
@@ -134,7 +133,7 @@ async def _subscriptions(session: Any, ids: set[str]) -> dict[str, WebhookSubscr
 
 
 async def _send(
-    client: httpx.AsyncClient, gate: asyncio.Semaphore, c: Claimed, s: NotificationsSettings
+    client: aiohttp.ClientSession, gate: asyncio.Semaphore, c: Claimed, s: NotificationsSettings
 ) -> Result:
     async with gate:
         at, started = datetime.now(UTC), time.perf_counter()
@@ -142,17 +141,17 @@ async def _send(
         try:
             await check_target(c.url, s.webhook_allow_private_targets)
             sent = headers(c.secrets, c.delivery.message_id, int(time.time()), body)
-            response = await client.post(c.url, content=body, headers=sent)
-            code, error = response.status_code, None if response.is_success else _excerpt(response)
+            async with client.post(c.url, data=body, headers=sent, allow_redirects=False) as r:
+                text = await r.text(errors="replace") if r.status >= 300 else ""
+                code, error = (
+                    r.status,
+                    f"HTTP {r.status}: {text[:300]}" if r.status >= 300 else None,
+                )
         except WebhookTargetRefused as err:
             code, error = None, str(err)
-        except httpx.HTTPError as err:
+        except (aiohttp.ClientError, TimeoutError) as err:
             code, error = None, f"{type(err).__name__}: {err}"[:500]
         return Result(c, at, code, (time.perf_counter() - started) * 1000, error)
-
-
-def _excerpt(response: httpx.Response) -> str:
-    return f"HTTP {response.status_code}: {response.text[:300]}"
 
 
 async def _record(runtime: Any, settings: NotificationsSettings, results: list[Result]) -> None:

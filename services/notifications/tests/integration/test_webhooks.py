@@ -105,7 +105,7 @@ async def app(hook_settings):  # type: ignore[no-untyped-def]
     yield app
     client = app.state.runtime.extras.get("webhook_client")
     if client is not None:
-        await client.aclose()
+        await client.close()
     await app.state.runtime.engine.dispose()
 
 
