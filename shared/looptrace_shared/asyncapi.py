@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,7 +212,7 @@ def _event_headers(spec: EventSpec, by_service: bool) -> dict[str, Any]:
 
 def _example(spec: EventSpec, by_service: bool) -> dict[str, Any]:
     envelope = {
-        "id": "5b0e6c1e-58c4-4c38-9b8e-3f0f1f2d8a10",
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:looptrace:example:{spec.type}")),
         "type": spec.type,
         "source": spec.topic.split(".")[0] if by_service else EXAMPLE_SOURCE[spec.topic],
         "time": "2026-11-21T10:00:00Z",
