@@ -77,17 +77,33 @@ def client_for(runtime: Any) -> aiohttp.ClientSession:
     return client
 
 
+RUN_BATCHES = 20  # batches one run may send before it returns (the next run goes on)
+
+
 async def send_due(runtime: Any) -> int:
-    """Periodic job: send what is due; return how many attempts were made."""
+    """Periodic job: send what is due, batch after batch; return how many attempts were made.
+
+    While one batch's results are being recorded the next batch is claimed and sent (at most
+    two batches in memory); a delivery is in one batch only, since a claimed one stays
+    ``sending`` until its result is committed."""
     settings: NotificationsSettings = runtime.settings
-    claimed = await _claim(runtime, settings)
-    if not claimed:
-        return 0
-    client = client_for(runtime)
-    gate = asyncio.Semaphore(settings.webhook_concurrency)
-    results = await asyncio.gather(*(_send(client, gate, c, settings) for c in claimed))
-    await _record(runtime, settings, results)
-    return len(results)
+    client, gate = client_for(runtime), asyncio.Semaphore(settings.webhook_concurrency)
+    recording: asyncio.Task[None] | None = None
+    sent = 0
+    try:
+        for _ in range(RUN_BATCHES):
+            claimed = await _claim(runtime, settings)
+            if not claimed:
+                break
+            results = await asyncio.gather(*(_send(client, gate, c, settings) for c in claimed))
+            if recording is not None:
+                await recording
+            recording = asyncio.create_task(_record(runtime, settings, results))
+            sent += len(results)
+    finally:
+        if recording is not None:
+            await recording
+    return sent
 
 
 async def _claim(runtime: Any, settings: NotificationsSettings) -> list[Claimed]:
