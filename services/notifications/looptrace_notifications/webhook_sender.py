@@ -19,19 +19,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-from sqlalchemy import and_, bindparam, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import and_, or_, select, text, update
 
 from looptrace_notifications import webhooks
 from looptrace_notifications.config import NotificationsSettings
 from looptrace_notifications.services import NotificationsContext
 from looptrace_notifications.webhook_signing import headers
 from looptrace_notifications.webhook_tables import (
-    WebhookAttemptRow,
     WebhookDeliveryRow,
     WebhookSubscriptionRow,
 )
 from looptrace_notifications.webhook_targets import WebhookTargetRefused, check_target
+from looptrace_shared.db import json_rows
 
 D, S = WebhookDeliveryRow, WebhookSubscriptionRow
 
@@ -170,14 +169,41 @@ async def _send(
         return Result(c, at, code, (time.perf_counter() - started) * 1000, error)
 
 
+SCHEMA = "notifications"
+RECORD_ATTEMPTS = text(
+    f"INSERT INTO {SCHEMA}.webhook_attempts"
+    " (delivery_id, attempted_at, status_code, latency_ms, error, succeeded)"
+    " SELECT delivery_id, attempted_at, status_code, latency_ms, error, succeeded"
+    " FROM json_to_recordset(CAST(:rows AS json)) AS r(delivery_id bigint,"
+    " attempted_at timestamptz, status_code int, latency_ms float8, error text, succeeded bool)"
+)
+RECORD_OUTCOMES = text(
+    f"UPDATE {SCHEMA}.webhook_deliveries AS d SET state = r.state, attempts = r.attempts,"
+    " first_attempt_at = r.first_attempt_at, next_attempt_at = r.next_attempt_at,"
+    " claimed_at = NULL, last_status_code = r.last_status_code,"
+    " last_latency_ms = r.last_latency_ms, last_error = r.last_error,"
+    " delivered_at = r.delivered_at"
+    " FROM json_to_recordset(CAST(:rows AS json)) AS r(did bigint, state text, attempts int,"
+    " first_attempt_at timestamptz, next_attempt_at timestamptz, last_status_code int,"
+    " last_latency_ms float8, last_error text, delivered_at timestamptz)"
+    " WHERE d.id = r.did"
+)
+COUNT_FAILURES = text(
+    f"UPDATE {SCHEMA}.webhook_subscriptions AS s SET failures_in_a_row ="
+    " CASE WHEN r.reset THEN r.failed ELSE s.failures_in_a_row + r.failed END"
+    " FROM json_to_recordset(CAST(:rows AS json)) AS r(id text, reset bool, failed int)"
+    " WHERE s.id = r.id RETURNING s.id, s.failures_in_a_row, s.state"
+)
+
+
 async def _record(runtime: Any, settings: NotificationsSettings, results: list[Result]) -> None:
+    """Every attempt, every delivery's new state and every subscription's failure count: one
+    statement each (a batch's rows as one JSON parameter)."""
     async with runtime.unit_of_work() as uow:
         session = uow.session
-        await session.execute(pg_insert(WebhookAttemptRow), [_attempt(r) for r in results])
-        await session.execute(
-            update(D.__table__).where(D.__table__.c.id == bindparam("did")),
-            [_outcome(settings, r) for r in results],
-        )
+        await session.execute(RECORD_ATTEMPTS, {"rows": json_rows([_attempt(r) for r in results])})
+        outcomes = [_outcome(settings, r) for r in results]
+        await session.execute(RECORD_OUTCOMES, {"rows": json_rows(outcomes)})
         await _count_failures(NotificationsContext(uow, settings), settings, results)
         await uow.commit()
 
@@ -208,7 +234,6 @@ def _outcome(settings: NotificationsSettings, r: Result) -> dict[str, Any]:
         "attempts": attempts,
         "first_attempt_at": first,
         "next_attempt_at": next_at,
-        "claimed_at": None,
         "last_status_code": r.status_code,
         "last_latency_ms": r.latency_ms,
         "last_error": r.error,
@@ -216,19 +241,28 @@ def _outcome(settings: NotificationsSettings, r: Result) -> dict[str, Any]:
     }
 
 
+def failure_counts(results: list[Result]) -> dict[str, tuple[bool, int]]:
+    """Per subscription: (whether an attempt succeeded — the count restarts —, failures since
+    the last success, or in all when none did)."""
+    out: dict[str, tuple[bool, int]] = {}
+    for r in sorted(results, key=lambda r: r.at):
+        reset, failed = out.get(r.claimed.delivery.subscription_id, (False, 0))
+        out[r.claimed.delivery.subscription_id] = (True, 0) if r.succeeded else (reset, failed + 1)
+    return out
+
+
 async def _count_failures(
     ctx: NotificationsContext, settings: NotificationsSettings, results: list[Result]
 ) -> None:
     """Failed attempts in a row per subscription (a success resets it); disable at the limit."""
-    by_sub: dict[str, list[Result]] = {}
-    for r in sorted(results, key=lambda r: r.at):
-        by_sub.setdefault(r.claimed.delivery.subscription_id, []).append(r)
-    session = ctx.uow.session
-    for sub_id, rs in by_sub.items():
-        sub = (await session.scalars(select(S).where(S.id == sub_id).with_for_update())).one()
-        for r in rs:
-            sub.failures_in_a_row = 0 if r.succeeded else sub.failures_in_a_row + 1
-        if sub.state == "active" and sub.failures_in_a_row >= settings.webhook_disable_after:
-            last = rs[-1].error or "no answer"
-            reason = f"{sub.failures_in_a_row} failed attempts in a row (last: {last})"
+    rows = [{"id": k, "reset": v[0], "failed": v[1]} for k, v in failure_counts(results).items()]
+    counted = (await ctx.uow.session.execute(COUNT_FAILURES, {"rows": json_rows(rows)})).all()
+    limit = settings.webhook_disable_after
+    for sub_id, failures, state in counted:
+        if state == "active" and failures >= limit:
+            sub = (await ctx.uow.session.scalars(select(S).where(S.id == sub_id))).one()
+            last = next(
+                r.error for r in reversed(results) if r.claimed.delivery.subscription_id == sub_id
+            )
+            reason = f"{failures} failed attempts in a row (last: {last or 'no answer'})"
             await webhooks.disable(ctx, sub, reason)

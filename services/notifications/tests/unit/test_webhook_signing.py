@@ -61,3 +61,18 @@ async def test_a_setting_allows_local_targets_for_development() -> None:
     await check_target("http://127.0.0.1:8080/hook", allow_private=True)
     with pytest.raises(WebhookTargetRefused):
         await check_target("ftp://127.0.0.1/hook", allow_private=True)
+
+
+def test_failures_in_a_row_restart_at_a_success() -> None:
+    from types import SimpleNamespace
+
+    from looptrace_notifications.webhook_sender import Result, failure_counts
+
+    def result(sub: str, second: int, code: int) -> Result:
+        claimed = SimpleNamespace(delivery=SimpleNamespace(subscription_id=sub))
+        at = datetime(2026, 1, 1, 0, 0, second, tzinfo=UTC)
+        return Result(claimed, at, code, 1.0, None)  # type: ignore[arg-type]
+
+    results = [result("a", 1, 500), result("a", 2, 200), result("a", 3, 503), result("b", 1, 500)]
+    results += [result("b", 2, 500), result("c", 1, 204)]
+    assert failure_counts(results) == {"a": (True, 1), "b": (False, 2), "c": (True, 0)}
