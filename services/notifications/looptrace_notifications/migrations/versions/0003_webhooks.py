@@ -1,7 +1,7 @@
 """webhooks
 
 Revision ID: 0003_webhooks
-Revises: 0002
+Revises: 0003_role_keys
 Create Date: 2026-12-01 10:39:39.544846
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0003_webhooks"
-down_revision = "0002"
+down_revision = "0003_role_keys"
 branch_labels = None
 depends_on = None
 
