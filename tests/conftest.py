@@ -17,12 +17,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiosmtpd.controller import Controller
 
 from looptrace_shared.auth import mint_token
+from looptrace_shared.contracts.records import RecordChecker
 from looptrace_shared.embedded import free_port
 from looptrace_shared.settings import DEV_JWT_SECRET
 from looptrace_shared.system import SERVICES, System
 from looptrace_shared.testing import Infra, scratch_database
 
 PARKING_TIMEOUT_S = 4
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Inbox:
@@ -115,28 +117,75 @@ def envelope(type_: str, subject: str, data: dict[str, Any]) -> bytes:
     ).encode()
 
 
+class ContractLog:
+    """Every record a test publishes or consumes, checked against asyncapi.json at its end
+    (consumed records only when they are about the test's own orders: their key was sent)."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, bytes, dict[str, str], bytes | None]] = []
+        self.keys: set[bytes] = set()
+
+    def problems(self) -> list[str]:
+        checker = RecordChecker(json.loads((ROOT / "asyncapi.json").read_text()))
+        return [
+            p
+            for topic, value, headers, key in self.records
+            if key in self.keys
+            for p in checker.problems(topic, value, headers, key)
+        ]
+
+
 @pytest.fixture
-async def producer(system: System) -> AsyncIterator[AIOKafkaProducer]:
+def contract() -> Iterator[ContractLog]:
+    log = ContractLog()
+    yield log
+    problems = log.problems()
+    assert not problems, f"records that do not match asyncapi.json: {problems}"
+
+
+class RecordingProducer:
+    """The test's producer: what it sends is logged for the contract check."""
+
+    def __init__(self, producer: AIOKafkaProducer, log: ContractLog) -> None:
+        self.producer, self.log = producer, log
+
+    async def send_and_wait(self, topic: str, value: bytes, key: bytes | None = None) -> Any:
+        self.log.records.append((topic, value, {}, key))
+        self.log.keys.add(key)  # type: ignore[arg-type]
+        return await self.producer.send_and_wait(topic, value, key=key)
+
+    async def send_off_contract_and_wait(self, topic: str, value: bytes, key: bytes) -> Any:
+        """A record that breaks the contract on purpose (malformed, or keyed by another order's
+        id to share its partition): not checked."""
+        self.log.keys.add(key)
+        return await self.producer.send_and_wait(topic, value, key=key)
+
+
+@pytest.fixture
+async def producer(system: System, contract: ContractLog) -> AsyncIterator[RecordingProducer]:
     p = AIOKafkaProducer(bootstrap_servers=system.env["KAFKA_BOOTSTRAP_SERVERS"], acks="all")
     await p.start()
-    yield p
+    yield RecordingProducer(p, contract)
     await p.stop()
 
 
 class Topic:
     """Reads a topic from the beginning (no consumer group) and keeps everything seen."""
 
-    def __init__(self, bootstrap: str, name: str) -> None:
+    def __init__(self, bootstrap: str, name: str, log: ContractLog | None = None) -> None:
         self.consumer = AIOKafkaConsumer(
             name, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
         )
         self.seen: list[tuple[dict[str, str], dict[str, Any] | bytes]] = []
+        self.log = log
 
     async def poll(self) -> None:
         batch = await self.consumer.getmany(timeout_ms=200)
         for records in batch.values():
             for r in records:
                 headers = {k: v.decode() for k, v in (r.headers or [])}
+                if self.log is not None:
+                    self.log.records.append((r.topic, r.value, headers, r.key))
                 try:
                     value: Any = json.loads(r.value)
                 except ValueError:
@@ -154,16 +203,17 @@ class Topic:
 
 
 @pytest.fixture
-async def topics(system: System) -> AsyncIterator[Any]:
+async def topics(system: System, contract: ContractLog) -> AsyncIterator[Any]:
     opened: dict[str, Topic] = {}
 
     async def open_(name: str) -> Topic:
         if name not in opened:
-            t = Topic(system.env["KAFKA_BOOTSTRAP_SERVERS"], name)
+            t = Topic(system.env["KAFKA_BOOTSTRAP_SERVERS"], name, contract)
             await t.consumer.start()
             opened[name] = t
         return opened[name]
 
     yield open_
     for t in opened.values():
+        await t.poll()  # what has arrived by now is consumed, and so checked, too
         await t.consumer.stop()

@@ -191,6 +191,30 @@ def asyncapi(out: Path | None) -> None:
         click.echo(text, nl=False)
 
 
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("schemas"), show_default=True)
+def schemas(out: Path) -> None:
+    """Write the JSON Schema of every event type (schemas/<type>.v<N>.json); refuse a change
+    that would break a committed version (ship it as the next version instead)."""
+    from looptrace_shared.contracts.schemas import BreakingChange, write
+
+    try:
+        changed = write(out)
+    except BreakingChange as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"{len(changed)} schema file(s) written to {out}")
+
+
+@main.command()
+def contracts() -> None:
+    """Regenerate asyncapi.json and schemas/ in the current directory (after changing events)."""
+    from looptrace_shared.asyncapi import render
+
+    Path("asyncapi.json").write_text(render())
+    click.echo("asyncapi.json written")
+    click.get_current_context().invoke(schemas, out=Path("schemas"))
+
+
 @main.command("make-migration")
 @click.argument("service")
 @click.option("-m", "--message", required=True)

@@ -73,6 +73,8 @@ async def test_one_order_end_to_end(system, producer, topics, smtp) -> None:  # 
     production = await topics("production.events.v1")
     quality = await topics("quality.events.v1")
     alerts = await topics("predictions.alerts.v1")
+    order_events = await topics("orders.events.v1")
+    outbound = await topics("notifications.outbound.v1")
 
     await producer.send_and_wait(
         "orders.inbound.v1", order_placed(order_id, buyer_email), key=order_id.encode()
@@ -167,6 +169,7 @@ async def test_one_order_end_to_end(system, producer, topics, smtp) -> None:  # 
 
     _, alert = await alerts.wait_for(about(order_id, "predictions.delay_risk"), what="delay risk")
     assert alert["data"]["risk_level"] in ("low", "medium", "high")
+    await order_events.wait_for(about(order_id, "order.status_changed"), what="status change")
 
     wanted = {"order_confirmed", "production_started", "inspection_passed", "order_shipped"}
     deadline = asyncio.get_running_loop().time() + 30
@@ -176,6 +179,9 @@ async def test_one_order_end_to_end(system, producer, topics, smtp) -> None:  # 
             break
         await asyncio.sleep(0.3)
     await asyncio.sleep(2)  # anything doubled would arrive by now
+    await outbound.wait_for(
+        about(order_id, "notifications.notification_sent"), what="notification_sent"
+    )
     kinds = [m["headers"].get("X-LoopTrace-Notification") for m in inbox.to(buyer_email)]
     for kind in wanted:
         assert kinds.count(kind) == 1, f"{kind}: {kinds}"
@@ -187,7 +193,7 @@ async def test_bad_messages_reach_the_dead_letters_and_the_partition_flows(
     dlq = await topics("orders.inbound.v1.dlq")
     ghost = f"ghost-{uuid.uuid4()}"
     key = ghost.encode()  # same key → same partition as what follows
-    await producer.send_and_wait("orders.inbound.v1", b'{"id": "not-an-envelope', key=key)
+    await producer.send_off_contract_and_wait("orders.inbound.v1", b'{"id": "not-an-envelope', key)
     await producer.send_and_wait(
         "orders.inbound.v1",
         envelope(
@@ -201,8 +207,8 @@ async def test_bad_messages_reach_the_dead_letters_and_the_partition_flows(
         key=key,
     )
     good = str(uuid.uuid4())
-    await producer.send_and_wait(
-        "orders.inbound.v1", order_placed(good, "x@buyer.example"), key=key
+    await producer.send_off_contract_and_wait(  # the ghost's key: the same partition
+        "orders.inbound.v1", order_placed(good, "x@buyer.example"), key
     )
     await wait_status(system, good, "placed", timeout=20)
 

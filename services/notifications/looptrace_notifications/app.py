@@ -14,6 +14,8 @@ from looptrace_notifications.dlq_watch import watch_dead_letters
 from looptrace_notifications.email_jobs import deliver_due
 from looptrace_notifications.handlers import consumer_groups
 from looptrace_notifications.models import Base, plumbing
+from looptrace_notifications.webhook_api import router as webhook_router
+from looptrace_notifications.webhook_sender import send_due
 from looptrace_shared.runtime import ServiceSpec, create_service_app
 
 SPEC = ServiceSpec(
@@ -22,7 +24,7 @@ SPEC = ServiceSpec(
     plumbing=plumbing,
     migrations=Path(__file__).parent / "migrations",
     groups=consumer_groups,
-    routers=[router],
+    routers=[router, webhook_router],
     periodic=[(0.5, deliver_due), (60.0, send_digests), (30.0, watch_dead_letters)],
     publishes=[
         "notifications.notification_sent",
@@ -42,5 +44,6 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         (settings.mailer_poll_s, deliver_due),
         (settings.digest_poll_s, send_digests),
         (settings.dlq_watch_s, watch_dead_letters),
+        (settings.webhook_poll_s, send_due),
     ]
     return create_service_app(settings, replace(SPEC, periodic=periodic))

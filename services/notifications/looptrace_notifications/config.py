@@ -44,6 +44,28 @@ class NotificationsSettings(ServiceSettings):
         default=1, ge=1, description="new dead letters on one topic that trigger an admin alert"
     )
 
+    webhook_poll_s: float = Field(default=0.5, gt=0, description="how often due webhooks are sent")
+    webhook_batch: int = Field(default=500, ge=1, description="webhook deliveries claimed a run")
+    webhook_concurrency: int = Field(default=64, ge=1, description="requests in flight at once")
+    webhook_timeout_s: float = Field(default=10.0, gt=0, description="a slower answer fails")
+    webhook_backoff_base_s: float = Field(default=5.0, gt=0, description="first retry delay")
+    webhook_backoff_cap_s: float = Field(default=3600.0, gt=0, description="longest retry delay")
+    webhook_retry_period_s: float = Field(
+        default=259200.0, gt=0, description="a delivery is retried this long, then failed"
+    )
+    webhook_disable_after: int = Field(
+        default=30, ge=1, description="failed attempts in a row that disable a subscription"
+    )
+    webhook_secret_overlap_s: float = Field(
+        default=86400.0, ge=0, description="how long the old secret still signs after a rotation"
+    )
+    webhook_lease_s: float = Field(
+        default=300.0, gt=0, description="a delivery stuck in 'sending' this long is retried"
+    )
+    webhook_allow_private_targets: bool = Field(
+        default=False, description="allow loopback, private and link-local URLs (dev and tests)"
+    )
+
     @property
     def admin_emails(self) -> list[str]:
         return [e.strip() for e in self.notifications_admin_emails.split(",") if e.strip()]

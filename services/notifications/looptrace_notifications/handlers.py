@@ -6,6 +6,7 @@ from functools import partial
 from typing import Any
 
 from looptrace_notifications import services as uc
+from looptrace_notifications import webhooks
 from looptrace_notifications.config import NotificationsSettings
 from looptrace_notifications.rules import default_rules
 from looptrace_notifications.services import NotificationsContext
@@ -61,6 +62,7 @@ async def handle_batch(
     ctx = NotificationsContext(uow, settings)
     await ctx.preload([i.subject for i in items])
     outcomes = await dispatcher.run(ctx, items)
+    await webhooks.queue_events(ctx, items, outcomes)
     await uc.flush(ctx)
     return outcomes
 

@@ -158,3 +158,6 @@ class DlqWatermarkRow(Base):
     partition: Mapped[int] = mapped_column(Integer, primary_key=True)
     end_offset: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+
+
+from looptrace_notifications import webhook_tables  # noqa: E402,F401  (the webhook tables)

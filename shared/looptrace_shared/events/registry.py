@@ -25,6 +25,7 @@ class EventSpec:
     type: str
     topic: str
     model: PayloadModel
+    version: int = 1  # of its schema (schemas/<type>.v<version>.json); a breaking change adds one
 
 
 EVENT_TYPES: dict[str, EventSpec] = {}
@@ -36,13 +37,16 @@ class UnknownEventType(ValueError):
         super().__init__(f"unknown event type {type_!r}; known types: {known}")
 
 
-def event(type_: str, topic: str) -> Callable[[M], M]:
-    """Class decorator: register a payload model for ``type_`` on ``topic``."""
+def event(type_: str, topic: str, version: int = 1) -> Callable[[M], M]:
+    """Class decorator: register a payload model for ``type_`` on ``topic``.
+
+    ``version`` is the schema's major version: raise it (with a new topic version) only for a
+    change that would break what was built on the old one (see schemas/README.md)."""
 
     def register(model: M) -> M:
         if type_ in EVENT_TYPES:
             raise ValueError(f"event type {type_!r} registered twice")
-        EVENT_TYPES[type_] = EventSpec(type_, topic, model)
+        EVENT_TYPES[type_] = EventSpec(type_, topic, model, version)
         model.EVENT_TYPE = type_  # type: ignore[attr-defined]
         model.TOPIC = topic  # type: ignore[attr-defined]
         return model

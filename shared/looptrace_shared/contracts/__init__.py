@@ -1,0 +1,1 @@
+"""What integrators build on: JSON Schemas per event type, examples, the AsyncAPI document."""
