@@ -195,7 +195,11 @@ def install_health(app: FastAPI, schema: str, migrations: Path) -> None:
     async def live() -> dict[str, str]:
         return {"status": "ok", "service": app.state.runtime.settings.service_name}
 
-    @app.get("/health/ready", tags=["ops"])
+    @app.get(
+        "/health/ready",
+        tags=["ops"],
+        responses={503: {"description": "not ready: the checks say which part is missing"}},
+    )
     async def ready_(request: Request) -> JSONResponse:
         ok, checks = await ready(request.app)
         body = {"status": "ready" if ok else "not ready", "checks": checks}
