@@ -11,11 +11,12 @@ import click
 import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from . import workflows
 from .history import load_history
 from .registry import ModelNotFound, load_active
+from .reliability_plot import write_reliability_diagram
+from .report import metrics_report
 from .simulate import write_simulated_history
 
 MAX_ERRORS_SHOWN = 20
@@ -64,7 +65,8 @@ def train(history_path: str, model_dir: str) -> None:
         f"model {report.version} is active in {model_dir} "
         f"({meta['n_orders']} orders, {meta['n_snapshots']} snapshots)"
     )
-    console.print(_metrics_table(meta["metrics"], "time-based validation split"))
+    console.print("time-based validation split:")
+    console.print(metrics_report(meta["metrics"]))
 
 
 @predictions.command(help="Compare the active model with the baseline rule on a history.")
@@ -73,7 +75,10 @@ def train(history_path: str, model_dir: str) -> None:
 )
 @click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False), required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def evaluate(history_path: str, model_dir: str, as_json: bool) -> None:
+@click.option(
+    "--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a reliability diagram PNG."
+)
+def evaluate(history_path: str, model_dir: str, as_json: bool, plot_path: str | None) -> None:
     console = Console(stderr=as_json)
     history = _load(history_path, console)
     model = _active(model_dir)
@@ -82,11 +87,23 @@ def evaluate(history_path: str, model_dir: str, as_json: bool) -> None:
         result = workflows.evaluate(history, sha, model, model_dir)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
+    if plot_path:
+        _plot(plot_path, result)
+        console.print(f"reliability diagram → {plot_path}")
     if as_json:
         click.echo(json.dumps(_json_safe(result)))
         return
     console.print(f"model {result['model_version']} on {result['split']}")
-    console.print(_metrics_table(result["metrics"], "evaluation"))
+    console.print(metrics_report(result["metrics"]))
+
+
+def _plot(path: str, result: dict) -> None:
+    metrics = result["metrics"]
+    ece = metrics["classification"]["model"]["overall"]["ece"]
+    rule = metrics["classification"]["rule"]["overall"]["ece"]
+    title = f"model {result['model_version']}: ECE {ece:.3f} (rule {rule:.3f})"
+    calibration = metrics["calibration"]
+    write_reliability_diagram(path, calibration["model"], calibration["rule"], title)
 
 
 @predictions.command(help="Score every order open on a date, using only what was known then.")
@@ -131,38 +148,6 @@ def _active(model_dir: str) -> Any:
 
 def _columns() -> tuple:
     return (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-
-
-def _metrics_table(metrics: dict, title: str) -> Table:
-    table = Table(title=f"model vs baseline — {title} (MAE in days)")
-    for column in (
-        "at",
-        "n",
-        "AUC mod",
-        "AUC base",
-        "Brier mod",
-        "Brier base",
-        "MAE mod",
-        "MAE base",
-    ):
-        table.add_column(column, justify="right")
-    for group, model in metrics["model"].items():
-        base = metrics["baseline"][group]
-        table.add_row(
-            group,
-            str(model["n"]),
-            _f(model["roc_auc"]),
-            _f(base["roc_auc"]),
-            _f(model["brier"]),
-            _f(base["brier"]),
-            _f(model["delay_mae"], 2),
-            _f(base["delay_mae"], 2),
-        )
-    return table
-
-
-def _f(value: float, digits: int = 3) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.{digits}f}"
 
 
 def _json_safe(value: Any) -> Any:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .projection import earned_schedule_lateness, forecast_end_days
 from .supplier_history import SupplierFeatures
 
 NUMERIC_FEATURES = [
@@ -53,6 +54,8 @@ NUMERIC_FEATURES = [
     "supplier_avg_delay_days",
     "supplier_open_orders",
     "as_of_month",
+    "forecast_lateness_days",
+    "earned_schedule_lateness_days",
 ]
 CATEGORICAL_FEATURES = ["product_category"]
 FEATURES = CATEGORICAL_FEATURES + NUMERIC_FEATURES
@@ -120,6 +123,10 @@ def assemble_features(
         frame[name] = values
     frame["progress_gap"] = frame["elapsed_fraction"] - frame["progress_fraction"]
     frame["as_of_month"] = pd.DatetimeIndex(frame["as_of"]).month.astype(float)
+    frame["forecast_lateness_days"] = (
+        forecast_end_days(stages, rows, as_of) - orders.target_day[rows]
+    )
+    frame["earned_schedule_lateness_days"] = earned_schedule_lateness(frame)
     return frame[INFO_COLUMNS + FEATURES]
 
 

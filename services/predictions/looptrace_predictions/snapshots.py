@@ -19,7 +19,7 @@ from .supplier_history import SupplierLedger
 
 TRAINING_FRACTIONS = (0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9)
 REPORT_FRACTIONS = (0.25, 0.5, 0.75)
-LABEL_COLUMNS = ["fraction", "order_date", "late", "delay_days", "labelled"]
+LABEL_COLUMNS = ["fraction", "order_date", "late", "delay_days", "lateness_days", "labelled"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,7 @@ def _frame(indexed: IndexedHistory, rows: np.ndarray, as_of: np.ndarray) -> pd.D
     frame["order_date"] = summary["order_date"].to_numpy()
     frame["late"] = summary["late"].to_numpy(dtype=bool)
     frame["delay_days"] = summary["delay_days"].to_numpy(dtype=float)
+    frame["lateness_days"] = indexed.end[rows] - indexed.orders.target_day[rows]
     frame["labelled"] = summary["labelled"].to_numpy(dtype=bool)
     return frame
 

@@ -76,7 +76,7 @@ async def test_models_are_listed_and_promoted_by_an_admin_only(running) -> None:
     listed = (await http.get("/v1/models", headers=auth(settings, "buyer"))).json()
     assert (listed["active"], listed["serving"]) == ("v1", "v1")
     assert [v["version"] for v in listed["versions"]] == ["v1", "v2"]
-    assert listed["versions"][0]["metrics"]["model"]["overall"]["n"] > 0
+    assert listed["versions"][0]["metrics"]["classification"]["model"]["overall"]["n"] > 0
     unknown = await http.post("/v1/models/v9/promote", headers=auth(settings, "admin"))
     assert unknown.status_code == 404 and "versions: v1, v2" in unknown.json()["detail"]
     refused = await http.post("/v1/models/v2/promote", headers=auth(settings, "buyer"))

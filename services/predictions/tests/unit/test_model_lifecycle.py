@@ -52,10 +52,13 @@ def test_training_saves_an_active_version_with_metadata(model_dir: Path) -> None
     assert meta["training_data_sha256"] == "sha-of-history"
     assert meta["n_orders"] == ORDERS
     assert meta["n_snapshots"] > meta["n_validation_snapshots"] > 0
-    for who in ("model", "baseline"):
-        assert set(meta["metrics"][who]) == {"overall", "25%", "50%", "75%"}
-        assert 0.0 <= meta["metrics"][who]["overall"]["brier"] <= 1.0
-    assert meta["metrics"]["model"]["overall"]["roc_auc"] > 0.6
+    classes = meta["metrics"]["classification"]
+    for who in ("model", "rule"):
+        assert set(classes[who]) == {"overall", "25%", "50%", "75%"}
+        assert 0.0 <= classes[who]["overall"]["brier"] <= 1.0
+    assert classes["model"]["overall"]["roc_auc"] > 0.6
+    assert 0.0 <= meta["thresholds"]["medium"] <= meta["thresholds"]["high"] <= 1.0
+    assert set(meta["reference_distribution"]["numeric"]) >= {"p_late", "progress_gap"}
 
 
 def test_promoting_a_version_is_picked_up_by_the_holder(
@@ -118,7 +121,9 @@ def test_cli_simulate_train_evaluate_predict(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["split"].startswith("validation")
-    assert set(report["metrics"]) == {"model", "baseline"}
+    assert set(report["metrics"]) == {
+        "delay_mae", "classification", "intervals", "calibration", "warnings"
+    }
     result = runner.invoke(
         predictions,
         [
