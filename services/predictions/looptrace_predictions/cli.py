@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import click
@@ -13,7 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from . import workflows
-from .history import load_history
+from .config import PredictionsSettings
+from .history import load_history, write_history
+from .live_history import read_history, read_live_frame
 from .registry import ModelNotFound, load_active
 from .reliability_plot import write_reliability_diagram
 from .report import metrics_report
@@ -46,7 +48,10 @@ def simulate(n_orders: int, seed: int, out: str) -> None:
 @click.option("--out", "model_dir", type=click.Path(file_okay=False), required=True)
 def train(history_path: str, model_dir: str) -> None:
     console = Console()
-    history = _load(history_path, console)
+    _train(_load(history_path, console), history_path, model_dir, console)
+
+
+def _train(history: pd.DataFrame, history_path: str, model_dir: str, console: Console) -> None:
     steps = ["building snapshots", "fitting models", "measuring on the validation split", "saving"]
     with Progress(*_columns(), console=console, transient=True) as bar:
         task = bar.add_task("training", total=len(steps))
@@ -126,6 +131,57 @@ def predict(history_path: str, model_dir: str, as_of: str, out: str) -> None:
     frame.to_csv(out, index=False)
     levels = frame["risk_level"].value_counts().to_dict()
     console.print(f"scored {len(frame)} open orders as of {as_of} → {out} {levels}")
+
+
+@predictions.command(
+    "export-history", help="Write the orders this service followed as a history CSV."
+)
+@click.option("--out", type=click.Path(dir_okay=False), required=True)
+def export_history(out: str) -> None:
+    frame = _live_history()
+    write_history(frame, out)
+    click.echo(f"wrote {len(frame)} stage rows of {frame['order_id'].nunique()} orders to {out}")
+
+
+@predictions.command(help="Export the live history and train a new active version on it.")
+@click.option("--out", "model_dir", type=click.Path(file_okay=False), required=True)
+@click.option(
+    "--history-out", type=click.Path(dir_okay=False), default="live-history.csv",
+    show_default=True, help="where the exported history is kept (its SHA goes into the model)",
+)  # fmt: skip
+def retrain(model_dir: str, history_out: str) -> None:
+    console = Console()
+    write_history(_live_history(), history_out)
+    console.print(f"exported the live history to {history_out}")
+    _train(_load(history_out, console), history_out, model_dir, console)
+
+
+@predictions.command(help="Compare what the worker scored with the model's training data (PSI).")
+@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False), required=True)
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def drift(model_dir: str, days: int, as_json: bool) -> None:
+    version = _active(model_dir).version
+    since = date.today() - timedelta(days=days)
+    live = read_live_frame(PredictionsSettings().database_url, since)
+    try:
+        report = workflows.drift(model_dir, version, live)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps(_json_safe(report)))
+        return
+    click.echo(f"model {version}, {report['n_live']} live samples since {since}")
+    for name, value in report["psi"].items():
+        click.echo(f"  {name:32s} PSI {value:.3f}")
+    click.echo(f"{report['verdict']}: {report['advice']}")
+
+
+def _live_history() -> pd.DataFrame:
+    frame = read_history(PredictionsSettings().database_url)
+    if frame.empty:
+        raise click.ClickException("the predictions schema holds no orders with a plan to export")
+    return frame
 
 
 def _load(path: str, console: Console) -> pd.DataFrame:

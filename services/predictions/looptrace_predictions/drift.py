@@ -73,8 +73,20 @@ def psi(reference: np.ndarray, live: np.ndarray) -> float:
     return float(np.sum((cur - ref) * np.log(cur / ref)))
 
 
-def psi_report(reference: dict[str, Any], live: pd.DataFrame) -> dict[str, Any]:
-    """PSI per feature and score, and what to do about it."""
+def psi_report(
+    reference: dict[str, Any], live: pd.DataFrame, version: str | None = None
+) -> dict[str, Any]:
+    """PSI per feature and score, and what to do about it.
+
+    Scores are compared only where ``live["model_version"]`` is ``version`` (the model the
+    reference belongs to): another model's (or the baseline's) scores say nothing about it.
+    """
+    if version is not None and "model_version" in live:
+        live = live.copy()
+        other = live["model_version"] != version
+        for name in SCORES:
+            if name in live:
+                live.loc[other, name] = np.nan
     if len(live) < MIN_LIVE_ROWS:
         return {
             "verdict": "not enough live data",
@@ -86,6 +98,8 @@ def psi_report(reference: dict[str, Any], live: pd.DataFrame) -> dict[str, Any]:
     for name, ref in reference["numeric"].items():
         if name in live:
             column = live[name].to_numpy(dtype=float)
+            if np.isnan(column).all():
+                continue
             shares = _shares(column[~np.isnan(column)], np.asarray(ref["edges"]))
             values[name] = psi(np.asarray(ref["shares"]), shares)
     for name, ref in reference["categorical"].items():

@@ -86,11 +86,6 @@ async def record_live_samples(session: AsyncSession, rows: list[dict[str, object
     )
 
 
-async def live_samples(session: AsyncSession, since: date) -> list[LiveSampleRow]:
-    q = select(LiveSampleRow).where(LiveSampleRow.as_of >= since)
-    return list(await session.scalars(q))
-
-
 async def history_of(session: AsyncSession, order_id: str, limit: int) -> list[RiskAssessmentRow]:
     q = (
         select(RiskAssessmentRow)

@@ -158,4 +158,6 @@ def _one(
 
 
 def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
+    """A JSON-ready value: numpy scalars as Python ones, NaN (unknown) as None."""
+    value = value.item() if isinstance(value, np.generic) else value
+    return None if isinstance(value, float) and value != value else value

@@ -57,12 +57,15 @@ def build_snapshots(
     """Feature rows plus labels for every open order at every fraction."""
     indexed = history if isinstance(history, IndexedHistory) else index_history(history)
     order_day = indexed.orders.order_day
-    parts = []
-    for fraction in fractions:
+    rows, days, at = [], [], []
+    for fraction in fractions:  # gathered first, featurised in one call
         as_of = np.floor(order_day + fraction * (indexed.plan_end - order_day))
-        rows = np.flatnonzero(_open_on(indexed, as_of))
-        parts.append(_frame(indexed, rows, as_of[rows]).assign(fraction=fraction))
-    return pd.concat(parts, ignore_index=True)
+        open_rows = np.flatnonzero(_open_on(indexed, as_of))
+        rows.append(open_rows)
+        days.append(as_of[open_rows])
+        at.append(np.full(len(open_rows), fraction))
+    frame = _frame(indexed, np.concatenate(rows), np.concatenate(days))
+    return frame.assign(fraction=np.concatenate(at))
 
 
 def open_orders_features(history: pd.DataFrame | IndexedHistory, as_of: str) -> pd.DataFrame:

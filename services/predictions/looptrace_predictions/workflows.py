@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .drift import reference_distribution
+from .drift import psi_report, reference_distribution
 from .evaluation import compare
 from .lead_time import choose_thresholds, life_snapshots
 from .model import INTERVAL_LEVEL, ScoringModel, fit_models, split_by_time
@@ -122,3 +122,11 @@ def predict(history: pd.DataFrame, model: ScoringModel, as_of: str) -> pd.DataFr
         },
         columns=PREDICTION_COLUMNS,
     )
+
+
+def drift(model_dir: str | Path, version: str, live: pd.DataFrame) -> dict[str, Any]:
+    """PSI of the live samples against the reference stored with ``version``."""
+    reference = read_metadata(model_dir, version).get("reference_distribution")
+    if reference is None:
+        raise ValueError(f"model {version} was saved without a reference distribution; retrain")
+    return {"model_version": version, **psi_report(reference, live, version)}

@@ -109,6 +109,14 @@ async def test_stage_events_through_the_broker_raise_an_alert(
     body = risk.json()
     assert body["risk_level"] == data["risk_level"] and body["open"] is True
     assert body["history"][0]["alerted"] is True and body["history"][0]["model_version"] == "v2"
+    interval = body["interval"]  # the alert's interval, on the endpoint too
+    assert interval["level"] == data["interval_level"] == 0.8
+    assert (interval["delay_p10_days"], interval["delay_p90_days"]) == (
+        data["delay_p10_days"],
+        data["delay_p90_days"],
+    )
+    assert interval["completion_latest"] == data["projected_completion_latest"]
+    assert body["history"][0]["interval"] == interval
     stranger = await http.get(f"/v1/orders/{oid}/risk", headers=auth(settings, "supplier", "s-x"))
     assert stranger.status_code == 404
     inspector = await http.get(f"/v1/orders/{oid}/risk", headers=auth(settings, "inspector"))

@@ -18,7 +18,12 @@ import looptrace_predictions
 from looptrace_predictions.app import reload_model, rescore_open_orders
 from looptrace_predictions.config import PredictionsSettings
 from looptrace_predictions.handlers import consumer_groups
-from looptrace_predictions.models import RiskAssessmentRow, SupplierOutcomeRow, plumbing
+from looptrace_predictions.models import (
+    LiveSampleRow,
+    RiskAssessmentRow,
+    SupplierOutcomeRow,
+    plumbing,
+)
 from looptrace_predictions.registry import promote
 from looptrace_predictions.scoring import LiveModel
 from looptrace_shared.db import make_engine, make_sessionmaker
@@ -145,6 +150,7 @@ async def test_one_batch_scores_every_order_once_and_alerts_per_level_change(wor
     assert [await assessments(p, oid) for oid in (fine, behind, overdue)] == [1, 1, 1]
     first = (await alerts(p, overdue))[0]
     assert first["baseline"] is True and first["model_version"] == "baseline"
+    assert first["delay_p10_days"] is None and first["interval_level"] is None  # rule: no interval
     assert first["previous_risk_level"] is None and first["probability"] == pytest.approx(0.9)
     assert any("target date passed" in text for text in first["drivers"])
 
@@ -235,3 +241,27 @@ async def test_a_promoted_model_is_picked_up_without_a_restart(
     (alert,) = await alerts(p, after)
     assert (alert["model_version"], alert["baseline"]) == ("v2", False)
     assert 0.0 <= alert["probability"] <= 1.0
+
+
+async def test_a_models_alert_carries_the_interval_and_the_completion_range(worker) -> None:  # type: ignore[no-untyped-def]
+    rt, p = worker
+    assert not rt.extras["model"].is_baseline  # the model promoted by the test above
+    (oid,) = ids(1)
+    await p.process([created(oid), initialized(oid), stage("started", oid, 1, -24)])
+    (alert,) = await alerts(p, oid)
+    low, mid, high = alert["delay_p10_days"], alert["expected_delay_days"], alert["delay_p90_days"]
+    assert 0.0 <= low <= mid <= high and alert["interval_level"] == 0.8
+    earliest = date.fromisoformat(alert["projected_completion_earliest"])
+    latest = date.fromisoformat(alert["projected_completion_latest"])
+    assert earliest <= latest and latest >= d(25) + timedelta(days=round(high))
+    async with p.sessions() as s:
+        row = (
+            await s.execute(select(RiskAssessmentRow).where(RiskAssessmentRow.order_id == oid))
+        ).scalar_one()
+        sample = await s.get(LiveSampleRow, (oid, DAY))
+    assert (row.delay_p10_days, row.delay_p90_days) == (low, high)
+    assert (row.completion_earliest, row.completion_latest) == (earliest, latest)
+    assert sample is not None and sample.model_version == "v2"
+    assert (
+        sample.features["current_stage_start_slip"] == 6.0 and sample.p_late == alert["probability"]
+    )

@@ -59,6 +59,7 @@ def test_training_saves_an_active_version_with_metadata(model_dir: Path) -> None
     assert classes["model"]["overall"]["roc_auc"] > 0.6
     assert 0.0 <= meta["thresholds"]["medium"] <= meta["thresholds"]["high"] <= 1.0
     assert set(meta["reference_distribution"]["numeric"]) >= {"p_late", "progress_gap"}
+    assert load_active(model_dir).thresholds == meta["thresholds"]  # the worker levels with them
 
 
 def test_promoting_a_version_is_picked_up_by_the_holder(
@@ -103,6 +104,8 @@ def test_batch_prediction_is_one_vectorised_call(model_dir: Path, history: pd.Da
     single = model.predict(frame.iloc[[7]])
     assert p_late.shape == delay.shape == (200,)
     assert np.isclose(single[0][0], p_late[7]) and np.isclose(single[1][0], delay[7])
+    quantiles = model.estimate(frame).delay
+    assert (np.diff(quantiles, axis=1) >= 0).all() and np.allclose(quantiles[:, 1], delay)
 
 
 def test_cli_simulate_train_evaluate_predict(tmp_path: Path) -> None:
@@ -115,14 +118,22 @@ def test_cli_simulate_train_evaluate_predict(tmp_path: Path) -> None:
     result = runner.invoke(predictions, ["train", "--history", str(history), "--out", str(models)])
     assert result.exit_code == 0, result.output
     assert "v1 is active" in result.output and "AUC" in result.output
+    plot = tmp_path / "reliability.png"
     result = runner.invoke(
-        predictions, ["evaluate", "--history", str(history), "--model", str(models), "--json"]
-    )
+        predictions,
+        ["evaluate", "--history", str(history), "--model", str(models), "--json",
+         "--plot", str(plot)],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = json.loads(result.stdout)
     assert report["split"].startswith("validation")
     assert set(report["metrics"]) == {
-        "delay_mae", "classification", "intervals", "calibration", "warnings"
+        "delay_mae",
+        "classification",
+        "intervals",
+        "calibration",
+        "warnings",
     }
     result = runner.invoke(
         predictions,
