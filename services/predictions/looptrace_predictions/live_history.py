@@ -71,11 +71,10 @@ def _stage_rows(order: LiveOrder, ended_on: date | None) -> list[dict[str, Any]]
 
 async def export_history(session: AsyncSession) -> pd.DataFrame:
     """Every followed order as history rows (see the module's docstring)."""
-    ended = dict(
-        (await session.execute(select(SupplierOutcomeRow.order_id, SupplierOutcomeRow.ended_on)))
-        .tuples()
-        .all()
+    outcomes = await session.execute(
+        select(SupplierOutcomeRow.order_id, SupplierOutcomeRow.ended_on)
     )
+    ended = {order_id: ended_on for order_id, ended_on in outcomes.all()}
     rows = await session.scalars(select(OrderFeaturesRow).order_by(OrderFeaturesRow.order_id))
     return history_rows(
         (LiveOrder.from_json(r.state), r.closed_at is not None, ended.get(r.order_id)) for r in rows

@@ -15,9 +15,12 @@ import pytest
 from sqlalchemy import func, select
 
 import looptrace_predictions
+from looptrace_predictions import workflows
 from looptrace_predictions.app import reload_model, rescore_open_orders
 from looptrace_predictions.config import PredictionsSettings
 from looptrace_predictions.handlers import consumer_groups
+from looptrace_predictions.history import summarise_orders
+from looptrace_predictions.live_history import export_history, live_frame
 from looptrace_predictions.models import (
     LiveSampleRow,
     RiskAssessmentRow,
@@ -265,3 +268,15 @@ async def test_a_models_alert_carries_the_interval_and_the_completion_range(work
     assert (
         sample.features["current_stage_start_slip"] == 6.0 and sample.p_late == alert["probability"]
     )
+
+
+async def test_drift_and_the_live_history_read_the_services_own_tables(worker) -> None:  # type: ignore[no-untyped-def]
+    rt, p = worker
+    async with p.sessions() as s:
+        live = await live_frame(s, DAY)
+        history = await export_history(s)
+    assert len(live) >= 1 and set(live["model_version"]) >= {"v2"}
+    report = workflows.drift(rt.extras["model"].model_dir, "v2", live)
+    assert report["verdict"] == "not enough live data"  # a handful of orders, not a population
+    summary = summarise_orders(history)
+    assert summary["labelled"].any() and (~summary["labelled"]).any()  # finished and open ones
