@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from .baseline import baseline_predict
 from .drivers import explain
 from .features import FEATURES
-from .registry import ActiveModel, active_version
+from .registry import ActiveModel, ModelNotFound, active_version
 from .risk import DEFAULT_THRESHOLDS, Thresholds, next_level
 from .state import OrderState, features_from_state
 
@@ -50,11 +50,15 @@ class LiveModel:
 
     def reload(self) -> bool:
         """Swap in the promoted version, if it changed; True when it did."""
-        if self.active is None:
-            if active_version(self.model_dir) is None:
+        try:
+            if self.active is None:
+                if active_version(self.model_dir) is None:
+                    return False
+                self.active = ActiveModel(self.model_dir)
+            elif not self.active.reload_if_changed():
                 return False
-            self.active = ActiveModel(self.model_dir)
-        elif not self.active.reload_if_changed():
+        except ModelNotFound as error:  # e.g. a version saved in an older format
+            log.error("keeping model %s: %s", self.version, error)
             return False
         log.info("scoring with model %s from %s", self.version, self.model_dir)
         return True

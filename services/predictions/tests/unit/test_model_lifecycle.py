@@ -187,3 +187,20 @@ def test_cli_explains_what_to_fix(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code != 0 and "no active model" in result.output
+
+
+def test_a_version_in_an_older_format_leaves_the_worker_on_what_it_had(tmp_path: Path) -> None:
+    import joblib
+
+    from looptrace_predictions.scoring import LiveModel
+
+    (tmp_path / "v1").mkdir()
+    joblib.dump(
+        {"classifier": None, "regressor": None, "features": []}, tmp_path / "v1" / "model.joblib"
+    )
+    (tmp_path / "v1" / "metadata.json").write_text("{}")
+    promote(tmp_path, "v1")
+    with pytest.raises(ModelNotFound, match="older format"):
+        load_active(tmp_path)
+    live = LiveModel(tmp_path)  # starts, on the baseline rule
+    assert live.is_baseline and live.reload() is False
