@@ -18,6 +18,8 @@ Definitions (days are calendar days):
 * slips of done stages = actual_end - planned_end
 * ``qc_failures_so_far`` counts rework loops of done stages only (a stage's count
   is final only once it ends)
+* ``forecast_lateness_days`` = production's forecast completion − target, and
+  ``earned_schedule_lateness_days`` = the earned-schedule projection's (``projection.py``)
 """
 
 from __future__ import annotations

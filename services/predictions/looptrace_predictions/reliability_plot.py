@@ -29,7 +29,7 @@ def _axes(draw: ImageDraw.ImageDraw) -> None:
         x, y = _xy(0, k / 10)
         draw.text((x - 30, y - 6), f"{k / 10:.1f}", fill=(0, 0, 0))
     draw.text((SIZE / 2 - 50, SIZE - 22), "mean P(late) in bin", fill=(0, 0, 0))
-    draw.text((4, MARGIN - 30), "observed late rate", fill=(0, 0, 0))
+    draw.text((4, MARGIN - 14), "observed late rate", fill=(0, 0, 0))
 
 
 def _dots(draw: ImageDraw.ImageDraw, bins: list[dict], colour: tuple[int, int, int]) -> None:
@@ -50,6 +50,6 @@ def write_reliability_diagram(
     _axes(draw)
     _dots(draw, rule_bins, RULE_COLOUR)
     _dots(draw, model_bins, MODEL_COLOUR)
-    draw.text((MARGIN, 8), title, fill=(0, 0, 0))
-    draw.text((MARGIN, 22), "blue: model   orange: rule", fill=(0, 0, 0))
+    draw.text((MARGIN, 4), title, fill=(0, 0, 0))
+    draw.text((MARGIN, 18), "blue: model   orange: rule", fill=(0, 0, 0))
     image.save(path, format="PNG")
