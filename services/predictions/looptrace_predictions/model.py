@@ -34,7 +34,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from .features import CATEGORICAL_FEATURES, FEATURES
-from .risk import DEFAULT_THRESHOLDS
+from .risk import DEFAULT_THRESHOLDS, INTERVAL_LEVEL
 from .supplier_groups import supplier_groups
 
 VALIDATION_SHARE = 0.2
@@ -42,7 +42,6 @@ CALIBRATION_SHARE = 0.25
 MIN_TRAINING_ROWS = 50
 RANDOM_STATE = 0
 QUANTILES = (0.1, 0.5, 0.9)
-INTERVAL_LEVEL = 0.8
 QUANTILE_ROUNDS = 120
 ALL_SUPPLIERS = "all"
 MIN_GROUP_ROWS = 50

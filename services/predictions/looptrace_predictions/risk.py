@@ -16,6 +16,7 @@ MEDIUM_RISK_FROM = 0.3
 HIGH_RISK_FROM = 0.6
 RISK_LEVELS = ("low", "medium", "high")
 HYSTERESIS_MARGIN = 0.05
+INTERVAL_LEVEL = 0.8  # a trained model's delay interval runs from P10 to P90
 DEFAULT_THRESHOLDS: Mapping[str, float] = {"medium": MEDIUM_RISK_FROM, "high": HIGH_RISK_FROM}
 
 Thresholds = Mapping[str, float]

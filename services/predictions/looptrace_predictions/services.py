@@ -22,8 +22,8 @@ from looptrace_shared.events.predictions import DelayRisk
 
 from . import repository as repo
 from .domain import UNKNOWN_SUPPLIER, LiveOrder
-from .model import INTERVAL_LEVEL
 from .models import OrderFeaturesRow, SupplierOutcomeRow
+from .risk import INTERVAL_LEVEL
 from .scoring import Assessment, LiveModel, assess
 from .state import SupplierRecord
 
