@@ -56,8 +56,8 @@ def _run(orders: int, batch: int, seed: int) -> None:
             lambda: train(history, "bench", model_dir),
         )
         click.echo(f"  {report.metadata['n_snapshots']} snapshots; validation metrics:")
-        for who in ("model", "baseline"):
-            m = report.metadata["metrics"][who]["25%"]
+        for who in ("model", "rule"):
+            m = report.metadata["metrics"]["classification"][who]["25%"]
             click.echo(f"  {who:8s} at 25 %: AUC {m['roc_auc']:.3f} Brier {m['brier']:.3f}")
         model = load_active(model_dir)
     rows, featurise_seconds = _timed("featurise snapshots", lambda: build_snapshots(history))

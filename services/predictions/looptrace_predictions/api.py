@@ -16,9 +16,30 @@ from looptrace_shared.params import IdPath
 from . import registry
 from . import repository as repo
 from .models import OrderFeaturesRow, RiskAssessmentRow
+from .risk import INTERVAL_LEVEL
 from .scoring import LiveModel
 
 router = APIRouter(prefix="/v1", tags=["predictions"])
+
+
+class DelayInterval(BaseModel):
+    """The model's 80 % interval: the delay lies within [p10, p90] days with that probability."""
+
+    level: float
+    delay_p10_days: float
+    delay_p90_days: float
+    completion_earliest: date | None
+    completion_latest: date | None
+
+    @classmethod
+    def of(cls, r: OrderFeaturesRow | RiskAssessmentRow) -> DelayInterval | None:
+        if r.delay_p10_days is None or r.delay_p90_days is None:
+            return None  # the baseline rule gives no interval
+        return cls(
+            level=INTERVAL_LEVEL, delay_p10_days=r.delay_p10_days,
+            delay_p90_days=r.delay_p90_days, completion_earliest=r.completion_earliest,
+            completion_latest=r.completion_latest,
+        )  # fmt: skip
 
 
 class AssessmentOut(BaseModel):
@@ -28,6 +49,7 @@ class AssessmentOut(BaseModel):
     risk_level: str
     previous_risk_level: str | None
     expected_delay_days: float
+    interval: DelayInterval | None
     model_version: str
     baseline: bool
     alerted: bool
@@ -39,7 +61,7 @@ class AssessmentOut(BaseModel):
         return cls(
             at=r.at, as_of=r.as_of, probability=r.p_late, risk_level=r.level,
             previous_risk_level=r.previous_level, expected_delay_days=r.expected_delay_days,
-            model_version=r.model_version, baseline=r.baseline, alerted=r.alerted,
+            interval=DelayInterval.of(r), model_version=r.model_version, baseline=r.baseline, alerted=r.alerted,
             drivers=r.drivers, recommended_actions=r.actions,
         )  # fmt: skip
 
@@ -50,6 +72,7 @@ class OrderRiskOut(BaseModel):
     risk_level: str | None
     probability: float | None
     expected_delay_days: float | None
+    interval: DelayInterval | None
     model_version: str | None
     assessed_on: date | None
     history: list[AssessmentOut]
@@ -77,7 +100,7 @@ async def order_risk(
     return OrderRiskOut(
         order_id=order_id, open=row.closed_at is None, risk_level=row.risk_level,
         probability=row.probability, expected_delay_days=row.expected_delay_days,
-        model_version=row.model_version, assessed_on=row.assessed_on,
+        interval=DelayInterval.of(row), model_version=row.model_version, assessed_on=row.assessed_on,
         history=[AssessmentOut.of(h) for h in history],
     )  # fmt: skip
 

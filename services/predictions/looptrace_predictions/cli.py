@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import click
 import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from . import workflows
-from .history import load_history
+from .config import PredictionsSettings
+from .history import load_history, write_history
+from .live_history import read_history, read_live_frame
 from .registry import ModelNotFound, load_active
+from .reliability_plot import write_reliability_diagram
+from .report import metrics_report
 from .simulate import write_simulated_history
 
 MAX_ERRORS_SHOWN = 20
@@ -45,7 +48,10 @@ def simulate(n_orders: int, seed: int, out: str) -> None:
 @click.option("--out", "model_dir", type=click.Path(file_okay=False), required=True)
 def train(history_path: str, model_dir: str) -> None:
     console = Console()
-    history = _load(history_path, console)
+    _train(_load(history_path, console), history_path, model_dir, console)
+
+
+def _train(history: pd.DataFrame, history_path: str, model_dir: str, console: Console) -> None:
     steps = ["building snapshots", "fitting models", "measuring on the validation split", "saving"]
     with Progress(*_columns(), console=console, transient=True) as bar:
         task = bar.add_task("training", total=len(steps))
@@ -64,7 +70,8 @@ def train(history_path: str, model_dir: str) -> None:
         f"model {report.version} is active in {model_dir} "
         f"({meta['n_orders']} orders, {meta['n_snapshots']} snapshots)"
     )
-    console.print(_metrics_table(meta["metrics"], "time-based validation split"))
+    console.print("time-based validation split:")
+    console.print(metrics_report(meta["metrics"]))
 
 
 @predictions.command(help="Compare the active model with the baseline rule on a history.")
@@ -73,7 +80,10 @@ def train(history_path: str, model_dir: str) -> None:
 )
 @click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False), required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def evaluate(history_path: str, model_dir: str, as_json: bool) -> None:
+@click.option(
+    "--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a reliability diagram PNG."
+)
+def evaluate(history_path: str, model_dir: str, as_json: bool, plot_path: str | None) -> None:
     console = Console(stderr=as_json)
     history = _load(history_path, console)
     model = _active(model_dir)
@@ -82,11 +92,23 @@ def evaluate(history_path: str, model_dir: str, as_json: bool) -> None:
         result = workflows.evaluate(history, sha, model, model_dir)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
+    if plot_path:
+        _plot(plot_path, result)
+        console.print(f"reliability diagram → {plot_path}")
     if as_json:
         click.echo(json.dumps(_json_safe(result)))
         return
     console.print(f"model {result['model_version']} on {result['split']}")
-    console.print(_metrics_table(result["metrics"], "evaluation"))
+    console.print(metrics_report(result["metrics"]))
+
+
+def _plot(path: str, result: dict) -> None:
+    metrics = result["metrics"]
+    ece = metrics["classification"]["model"]["overall"]["ece"]
+    rule = metrics["classification"]["rule"]["overall"]["ece"]
+    title = f"model {result['model_version']}: ECE {ece:.3f} (rule {rule:.3f})"
+    calibration = metrics["calibration"]
+    write_reliability_diagram(path, calibration["model"], calibration["rule"], title)
 
 
 @predictions.command(help="Score every order open on a date, using only what was known then.")
@@ -111,6 +133,57 @@ def predict(history_path: str, model_dir: str, as_of: str, out: str) -> None:
     console.print(f"scored {len(frame)} open orders as of {as_of} → {out} {levels}")
 
 
+@predictions.command(
+    "export-history", help="Write the orders this service followed as a history CSV."
+)
+@click.option("--out", type=click.Path(dir_okay=False), required=True)
+def export_history(out: str) -> None:
+    frame = _live_history()
+    write_history(frame, out)
+    click.echo(f"wrote {len(frame)} stage rows of {frame['order_id'].nunique()} orders to {out}")
+
+
+@predictions.command(help="Export the live history and train a new active version on it.")
+@click.option("--out", "model_dir", type=click.Path(file_okay=False), required=True)
+@click.option(
+    "--history-out", type=click.Path(dir_okay=False), default="live-history.csv",
+    show_default=True, help="where the exported history is kept (its SHA goes into the model)",
+)  # fmt: skip
+def retrain(model_dir: str, history_out: str) -> None:
+    console = Console()
+    write_history(_live_history(), history_out)
+    console.print(f"exported the live history to {history_out}")
+    _train(_load(history_out, console), history_out, model_dir, console)
+
+
+@predictions.command(help="Compare what the worker scored with the model's training data (PSI).")
+@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False), required=True)
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def drift(model_dir: str, days: int, as_json: bool) -> None:
+    version = _active(model_dir).version
+    since = date.today() - timedelta(days=days)
+    live = read_live_frame(PredictionsSettings().database_url, since)
+    try:
+        report = workflows.drift(model_dir, version, live)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps(_json_safe(report)))
+        return
+    click.echo(f"model {version}, {report['n_live']} live samples since {since}")
+    for name, value in report["psi"].items():
+        click.echo(f"  {name:32s} PSI {value:.3f}")
+    click.echo(f"{report['verdict']}: {report['advice']}")
+
+
+def _live_history() -> pd.DataFrame:
+    frame = read_history(PredictionsSettings().database_url)
+    if frame.empty:
+        raise click.ClickException("the predictions schema holds no orders with a plan to export")
+    return frame
+
+
 def _load(path: str, console: Console) -> pd.DataFrame:
     history, errors = load_history(path)
     for message in errors[:MAX_ERRORS_SHOWN]:
@@ -131,38 +204,6 @@ def _active(model_dir: str) -> Any:
 
 def _columns() -> tuple:
     return (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-
-
-def _metrics_table(metrics: dict, title: str) -> Table:
-    table = Table(title=f"model vs baseline — {title} (MAE in days)")
-    for column in (
-        "at",
-        "n",
-        "AUC mod",
-        "AUC base",
-        "Brier mod",
-        "Brier base",
-        "MAE mod",
-        "MAE base",
-    ):
-        table.add_column(column, justify="right")
-    for group, model in metrics["model"].items():
-        base = metrics["baseline"][group]
-        table.add_row(
-            group,
-            str(model["n"]),
-            _f(model["roc_auc"]),
-            _f(base["roc_auc"]),
-            _f(model["brier"]),
-            _f(base["brier"]),
-            _f(model["delay_mae"], 2),
-            _f(base["delay_mae"], 2),
-        )
-    return table
-
-
-def _f(value: float, digits: int = 3) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.{digits}f}"
 
 
 def _json_safe(value: Any) -> Any:

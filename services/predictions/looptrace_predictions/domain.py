@@ -148,6 +148,17 @@ class LiveOrder:
             return self.target_date + timedelta(days=round(expected_delay_days))
         return self.projected_completion or self.target_date
 
+    def completion_range(
+        self, lateness_p10: float | None, lateness_p90: float | None
+    ) -> tuple[date | None, date | None]:
+        """(earliest, latest) completion of the interval: target + P10 / P90 of the lateness."""
+        if self.target_date is None or lateness_p10 is None or lateness_p90 is None:
+            return None, None
+        return (
+            self.target_date + timedelta(days=round(lateness_p10)),
+            self.target_date + timedelta(days=round(lateness_p90)),
+        )
+
     # ---- storage ------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:

@@ -18,6 +18,8 @@ Definitions (days are calendar days):
 * slips of done stages = actual_end - planned_end
 * ``qc_failures_so_far`` counts rework loops of done stages only (a stage's count
   is final only once it ends)
+* ``forecast_lateness_days`` = production's forecast completion − target, and
+  ``earned_schedule_lateness_days`` = the earned-schedule projection's (``projection.py``)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .projection import earned_schedule_lateness, forecast_end_days
 from .supplier_history import SupplierFeatures
 
 NUMERIC_FEATURES = [
@@ -53,6 +56,8 @@ NUMERIC_FEATURES = [
     "supplier_avg_delay_days",
     "supplier_open_orders",
     "as_of_month",
+    "forecast_lateness_days",
+    "earned_schedule_lateness_days",
 ]
 CATEGORICAL_FEATURES = ["product_category"]
 FEATURES = CATEGORICAL_FEATURES + NUMERIC_FEATURES
@@ -120,6 +125,10 @@ def assemble_features(
         frame[name] = values
     frame["progress_gap"] = frame["elapsed_fraction"] - frame["progress_fraction"]
     frame["as_of_month"] = pd.DatetimeIndex(frame["as_of"]).month.astype(float)
+    frame["forecast_lateness_days"] = (
+        forecast_end_days(stages, rows, as_of) - orders.target_day[rows]
+    )
+    frame["earned_schedule_lateness_days"] = earned_schedule_lateness(frame)
     return frame[INFO_COLUMNS + FEATURES]
 
 

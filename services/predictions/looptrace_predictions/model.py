@@ -1,68 +1,124 @@
-"""Training: one scikit-learn Pipeline per target on time-split snapshots.
+"""Training: gradient boosting on time-split snapshots, recalibrated on a later holdout.
 
-* P(late): one-hot of the category, then ``CalibratedClassifierCV`` (isotonic,
-  calibrator fitted on predictions of 3 contiguous folds, ``ensemble=False`` so
-  scoring runs one booster) around ``HistGradientBoostingClassifier``;
-* expected delay days: one-hot, then ``HistGradientBoostingRegressor`` with a
-  Poisson loss (non-negative, mostly-zero counts; predicts the mean).
+Three time-ordered parts of the labelled snapshots (by order date):
+``fit`` (the earliest), ``calibration`` (the last ``CALIBRATION_SHARE`` of the training
+range) and ``validation`` (the last ``VALIDATION_SHARE`` of the whole history, used by
+``workflows.train`` for the metrics and the warning thresholds). Nothing later is ever
+used to fit anything earlier.
 
-Validation is by time: orders placed in the last ``VALIDATION_SHARE`` of the
-history's date range. The saved model is the one fitted on the earlier orders,
-so the metrics stored with it describe exactly that model.
+* P(late): ``HistGradientBoostingClassifier`` on ``fit``, then an isotonic map from its
+  scores to the late rate, fitted on ``calibration`` (recalibration on a holdout the
+  booster never saw, so the probabilities are measured, not assumed).
+* Delay interval: the completion date is modelled as production's own forecast plus the
+  slip still to come: three quantile boosters (P10, P50, P90) of
+  ``lateness_days − forecast_lateness_days`` (signed days past target beyond the forecast).
+  On ``calibration`` the P10–P90 band is widened (or narrowed) by the conformal
+  correction that makes it hold ``INTERVAL_LEVEL`` of the outcomes there (CQR), one
+  correction per supplier group (``supplier_groups.py``; Mondrian conformal), so the
+  interval holds for unreliable suppliers as well as for reliable ones.
+  The delay quantiles are the lateness quantiles clipped at 0; the expected delay an
+  alert shows is the P50 (the value with the smallest absolute error).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.model_selection import KFold
+from sklearn.isotonic import IsotonicRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from .features import CATEGORICAL_FEATURES, FEATURES
+from .risk import DEFAULT_THRESHOLDS, INTERVAL_LEVEL
+from .supplier_groups import supplier_groups
 
 VALIDATION_SHARE = 0.2
+CALIBRATION_SHARE = 0.25
 MIN_TRAINING_ROWS = 50
 RANDOM_STATE = 0
+QUANTILES = (0.1, 0.5, 0.9)
+QUANTILE_ROUNDS = 120
+ALL_SUPPLIERS = "all"
+MIN_GROUP_ROWS = 50
+
+
+@dataclass
+class RiskEstimate:
+    """Scores of a batch: P(late) and P10/P50/P90 of the signed days past the target."""
+
+    p_late: np.ndarray
+    lateness: np.ndarray  # shape (n, 3): P10, P50, P90
+
+    @property
+    def delay(self) -> np.ndarray:
+        """P10/P50/P90 of the delay in days (lateness clipped at 0)."""
+        return np.maximum(self.lateness, 0.0)
 
 
 @dataclass
 class ScoringModel:
-    """The two fitted pipelines of one model version."""
+    """The fitted parts of one model version."""
 
     version: str
     classifier: Pipeline
-    regressor: Pipeline
+    calibrator: IsotonicRegression
+    quantiles: list[Pipeline]
+    interval_correction: dict[str, float]
     features: list[str]
+    thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
 
-    def predict(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """(P(late), expected delay days) for every row; one call per batch."""
+    def estimate(self, features: pd.DataFrame) -> RiskEstimate:
+        """P(late) and the lateness quantiles for every row; one call per batch."""
         missing = [name for name in self.features if name not in features.columns]
         if missing:
             raise ValueError(f"feature frame lacks column(s): {', '.join(missing)}")
         rows = features[self.features]
-        p_late = self.classifier.predict_proba(rows)[:, 1]
-        delay = np.maximum(self.regressor.predict(rows), 0.0)
-        return p_late, delay
+        raw = self.classifier.predict_proba(rows)[:, 1]
+        p_late = np.clip(self.calibrator.predict(raw), 0.0, 1.0)
+        anchor = features["forecast_lateness_days"].to_numpy(dtype=float)
+        slip = np.column_stack([q.predict(rows) for q in self.quantiles])
+        slip.sort(axis=1)  # quantile boosters fitted apart may cross; keep P10 ≤ P50 ≤ P90
+        correction = self._correction(features)
+        slip[:, 0] -= correction
+        slip[:, 2] += correction
+        lateness = anchor[:, None] + slip
+        lateness[:, 0] = np.minimum(lateness[:, 0], lateness[:, 1])
+        lateness[:, 2] = np.maximum(lateness[:, 2], lateness[:, 1])
+        return RiskEstimate(p_late, lateness)
+
+    def _correction(self, features: pd.DataFrame) -> np.ndarray:
+        overall = self.interval_correction.get(ALL_SUPPLIERS, 0.0)
+        groups = supplier_groups(features)
+        return np.array([self.interval_correction.get(g, overall) for g in groups], dtype=float)
+
+    def predict(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(P(late), expected delay days = P50) for every row."""
+        estimate = self.estimate(features)
+        return estimate.p_late, estimate.delay[:, 1]
+
+
+def _cutoff(order_dates: pd.Series, share: float) -> pd.Timestamp:
+    first, last = order_dates.min(), order_dates.max()
+    return first + (last - first) * (1 - share)
 
 
 def validation_cutoff(order_dates: pd.Series) -> pd.Timestamp:
     """Orders placed on or after this date form the validation set."""
-    first, last = order_dates.min(), order_dates.max()
-    return first + (last - first) * (1 - VALIDATION_SHARE)
+    return _cutoff(order_dates, VALIDATION_SHARE)
 
 
-def split_by_time(snapshots: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_by_time(
+    snapshots: pd.DataFrame, share: float = VALIDATION_SHARE
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(earlier, later) labelled snapshots; later = orders placed in the last ``share``."""
     labelled = snapshots[snapshots["labelled"]]
-    cutoff = validation_cutoff(labelled["order_date"])
-    is_validation = labelled["order_date"] >= cutoff
-    return labelled[~is_validation], labelled[is_validation]
+    is_later = labelled["order_date"] >= _cutoff(labelled["order_date"], share)
+    return labelled[~is_later], labelled[is_later]
 
 
 def fit_models(training: pd.DataFrame, version: str = "unsaved") -> ScoringModel:
@@ -72,10 +128,51 @@ def fit_models(training: pd.DataFrame, version: str = "unsaved") -> ScoringModel
             "orders to train; give a longer history"
         )
     ordered = training.sort_values(["order_date", "order_id"], kind="stable")
-    x = ordered[FEATURES]
-    classifier = _classifier().fit(x, ordered["late"].to_numpy(dtype=int))
-    regressor = _regressor().fit(x, ordered["delay_days"].to_numpy(dtype=float))
-    return ScoringModel(version, classifier, regressor, list(FEATURES))
+    fit, holdout = split_by_time(ordered, CALIBRATION_SHARE)
+    if fit["late"].nunique() < 2 or holdout.empty:
+        raise ValueError("the history's earlier orders need both late and on-time ones to train")
+    x = fit[FEATURES]
+    classifier = _classifier().fit(x, fit["late"].to_numpy(dtype=int))
+    slip = _slip(fit)
+    quantiles = [_quantile(q).fit(x, slip) for q in QUANTILES]
+    model = ScoringModel(version, classifier, IsotonicRegression(), quantiles, {}, list(FEATURES))
+    _recalibrate(model, holdout)
+    return model
+
+
+def _slip(rows: pd.DataFrame) -> np.ndarray:
+    return (rows["lateness_days"] - rows["forecast_lateness_days"]).to_numpy(dtype=float)
+
+
+def _recalibrate(model: ScoringModel, holdout: pd.DataFrame) -> None:
+    """Isotonic P(late) and the conformal interval correction, on the time-ordered holdout."""
+    rows = holdout[model.features]
+    raw = model.classifier.predict_proba(rows)[:, 1]
+    model.calibrator = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(
+        raw, holdout["late"].to_numpy(dtype=float)
+    )
+    model.interval_correction = {}
+    lateness = model.estimate(holdout).lateness
+    actual = holdout["lateness_days"].to_numpy(dtype=float)
+    groups = supplier_groups(holdout)
+    corrections = {ALL_SUPPLIERS: conformal_correction(lateness[:, 0], lateness[:, 2], actual)}
+    for group in set(groups):
+        mask = groups == group
+        if mask.sum() >= MIN_GROUP_ROWS:
+            corrections[str(group)] = conformal_correction(
+                lateness[mask, 0], lateness[mask, 2], actual[mask]
+            )
+    model.interval_correction = corrections
+
+
+def conformal_correction(
+    low: np.ndarray, high: np.ndarray, actual: np.ndarray, level: float = INTERVAL_LEVEL
+) -> float:
+    """Days to widen [low, high] by so that it holds ``level`` of ``actual`` (CQR)."""
+    scores = np.maximum(low - actual, actual - high)
+    n = len(scores)
+    rank = min(1.0, np.ceil((n + 1) * level) / n)
+    return float(np.quantile(scores, rank, method="higher"))
 
 
 def _preprocess() -> ColumnTransformer:
@@ -83,7 +180,6 @@ def _preprocess() -> ColumnTransformer:
     return ColumnTransformer([("category", encode, CATEGORICAL_FEATURES)], remainder="passthrough")
 
 
-# the classifier's and the regressor's gradient boosting, tuned together
 _BOOSTING: dict[str, Any] = {
     "learning_rate": 0.1,
     "max_iter": 200,
@@ -97,12 +193,12 @@ _BOOSTING: dict[str, Any] = {
 
 def _classifier() -> Pipeline:
     boosted = HistGradientBoostingClassifier(**_BOOSTING)
-    calibrated = CalibratedClassifierCV(
-        boosted, method="isotonic", cv=KFold(3), ensemble=False, n_jobs=1
-    )
-    return Pipeline([("preprocess", _preprocess()), ("classifier", calibrated)])
+    return Pipeline([("preprocess", _preprocess()), ("classifier", boosted)])
 
 
-def _regressor() -> Pipeline:
-    boosted = HistGradientBoostingRegressor(loss="poisson", **_BOOSTING)
+def _quantile(q: float) -> Pipeline:
+    # fewer rounds than the classifier: a quantile booster re-fits every leaf by percentile,
+    # the slow part of training, and gains little after ~120 rounds on these features
+    settings = _BOOSTING | {"max_iter": QUANTILE_ROUNDS}
+    boosted = HistGradientBoostingRegressor(loss="quantile", quantile=q, **settings)
     return Pipeline([("preprocess", _preprocess()), ("regressor", boosted)])

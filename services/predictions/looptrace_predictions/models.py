@@ -32,6 +32,10 @@ class OrderFeaturesRow(Base):
     risk_level: Mapped[str | None] = mapped_column(String(16))
     probability: Mapped[float | None] = mapped_column(Float)
     expected_delay_days: Mapped[float | None] = mapped_column(Float)
+    delay_p10_days: Mapped[float | None] = mapped_column(Float)
+    delay_p90_days: Mapped[float | None] = mapped_column(Float)
+    completion_earliest: Mapped[date | None] = mapped_column(Date)
+    completion_latest: Mapped[date | None] = mapped_column(Date)
     model_version: Mapped[str | None] = mapped_column(String(32))
     assessed_on: Mapped[date | None] = mapped_column(Date)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -73,6 +77,10 @@ class RiskAssessmentRow(Base):
     level: Mapped[str] = mapped_column(String(16))
     previous_level: Mapped[str | None] = mapped_column(String(16))
     expected_delay_days: Mapped[float] = mapped_column(Float)
+    delay_p10_days: Mapped[float | None] = mapped_column(Float)
+    delay_p90_days: Mapped[float | None] = mapped_column(Float)
+    completion_earliest: Mapped[date | None] = mapped_column(Date)
+    completion_latest: Mapped[date | None] = mapped_column(Date)
     model_version: Mapped[str] = mapped_column(String(32))
     baseline: Mapped[bool] = mapped_column(Boolean)
     alerted: Mapped[bool] = mapped_column(Boolean)
@@ -80,3 +88,18 @@ class RiskAssessmentRow(Base):
     actions: Mapped[list[str]] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_risk_history_order_at", "order_id", "at"),)
+
+
+class LiveSampleRow(Base):
+    """What the worker scored: an order's features and scores, once per order and day (drift)."""
+
+    __tablename__ = "live_samples"
+
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(32))
+    features: Mapped[dict[str, Any]] = mapped_column(JSON)
+    p_late: Mapped[float] = mapped_column(Float)
+    delay_p50_days: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_live_samples_as_of", "as_of"),)

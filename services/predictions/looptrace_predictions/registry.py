@@ -23,6 +23,14 @@ ACTIVE_FILE = "ACTIVE"
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 _VERSION = re.compile(r"^v(\d+)$")
+_STORED = (
+    "classifier",
+    "calibrator",
+    "quantiles",
+    "interval_correction",
+    "features",
+    "thresholds",
+)
 
 
 class ModelNotFound(LookupError):
@@ -62,10 +70,7 @@ def save_version(model_dir: str | Path, model: ScoringModel, metadata: dict[str,
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
     import joblib
 
-    joblib.dump(
-        {"classifier": model.classifier, "regressor": model.regressor, "features": model.features},
-        staging / MODEL_FILE,
-    )
+    joblib.dump({name: getattr(model, name) for name in _STORED}, staging / MODEL_FILE)
     meta = {"version": version, "created_at": datetime.now(UTC).isoformat(), **metadata}
     (staging / METADATA_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
     staging.rename(root / version)
@@ -81,7 +86,13 @@ def load_version(model_dir: str | Path, version: str) -> ScoringModel:
     from .model import ScoringModel
 
     stored = joblib.load(path)
-    return ScoringModel(version, stored["classifier"], stored["regressor"], stored["features"])
+    missing = [name for name in _STORED if name not in stored]
+    if missing:
+        raise ModelNotFound(
+            f"model version {version!r} in {model_dir} was saved without {', '.join(missing)} "
+            "(an older format); train a new version with `looptrace predictions train`"
+        )
+    return ScoringModel(version=version, **{name: stored[name] for name in _STORED})
 
 
 def load_active(model_dir: str | Path) -> ScoringModel:

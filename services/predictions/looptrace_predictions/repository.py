@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import OrderFeaturesRow, RiskAssessmentRow, SupplierOutcomeRow
+from .models import LiveSampleRow, OrderFeaturesRow, RiskAssessmentRow, SupplierOutcomeRow
 from .state import OrderOutcome
 
 
@@ -68,6 +69,21 @@ async def open_order_counts(session: AsyncSession, supplier_ids: Iterable[str]) 
 async def record_assessments(session: AsyncSession, rows: list[dict[str, object]]) -> None:
     if rows:
         await session.execute(insert(RiskAssessmentRow), rows)
+
+
+async def record_live_samples(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    """One sample per order and day: a later scoring on the same day replaces it."""
+    if not rows:
+        return
+    stmt = pg_insert(LiveSampleRow)
+    update = {
+        c: stmt.excluded[c] for c in ("model_version", "features", "p_late", "delay_p50_days")
+    }
+    unique = {(r["order_id"], r["as_of"]): r for r in rows}
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["order_id", "as_of"], set_=update),
+        list(unique.values()),
+    )
 
 
 async def history_of(session: AsyncSession, order_id: str, limit: int) -> list[RiskAssessmentRow]:

@@ -14,14 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from .baseline import baseline_predict
 from .drivers import explain
-from .registry import ActiveModel, active_version
-from .risk import next_level
+from .features import FEATURES
+from .registry import ActiveModel, ModelNotFound, active_version
+from .risk import DEFAULT_THRESHOLDS, Thresholds, next_level
 from .state import OrderState, features_from_state
 
 log = logging.getLogger(__name__)
@@ -47,21 +50,39 @@ class LiveModel:
 
     def reload(self) -> bool:
         """Swap in the promoted version, if it changed; True when it did."""
-        if self.active is None:
-            if active_version(self.model_dir) is None:
+        try:
+            if self.active is None:
+                if active_version(self.model_dir) is None:
+                    return False
+                self.active = ActiveModel(self.model_dir)
+            elif not self.active.reload_if_changed():
                 return False
-            self.active = ActiveModel(self.model_dir)
-        elif not self.active.reload_if_changed():
+        except ModelNotFound as error:  # e.g. a version saved in an older format
+            log.error("keeping model %s: %s", self.version, error)
             return False
         log.info("scoring with model %s from %s", self.version, self.model_dir)
         return True
 
-    def predict(self, features):  # type: ignore[no-untyped-def]
-        """(P(late), expected delay days) for every row, on one BLAS/OpenMP thread."""
+    @property
+    def thresholds(self) -> Thresholds:
+        return self.active.model.thresholds if self.active else DEFAULT_THRESHOLDS
+
+    def estimate(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(P(late), lateness P10/P50/P90) per row, on one BLAS/OpenMP thread.
+
+        The baseline rule gives a point delay and no interval: its three columns are
+        that point (``assess`` shows no interval for the baseline)."""
         if self.active is None:
-            return baseline_predict(features)
+            p_late, delay = baseline_predict(features)
+            return p_late, np.repeat(delay[:, None], 3, axis=1)
         with threadpool_limits(limits=1):
-            return self.active.model.predict(features)
+            estimate = self.active.model.estimate(features)
+        return estimate.p_late, estimate.lateness
+
+    def predict(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(P(late), expected delay days) for every row."""
+        p_late, lateness = self.estimate(features)
+        return p_late, np.maximum(lateness[:, 1], 0.0)
 
 
 @dataclass(frozen=True)
@@ -71,14 +92,24 @@ class Assessment:
     level: str
     previous_level: str | None
     expected_delay_days: float
+    lateness_p10_days: float | None  # signed days past the target; None without an interval
+    lateness_p90_days: float | None
     drivers: list[str]
     actions: list[str]
     model_version: str
     baseline: bool
+    features: dict[str, Any]
 
     @property
     def changed(self) -> bool:
         return self.level != self.previous_level
+
+    @property
+    def delay_interval(self) -> tuple[float, float] | None:
+        """(P10, P90) of the delay in days, or None (the baseline gives no interval)."""
+        if self.lateness_p10_days is None or self.lateness_p90_days is None:
+            return None
+        return max(0.0, self.lateness_p10_days), max(0.0, self.lateness_p90_days)
 
 
 def assess(
@@ -92,27 +123,45 @@ def assess(
     if not states:
         return []
     frame = features_from_state(states, as_of)
-    p_late, delay = model.predict(frame)
+    p_late, lateness = model.estimate(frame)
     rows = frame.to_dict("records")
-    version, baseline = model.version, model.is_baseline
+    how = _Scoring(model.version, model.is_baseline, margin, model.thresholds)
     return [
-        _one(row, float(p), float(d), prev, margin, version, baseline)
-        for row, p, d, prev in zip(
-            rows, np.asarray(p_late), np.asarray(delay), previous, strict=True
-        )
+        _one(row, float(p), q, prev, how)
+        for row, p, q, prev in zip(rows, np.asarray(p_late), lateness, previous, strict=True)
     ]
 
 
-def _one(row, p, delay, previous, margin, version, baseline) -> Assessment:  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class _Scoring:
+    version: str
+    baseline: bool
+    margin: float
+    thresholds: Thresholds
+
+
+def _one(
+    row: dict[str, Any], p: float, q: np.ndarray, previous: str | None, how: _Scoring
+) -> Assessment:
     drivers, actions = explain(row)
+    interval = not how.baseline
     return Assessment(
         order_id=str(row["order_id"]),
         p_late=round(p, 4),
-        level=next_level(previous, p, margin),
+        level=next_level(previous, p, how.margin, how.thresholds),
         previous_level=previous,
-        expected_delay_days=round(delay, 1),
+        expected_delay_days=round(max(0.0, float(q[1])), 1),
+        lateness_p10_days=round(float(q[0]), 1) if interval else None,
+        lateness_p90_days=round(float(q[2]), 1) if interval else None,
         drivers=drivers,
         actions=actions,
-        model_version=version,
-        baseline=baseline,
+        model_version=how.version,
+        baseline=how.baseline,
+        features={name: _plain(row[name]) for name in FEATURES},
     )
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready value: numpy scalars as Python ones, NaN (unknown) as None."""
+    value = value.item() if isinstance(value, np.generic) else value
+    return None if isinstance(value, float) and value != value else value

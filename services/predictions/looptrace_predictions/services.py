@@ -23,6 +23,7 @@ from looptrace_shared.events.predictions import DelayRisk
 from . import repository as repo
 from .domain import UNKNOWN_SUPPLIER, LiveOrder
 from .models import OrderFeaturesRow, SupplierOutcomeRow
+from .risk import INTERVAL_LEVEL
 from .scoring import Assessment, LiveModel, assess
 from .state import SupplierRecord
 
@@ -139,6 +140,9 @@ async def assess_orders(ctx: PredictionsContext, order_ids: Iterable[str]) -> li
     assessments = assess(ctx.model, states, previous, ctx.as_of, ctx.margin)
     history = [_apply(ctx, order, a) for order, a in zip(orders, assessments, strict=True)]
     await repo.record_assessments(ctx.uow.session, history)
+    await repo.record_live_samples(
+        ctx.uow.session, [_live_sample(a, ctx.as_of) for a in assessments]
+    )
     await ctx.uow.session.flush()
     return assessments
 
@@ -159,6 +163,9 @@ def _apply(ctx: PredictionsContext, order: LiveOrder, a: Assessment) -> dict[str
     row = ctx.rows[order.order_id]
     row.risk_level, row.probability = a.level, a.p_late
     row.expected_delay_days, row.model_version = a.expected_delay_days, a.model_version
+    interval = _interval_columns(order, a)
+    for name, value in interval.items():
+        setattr(row, name, value)
     row.assessed_on = ctx.as_of
     if a.changed:
         ctx.uow.emit(_alert(order, a, ctx.touched.get(order.order_id)))
@@ -166,11 +173,31 @@ def _apply(ctx: PredictionsContext, order: LiveOrder, a: Assessment) -> dict[str
         "order_id": a.order_id, "as_of": ctx.as_of, "p_late": a.p_late, "level": a.level,
         "previous_level": a.previous_level, "expected_delay_days": a.expected_delay_days,
         "model_version": a.model_version, "baseline": a.baseline, "alerted": a.changed,
-        "drivers": a.drivers, "actions": a.actions,
+        "drivers": a.drivers, "actions": a.actions, **interval,
+    }  # fmt: skip
+
+
+def _interval_columns(order: LiveOrder, a: Assessment) -> dict[str, Any]:
+    """The delay interval and the completion date range (all None from the baseline)."""
+    delay = a.delay_interval
+    earliest, latest = order.completion_range(a.lateness_p10_days, a.lateness_p90_days)
+    return {
+        "delay_p10_days": None if delay is None else delay[0],
+        "delay_p90_days": None if delay is None else delay[1],
+        "completion_earliest": earliest,
+        "completion_latest": latest,
+    }
+
+
+def _live_sample(a: Assessment, as_of: date) -> dict[str, Any]:
+    return {
+        "order_id": a.order_id, "as_of": as_of, "model_version": a.model_version,
+        "features": a.features, "p_late": a.p_late, "delay_p50_days": a.expected_delay_days,
     }  # fmt: skip
 
 
 def _alert(order: LiveOrder, a: Assessment, cause: Envelope | None) -> Envelope:
+    interval = _interval_columns(order, a)
     payload = DelayRisk(
         order_id=order.order_id,
         order_number=order.order_number,
@@ -183,6 +210,11 @@ def _alert(order: LiveOrder, a: Assessment, cause: Envelope | None) -> Envelope:
         recommended_actions=a.actions,
         model_version=a.model_version,
         baseline=a.baseline,
+        delay_p10_days=interval["delay_p10_days"],
+        delay_p90_days=interval["delay_p90_days"],
+        interval_level=None if a.baseline else INTERVAL_LEVEL,
+        projected_completion_earliest=interval["completion_earliest"],
+        projected_completion_latest=interval["completion_latest"],
     )
     return new_envelope(ALERT, SOURCE, order.order_id, payload, cause=cause)
 

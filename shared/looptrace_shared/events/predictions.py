@@ -21,3 +21,12 @@ class DelayRisk(Payload):
     recommended_actions: list[str]
     model_version: str
     baseline: bool = False
+    # the model's interval of the delay (None from the baseline rule, which gives none):
+    # the delay lies between delay_p10_days and delay_p90_days with probability
+    # interval_level (0.8 = P10 to P90); expected_delay_days is the P50
+    delay_p10_days: float | None = None
+    delay_p90_days: float | None = None
+    interval_level: float | None = None
+    # the completion date range of that interval (target date + P10 / P90 of the lateness)
+    projected_completion_earliest: date | None = None
+    projected_completion_latest: date | None = None

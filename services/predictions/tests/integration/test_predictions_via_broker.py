@@ -79,7 +79,7 @@ async def test_models_are_listed_and_promoted_by_an_admin_only(running) -> None:
     assert "model_dir" not in listed and str(settings.predictions_model_dir) not in str(listed)
     assert (listed["active"], listed["serving"]) == ("v1", "v1")
     assert [v["version"] for v in listed["versions"]] == ["v1", "v2"]
-    assert listed["versions"][0]["metrics"]["model"]["overall"]["n"] > 0
+    assert listed["versions"][0]["metrics"]["classification"]["model"]["overall"]["n"] > 0
     unknown = await http.post("/v1/models/v9/promote", headers=auth(settings, "admin"))
     assert unknown.status_code == 404 and "versions: v1, v2" in unknown.json()["detail"]
     refused = await http.post("/v1/models/v2/promote", headers=auth(settings, "buyer"))
@@ -112,6 +112,14 @@ async def test_stage_events_through_the_broker_raise_an_alert(
     body = risk.json()
     assert body["risk_level"] == data["risk_level"] and body["open"] is True
     assert body["history"][0]["alerted"] is True and body["history"][0]["model_version"] == "v2"
+    interval = body["interval"]  # the alert's interval, on the endpoint too
+    assert interval["level"] == data["interval_level"] == 0.8
+    assert (interval["delay_p10_days"], interval["delay_p90_days"]) == (
+        data["delay_p10_days"],
+        data["delay_p90_days"],
+    )
+    assert interval["completion_latest"] == data["projected_completion_latest"]
+    assert body["history"][0]["interval"] == interval
     stranger = await http.get(f"/v1/orders/{oid}/risk", headers=auth(settings, "supplier", "s-x"))
     assert stranger.status_code == 404
     inspector = await http.get(f"/v1/orders/{oid}/risk", headers=auth(settings, "inspector"))

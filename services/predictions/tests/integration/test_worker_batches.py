@@ -15,10 +15,18 @@ import pytest
 from sqlalchemy import func, select
 
 import looptrace_predictions
+from looptrace_predictions import workflows
 from looptrace_predictions.app import reload_model, rescore_open_orders
 from looptrace_predictions.config import PredictionsSettings
 from looptrace_predictions.handlers import consumer_groups
-from looptrace_predictions.models import RiskAssessmentRow, SupplierOutcomeRow, plumbing
+from looptrace_predictions.history import summarise_orders
+from looptrace_predictions.live_history import export_history, live_frame
+from looptrace_predictions.models import (
+    LiveSampleRow,
+    RiskAssessmentRow,
+    SupplierOutcomeRow,
+    plumbing,
+)
 from looptrace_predictions.registry import promote
 from looptrace_predictions.scoring import LiveModel
 from looptrace_shared.db import make_engine, make_sessionmaker
@@ -145,6 +153,7 @@ async def test_one_batch_scores_every_order_once_and_alerts_per_level_change(wor
     assert [await assessments(p, oid) for oid in (fine, behind, overdue)] == [1, 1, 1]
     first = (await alerts(p, overdue))[0]
     assert first["baseline"] is True and first["model_version"] == "baseline"
+    assert first["delay_p10_days"] is None and first["interval_level"] is None  # rule: no interval
     assert first["previous_risk_level"] is None and first["probability"] == pytest.approx(0.9)
     assert any("target date passed" in text for text in first["drivers"])
 
@@ -235,3 +244,39 @@ async def test_a_promoted_model_is_picked_up_without_a_restart(
     (alert,) = await alerts(p, after)
     assert (alert["model_version"], alert["baseline"]) == ("v2", False)
     assert 0.0 <= alert["probability"] <= 1.0
+
+
+async def test_a_models_alert_carries_the_interval_and_the_completion_range(worker) -> None:  # type: ignore[no-untyped-def]
+    rt, p = worker
+    assert not rt.extras["model"].is_baseline  # the model promoted by the test above
+    (oid,) = ids(1)
+    await p.process([created(oid), initialized(oid), stage("started", oid, 1, -24)])
+    (alert,) = await alerts(p, oid)
+    low, mid, high = alert["delay_p10_days"], alert["expected_delay_days"], alert["delay_p90_days"]
+    assert 0.0 <= low <= mid <= high and alert["interval_level"] == 0.8
+    earliest = date.fromisoformat(alert["projected_completion_earliest"])
+    latest = date.fromisoformat(alert["projected_completion_latest"])
+    assert earliest <= latest and latest >= d(25) + timedelta(days=round(high))
+    async with p.sessions() as s:
+        row = (
+            await s.execute(select(RiskAssessmentRow).where(RiskAssessmentRow.order_id == oid))
+        ).scalar_one()
+        sample = await s.get(LiveSampleRow, (oid, DAY))
+    assert (row.delay_p10_days, row.delay_p90_days) == (low, high)
+    assert (row.completion_earliest, row.completion_latest) == (earliest, latest)
+    assert sample is not None and sample.model_version == "v2"
+    assert (
+        sample.features["current_stage_start_slip"] == 6.0 and sample.p_late == alert["probability"]
+    )
+
+
+async def test_drift_and_the_live_history_read_the_services_own_tables(worker) -> None:  # type: ignore[no-untyped-def]
+    rt, p = worker
+    async with p.sessions() as s:
+        live = await live_frame(s, DAY)
+        history = await export_history(s)
+    assert len(live) >= 1 and set(live["model_version"]) >= {"v2"}
+    report = workflows.drift(rt.extras["model"].model_dir, "v2", live)
+    assert report["verdict"] == "not enough live data"  # a handful of orders, not a population
+    summary = summarise_orders(history)
+    assert summary["labelled"].any() and (~summary["labelled"]).any()  # finished and open ones

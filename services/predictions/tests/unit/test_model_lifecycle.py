@@ -52,10 +52,14 @@ def test_training_saves_an_active_version_with_metadata(model_dir: Path) -> None
     assert meta["training_data_sha256"] == "sha-of-history"
     assert meta["n_orders"] == ORDERS
     assert meta["n_snapshots"] > meta["n_validation_snapshots"] > 0
-    for who in ("model", "baseline"):
-        assert set(meta["metrics"][who]) == {"overall", "25%", "50%", "75%"}
-        assert 0.0 <= meta["metrics"][who]["overall"]["brier"] <= 1.0
-    assert meta["metrics"]["model"]["overall"]["roc_auc"] > 0.6
+    classes = meta["metrics"]["classification"]
+    for who in ("model", "rule"):
+        assert set(classes[who]) == {"overall", "25%", "50%", "75%"}
+        assert 0.0 <= classes[who]["overall"]["brier"] <= 1.0
+    assert classes["model"]["overall"]["roc_auc"] > 0.6
+    assert 0.0 <= meta["thresholds"]["medium"] <= meta["thresholds"]["high"] <= 1.0
+    assert set(meta["reference_distribution"]["numeric"]) >= {"p_late", "progress_gap"}
+    assert load_active(model_dir).thresholds == meta["thresholds"]  # the worker levels with them
 
 
 def test_promoting_a_version_is_picked_up_by_the_holder(
@@ -100,6 +104,8 @@ def test_batch_prediction_is_one_vectorised_call(model_dir: Path, history: pd.Da
     single = model.predict(frame.iloc[[7]])
     assert p_late.shape == delay.shape == (200,)
     assert np.isclose(single[0][0], p_late[7]) and np.isclose(single[1][0], delay[7])
+    quantiles = model.estimate(frame).delay
+    assert (np.diff(quantiles, axis=1) >= 0).all() and np.allclose(quantiles[:, 1], delay)
 
 
 def test_cli_simulate_train_evaluate_predict(tmp_path: Path) -> None:
@@ -112,13 +118,23 @@ def test_cli_simulate_train_evaluate_predict(tmp_path: Path) -> None:
     result = runner.invoke(predictions, ["train", "--history", str(history), "--out", str(models)])
     assert result.exit_code == 0, result.output
     assert "v1 is active" in result.output and "AUC" in result.output
+    plot = tmp_path / "reliability.png"
     result = runner.invoke(
-        predictions, ["evaluate", "--history", str(history), "--model", str(models), "--json"]
-    )
+        predictions,
+        ["evaluate", "--history", str(history), "--model", str(models), "--json",
+         "--plot", str(plot)],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = json.loads(result.stdout)
     assert report["split"].startswith("validation")
-    assert set(report["metrics"]) == {"model", "baseline"}
+    assert set(report["metrics"]) == {
+        "delay_mae",
+        "classification",
+        "intervals",
+        "calibration",
+        "warnings",
+    }
     result = runner.invoke(
         predictions,
         [
@@ -171,3 +187,20 @@ def test_cli_explains_what_to_fix(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code != 0 and "no active model" in result.output
+
+
+def test_a_version_in_an_older_format_leaves_the_worker_on_what_it_had(tmp_path: Path) -> None:
+    import joblib
+
+    from looptrace_predictions.scoring import LiveModel
+
+    (tmp_path / "v1").mkdir()
+    joblib.dump(
+        {"classifier": None, "regressor": None, "features": []}, tmp_path / "v1" / "model.joblib"
+    )
+    (tmp_path / "v1" / "metadata.json").write_text("{}")
+    promote(tmp_path, "v1")
+    with pytest.raises(ModelNotFound, match="older format"):
+        load_active(tmp_path)
+    live = LiveModel(tmp_path)  # starts, on the baseline rule
+    assert live.is_baseline and live.reload() is False
