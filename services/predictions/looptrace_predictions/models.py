@@ -80,3 +80,6 @@ class RiskAssessmentRow(Base):
     actions: Mapped[list[str]] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_risk_history_order_at", "order_id", "at"),)
+
+
+from .analytics import tables as _analytics_tables  # noqa: E402,F401 - same metadata
