@@ -30,6 +30,7 @@ class Batch:
 
     orders: dict[str, OrderRecord]
     facts_before: dict[str, list[StageFact]]
+    dims_before: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     inspections: dict[str, dict[str, Any]] = field(default_factory=dict)
     replies: list[tuple[Reply, str | None]] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)
@@ -170,7 +171,8 @@ async def project(session: AsyncSession, items: list[Incoming]) -> int:
 
 async def load(session: AsyncSession, order_ids: set[str]) -> Batch:
     orders = await store.load_orders(session, order_ids)
-    return Batch(orders, {oid: o.stage_facts() for oid, o in orders.items()})
+    facts = {oid: o.stage_facts() for oid, o in orders.items()}
+    return Batch(orders, facts, {oid: store.inspection_dims(o) for oid, o in orders.items()})
 
 
 async def save(session: AsyncSession, b: Batch) -> None:
@@ -182,6 +184,9 @@ async def save(session: AsyncSession, b: Batch) -> None:
     before = [f for oid in changed for f in b.facts_before[oid]]
     await store.add_to_rollups(session, before, [f for oid in changed for f in after[oid]])
     await store.save_inspections(session, list(b.inspections.values()))
+    # quality's events may come before the order's (another topic): fill in what is known now
+    redrawn = [o for o in touched if store.inspection_dims(o) != b.dims_before.get(o.order_id)]
+    await store.redraw_inspections(session, redrawn)
     await store.save_replies(session, b.replies)
 
 

@@ -220,6 +220,28 @@ async def save_inspections(session: AsyncSession, rows: list[dict[str, Any]]) ->
         await session.execute(SAVE_INSPECTIONS, {"rows": json_rows(rows)})
 
 
+def inspection_dims(o: OrderRecord) -> tuple[Any, ...]:
+    return (o.buyer_id, o.supplier_id, o.category, o.season, o.last_qc_stage())
+
+
+REDRAW_INSPECTIONS = text(
+    f"UPDATE {INSPECTIONS} AS i SET buyer_id = r.buyer_id, category = r.category,"
+    " season = r.season, supplier_id = coalesce(i.supplier_id, r.supplier_id),"
+    " inline = coalesce(i.stage_number < r.last_qc, false)"
+    " FROM json_to_recordset(CAST(:rows AS json)) AS r(order_id text, buyer_id text,"
+    " supplier_id text, category text, season text, last_qc int) WHERE i.order_id = r.order_id"
+)
+
+
+async def redraw_inspections(session: AsyncSession, orders: list[OrderRecord]) -> None:
+    """Give the orders' inspections the orders' current buyer, category, season and plan."""
+    if orders:
+        keys = ("buyer_id", "supplier_id", "category", "season", "last_qc")
+        rows = [{"order_id": o.order_id, **dict(zip(keys, inspection_dims(o), strict=True))}
+                for o in orders]  # fmt: skip
+        await session.execute(REDRAW_INSPECTIONS, {"rows": json_rows(rows)})
+
+
 SAVE_REPLIES = text(
     f"INSERT INTO {REPLIES} (order_id, asked_at, supplier_id, buyer_id, answered_on, hours)"
     " SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS r(order_id text,"
