@@ -274,7 +274,12 @@ async def _categories(session: AsyncSession) -> dict[str, str]:
 async def scorecards(session: AsyncSession, f: Filters, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
     """Cards of the suppliers in ``f``; a supplier is ranked against all its category's peers."""
     peers = f if f.supplier is None else Filters(f.buyer, None, f.category, f.season, f.start, f.end)
-    cards = sc.scorecards(await _activity(session, peers), await _categories(session))
+    activity = await _activity(session, peers)
+    cards = sc.scorecards(activity, await _categories(session))
     if f.supplier is not None:
         cards = [c for c in cards if c["supplier_id"] == f.supplier]
-    return {"formula": sc.FORMULA, "weights": sc.WEIGHTS, "suppliers": cards[:limit]}
+        activity = [a for a in activity if a.supplier_id == f.supplier]
+    return {
+        "formula": sc.FORMULA, "weights": sc.WEIGHTS, "suppliers": cards[:limit],
+        "on_time_trend": sc.on_time_trend(activity),
+    }  # fmt: skip

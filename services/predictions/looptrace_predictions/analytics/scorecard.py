@@ -147,3 +147,16 @@ def _rank_among_peers(cards: list[dict[str, Any]]) -> None:
         scored = c["score"] is not None
         c["peers"] = len(by_category[c["category"]]) - 1 if scored else None
         c["peer_percentile"] = peer_percentile(c["score"], by_category[c["category"]]) if scored else None
+
+
+def on_time_trend(months: Iterable[Activity]) -> list[dict[str, Any]]:
+    """On-time delivery % per month over all the given suppliers (months with finished orders)."""
+    finished: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    for m in months:
+        if m.finished:
+            finished[m.month][0] += m.finished
+            finished[m.month][1] += m.on_time
+    return [
+        {"month": k.isoformat()[:7], "finished": n, "on_time": ok, "on_time_pct": ratio(ok, n)}
+        for k, (n, ok) in sorted(finished.items())
+    ]

@@ -191,3 +191,16 @@ def test_supplier_stage_summary_names_the_worst_stage() -> None:
     assert [(r["supplier_id"], r["lateness_created_days"], r["worst_stage"]) for r in summary] == [
         ("s2", 5, "Sewing"), ("s1", 3, "Cutting")]  # fmt: skip
     assert summary[1]["avg_overrun_days"] == round((2 + 1 - 1) / 3, 2)
+
+
+def test_on_time_trend_counts_only_months_with_finished_orders() -> None:
+    months = [
+        sc.Activity("s1", date(2026, 1, 1), finished=3, on_time=2),
+        sc.Activity("s2", date(2026, 1, 1), finished=1, on_time=1),
+        sc.Activity("s1", date(2026, 2, 1), stages=4),  # active, but nothing finished
+        sc.Activity("s2", date(2026, 3, 1), finished=2, on_time=0),
+    ]
+    assert sc.on_time_trend(months) == [
+        {"month": "2026-01", "finished": 4, "on_time": 3, "on_time_pct": 75.0},
+        {"month": "2026-03", "finished": 2, "on_time": 0, "on_time_pct": 0.0},
+    ]
