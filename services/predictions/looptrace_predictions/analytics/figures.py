@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import Any
 
@@ -102,6 +102,12 @@ class QcCounts:
     minor: int = 0
 
 
+def total_qc(key: str, groups: Iterable[QcCounts]) -> QcCounts:
+    groups = list(groups)
+    sums = [sum(getattr(g, f.name) for g in groups) for f in fields(QcCounts) if f.name != "key"]
+    return QcCounts(key, *sums)
+
+
 def qc_row(c: QcCounts) -> dict[str, Any]:
     defects = c.critical + c.major + c.minor
     return {
@@ -140,26 +146,40 @@ def projected_late_days(o: OpenOrder) -> int:
     return max(0, by_plan, by_model)
 
 
-def delivery_projection(orders: Iterable[OpenOrder]) -> dict[str, Any]:
-    weeks: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    rows, modelled = list(orders), 0
-    for o in rows:
+@dataclass(frozen=True)
+class WeekCounts:
+    """Open orders due in one week (Monday): on time by production's forecast, by the model."""
+
+    week: date
+    due: int
+    on_time_by_plan: int
+    modelled: int = 0
+    on_time_by_model: int = 0
+
+
+def week_counts(orders: Iterable[OpenOrder]) -> list[WeekCounts]:
+    """What the projection query counts, for orders in memory."""
+    weeks: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for o in orders:
         w = weeks[week_of(o.target_date)]
-        w["due"] += 1
-        w["on_time_by_plan"] += _plan_on_time(o)
+        w[0] += 1
+        w[1] += _plan_on_time(o)
         if o.model_delay_days is not None:
-            modelled += 1
-            w["modelled"] += 1
-            w["on_time_by_model"] += o.model_delay_days < 0.5
-    on_plan = sum(_plan_on_time(o) for o in rows)
-    on_model = sum(o.model_delay_days < 0.5 for o in rows if o.model_delay_days is not None)
-    risky = sorted((o for o in rows if projected_late_days(o) > 0), key=_risk_order)
+            w[2] += 1
+            w[3] += o.model_delay_days < 0.5
+    return [WeekCounts(k, *v) for k, v in sorted(weeks.items())]
+
+
+def delivery_projection(weeks: list[WeekCounts], risky: Iterable[OpenOrder]) -> dict[str, Any]:
+    due = sum(w.due for w in weeks)
+    modelled = sum(w.modelled for w in weeks)
+    late = sorted((o for o in risky if projected_late_days(o) > 0), key=_risk_order)
     return {
-        "open_orders": len(rows),
-        "projected_on_time_pct": ratio(on_plan, len(rows)),
-        "model_on_time_pct": ratio(on_model, modelled),
-        "weeks": [_week_row(k, v) for k, v in sorted(weeks.items())],
-        "risk_orders": [_risk_row(o) for o in risky[:TOP_RISK_ORDERS]],
+        "open_orders": due,
+        "projected_on_time_pct": ratio(sum(w.on_time_by_plan for w in weeks), due),
+        "model_on_time_pct": ratio(sum(w.on_time_by_model for w in weeks), modelled),
+        "weeks": [_week_row(w) for w in weeks],
+        "risk_orders": [_risk_row(o) for o in late[:TOP_RISK_ORDERS]],
     }
 
 
@@ -171,14 +191,14 @@ def _risk_order(o: OpenOrder) -> tuple[int, date, str]:
     return -projected_late_days(o), o.target_date, o.order_id
 
 
-def _week_row(week: date, c: dict[str, int]) -> dict[str, Any]:
+def _week_row(w: WeekCounts) -> dict[str, Any]:
     return {
-        "week": week.isoformat(),
-        "due": c["due"],
-        "on_time_by_plan": c["on_time_by_plan"],
-        "late_by_plan": c["due"] - c["on_time_by_plan"],
-        "on_time_by_model": c["on_time_by_model"] if c["modelled"] else None,
-        "projected_on_time_pct": ratio(c["on_time_by_plan"], c["due"]),
+        "week": w.week.isoformat(),
+        "due": w.due,
+        "on_time_by_plan": w.on_time_by_plan,
+        "late_by_plan": w.due - w.on_time_by_plan,
+        "on_time_by_model": w.on_time_by_model if w.modelled else None,
+        "projected_on_time_pct": ratio(w.on_time_by_plan, w.due),
     }
 
 

@@ -20,7 +20,7 @@ from looptrace_shared.events import production as pev
 from looptrace_shared.events import quality as qev
 from looptrace_shared.messaging.incoming import Incoming
 
-from . import store
+from . import rollups, store
 from .domain import OrderRecord, Reply, StageFact, StageRecord
 
 
@@ -34,6 +34,15 @@ class Batch:
     inspections: dict[str, dict[str, Any]] = field(default_factory=dict)
     replies: list[tuple[Reply, str | None]] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)
+    months: rollups.Rollup = field(default_factory=rollups.supplier_months)
+    counts: rollups.Rollup = field(default_factory=rollups.order_counts)
+    weeks: rollups.Rollup = field(default_factory=rollups.qc_weeks)
+
+    def take_inspections(self, rows: dict[str, dict[str, Any]]) -> None:
+        """Inspections as stored: their contributions leave the rollups until saved again."""
+        for row in rows.values():
+            rollups.inspection_contributions(row, -1, self.months, self.weeks)
+        self.inspections.update(rows)
 
     def order(self, order_id: str) -> OrderRecord:
         self.touched.add(order_id)
@@ -162,7 +171,7 @@ async def project(session: AsyncSession, items: list[Incoming]) -> int:
         return 0
     batch = await load(session, {i.subject for i in items})
     inspected = {i.data.inspection_id for i in items if i.type.startswith("quality.")}
-    batch.inspections = await store.load_inspections(session, inspected)
+    batch.take_inspections(await store.load_inspections(session, inspected))
     for i in items:
         REACTIONS[i.type](batch.order(i.subject), i.data, i.envelope.time, batch)
     await save(session, batch)
@@ -172,7 +181,10 @@ async def project(session: AsyncSession, items: list[Incoming]) -> int:
 async def load(session: AsyncSession, order_ids: set[str]) -> Batch:
     orders = await store.load_orders(session, order_ids)
     facts = {oid: o.stage_facts() for oid, o in orders.items()}
-    return Batch(orders, facts, {oid: store.inspection_dims(o) for oid, o in orders.items()})
+    batch = Batch(orders, facts, {oid: store.inspection_dims(o) for oid, o in orders.items()})
+    for o in orders.values():
+        rollups.order_contributions(o, -1, batch.months, batch.counts)
+    return batch
 
 
 async def save(session: AsyncSession, b: Batch) -> None:
@@ -181,13 +193,37 @@ async def save(session: AsyncSession, b: Batch) -> None:
     after = {o.order_id: o.stage_facts() for o in touched}
     changed = [oid for oid, facts in after.items() if facts != b.facts_before[oid]]
     await store.replace_stage_facts(session, changed, [f for oid in changed for f in after[oid]])
-    before = [f for oid in changed for f in b.facts_before[oid]]
-    await store.add_to_rollups(session, before, [f for oid in changed for f in after[oid]])
+    removed, added = [], []
+    for oid in changed:  # only the facts that changed move in the rollups
+        old, new = set(b.facts_before[oid]), set(after[oid])
+        removed += old - new
+        added += new - old
+    await store.add_to_rollups(session, removed, added)
+    await _redraw_inspections(session, b, touched)
     await store.save_inspections(session, list(b.inspections.values()))
-    # quality's events may come before the order's (another topic): fill in what is known now
-    redrawn = [o for o in touched if store.inspection_dims(o) != b.dims_before.get(o.order_id)]
-    await store.redraw_inspections(session, redrawn)
     await store.save_replies(session, b.replies)
+    for o in touched:
+        rollups.order_contributions(o, 1, b.months, b.counts)
+    for row in b.inspections.values():
+        rollups.inspection_contributions(row, 1, b.months, b.weeks)
+    rollups.reply_contributions(((r, b.orders[r.order_id]) for r, _ in b.replies), b.months)
+    for rollup in (b.months, b.counts, b.weeks):
+        await rollup.flush(session)
+
+
+async def _redraw_inspections(session: AsyncSession, b: Batch, touched: list[OrderRecord]) -> None:
+    """Quality's events may come before the order's (another topic): once the order's buyer,
+    category, season or plan is known, its inspections get them."""
+    redrawn = {o.order_id: o for o in touched if store.inspection_dims(o) != b.dims_before.get(o.order_id)}
+    if not redrawn:
+        return
+    stored = await store.inspections_of(session, set(redrawn), exclude=set(b.inspections))
+    b.take_inspections(stored)
+    for row in b.inspections.values():
+        o = redrawn.get(row["order_id"])
+        if o is not None:
+            row.update(buyer_id=o.buyer_id, category=o.category, season=o.season,
+                       supplier_id=row["supplier_id"] or o.supplier_id, inline=o.is_inline(row["stage_number"]))  # fmt: skip
 
 
 Projector = Callable[[AsyncSession, list[Incoming]], Awaitable[int]]

@@ -18,6 +18,11 @@ from . import figures as fig
 from . import scorecard as sc
 from .filters import Filters
 from .store import HISTOGRAM, INSPECTIONS, ORDERS, REPLIES, STAGES, SUPPLIERS
+from .tables import OrderCountRow, QcWeekRow, SupplierMonthRow
+
+COUNTS = OrderCountRow.__table__.fullname
+MONTHS = SupplierMonthRow.__table__.fullname
+WEEKS = QcWeekRow.__table__.fullname
 
 FEATURES = OrderFeaturesRow.__table__.fullname
 BASELINE = "baseline"
@@ -32,18 +37,24 @@ async def _rows(session: AsyncSession, sql: str, params: dict[str, Any]) -> list
 
 
 async def overview(session: AsyncSession, f: Filters) -> dict[str, Any]:
-    where, params = f.where("placed_on")
+    if _use_rollups(f):
+        where, params = f.where("month", ("category", "season"))
+        source, n = f"{COUNTS} WHERE {where}", "sum(n)"
+        stage = "nullif(current_stage, '-')"
+    else:
+        where, params = f.where("placed_on")
+        source, n, stage = f"{ORDERS} WHERE {where}", "count(*)", "current_stage"
     statuses = await _rows(
         session,
         f"SELECT coalesce(workflow_status, 'unknown') AS w, coalesce(production_status,"
-        f" 'unknown') AS p, count(*) AS n, count(*) FILTER (WHERE is_open) AS open,"
-        f" count(*) FILTER (WHERE delayed) AS delayed FROM {ORDERS} WHERE {where} GROUP BY 1, 2",
+        f" 'unknown') AS p, {n} AS n, coalesce({n} FILTER (WHERE is_open), 0) AS open,"
+        f" coalesce({n} FILTER (WHERE delayed), 0) AS delayed FROM {source} GROUP BY 1, 2 HAVING {n} > 0",
         params,
     )
     wip = await _rows(
         session,
-        f"SELECT current_stage AS stage, count(*) AS n FROM {ORDERS}"
-        f" WHERE {where} AND is_open AND current_stage IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1",
+        f"SELECT {stage} AS stage, {n} AS n FROM {source}"
+        f" AND is_open AND {stage} IS NOT NULL GROUP BY 1 HAVING {n} > 0 ORDER BY 2 DESC, 1",
         params,
     )
     return {
@@ -116,7 +127,7 @@ def _by_category(rows: list[Any]) -> list[dict[str, Any]]:
 
 
 async def _by_supplier(session: AsyncSession, f: Filters, limit: int) -> list[dict[str, Any]]:
-    if _use_rollups(f):
+    if _months_usable(f):
         where, params = f.where("month", ("supplier", "category", "season"))
         source = f"{SUPPLIERS} WHERE {where}"
         measures = "sum(n) AS n, sum(days_sum) AS d, sum(overrun_sum) AS o, sum(created_sum) AS c, sum(slipped_n) AS s"
@@ -151,26 +162,46 @@ def _qc(key: str, r: Any) -> fig.QcCounts:
     return fig.QcCounts(key, int(r.fi), int(r.fp), int(r.re), int(r.u), int(r.cr), int(r.ma), int(r.mi))
 
 
+ROLLUP_QC = (
+    "sum(first_inspections) AS fi, sum(first_passed) AS fp, sum(reinspections) AS re,"
+    " sum(units) AS u, sum(critical) AS cr, sum(major) AS ma, sum(minor) AS mi"
+)
+
+
+def _months_usable(f: Filters) -> bool:
+    """The supplier-month rollup answers anything but a buyer's view or a range of days."""
+    return f.buyer is None and f.whole_months
+
+
 async def quality(session: AsyncSession, f: Filters, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
-    where, params = f.where("decided_on")
-    decided = f"{INSPECTIONS} WHERE {where} AND decided_on IS NOT NULL"
-    by = {}
+    if _months_usable(f):
+        where, params = f.where("month", ("supplier", "category", "season"))
+        decided, measures = f"{MONTHS} WHERE {where}", ROLLUP_QC
+    else:
+        where, params = f.where("decided_on")
+        decided, measures = f"{INSPECTIONS} WHERE {where} AND decided_on IS NOT NULL", QC_MEASURES
+    by: dict[str, list[fig.QcCounts]] = {}
     for dim in ("supplier_id", "category"):
-        rows = await _rows(session, f"SELECT {dim} AS k, {QC_MEASURES} FROM {decided} GROUP BY 1", params)
-        by[dim] = [fig.qc_row(_qc(r.k or "-", r)) for r in rows]
-    weeks = await _rows(
-        session,
-        f"SELECT date_trunc('week', decided_on)::date AS k, {QC_MEASURES} FROM {decided}"
-        " AND inline GROUP BY 1 ORDER BY 1",
-        params,
-    )
-    overall = await _rows(session, f"SELECT 'all' AS k, {QC_MEASURES} FROM {decided}", params)
+        rows = await _rows(session, f"SELECT {dim} AS k, {measures} FROM {decided} GROUP BY 1", params)
+        by[dim] = [_qc(r.k or "-", r) for r in rows if r.fi + r.re > 0]
     return {
-        "overall": fig.qc_row(_qc("all", overall[0])),
-        "by_supplier": sorted(by["supplier_id"], key=_worst_first)[:limit],
-        "by_category": sorted(by["category"], key=lambda r: r["key"]),
-        "dhu_trend": [{"week": r.k.isoformat(), **fig.qc_row(_qc(r.k.isoformat(), r))} for r in weeks],
+        "overall": fig.qc_row(fig.total_qc("all", by["category"])),
+        "by_supplier": sorted(map(fig.qc_row, by["supplier_id"]), key=_worst_first)[:limit],
+        "by_category": sorted(map(fig.qc_row, by["category"]), key=lambda r: r["key"]),
+        "dhu_trend": await _dhu_trend(session, f),
     }
+
+
+async def _dhu_trend(session: AsyncSession, f: Filters) -> list[dict[str, Any]]:
+    if f.buyer is None and f.supplier is None:
+        where, params = f.where("week", ("category", "season"))
+        sql = f"SELECT week AS k, {ROLLUP_QC} FROM {WEEKS} WHERE {where} GROUP BY 1 ORDER BY 1"
+    else:
+        where, params = f.where("decided_on")
+        sql = (f"SELECT date_trunc('week', decided_on)::date AS k, {QC_MEASURES} FROM {INSPECTIONS}"
+               f" WHERE {where} AND decided_on IS NOT NULL AND inline GROUP BY 1 ORDER BY 1")  # fmt: skip
+    rows = await _rows(session, sql, params)
+    return [{"week": r.k.isoformat(), **fig.qc_row(_qc(r.k.isoformat(), r))} for r in rows if r.u]
 
 
 def _worst_first(row: dict[str, Any]) -> tuple[float, str]:
@@ -180,20 +211,39 @@ def _worst_first(row: dict[str, Any]) -> tuple[float, str]:
 # ---- delivery projection ---------------------------------------------------------------------
 
 
+LATE_BY = (
+    "greatest(0, coalesce(o.projected_completion - o.target_date, 0),"
+    " coalesce(round(m.model_delay)::int, 0))"
+)
+
+
 async def delivery(session: AsyncSession, f: Filters) -> dict[str, Any]:
     where, params = f.where("target_date", prefix="o.")
-    rows = await _rows(
+    source = (
+        f"{ORDERS} o LEFT JOIN LATERAL (SELECT CASE WHEN p.model_version <> '{BASELINE}'"
+        f" THEN p.expected_delay_days END AS model_delay FROM {FEATURES} p"
+        " WHERE p.order_id = o.order_id AND p.closed_at IS NULL) m ON TRUE"
+        f" WHERE o.is_open AND o.target_date IS NOT NULL AND {where}"
+    )
+    weeks = await _rows(
         session,
-        f"SELECT o.order_id, o.order_number, o.supplier_id, o.target_date, o.projected_completion,"
-        f" CASE WHEN p.model_version <> '{BASELINE}' THEN p.expected_delay_days END AS model_delay"
-        f" FROM {ORDERS} o LEFT JOIN {FEATURES} p ON p.order_id = o.order_id AND p.closed_at IS NULL"
-        f" WHERE o.is_open AND o.target_date IS NOT NULL AND {where}",
+        "SELECT date_trunc('week', o.target_date)::date AS w, count(*) AS due,"
+        " count(*) FILTER (WHERE o.projected_completion IS NULL OR o.projected_completion <= o.target_date) AS ok,"
+        " count(m.model_delay) AS modelled, count(*) FILTER (WHERE m.model_delay < 0.5) AS model_ok"
+        f" FROM {source} GROUP BY 1 ORDER BY 1",
+        params,
+    )
+    risky = await _rows(
+        session,
+        "SELECT o.order_id, o.order_number, o.supplier_id, o.target_date, o.projected_completion,"
+        f" m.model_delay FROM {source} AND {LATE_BY} > 0"
+        f" ORDER BY {LATE_BY} DESC, o.target_date, o.order_id LIMIT {fig.TOP_RISK_ORDERS}",
         params,
     )
     return fig.delivery_projection(
-        fig.OpenOrder(r.order_id, r.order_number, r.supplier_id, r.target_date,
-                      r.projected_completion, r.model_delay)
-        for r in rows
+        [fig.WeekCounts(r.w, r.due, r.ok, r.modelled, r.model_ok) for r in weeks],
+        [fig.OpenOrder(r.order_id, r.order_number, r.supplier_id, r.target_date,
+                       r.projected_completion, r.model_delay) for r in risky],
     )  # fmt: skip
 
 
@@ -211,13 +261,35 @@ async def _activity(session: AsyncSession, f: Filters) -> list[sc.Activity]:
         key = (supplier or "-", month)
         return months.setdefault(key, sc.Activity(*key))
 
+    if _months_usable(f):
+        await _rolled_up_activity(session, f, at)
+    else:
+        await _order_activity(session, f, at)
+        await _waits(session, f, at)
+    await _stage_activity(session, f, at)
+    return list(months.values())
+
+
+async def _rolled_up_activity(session: AsyncSession, f: Filters, at: Any) -> None:
+    where, params = f.where("month", ("supplier", "category", "season"))
+    sql = (f"SELECT supplier_id, month AS m, sum(finished) AS n, sum(on_time) AS ok, {ROLLUP_QC},"
+           " sum(report_hours + reply_hours) AS h, sum(reports + replies) AS w"
+           f" FROM {MONTHS} WHERE {where} GROUP BY 1, 2")  # fmt: skip
+    for r in await _rows(session, sql, params):
+        a = at(r.supplier_id, r.m)
+        a.finished, a.on_time = int(r.n), int(r.ok)
+        a.first_inspections, a.first_passed = int(r.fi), int(r.fp)
+        a.units, a.defects = int(r.u), int(r.cr + r.ma + r.mi)
+        a.wait_hours, a.waits = float(r.h), int(r.w)
+
+
+async def _order_activity(session: AsyncSession, f: Filters, at: Any) -> None:
     where, params = f.where("finished_on")
     for r in await _rows(session, f"SELECT supplier_id, {_month('finished_on')} AS m, count(*) AS n,"
                          f" count(*) FILTER (WHERE on_time) AS ok FROM {ORDERS}"
                          f" WHERE {where} AND on_time IS NOT NULL GROUP BY 1, 2", params):  # fmt: skip
         a = at(r.supplier_id, r.m)
         a.finished, a.on_time = int(r.n), int(r.ok)
-    await _stage_activity(session, f, at)
     where, params = f.where("decided_on")
     for r in await _rows(session, f"SELECT supplier_id, {_month('decided_on')} AS m, {QC_MEASURES}"
                          f" FROM {INSPECTIONS} WHERE {where} AND decided_on IS NOT NULL"
@@ -225,12 +297,10 @@ async def _activity(session: AsyncSession, f: Filters) -> list[sc.Activity]:
         a = at(r.supplier_id, r.m)
         a.first_inspections, a.first_passed = int(r.fi), int(r.fp)
         a.units, a.defects = int(r.u), int(r.cr + r.ma + r.mi)
-    await _waits(session, f, at)
-    return list(months.values())
 
 
 async def _stage_activity(session: AsyncSession, f: Filters, at: Any) -> None:
-    if _use_rollups(f):
+    if _months_usable(f):
         where, params = f.where("month", ("supplier", "category", "season"))
         sql = (f"SELECT supplier_id, month AS m, sum(n) AS n, sum(created_sum) AS c"
                f" FROM {SUPPLIERS} WHERE {where} GROUP BY 1, 2 HAVING sum(n) > 0")  # fmt: skip
@@ -260,12 +330,12 @@ async def _waits(session: AsyncSession, f: Filters, at: Any) -> None:
 
 
 async def _categories(session: AsyncSession) -> dict[str, str]:
-    """Each supplier's category: the one most of its orders are in."""
+    """Each supplier's category: the one most of its activity is in."""
     rows = await _rows(
         session,
-        f"SELECT DISTINCT ON (supplier_id) supplier_id, category FROM {ORDERS}"
-        " WHERE supplier_id IS NOT NULL AND category IS NOT NULL"
-        " GROUP BY supplier_id, category ORDER BY supplier_id, count(*) DESC, category",
+        f"SELECT DISTINCT ON (supplier_id) supplier_id, category FROM {MONTHS}"
+        " WHERE supplier_id <> '-' AND category <> '-' GROUP BY supplier_id, category"
+        " ORDER BY supplier_id, sum(finished + reports + first_inspections) DESC, category",
         {},
     )
     return {r.supplier_id: r.category for r in rows}

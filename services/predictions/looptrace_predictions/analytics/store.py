@@ -224,22 +224,16 @@ def inspection_dims(o: OrderRecord) -> tuple[Any, ...]:
     return (o.buyer_id, o.supplier_id, o.category, o.season, o.last_qc_stage())
 
 
-REDRAW_INSPECTIONS = text(
-    f"UPDATE {INSPECTIONS} AS i SET buyer_id = r.buyer_id, category = r.category,"
-    " season = r.season, supplier_id = coalesce(i.supplier_id, r.supplier_id),"
-    " inline = coalesce(i.stage_number < r.last_qc, false)"
-    " FROM json_to_recordset(CAST(:rows AS json)) AS r(order_id text, buyer_id text,"
-    " supplier_id text, category text, season text, last_qc int) WHERE i.order_id = r.order_id"
-)
-
-
-async def redraw_inspections(session: AsyncSession, orders: list[OrderRecord]) -> None:
-    """Give the orders' inspections the orders' current buyer, category, season and plan."""
-    if orders:
-        keys = ("buyer_id", "supplier_id", "category", "season", "last_qc")
-        rows = [{"order_id": o.order_id, **dict(zip(keys, inspection_dims(o), strict=True))}
-                for o in orders]  # fmt: skip
-        await session.execute(REDRAW_INSPECTIONS, {"rows": json_rows(rows)})
+async def inspections_of(
+    session: AsyncSession, order_ids: set[str], exclude: set[str]
+) -> dict[str, dict[str, Any]]:
+    params: dict[str, Any] = {}
+    sql = text_array(params, "ids", sorted(order_ids))
+    names = ", ".join(_names(INSPECTION_COLUMNS))
+    rows = await session.execute(
+        text(f"SELECT {names} FROM {INSPECTIONS} WHERE order_id = ANY({sql})"), params
+    )
+    return {r.inspection_id: dict(r._mapping) for r in rows if r.inspection_id not in exclude}
 
 
 SAVE_REPLIES = text(
@@ -261,5 +255,7 @@ async def save_replies(session: AsyncSession, replies: list[tuple[Reply, str | N
 
 
 async def truncate_derived(session: AsyncSession) -> None:
-    tables = ", ".join((ORDERS, STAGES, HISTOGRAM, SUPPLIERS, INSPECTIONS, REPLIES))
+    from .tables import DERIVED
+
+    tables = ", ".join(t.__table__.fullname for t in DERIVED)
     await session.execute(text(f"TRUNCATE {tables}"))

@@ -173,3 +173,63 @@ DERIVED = (
     AnalyticsOrderRow, StageFactRow, StageHistogramRow, StageSupplierRow, InspectionFactRow,
     ReplyRow,
 )  # fmt: skip
+
+
+class SupplierMonthRow(Base):
+    """A supplier's activity in a month: each sum counted in the month it happened in."""
+
+    __tablename__ = "analytics_supplier_months"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    supplier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    season: Mapped[str] = mapped_column(String(8), primary_key=True)
+    finished: Mapped[int] = mapped_column(Integer)
+    on_time: Mapped[int] = mapped_column(Integer)
+    reports: Mapped[int] = mapped_column(Integer)
+    report_hours: Mapped[float] = mapped_column(Float)
+    first_inspections: Mapped[int] = mapped_column(Integer)
+    first_passed: Mapped[int] = mapped_column(Integer)
+    reinspections: Mapped[int] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Integer)
+    critical: Mapped[int] = mapped_column(Integer)
+    major: Mapped[int] = mapped_column(Integer)
+    minor: Mapped[int] = mapped_column(Integer)
+    replies: Mapped[int] = mapped_column(Integer)
+    reply_hours: Mapped[float] = mapped_column(Float)
+
+
+class OrderCountRow(Base):
+    """Orders counted by month placed, category, season and where they stand."""
+
+    __tablename__ = "analytics_order_counts"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    season: Mapped[str] = mapped_column(String(8), primary_key=True)
+    workflow_status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    production_status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    is_open: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    delayed: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    current_stage: Mapped[str] = mapped_column(String(128), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class QcWeekRow(Base):
+    """Inline inspections summed by week, category and season (the DHU trend)."""
+
+    __tablename__ = "analytics_qc_weeks"
+
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    season: Mapped[str] = mapped_column(String(8), primary_key=True)
+    first_inspections: Mapped[int] = mapped_column(Integer)
+    first_passed: Mapped[int] = mapped_column(Integer)
+    reinspections: Mapped[int] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Integer)
+    critical: Mapped[int] = mapped_column(Integer)
+    major: Mapped[int] = mapped_column(Integer)
+    minor: Mapped[int] = mapped_column(Integer)
+
+
+DERIVED = (*DERIVED, SupplierMonthRow, OrderCountRow, QcWeekRow)

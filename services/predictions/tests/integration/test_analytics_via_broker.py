@@ -92,6 +92,8 @@ async def figures(http: Any, settings: Any) -> dict[str, Any]:
     out = {}
     for name, query in (("stages", {"buyer": BUYER}), ("rollup_stages", {"category": CATEGORY}),
                         ("quality", {"buyer": BUYER}), ("overview", {"buyer": BUYER}),
+                        ("delivery", {"buyer": BUYER}), ("rollup_overview", {"category": CATEGORY}),
+                        ("rollup_quality", {"category": CATEGORY}),
                         ("scorecards", {"category": CATEGORY})):  # fmt: skip
         response = await http.get(f"/v1/analytics/{name.removeprefix('rollup_')}", params=query, headers=admin)
         assert response.status_code == 200, response.text
@@ -120,7 +122,13 @@ async def test_current_after_events_idempotent_under_redelivery_and_after_a_rebu
     assert q["overall"]["reinspections"] == 1
     assert q["overall"]["dhu"] == 6.4  # 16 defects in 250 units
     assert [w["dhu"] for w in q["dhu_trend"]] == [6.4]  # all three are inline checks (stage 3 of 4)
-    assert first["overview"]["orders"] == 2 and first["overview"]["open"] == 2
+    assert first["rollup_quality"]["overall"] == q["overall"]  # the monthly rollup agrees
+    assert [w["dhu"] for w in first["rollup_quality"]["dhu_trend"]] == [6.4]
+    for key in ("overview", "rollup_overview"):
+        assert first[key]["orders"] == 2 and first[key]["open"] == 2
+        assert first[key]["wip_by_stage"] == []  # both finished their last stage
+    d = first["delivery"]  # open (not completed) but forecast 2026-03-25 for a 2026-03-31 target
+    assert (d["open_orders"], d["projected_on_time_pct"], d["risk_orders"]) == (2, 100.0, [])
     cards = {c["supplier_id"]: c for c in first["scorecards"]["suppliers"]}
     assert cards[S1]["qc_first_pass_pct"] == 0.0 and cards[S2]["qc_first_pass_pct"] == 100.0
     assert cards[S2]["avg_slip_days_per_stage"] == 1.25  # 5 days over 4 stages
@@ -132,11 +140,12 @@ async def test_current_after_events_idempotent_under_redelivery_and_after_a_rebu
     await publish(producer, order_events(f"C-{RUN}", S1, [])[:1])
 
     async def marker_seen() -> bool:
-        return (await figures(http, settings))["overview"]["orders"] == 3
+        f = await figures(http, settings)
+        return f["overview"]["orders"] == 3 and f["rollup_overview"]["orders"] == 3
 
     await eventually(marker_seen, 60)
     again = await figures(http, settings)
-    for key in ("stages", "rollup_stages", "quality", "scorecards"):
+    for key in ("stages", "rollup_stages", "quality", "rollup_quality", "scorecards"):
         assert again[key] == first[key], key
 
     await rebuild(app.state.runtime.sessions)

@@ -141,7 +141,7 @@ def test_delivery_projection() -> None:
         fig.OpenOrder("o3", "PO-3", "s2", date(2026, 4, 8), date(2026, 4, 8), 6.2),
         fig.OpenOrder("o4", "PO-4", "s2", date(2026, 4, 9), None, None),  # no plan, no model
     ]
-    p = fig.delivery_projection(orders)
+    p = fig.delivery_projection(fig.week_counts(orders), orders)
     assert p["open_orders"] == 4
     assert p["projected_on_time_pct"] == 75.0  # o1, o3, o4
     assert p["model_on_time_pct"] == 33.3  # of o1..o3 only o1 has < 0.5 days expected
