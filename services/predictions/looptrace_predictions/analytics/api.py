@@ -33,7 +33,9 @@ def filters(
     buyer: Text = None,
     supplier: Text = None,
     category: Text = None,
-    season: Annotated[str | None, Query(pattern=r"^(SS|AW)\d\d$", description="e.g. SS26, AW26")] = None,
+    season: Annotated[
+        str | None, Query(pattern=r"^(SS|AW)\d\d$", description="e.g. SS26, AW26")
+    ] = None,
     start: Annotated[date | None, Query(alias="from", description="first day (YYYY-MM-DD)")] = None,
     end: Annotated[date | None, Query(alias="to", description="last day (YYYY-MM-DD)")] = None,
 ) -> Filters:
@@ -65,7 +67,9 @@ FIGURES: dict[str, tuple[Figure, str]] = {
 def _figure_route(name: str) -> None:
     compute = FIGURES[name][0]
 
-    async def route(uow: UowDep, f: FiltersDep, limit: Limit = queries.DEFAULT_LIMIT) -> dict[str, Any]:
+    async def route(
+        uow: UowDep, f: FiltersDep, limit: Limit = queries.DEFAULT_LIMIT
+    ) -> dict[str, Any]:
         return await compute(uow.session, f, limit)
 
     route.__doc__ = f"The {name} figures (JSON) for the filters."
@@ -81,7 +85,9 @@ async def export_csv(
     figure: str,
     uow: UowDep,
     f: FiltersDep,
-    table: Annotated[str | None, Query(min_length=1, description="which table of the figure")] = None,
+    table: Annotated[
+        str | None, Query(min_length=1, description="which table of the figure")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> Response:
     """One table of a figure as CSV (``table`` defaults to the figure's main table)."""
@@ -89,7 +95,9 @@ async def export_csv(
         raise NotFound(f"no figure {figure!r}; figures: {', '.join(FIGURES)}")
     compute, main = FIGURES[figure]
     result = await compute(uow.session, f, limit)
-    tables = [k for k, v in result.items() if isinstance(v, list) and (not v or isinstance(v[0], dict))]
+    tables = [
+        k for k, v in result.items() if isinstance(v, list) and (not v or isinstance(v[0], dict))
+    ]
     name = table or main
     if name not in tables:
         raise NotFound(f"figure {figure} has no table {name!r}; tables: {', '.join(tables)}")
@@ -98,7 +106,9 @@ async def export_csv(
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
-    columns = list(dict.fromkeys(k for r in rows for k, v in r.items() if not isinstance(v, list | dict)))
+    columns = list(
+        dict.fromkeys(k for r in rows for k, v in r.items() if not isinstance(v, list | dict))
+    )
     out = io.StringIO()
     writer = csv.DictWriter(out, columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()

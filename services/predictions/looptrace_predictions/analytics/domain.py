@@ -125,7 +125,10 @@ class OrderRecord:
         done = {s.number: s for s in self.stages}
         for s in stages:  # a re-plan keeps what already happened
             if s.number in done:
-                s.started_on, s.completed_on = done[s.number].started_on, done[s.number].completed_on
+                s.started_on, s.completed_on = (
+                    done[s.number].started_on,
+                    done[s.number].completed_on,
+                )
                 s.done_by = done[s.number].done_by
         self.stages = sorted(stages, key=lambda s: s.number)
 
@@ -212,7 +215,8 @@ class OrderRecord:
             return None
         running = [s for s in self.stages if s.started_on and not s.completed_on]
         waiting = [s for s in self.stages if not s.completed_on]
-        return (running or waiting or [None])[0].name if (running or waiting) else None  # type: ignore[union-attr]
+        pick = running or waiting
+        return pick[0].name if pick else None
 
     @property
     def first_report_hours(self) -> float | None:

@@ -208,7 +208,9 @@ def _risk_row(o: OpenOrder) -> dict[str, Any]:
         "order_number": o.order_number,
         "supplier_id": o.supplier_id,
         "target_date": o.target_date.isoformat(),
-        "projected_completion": o.projected_completion.isoformat() if o.projected_completion else None,
+        "projected_completion": o.projected_completion.isoformat()
+        if o.projected_completion
+        else None,
         "model_expected_delay_days": o.model_delay_days,
         "projected_late_days": projected_late_days(o),
     }

@@ -23,7 +23,12 @@ class InvalidRange(RuleViolation):
     title = "Invalid date range"
 
 
-COLUMNS = {"buyer": "buyer_id", "supplier": "supplier_id", "category": "category", "season": "season"}
+COLUMNS = {
+    "buyer": "buyer_id",
+    "supplier": "supplier_id",
+    "category": "category",
+    "season": "season",
+}
 DIMS = tuple(COLUMNS)
 
 

@@ -214,7 +214,9 @@ async def save(session: AsyncSession, b: Batch) -> None:
 async def _redraw_inspections(session: AsyncSession, b: Batch, touched: list[OrderRecord]) -> None:
     """Quality's events may come before the order's (another topic): once the order's buyer,
     category, season or plan is known, its inspections get them."""
-    redrawn = {o.order_id: o for o in touched if store.inspection_dims(o) != b.dims_before.get(o.order_id)}
+    redrawn = {
+        o.order_id: o for o in touched if store.inspection_dims(o) != b.dims_before.get(o.order_id)
+    }
     if not redrawn:
         return
     stored = await store.inspections_of(session, set(redrawn), exclude=set(b.inspections))

@@ -97,18 +97,26 @@ def _bin_source(f: Filters) -> tuple[str, str, dict[str, Any]]:
 
 def _bins(rows: list[Any]) -> list[fig.OverrunBin]:
     return [
-        fig.OverrunBin(r.stage_number, r.stage_name, r.overrun_days, int(r.n), int(r.d), int(r.c), int(r.s))
+        fig.OverrunBin(
+            r.stage_number, r.stage_name, r.overrun_days, int(r.n), int(r.d), int(r.c), int(r.s)
+        )
         for r in rows
     ]
 
 
-async def stage_performance(session: AsyncSession, f: Filters, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
+async def stage_performance(
+    session: AsyncSession, f: Filters, limit: int = DEFAULT_LIMIT
+) -> dict[str, Any]:
     source, measures, params = _bin_source(f)
     keys = "stage_number, stage_name, overrun_days"
-    overall = await _rows(session, f"SELECT {keys}, {measures} FROM {source} GROUP BY {keys}", params)
+    overall = await _rows(
+        session, f"SELECT {keys}, {measures} FROM {source} GROUP BY {keys}", params
+    )
     result = fig.stage_performance(_bins(overall))
     per_category = await _rows(
-        session, f"SELECT category, {keys}, {measures} FROM {source} GROUP BY category, {keys}", params
+        session,
+        f"SELECT category, {keys}, {measures} FROM {source} GROUP BY category, {keys}",
+        params,
     )
     result["by_category"] = _by_category(per_category)
     result["by_supplier"] = await _by_supplier(session, f, limit)
@@ -142,7 +150,9 @@ async def _by_supplier(session: AsyncSession, f: Filters, limit: int) -> list[di
         session, f"SELECT supplier_id, stage_name, {measures} FROM {source} GROUP BY 1, 2", params
     )
     summary = fig.supplier_stage_summary(
-        fig.SupplierStage(r.supplier_id or "-", r.stage_name, int(r.n), int(r.d), int(r.o), int(r.c), int(r.s))
+        fig.SupplierStage(
+            r.supplier_id or "-", r.stage_name, int(r.n), int(r.d), int(r.o), int(r.c), int(r.s)
+        )
         for r in rows
     )
     return summary[:limit]
@@ -159,7 +169,9 @@ QC_MEASURES = (
 
 
 def _qc(key: str, r: Any) -> fig.QcCounts:
-    return fig.QcCounts(key, int(r.fi), int(r.fp), int(r.re), int(r.u), int(r.cr), int(r.ma), int(r.mi))
+    return fig.QcCounts(
+        key, int(r.fi), int(r.fp), int(r.re), int(r.u), int(r.cr), int(r.ma), int(r.mi)
+    )
 
 
 ROLLUP_QC = (
@@ -182,7 +194,9 @@ async def quality(session: AsyncSession, f: Filters, limit: int = DEFAULT_LIMIT)
         decided, measures = f"{INSPECTIONS} WHERE {where} AND decided_on IS NOT NULL", QC_MEASURES
     by: dict[str, list[fig.QcCounts]] = {}
     for dim in ("supplier_id", "category"):
-        rows = await _rows(session, f"SELECT {dim} AS k, {measures} FROM {decided} GROUP BY 1", params)
+        rows = await _rows(
+            session, f"SELECT {dim} AS k, {measures} FROM {decided} GROUP BY 1", params
+        )
         by[dim] = [_qc(r.k or "-", r) for r in rows if r.fi + r.re > 0]
     return {
         "overall": fig.qc_row(fig.total_qc("all", by["category"])),
@@ -341,9 +355,13 @@ async def _categories(session: AsyncSession) -> dict[str, str]:
     return {r.supplier_id: r.category for r in rows}
 
 
-async def scorecards(session: AsyncSession, f: Filters, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
+async def scorecards(
+    session: AsyncSession, f: Filters, limit: int = DEFAULT_LIMIT
+) -> dict[str, Any]:
     """Cards of the suppliers in ``f``; a supplier is ranked against all its category's peers."""
-    peers = f if f.supplier is None else Filters(f.buyer, None, f.category, f.season, f.start, f.end)
+    peers = (
+        f if f.supplier is None else Filters(f.buyer, None, f.category, f.season, f.start, f.end)
+    )
     activity = await _activity(session, peers)
     cards = sc.scorecards(activity, await _categories(session))
     if f.supplier is not None:

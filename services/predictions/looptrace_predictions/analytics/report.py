@@ -50,18 +50,48 @@ def render(data: dict[str, Any], f: Filters, now: datetime | None = None) -> str
         f"<p>{delivery['open_orders']} open orders; projected on time: {_pct(delivery['projected_on_time_pct'])}"
         f" (model: {_pct(delivery['model_on_time_pct'])}).</p>",
         charts.delivery(delivery["weeks"]),
-        _table(["order", "supplier", "target", "projected", "days late"],
-               [[r["order_number"] or r["order_id"], r["supplier_id"], r["target_date"],
-                 r["projected_completion"], r["projected_late_days"]] for r in delivery["risk_orders"]],
-               "risk-orders"),  # fmt: skip
+        _table(
+            ["order", "supplier", "target", "projected", "days late"],
+            [
+                [
+                    r["order_number"] or r["order_id"],
+                    r["supplier_id"],
+                    r["target_date"],
+                    r["projected_completion"],
+                    r["projected_late_days"],
+                ]
+                for r in delivery["risk_orders"]
+            ],
+            "risk-orders",
+        ),  # fmt: skip
         "<h2>Supplier scorecards</h2>",
         f"<p class='muted'>{html.escape(cards['formula'])}</p>",
         _scorecard_table(cards["suppliers"]),
         "<h2>QC effectiveness by supplier</h2>",
-        _table(["supplier", "first pass %", "re-inspections", "critical/100", "major/100", "minor/100", "DHU"],
-               [[q["key"], _pct(q["first_pass_pct"]), q["reinspections"], q["critical_per_100"],
-                 q["major_per_100"], q["minor_per_100"], q["dhu"]] for q in data["quality"]["by_supplier"]],
-               "quality"),  # fmt: skip
+        _table(
+            [
+                "supplier",
+                "first pass %",
+                "re-inspections",
+                "critical/100",
+                "major/100",
+                "minor/100",
+                "DHU",
+            ],
+            [
+                [
+                    q["key"],
+                    _pct(q["first_pass_pct"]),
+                    q["reinspections"],
+                    q["critical_per_100"],
+                    q["major_per_100"],
+                    q["minor_per_100"],
+                    q["dhu"],
+                ]
+                for q in data["quality"]["by_supplier"]
+            ],
+            "quality",
+        ),  # fmt: skip
     ]
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>LoopTrace analytics</title>"
@@ -83,9 +113,13 @@ def _kpis(data: dict[str, Any]) -> str:
     o, q = data["overview"], data["quality"]["overall"]
     items = [("orders", o["orders"]), ("open", o["open"]), ("delayed", o["delayed"]),
              ("QC first pass", _pct(q["first_pass_pct"])), ("DHU", q["dhu"] if q["dhu"] is not None else "n/a")]  # fmt: skip
-    return "<div class='kpis'>" + "".join(
-        f"<div class='kpi'><b>{html.escape(str(v))}</b>{html.escape(k)}</div>" for k, v in items
-    ) + "</div>"
+    return (
+        "<div class='kpis'>"
+        + "".join(
+            f"<div class='kpi'><b>{html.escape(str(v))}</b>{html.escape(k)}</div>" for k, v in items
+        )
+        + "</div>"
+    )
 
 
 def _table(head: list[str], rows: list[list[Any]], css_class: str) -> str:

@@ -26,17 +26,27 @@ QC = ("first_inspections", "first_passed", "reinspections", "units", "critical",
 
 
 class Rollup:
-    def __init__(self, table: Any, keys: tuple[str, ...], measures: tuple[str, ...], sql_types: dict[str, str]) -> None:
+    def __init__(
+        self,
+        table: Any,
+        keys: tuple[str, ...],
+        measures: tuple[str, ...],
+        sql_types: dict[str, str],
+    ) -> None:
         self.table, self.keys, self.measures = table.__table__.fullname, keys, measures
         self.whole = {m for m in measures if sql_types.get(m) == "int"}
-        cols = ", ".join(f"{c} {sql_types.get(c, 'text' if c in keys else 'float8')}" for c in keys + measures)
+        cols = ", ".join(
+            f"{c} {sql_types.get(c, 'text' if c in keys else 'float8')}" for c in keys + measures
+        )
         adds = ", ".join(f"{m} = {self.table}.{m} + EXCLUDED.{m}" for m in measures)
         self.sql = text(
             f"INSERT INTO {self.table} ({', '.join(keys + measures)}) SELECT * FROM"
             f" json_to_recordset(CAST(:rows AS json)) AS r({cols})"
             f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adds}"
         )
-        self.deltas: dict[tuple[Any, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self.deltas: dict[tuple[Any, ...], dict[str, float]] = defaultdict(
+            lambda: defaultdict(float)
+        )
 
     def add(self, key: tuple[Any, ...], sign: int, **measures: float) -> None:
         row = self.deltas[key]
@@ -59,16 +69,37 @@ class Rollup:
 def supplier_months() -> Rollup:
     measures = ("finished", "on_time", "reports", "report_hours", *QC, "replies", "reply_hours")
     ints = {m: "int" for m in measures if not m.endswith("hours")}
-    return Rollup(SupplierMonthRow, ("month", "supplier_id", "category", "season"), measures, {"month": "date", **ints})
+    return Rollup(
+        SupplierMonthRow,
+        ("month", "supplier_id", "category", "season"),
+        measures,
+        {"month": "date", **ints},
+    )
 
 
 def order_counts() -> Rollup:
-    keys = ("month", "category", "season", "workflow_status", "production_status", "is_open", "delayed", "current_stage")
-    return Rollup(OrderCountRow, keys, ("n",), {"month": "date", "is_open": "boolean", "delayed": "boolean", "n": "int"})
+    keys = (
+        "month",
+        "category",
+        "season",
+        "workflow_status",
+        "production_status",
+        "is_open",
+        "delayed",
+        "current_stage",
+    )
+    return Rollup(
+        OrderCountRow,
+        keys,
+        ("n",),
+        {"month": "date", "is_open": "boolean", "delayed": "boolean", "n": "int"},
+    )
 
 
 def qc_weeks() -> Rollup:
-    return Rollup(QcWeekRow, ("week", "category", "season"), QC, {"week": "date", **{m: "int" for m in QC}})
+    return Rollup(
+        QcWeekRow, ("week", "category", "season"), QC, {"week": "date", **{m: "int" for m in QC}}
+    )
 
 
 def _dims(o: OrderRecord | None, supplier: str | None = None) -> tuple[str, str, str]:
@@ -80,10 +111,14 @@ def _dims(o: OrderRecord | None, supplier: str | None = None) -> tuple[str, str,
 def order_contributions(o: OrderRecord, sign: int, months: Rollup, counts: Rollup) -> None:
     s, c, season = _dims(o)
     if o.finished_on is not None and o.on_time is not None:
-        months.add((month_of(o.finished_on), s, c, season), sign, finished=1, on_time=int(o.on_time))
+        months.add(
+            (month_of(o.finished_on), s, c, season), sign, finished=1, on_time=int(o.on_time)
+        )
     hours = o.first_report_hours
     if hours is not None and o.assigned_at is not None:
-        months.add((month_of(o.assigned_at.date()), s, c, season), sign, reports=1, report_hours=hours)
+        months.add(
+            (month_of(o.assigned_at.date()), s, c, season), sign, reports=1, report_hours=hours
+        )
     if o.placed_on is not None:
         key = (month_of(o.placed_on), c, season, o.workflow_status or "unknown",
                o.production_status or "unknown", o.is_open, o.delayed, o.current_stage or NONE)  # fmt: skip

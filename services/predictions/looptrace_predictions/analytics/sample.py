@@ -14,7 +14,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from looptrace_shared.envelope import new_envelope
-from looptrace_shared.topics import NOTIFICATIONS_OUTBOUND, ORDERS_EVENTS, PRODUCTION_EVENTS, QUALITY_EVENTS
+from looptrace_shared.topics import (
+    NOTIFICATIONS_OUTBOUND,
+    ORDERS_EVENTS,
+    PRODUCTION_EVENTS,
+    QUALITY_EVENTS,
+)
 
 STAGES = [("Order Confirmation", 2, False), ("Fabric & Trim Sourcing", 10, False),
           ("Pattern & Grading", 5, False), ("Cutting", 3, False), ("Printing / Embroidery", 5, False),
@@ -56,10 +61,31 @@ class Season:
         facts = {"order_id": oid, "order_number": f"PO-{i:06d}", "product_category": category,
                  "quantity": rng.choice((300, 600, 1200)), "target_date": target.isoformat()}  # fmt: skip
         buyer = {"id": self.buyers[i % len(self.buyers)], "name": "Buyer"}
-        yield self._m(ORDERS_EVENTS, "order.created", oid, _at(placed), facts | {
-            "buyer": buyer, "workflow_status": "confirmed", "currency": "EUR", "unit_price": "5.00"})
-        yield self._m(ORDERS_EVENTS, "order.supplier_assigned", oid, _at(placed, 10), facts | {
-            "buyer": buyer, "supplier": {"id": supplier, "name": supplier}, "assigned_by": "ops"})
+        yield self._m(
+            ORDERS_EVENTS,
+            "order.created",
+            oid,
+            _at(placed),
+            facts
+            | {
+                "buyer": buyer,
+                "workflow_status": "confirmed",
+                "currency": "EUR",
+                "unit_price": "5.00",
+            },
+        )
+        yield self._m(
+            ORDERS_EVENTS,
+            "order.supplier_assigned",
+            oid,
+            _at(placed, 10),
+            facts
+            | {
+                "buyer": buyer,
+                "supplier": {"id": supplier, "name": supplier},
+                "assigned_by": "ops",
+            },
+        )
         yield from self._production(oid, supplier, placed, target, facts, buyer["id"])
 
     def _production(self, oid: str, supplier: str, placed: date, target: date,
@@ -82,25 +108,71 @@ class Season:
                     "previous_projected_completion": plan[-1]["planned_end"],
                     "target_date": target.isoformat(), "slip_days": 0})  # fmt: skip
                 return
-            ref = {"order_id": oid, "order_number": facts["order_number"], "stage_number": n, "stage_name": name}
-            yield self._m(PRODUCTION_EVENTS, "production.stage_started", oid, _at(now), ref | {"started_at": _at(now).isoformat()})
-            yield self._m(PRODUCTION_EVENTS, "production.stage_progressed", oid, _at(now, 15), ref | {
-                "percentage": 50.0, "previous_percentage": 0.0, "reported_at": _at(now, 15).isoformat()})
+            ref = {
+                "order_id": oid,
+                "order_number": facts["order_number"],
+                "stage_number": n,
+                "stage_name": name,
+            }
+            yield self._m(
+                PRODUCTION_EVENTS,
+                "production.stage_started",
+                oid,
+                _at(now),
+                ref | {"started_at": _at(now).isoformat()},
+            )
+            yield self._m(
+                PRODUCTION_EVENTS,
+                "production.stage_progressed",
+                oid,
+                _at(now, 15),
+                ref
+                | {
+                    "percentage": 50.0,
+                    "previous_percentage": 0.0,
+                    "reported_at": _at(now, 15).isoformat(),
+                },
+            )
             slip = max(0, round(rng.gauss(self.skill[supplier] * days / 3, 1.0)))
             now += timedelta(days=days + slip)
-            yield self._m(PRODUCTION_EVENTS, "production.stage_completed", oid, _at(now, 17), ref | {
-                "completed_at": _at(now, 17).isoformat(), "qc": qc})
+            yield self._m(
+                PRODUCTION_EVENTS,
+                "production.stage_completed",
+                oid,
+                _at(now, 17),
+                ref | {"completed_at": _at(now, 17).isoformat(), "qc": qc},
+            )
             if qc:
                 yield from self._inspections(oid, facts, supplier, n, name, now)
             if n == 6 and rng.random() < 0.3:
                 yield from self._conversation(oid, now, rng.uniform(2, 90))
-        yield self._m(PRODUCTION_EVENTS, "production.production_completed", oid, _at(now, 18), {
-            "order_id": oid, "order_number": facts["order_number"], "completed_at": _at(now, 18).isoformat()})
+        yield self._m(
+            PRODUCTION_EVENTS,
+            "production.production_completed",
+            oid,
+            _at(now, 18),
+            {
+                "order_id": oid,
+                "order_number": facts["order_number"],
+                "completed_at": _at(now, 18).isoformat(),
+            },
+        )
         for status in ("shipped", "delivered", "completed"):
             now += timedelta(days=1 if status == "shipped" else 5)
-            yield self._m(ORDERS_EVENTS, "order.status_changed", oid, _at(now), {
-                "order_id": oid, "order_number": facts["order_number"], "from_status": None,
-                "to_status": status, "status": status, "production_status": "completed"})
+            yield self._m(
+                ORDERS_EVENTS,
+                "order.status_changed",
+                oid,
+                _at(now),
+                {
+                    "order_id": oid,
+                    "order_number": facts["order_number"],
+                    "from_status": None,
+                    "to_status": status,
+                    "status": status,
+                    "production_status": "completed",
+                },
+            )
 
     def _inspections(self, oid: str, facts: dict[str, Any], supplier: str, stage: int,
                      name: str, day: date) -> Iterator[Message]:  # fmt: skip
@@ -116,8 +188,13 @@ class Season:
             defects = {"critical": 0, "major": self.rng.randint(3, 6) if failed else self.rng.randint(0, 2),
                        "minor": self.rng.randint(0, 6)}  # fmt: skip
             kind = "quality.inspection_failed" if failed else "quality.inspection_passed"
-            yield self._m(QUALITY_EVENTS, kind, oid, _at(day, 19), base | {
-                "sample_inspected": 80, "defects_by_class": defects, "summary": kind})
+            yield self._m(
+                QUALITY_EVENTS,
+                kind,
+                oid,
+                _at(day, 19),
+                base | {"sample_inspected": 80, "defects_by_class": defects, "summary": kind},
+            )
             if not failed:
                 return
 

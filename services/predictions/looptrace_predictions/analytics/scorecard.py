@@ -133,7 +133,9 @@ def scorecards(months: Iterable[Activity], category_of: dict[str, str]) -> list[
         total = totals.setdefault(m.supplier_id, Activity(m.supplier_id, m.month))
         total.add(m)
         trend[m.supplier_id].append({"month": m.month.isoformat()[:7], "score": score(m)})
-    cards = [card(t) | {"category": category_of.get(s), "monthly": trend[s]} for s, t in totals.items()]
+    cards = [
+        card(t) | {"category": category_of.get(s), "monthly": trend[s]} for s, t in totals.items()
+    ]
     _rank_among_peers(cards)
     return sorted(cards, key=lambda c: (-(c["score"] or -1), c["supplier_id"]))
 
@@ -146,7 +148,9 @@ def _rank_among_peers(cards: list[dict[str, Any]]) -> None:
     for c in cards:
         scored = c["score"] is not None
         c["peers"] = len(by_category[c["category"]]) - 1 if scored else None
-        c["peer_percentile"] = peer_percentile(c["score"], by_category[c["category"]]) if scored else None
+        c["peer_percentile"] = (
+            peer_percentile(c["score"], by_category[c["category"]]) if scored else None
+        )
 
 
 def on_time_trend(months: Iterable[Activity]) -> list[dict[str, Any]]:

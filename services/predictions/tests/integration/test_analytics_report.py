@@ -30,8 +30,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 async def feed(url: str, n_orders: int) -> None:
     engine = await fresh_schema(url, Base.metadata)
     settings = PredictionsSettings(database_url=url)
-    processor = BatchProcessor(consumer_groups(None)[0], make_sessionmaker(engine), plumbing, settings)  # type: ignore[arg-type]
-    records = [Record(m.topic, 0, i, m.key, m.value) for i, m in enumerate(Season(n_orders, seed=4).messages())]
+    processor = BatchProcessor(
+        consumer_groups(None)[0], make_sessionmaker(engine), plumbing, settings
+    )  # type: ignore[arg-type]
+    records = [
+        Record(m.topic, 0, i, m.key, m.value)
+        for i, m in enumerate(Season(n_orders, seed=4).messages())
+    ]
     for i in range(0, len(records), 1000):
         await processor.process(records[i : i + 1000])
     await engine.dispose()
@@ -47,15 +52,21 @@ def drawn(page, selector: str) -> int:  # type: ignore[no-untyped-def]
     )
 
 
-def test_the_report_is_one_file_whose_charts_chromium_draws(infra, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_report_is_one_file_whose_charts_chromium_draws(
+    infra, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     assert shutil.which(CHROMIUM), "install Chromium: apt-get install -y chromium (see .ci/run)"
     with scratch_database(infra.server_url, "looptrace_report") as url:
         asyncio.run(feed(url, 90))
         monkeypatch.setenv("DATABASE_URL", url)
         out = tmp_path / "report.html"
-        result = CliRunner().invoke(analytics, ["report", "--out", str(out), "--from", "2026-01-01"])
+        result = CliRunner().invoke(
+            analytics, ["report", "--out", str(out), "--from", "2026-01-01"]
+        )
         assert result.exit_code == 0, result.output
-        refused = CliRunner().invoke(analytics, ["report", "--out", str(out), "--from", "2026-05-01", "--to", "2026-04-01"])
+        refused = CliRunner().invoke(
+            analytics, ["report", "--out", str(out), "--from", "2026-05-01", "--to", "2026-04-01"]
+        )
         assert refused.exit_code == 2 and "from" in refused.output
     page_html = out.read_text()
     assert "<script" not in page_html and "<metadata" not in page_html

@@ -23,7 +23,9 @@ PLAN = [("Cutting", "2026-03-01", "2026-03-05", False), ("Sewing", "2026-03-05",
         ("Inline QC", "2026-03-15", "2026-03-16", True), ("Final QC", "2026-03-16", "2026-03-17", True)]  # fmt: skip
 
 
-def order_events(oid: str, supplier: str, actual: list[tuple[str, str]]) -> list[tuple[str, str, dict[str, Any]]]:
+def order_events(
+    oid: str, supplier: str, actual: list[tuple[str, str]]
+) -> list[tuple[str, str, dict[str, Any]]]:
     facts = {"order_id": oid, "order_number": f"PO-{oid}", "product_category": CATEGORY,
              "quantity": 500, "target_date": "2026-03-31"}  # fmt: skip
     buyer = {"id": BUYER, "name": "Buyer"}
@@ -35,20 +37,45 @@ def order_events(oid: str, supplier: str, actual: list[tuple[str, str]]) -> list
         "supplier_id": supplier, "buyer_id": BUYER, "projected_completion": "2026-03-25",
         "at_risk": False, "stages": stages}))  # fmt: skip
     for n, (start, end) in enumerate(actual, 1):
-        ref = {"order_id": oid, "order_number": f"PO-{oid}", "stage_number": n, "stage_name": PLAN[n - 1][0]}
-        out.append(("production.events.v1", "production.stage_started", ref | {"started_at": f"{start}T08:00:00Z"}))
-        out.append(("production.events.v1", "production.stage_completed", ref | {"completed_at": f"{end}T17:00:00Z"}))
+        ref = {
+            "order_id": oid,
+            "order_number": f"PO-{oid}",
+            "stage_number": n,
+            "stage_name": PLAN[n - 1][0],
+        }
+        out.append(
+            (
+                "production.events.v1",
+                "production.stage_started",
+                ref | {"started_at": f"{start}T08:00:00Z"},
+            )
+        )
+        out.append(
+            (
+                "production.events.v1",
+                "production.stage_completed",
+                ref | {"completed_at": f"{end}T17:00:00Z"},
+            )
+        )
     return out
 
 
 def inspection(oid: str, iid: str, stage: int, passed: bool, units: int, defects: dict[str, int],
                round_: int = 1) -> list[tuple[str, str, dict[str, Any]]]:  # fmt: skip
-    base = {"order_id": oid, "order_number": f"PO-{oid}", "inspection_id": iid, "stage_number": stage}
+    base = {
+        "order_id": oid,
+        "order_number": f"PO-{oid}",
+        "inspection_id": iid,
+        "stage_number": stage,
+    }
     scheduled = base | {"stage_name": PLAN[stage - 1][0], "lot_size": 500, "sample_size": units,
                         "severity": "normal", "plans": [], "round": round_}  # fmt: skip
     outcome = base | {"sample_inspected": units, "defects_by_class": defects, "summary": "-"}
     kind = "quality.inspection_passed" if passed else "quality.inspection_failed"
-    return [("quality.events.v1", "quality.inspection_scheduled", scheduled), ("quality.events.v1", kind, outcome)]
+    return [
+        ("quality.events.v1", "quality.inspection_scheduled", scheduled),
+        ("quality.events.v1", kind, outcome),
+    ]
 
 
 def history() -> list[tuple[str, str, dict[str, Any]]]:
@@ -95,19 +122,26 @@ async def figures(http: Any, settings: Any) -> dict[str, Any]:
                         ("delivery", {"buyer": BUYER}), ("rollup_overview", {"category": CATEGORY}),
                         ("rollup_quality", {"category": CATEGORY}),
                         ("scorecards", {"category": CATEGORY})):  # fmt: skip
-        response = await http.get(f"/v1/analytics/{name.removeprefix('rollup_')}", params=query, headers=admin)
+        response = await http.get(
+            f"/v1/analytics/{name.removeprefix('rollup_')}", params=query, headers=admin
+        )
         assert response.status_code == 200, response.text
         out[name] = response.json()
     return out
 
 
-async def test_current_after_events_idempotent_under_redelivery_and_after_a_rebuild(running) -> None:  # type: ignore[no-untyped-def]
+async def test_current_after_events_idempotent_under_redelivery_and_after_a_rebuild(
+    running,
+) -> None:  # type: ignore[no-untyped-def]
     settings, app, producer, http = running
     sent = await publish(producer, history())
 
     async def complete() -> bool:
         f = await figures(http, settings)
-        return f["quality"]["overall"]["inspections"] == 3 and f["stages"]["lateness_created_days"] == 8
+        return (
+            f["quality"]["overall"]["inspections"] == 3
+            and f["stages"]["lateness_created_days"] == 8
+        )
 
     await eventually(complete, 60)
     first = await figures(http, settings)
@@ -115,7 +149,11 @@ async def test_current_after_events_idempotent_under_redelivery_and_after_a_rebu
         perf = first[key]
         assert perf["bottleneck"]["stage"] == "Sewing"
         sewing = next(r for r in perf["stages"] if r["stage"] == "Sewing")
-        assert (sewing["avg_days_in_stage"], sewing["median_overrun_days"], sewing["p90_overrun_days"]) == (13.0, 1, 5)
+        assert (
+            sewing["avg_days_in_stage"],
+            sewing["median_overrun_days"],
+            sewing["p90_overrun_days"],
+        ) == (13.0, 1, 5)
         assert sewing["lateness_share_pct"] == 75.0  # 6 of the 8 days created
     q = first["quality"]
     assert q["overall"]["first_pass_pct"] == 50.0  # A's first inline check failed, B's passed
@@ -151,7 +189,9 @@ async def test_current_after_events_idempotent_under_redelivery_and_after_a_rebu
     await rebuild(app.state.runtime.sessions)
     assert await figures(http, settings) == again
 
-    csv = await http.get("/v1/analytics/stages.csv", params={"buyer": BUYER}, headers=bearer(settings, "admin"))
+    csv = await http.get(
+        "/v1/analytics/stages.csv", params={"buyer": BUYER}, headers=bearer(settings, "admin")
+    )
     assert csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.splitlines()
     assert lines[0].startswith("stage,stage_number,completed") and len(lines) == 5
@@ -159,13 +199,19 @@ async def test_current_after_events_idempotent_under_redelivery_and_after_a_rebu
 
 async def test_each_party_sees_only_its_own(running) -> None:  # type: ignore[no-untyped-def]
     settings, _, _, http = running
-    other = await http.get("/v1/analytics/overview", params={"buyer": BUYER}, headers=bearer(settings, "buyer", "someone-else"))
+    other = await http.get(
+        "/v1/analytics/overview",
+        params={"buyer": BUYER},
+        headers=bearer(settings, "buyer", "someone-else"),
+    )
     assert other.status_code == 404
     own = await http.get("/v1/analytics/overview", headers=bearer(settings, "buyer", BUYER))
     assert own.status_code == 200 and own.json()["orders"] >= 2
     supplier = await http.get("/v1/analytics/scorecards", headers=bearer(settings, "supplier", S2))
     assert [c["supplier_id"] for c in supplier.json()["suppliers"]] in ([S2], [])
-    empty = await http.get("/v1/analytics/overview", params={"buyer": ""}, headers=bearer(settings, "admin"))
+    empty = await http.get(
+        "/v1/analytics/overview", params={"buyer": ""}, headers=bearer(settings, "admin")
+    )
     assert empty.status_code == 422 and empty.headers["content-type"] == "application/problem+json"
     backwards = await http.get("/v1/analytics/stages", params={"from": "2026-03-02", "to": "2026-03-01"},
                                headers=bearer(settings, "admin"))  # fmt: skip

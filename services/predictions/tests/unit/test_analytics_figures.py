@@ -74,7 +74,10 @@ def test_stage_performance_and_the_bottleneck() -> None:
     assert (rows["Final QC"]["median_overrun_days"], rows["Final QC"]["slipped_pct"]) == (-1, 0.0)
     assert perf["lateness_created_days"] == 8  # 2 + 1 + 5
     assert perf["bottleneck"]["stage"] == "Sewing"
-    assert (rows["Sewing"]["lateness_share_pct"], rows["Cutting"]["lateness_share_pct"]) == (75.0, 25.0)
+    assert (rows["Sewing"]["lateness_share_pct"], rows["Cutting"]["lateness_share_pct"]) == (
+        75.0,
+        25.0,
+    )
     assert [r["stage"] for r in perf["stages"]] == ["Cutting", "Sewing", "Final QC"]
 
 
@@ -164,7 +167,9 @@ def test_scorecard_formula_grades_and_peers() -> None:
     assert sc.score(jan) == 79.0
     assert sc.grade(79.0) == "B" and sc.grade(85) == "A" and sc.grade(54.9) == "D"
     # a month with only inspections: the score is its first-pass and DHU points only
-    feb = sc.Activity("s1", date(2026, 2, 1), first_inspections=2, first_passed=2, units=100, defects=0)
+    feb = sc.Activity(
+        "s1", date(2026, 2, 1), first_inspections=2, first_passed=2, units=100, defects=0
+    )
     assert sc.score(feb) == 100.0
     assert sc.score(sc.Activity("s1", date(2026, 3, 1))) is None  # no activity, no score
     peer = sc.Activity("s2", date(2026, 1, 1), finished=2, on_time=0)
