@@ -265,9 +265,19 @@ def run_demo(system: Any, n_orders: int) -> None:
 def write_analytics_report(system: Any, console: Console) -> None:
     """The season's analytics report (``looptrace analytics report``), and where it is."""
     out = Path(system.home, "analytics-report.html").resolve()
-    command = [sys.executable, "-m", "looptrace_shared.cli", "analytics", "report", "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "looptrace_shared.cli",
+        "analytics",
+        "report",
+        "--out",
+        str(out),
+    ]
     done = subprocess.run(command, env={**os.environ, **system.env}, capture_output=True, text=True)
     if done.returncode == 0:
         console.print(f"analytics report: {out}")
     else:
-        console.print(f"[yellow]analytics report not written: {done.stderr.strip()[-300:]}[/yellow]")
+        console.print(
+            f"[yellow]analytics report not written: {done.stderr.strip()[-300:]}[/yellow]"
+        )
