@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from looptrace_shared.errors import Forbidden, RuleViolation
+from looptrace_shared.events.bounds import check_subject
 
 ROLES = ("buyer", "supplier", "admin", "inspector")
 
@@ -23,8 +24,19 @@ class Unauthenticated(RuleViolation):
 
 @dataclass(frozen=True)
 class Principal:
+    """Who calls: a known role and a non-empty subject (checked here, so no filter is ever
+    derived from an empty one)."""
+
     role: str
     subject: str
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise Unauthenticated(f"token role {self.role!r} is not one of {', '.join(ROLES)}")
+        try:
+            check_subject(self.subject)
+        except ValueError as err:
+            raise Unauthenticated(f"the token's subject (sub) is not a user id: {err}") from None
 
     @property
     def is_admin(self) -> bool:
@@ -53,7 +65,9 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def decode_token(secret: str, token: str, issuer: str = "looptrace") -> Principal:
+def decode_token(
+    secret: str, token: str, issuer: str = "looptrace", max_lifetime_s: float | None = None
+) -> Principal:
     try:
         claims = jwt.decode(
             token, secret, algorithms=["HS256"], issuer=issuer, options={"require": ["sub", "exp"]}
@@ -62,10 +76,24 @@ def decode_token(secret: str, token: str, issuer: str = "looptrace") -> Principa
         raise Unauthenticated("the bearer token has expired; mint a new one") from None
     except jwt.PyJWTError as err:
         raise Unauthenticated(f"the bearer token is not valid: {err}") from None
-    role = claims.get("role")
-    if role not in ROLES:
-        raise Unauthenticated(f"token role {role!r} is not one of {', '.join(ROLES)}")
-    return Principal(role=role, subject=str(claims["sub"]))
+    if max_lifetime_s is not None:
+        _check_lifetime(claims, max_lifetime_s)
+    sub, role = claims["sub"], claims.get("role")
+    if not isinstance(sub, str) or not isinstance(role, str):
+        raise Unauthenticated("the token's sub and role must be strings")
+    return Principal(role=role, subject=sub)
+
+
+def _check_lifetime(claims: dict[str, object], max_lifetime_s: float) -> None:
+    """A token may live at most ``max_lifetime_s``: from its iat, and from now."""
+    exp, iat = claims["exp"], claims.get("iat")
+    now = datetime.now(UTC).timestamp()
+    start = iat if isinstance(iat, int | float) else now
+    if not isinstance(exp, int | float) or exp - min(start, now) > max_lifetime_s + 5:
+        raise Unauthenticated(
+            f"the bearer token lives longer than {max_lifetime_s:g} s (JWT_MAX_LIFETIME_S); "
+            "mint one with a shorter exp"
+        )
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -79,7 +107,31 @@ def current_principal(
             "send 'Authorization: Bearer <token>' (mint one with `looptrace token`)"
         )
     settings = request.app.state.runtime.settings
-    return decode_token(settings.jwt_secret, creds.credentials, settings.jwt_issuer)
+    return decode_token(
+        settings.jwt_secret,
+        creds.credentials,
+        settings.jwt_issuer,
+        getattr(settings, "jwt_max_lifetime_s", None),
+    )
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+class RoleGate:
+    """A dependency that lets only ``roles`` (and admins) through; the OpenAPI document lists
+    them (``x-roles``), so every route says who may call it."""
+
+    def __init__(self, *roles: str) -> None:
+        self.roles = tuple(dict.fromkeys((*roles, "admin")))
+
+    def __call__(self, user: CurrentUser) -> Principal:
+        user.require(*self.roles)
+        return user
+
+
+def Roles(*roles: str) -> Any:  # noqa: N802 - reads as a type: `user: Roles("buyer")`
+    return Annotated[Principal, Depends(RoleGate(*roles))]
+
+
+AdminUser = Roles("admin")

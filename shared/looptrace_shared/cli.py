@@ -7,8 +7,7 @@ import asyncio
 import importlib
 import json
 import os
-import signal
-import time
+import sys
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
@@ -50,61 +49,118 @@ def main() -> None:
     type=click.Choice(["orders", "production", "quality", "notifications", "predictions"]),
 )
 def serve(service: str) -> None:
-    """Run one service (HTTP + Kafka consumers) in this process."""
-    import uvicorn
+    """Run one service (HTTP + Kafka consumers) in this process.
+
+    SIGTERM, SIGINT or SIGHUP stop it gracefully (exit 0); a second one, or SHUTDOWN_TIMEOUT_S
+    passing, exits at once (1). SIGUSR1 stops HTTP intake only."""
+    from looptrace_shared.serving import run_service
 
     module = importlib.import_module(f"looptrace_{service}.app")
     settings = module.load_settings()
     app = module.create_app(settings)
-    uvicorn.run(
-        app, host=settings.http_host, port=settings.http_port, log_level="warning", access_log=False
-    )
+    sys.exit(run_service(app, settings.http_host, settings.http_port, settings.shutdown_timeout_s))
 
 
 @main.command()
 @click.option("--demo", is_flag=True, help="also drive a small simulated season through the system")
 @click.option("--orders", default=6, show_default=True, help="orders in the demo season")
-@click.option("--home", default=".looptrace", show_default=True, type=click.Path(path_type=Path))
-def up(demo: bool, orders: int, home: Path) -> None:
-    """Start everything on this machine: broker, PostgreSQL, SMTP sink, five services."""
-    from looptrace_shared.system import System
+@click.option(
+    "--home",
+    default=".looptrace",
+    show_default=True,
+    envvar="LOOPTRACE_HOME",
+    type=click.Path(path_type=Path),
+    help="run record, logs, mails, data (LOOPTRACE_HOME)",
+)
+@click.option(
+    "--services",
+    default="",
+    envvar="LOOPTRACE_SERVICES",
+    help="comma-separated subset to start (default: all five; LOOPTRACE_SERVICES)",
+)
+@click.option(
+    "--ports",
+    default="",
+    envvar="LOOPTRACE_PORTS",
+    help="service ports, e.g. orders=9101,quality=9103 (LOOPTRACE_PORTS)",
+)
+@click.option("--broker-port", default=9092, show_default=True, envvar="LOOPTRACE_BROKER_PORT")
+@click.option("--smtp-port", default=2525, show_default=True, envvar="LOOPTRACE_SMTP_PORT")
+@click.option(
+    "--drain-timeout",
+    default=30.0,
+    show_default=True,
+    envvar="LOOPTRACE_DRAIN_TIMEOUT_S",
+    help="seconds to wait for the drain on stop",
+)
+@click.option(
+    "--max-restarts",
+    default=5,
+    show_default=True,
+    envvar="LOOPTRACE_MAX_RESTARTS",
+    help="restarts in a row of one service before up stops everything",
+)
+def up(
+    demo: bool,
+    orders: int,
+    home: Path,
+    services: str,
+    ports: str,
+    broker_port: int,
+    smtp_port: int,
+    drain_timeout: float,
+    max_restarts: int,
+) -> None:
+    """Start everything on this machine: broker, PostgreSQL, SMTP sink, five services.
 
-    t0 = time.monotonic()
-    system = System(home.resolve())
-    stop = False
+    Ctrl-C, SIGTERM or SIGHUP drain and stop it all; nothing it started outlives it."""
+    from looptrace_shared.run import UpOptions, port_map, run_up, service_list
 
-    def on_signal(*_: object) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGTERM, on_signal)
     try:
-        system.start_infra()
-        click.echo(f"broker        {system.env['KAFKA_BOOTSTRAP_SERVERS']}")
-        click.echo(f"database      {system.env['DATABASE_URL']}")
-        if system.smtp is not None:
-            click.echo(
-                f"smtp sink     127.0.0.1:{system.env['SMTP_PORT']} → mails in {home / 'mail'}"
-            )
-        click.echo(
-            f"infrastructure ready in {time.monotonic() - t0:.1f}s; migrating and starting services…"
+        options = UpOptions(
+            home.resolve(),
+            port_map(ports),
+            broker_port,
+            smtp_port,
+            service_list(services),
+            drain_timeout,
+            max_restarts,
         )
-        system.start_services()
-        system.wait_healthy(60)
-        for name in system.services:
-            click.echo(f"{name:<14}{system.url(name)}  (docs: {system.url(name)}/docs)")
-        click.echo(f"ready in {time.monotonic() - t0:.1f}s — Ctrl-C stops everything")
-        if demo:
-            from looptrace_shared.demo import run_demo
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from err
+    sys.exit(run_up(options, orders if demo else None))
 
-            run_demo(system, orders)
-        while not stop:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        click.echo("stopping…")
-        system.stop()
+
+@main.command()
+@click.option(
+    "--home",
+    default=".looptrace",
+    show_default=True,
+    envvar="LOOPTRACE_HOME",
+    type=click.Path(path_type=Path),
+)
+@click.option(
+    "--timeout",
+    default=60.0,
+    show_default=True,
+    help="seconds up may take to drain and stop before what is left is killed",
+)
+def down(home: Path, timeout: float) -> None:
+    """Stop a run of `up` (this home's run record): gracefully, then forcefully."""
+    from looptrace_shared.runrecord import RunRecord, stop_run
+
+    record = RunRecord.load(home.resolve())
+    alive = record.alive() if record else []
+    if record is None or not alive:
+        click.echo(f"nothing running from {home.resolve()}")
+        if record is not None:
+            record.remove()
+        return
+    click.echo(f"run started {record.started_at}: {record.describe(alive)}")
+    if not stop_run(record, timeout, click.echo):
+        raise click.ClickException("some processes could not be stopped; see above")
+    record.remove()
+    click.echo("stopped")
 
 
 @main.command()

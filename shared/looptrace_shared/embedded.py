@@ -7,11 +7,14 @@ import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from looptrace_shared.lifeline import parent_death_signal
 
 
 def free_port() -> int:
@@ -69,7 +72,11 @@ class Process:
                 self.proc.wait()
 
 
-def start_tansu(port: int | None = None, log: Path | None = None) -> Process:
+def start_tansu(
+    port: int | None = None, log: Path | None = None, die_with_parent: bool = False
+) -> Process:
+    """``die_with_parent``: the kernel stops the broker when the process that started it ends
+    (see :mod:`looptrace_shared.lifeline`)."""
     port = port or free_port()
     url = f"tcp://127.0.0.1:{port}"
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the process
@@ -87,6 +94,7 @@ def start_tansu(port: int | None = None, log: Path | None = None) -> Process:
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=parent_death_signal(signal.SIGTERM) if die_with_parent else None,
     )
     wait_for_port("127.0.0.1", port, 15, "tansu broker", proc)
     return Process("kafka", proc, f"127.0.0.1:{port}")
@@ -131,8 +139,11 @@ def _unprivileged_user() -> str | None:
     raise RuntimeError("running as root and no 'postgres' or 'nobody' user to run PostgreSQL as")
 
 
-def start_postgres(data_dir: Path, port: int | None = None) -> Process:
-    """initdb (once) and start a private cluster on 127.0.0.1:port, trust auth, user postgres."""
+def start_postgres(
+    data_dir: Path, port: int | None = None, die_with_parent: bool = False
+) -> Process:
+    """initdb (once) and start a private cluster on 127.0.0.1:port, trust auth, user postgres.
+    ``die_with_parent``: a fast shutdown (SIGINT) when the process that started it ends."""
     bindir = postgres_bin_dir()
     port = port or free_port()
     user = _unprivileged_user()
@@ -183,6 +194,7 @@ def start_postgres(data_dir: Path, port: int | None = None) -> Process:
         start_new_session=True,
         user=uid,
         group=gid,
+        preexec_fn=parent_death_signal(signal.SIGINT) if die_with_parent else None,
     )
     wait_for_port("127.0.0.1", port, 30, "postgres", proc)
     _wait_ready(port)

@@ -14,6 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from looptrace_shared.db import UnitOfWork
 from looptrace_shared.errors import RuleViolation
+from looptrace_shared.openapi_docs import install_openapi
+from looptrace_shared.problems import ProblemEdge
 
 if TYPE_CHECKING:
     from looptrace_shared.runtime import Runtime
@@ -31,6 +33,14 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 
 def install_http(app: FastAPI, rt: Runtime) -> None:
+    settings = rt.settings
+    app.add_middleware(
+        ProblemEdge,
+        max_body=getattr(settings, "http_max_body_bytes", 1_048_576),
+        max_upload=getattr(settings, "http_max_upload_bytes", 11_534_336),
+    )
+    install_openapi(app)
+
     @app.exception_handler(RuleViolation)
     async def _rule(_: Request, err: RuleViolation) -> JSONResponse:
         return problem(err.status, err.title, str(err), rule=err.rule)
@@ -43,7 +53,11 @@ def install_http(app: FastAPI, rt: Runtime) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, err: StarletteHTTPException) -> JSONResponse:
-        return problem(err.status_code, "HTTP error", str(err.detail))
+        if err.status_code == 400:  # FastAPI could not parse the body (not JSON, not UTF-8)
+            detail = f"body: {err.detail}; send UTF-8 JSON as the route's schema describes"
+            return problem(422, "Invalid request", detail, rule="unparsable_body")
+        title = {413: "Request body too large", 404: "Not found", 405: "Method not allowed"}
+        return problem(err.status_code, title.get(err.status_code, "HTTP error"), str(err.detail))
 
     @app.get("/health", tags=["ops"])
     async def health(request: Request) -> JSONResponse:

@@ -80,6 +80,8 @@ def build_broker(settings: ServiceSettings, spec: ServiceSpec) -> KafkaBroker:
         acks="all",
         enable_idempotence=settings.kafka_idempotence,
         logger=logging.getLogger(f"faststream.{spec.name}"),
+        # on stop, a batch in flight is finished and its offsets committed (bounded)
+        graceful_timeout=settings.shutdown_timeout_s,
     )
     for topic in sorted({EVENT_TYPES[t].topic for t in spec.publishes}):
         types = [t for t in spec.publishes if EVENT_TYPES[t].topic == topic]
@@ -129,15 +131,56 @@ def subscribe(broker: KafkaBroker, processor: BatchProcessor, settings: ServiceS
             await message.ack()
 
 
-async def _every(seconds: float, job: Periodic, rt: Runtime) -> None:
-    while True:
+async def _every(seconds: float, job: Periodic, rt: Runtime, stopping: asyncio.Event) -> None:
+    """Run ``job`` every ``seconds`` until ``stopping``; a run in progress is finished."""
+    while not stopping.is_set():
         try:
             await job(rt)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("periodic job %s failed", getattr(job, "__name__", job))
-        await asyncio.sleep(seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), seconds)
+
+
+async def _finish(tasks: Sequence[asyncio.Task[Any]], timeout: float, what: str) -> None:
+    """Wait for ``tasks`` to end by themselves; cancel what is still running after ``timeout``."""
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=timeout)
+    for t in pending:
+        log.warning("%s still running after %.0fs: cancelled", what, timeout)
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def shut_down(rt: Runtime, broker: KafkaBroker, tasks: _Tasks) -> None:
+    """Stop fetching and finish the batch in flight (offsets committed), let the periodic jobs
+    finish their round, publish what is left in the outbox, then close the clients and pools."""
+    timeout = rt.settings.shutdown_timeout_s
+    log.info("%s stopping: finishing the batch in flight", rt.settings.service_name)
+    await broker.stop()
+    tasks.stopping.set()
+    await _finish(tasks.periodic, timeout, "periodic job")
+    if rt.relay is not None:
+        rt.relay.stop()
+    await _finish(tasks.relay, timeout, "outbox relay")
+    health = rt.extras.get("health")
+    if health is not None and health.lag is not None:
+        await health.lag.close()
+    producer = rt.extras.get("producer")
+    if producer is not None:
+        await producer.stop()
+    await rt.engine.dispose()
+    log.info("%s stopped", rt.settings.service_name)
+
+
+@dataclass
+class _Tasks:
+    stopping: asyncio.Event
+    relay: list[asyncio.Task[Any]]
+    periodic: list[asyncio.Task[Any]]
 
 
 async def _retry_all_parked(rt: Runtime) -> None:
@@ -152,6 +195,7 @@ def tune_gc(settings: ServiceSettings) -> None:
 
 
 def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
+    from looptrace_shared.health import install_health
     from looptrace_shared.http import install_http
 
     broker = build_broker(settings, spec)
@@ -171,33 +215,36 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         await ensure_topics(settings)
         producer: AIOKafkaProducer = make_producer(settings)
         await producer.start()
+        rt.extras["producer"] = producer
         rt.relay = OutboxRelay(
             rt.sessions, spec.plumbing, producer, spec.name, settings.outbox_poll_s
         )
         if spec.on_start:
             await spec.on_start(rt)
-        tasks = [asyncio.create_task(rt.relay.run(), name="outbox-relay")]
-        tasks.append(asyncio.create_task(_every(settings.parking_retry_s, _retry_all_parked, rt)))
-        tasks += [asyncio.create_task(_every(s, job, rt)) for s, job in spec.periodic]
+        stopping = asyncio.Event()
+        jobs = [(settings.parking_retry_s, _retry_all_parked), *spec.periodic]
+        tasks = _Tasks(
+            stopping,
+            [asyncio.create_task(rt.relay.run(), name="outbox-relay")],
+            [asyncio.create_task(_every(s, job, rt, stopping)) for s, job in jobs],
+        )
         await broker.start()
         app.state.broker_started = True
         tune_gc(settings)
-        log.info("%s ready on %s", spec.name, settings.http_address)
+        log.info("%s started on %s", spec.name, settings.http_address)
         try:
             yield
         finally:
-            await broker.stop()
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await producer.stop()
-            await engine.dispose()
+            app.state.broker_started = False
+            await shut_down(rt, broker, tasks)
 
     app = FastAPI(title=f"LoopTrace {spec.name}", version="1.0.0", lifespan=lifespan)
     app.state.runtime = rt
     app.state.broker = broker
     app.state.broker_started = False
     install_http(app, rt)
+    install_health(app, spec.plumbing.schema, spec.migrations)
+    rt.extras["health"] = app.state.health
     for router in spec.routers:
         app.include_router(router)
     return app

@@ -6,17 +6,25 @@ Every variable is documented in the README's configuration table.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "looptrace-dev-secret-change-me-0123456789"
 
 
+class Environment(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PROD = "prod"
+
+
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
     service_name: str = "looptrace"
-    environment: str = Field(default="dev", description="dev | test | prod")
+    environment: Environment = Field(default=Environment.DEV, description="dev | test | prod")
 
     database_url: str = Field(
         default="postgresql+asyncpg://postgres@127.0.0.1:5432/looptrace",
@@ -49,6 +57,19 @@ class ServiceSettings(BaseSettings):
 
     jwt_secret: str = Field(default=DEV_JWT_SECRET, min_length=32)
     jwt_issuer: str = "looptrace"
+    jwt_max_lifetime_s: int = Field(
+        default=86_400,
+        ge=60,
+        description="tokens whose exp lies further than this after their iat (or now) are refused",
+    )
+    http_max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="largest request body (413 beyond)"
+    )
+    http_max_upload_bytes: int = Field(
+        default=11_534_336,
+        ge=1024,
+        description="largest multipart/form-data body (photo uploads; 413 beyond)",
+    )
 
     parking_timeout_s: float = Field(
         default=600.0, description="how long a message may wait for its order before the DLQ"
@@ -58,6 +79,13 @@ class ServiceSettings(BaseSettings):
     retry_backoff_base_s: float = 0.2
     retry_backoff_cap_s: float = 10.0
     outbox_poll_s: float = 0.2
+    shutdown_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="on SIGTERM/SIGINT: how long the batch in flight, the periodic jobs and the "
+        "outbox relay may take to finish before the process exits anyway (a second signal "
+        "exits at once)",
+    )
     log_level: str = "INFO"
     gc_threshold: tuple[int, int, int] = Field(
         default=(500_000, 100, 1000),
@@ -67,8 +95,12 @@ class ServiceSettings(BaseSettings):
     )
 
     def model_post_init(self, __context: object) -> None:
-        if self.environment == "prod" and self.jwt_secret == DEV_JWT_SECRET:
-            raise ValueError("JWT_SECRET must be set to a private value when ENVIRONMENT=prod")
+        dev_or_test = self.environment in (Environment.DEV, Environment.TEST)
+        if not dev_or_test and self.jwt_secret == DEV_JWT_SECRET:
+            raise ValueError(
+                f"JWT_SECRET must be set to a private value when ENVIRONMENT={self.environment}"
+                " (the built-in secret is for dev and test only)"
+            )
 
     @property
     def http_address(self) -> str:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import importlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -21,7 +22,7 @@ from looptrace_shared.embedded import (
     start_postgres,
     start_tansu,
 )
-from looptrace_shared.migrations import migrate
+from looptrace_shared.lifeline import Lifeline
 
 SERVICES: dict[str, int] = {
     "orders": 8101,
@@ -33,6 +34,20 @@ SERVICES: dict[str, int] = {
 
 # tansu: a consumer-group join takes about half the session timeout
 EMBEDDED_KAFKA_ENV = {"KAFKA_SESSION_TIMEOUT_MS": "2000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"}
+BROKER_PORT, SMTP_PORT, PRIVATE_PG_PORT = 9092, 2525, 54329
+
+
+class PortTaken(RuntimeError):
+    """A port this run was told to use answers already: we never share or steal one."""
+
+
+def claim(port: int, what: str, how: str) -> int:
+    if port_open("127.0.0.1", port):
+        raise PortTaken(
+            f"port {port} ({what}) is already in use by another program; stop it, "
+            f"or choose another port with {how}"
+        )
+    return port
 
 
 def migrations_dir(service: str) -> Path:
@@ -42,6 +57,8 @@ def migrations_dir(service: str) -> Path:
 
 def migrate_all(database_url: str) -> None:
     """Every service's migrations, one after the other (Alembic's context is process-global)."""
+    from looptrace_shared.migrations import migrate
+
     for name in SERVICES:
         migrate(database_url, migrations_dir(name))
 
@@ -54,6 +71,15 @@ class System:
     services: dict[str, subprocess.Popen] = field(default_factory=dict)  # type: ignore[type-arg]
     ports: dict[str, int] = field(default_factory=dict)
     smtp: object | None = None
+    broker_port: int | None = None  # None: any free port
+    smtp_port: int | None = None
+    embedded_broker: bool = False
+    lifeline: Lifeline | None = None
+
+    def _lifeline(self) -> Lifeline:
+        if self.lifeline is None:
+            self.lifeline = Lifeline()
+        return self.lifeline
 
     # ---- infrastructure -----------------------------------------------------------
 
@@ -67,10 +93,9 @@ class System:
         if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
             self.env["KAFKA_BOOTSTRAP_SERVERS"] = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
             return
-        proc = start_tansu(
-            9092 if not port_open("127.0.0.1", 9092) else None, self.home / "tansu.log"
-        )
+        proc = start_tansu(self.broker_port, self.home / "tansu.log", die_with_parent=True)
         self.infra.append(proc)
+        self.embedded_broker = True
         self.env.update(
             EMBEDDED_KAFKA_ENV, KAFKA_BOOTSTRAP_SERVERS=proc.address, KAFKA_IDEMPOTENCE="false"
         )
@@ -82,7 +107,9 @@ class System:
                 url = "postgresql+asyncpg://postgres@127.0.0.1:5432/looptrace"
             else:
                 proc = start_postgres(
-                    self.home / "pgdata", 54329 if not port_open("127.0.0.1", 54329) else None
+                    self.home / "pgdata",
+                    claim(PRIVATE_PG_PORT, "private PostgreSQL", "DATABASE_URL"),
+                    die_with_parent=True,
                 )
                 self.infra.append(proc)
                 url = f"postgresql+asyncpg://postgres@{proc.address}/looptrace"
@@ -95,14 +122,18 @@ class System:
         from looptrace_shared.embedded import free_port
         from looptrace_shared.smtp_sink import start_sink
 
-        port = 2525 if not port_open("127.0.0.1", 2525) else free_port()
+        port = self.smtp_port or free_port()
         self.smtp = start_sink(self.home / "mail", port)
         self.env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="false")
 
     # ---- services -----------------------------------------------------------------
 
-    def start_services(self, names: list[str] | None = None, log_dir: Path | None = None) -> None:
-        migrate_all(self.env["DATABASE_URL"])
+    def start_services(
+        self, names: list[str] | None = None, log_dir: Path | None = None, migrate: bool = True
+    ) -> None:
+        """``migrate=False``: each service migrates its own schema as it starts (in parallel)."""
+        if migrate:
+            migrate_all(self.env["DATABASE_URL"])
         for name in names or list(SERVICES):
             self.start_service(name, log_dir or self.home / "logs")
 
@@ -116,14 +147,17 @@ class System:
             "HTTP_PORT": str(port),
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         }
-        log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        self.services[name] = subprocess.Popen(
-            [sys.executable, "-m", "looptrace_shared.cli", "serve", name],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        lifeline = self._lifeline()
+        env.update(lifeline.child_env())  # the service stops when this process ends
+        with open(log_dir / f"{name}.log", "ab") as log:
+            self.services[name] = subprocess.Popen(
+                [sys.executable, "-m", "looptrace_shared.cli", "serve", name],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                pass_fds=lifeline.pass_fds,
+            )
 
     def kill_service(self, name: str, sig: int = 9) -> None:
         proc = self.services.pop(name)
@@ -134,7 +168,7 @@ class System:
         return f"http://127.0.0.1:{self.ports[name]}"
 
     def wait_healthy(
-        self, timeout: float = 60.0, names: list[str] | None = None
+        self, timeout: float = 60.0, names: list[str] | None = None, path: str = "/health/ready"
     ) -> dict[str, float]:
         started = time.monotonic()
         ready: dict[str, float] = {}
@@ -147,7 +181,7 @@ class System:
                         f"service {name} exited with code {proc.returncode}; see its log"
                     )
                 with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(self.url(name) + "/health", timeout=1).status_code == 200:
+                    if httpx.get(self.url(name) + path, timeout=1).status_code == 200:
                         ready[name] = time.monotonic() - started
                         pending.remove(name)
             time.sleep(0.2)
@@ -155,15 +189,28 @@ class System:
             raise TimeoutError(f"not healthy after {timeout:.0f}s: {', '.join(pending)}")
         return ready
 
-    def stop(self) -> None:
+    def stop_intake(self) -> None:
+        """Every service stops taking HTTP requests but keeps consuming (SIGUSR1)."""
+        self.signal_services(signal.SIGUSR1)
+
+    def signal_services(self, sig: int) -> None:
+        for proc in list(self.services.values()):
+            if proc.poll() is None:
+                proc.send_signal(sig)
+
+    def stop(self, timeout: float = 40.0) -> None:
+        """Services first (SIGTERM: each finishes its work in flight; killed after
+        ``timeout``), then the SMTP sink, then the broker and PostgreSQL."""
         for proc in self.services.values():
             if proc.poll() is None:
                 proc.terminate()
+        deadline = time.monotonic() + timeout
         for proc in self.services.values():
             try:
-                proc.wait(10)
+                proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
         self.services.clear()
         if self.smtp is not None:
             self.smtp.stop()  # type: ignore[attr-defined]
@@ -171,3 +218,6 @@ class System:
         for p in reversed(self.infra):
             p.stop()
         self.infra.clear()
+        if self.lifeline is not None:
+            self.lifeline.cut()
+            self.lifeline = None

@@ -50,3 +50,13 @@ def test_dockerfile_installs_the_locked_workspace() -> None:
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
     assert "uv sync --frozen" in dockerfile
     assert "COPY pyproject.toml uv.lock" in dockerfile
+
+
+def test_services_stop_gracefully_and_are_checked_for_readiness() -> None:
+    for name in SERVICES:
+        service = COMPOSE["services"][name]
+        assert service["stop_signal"] == "SIGTERM"
+        grace = int(str(service["stop_grace_period"]).removesuffix("s"))
+        assert grace > float(service["environment"]["SHUTDOWN_TIMEOUT_S"])
+        assert "/health/ready" in " ".join(service["healthcheck"]["test"])
+    assert "STOPSIGNAL SIGTERM" in (ROOT / "deploy" / "Dockerfile").read_text()

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from looptrace_notifications import conversations as conv
@@ -22,7 +22,9 @@ from looptrace_notifications.rules import Category
 from looptrace_notifications.services import NotificationsContext
 from looptrace_shared.auth import CurrentUser
 from looptrace_shared.errors import NotFound, RuleViolation, as_rule_violation
+from looptrace_shared.events.bounds import LIST_MAX, Text, Url
 from looptrace_shared.http import RuntimeDep, UowDep
+from looptrace_shared.params import CursorQuery, IdPath
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
 
@@ -73,15 +75,17 @@ async def list_notifications(
     user: CurrentUser,
     uow: UowDep,
     unread_only: bool = False,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    offset: Annotated[int, Query(ge=0, deprecated=True)] = 0,
+    cursor: CursorQuery = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, deprecated=True)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> NotificationPage:
     """Unread first, then newest first, in keyset pages that never repeat or skip."""
     if cursor is not None and offset:
         raise RuleViolation("pass either cursor or offset (deprecated), not both")
     after = decode_cursor(cursor) if cursor is not None else None
-    rows = await repo.inbox_page(uow.session, user.subject, unread_only, limit + 1, after, offset)
+    rows = await repo.inbox_page(
+        uow.session, user.role, user.subject, unread_only, limit + 1, after, offset
+    )
     more, rows = len(rows) > limit, rows[:limit]
     return NotificationPage(
         items=[NotificationOut.of(n) for n in rows],
@@ -92,20 +96,22 @@ async def list_notifications(
 
 @router.get("/notifications/unread-count")
 async def unread_count(user: CurrentUser, uow: UowDep) -> dict[str, int]:
-    return {"unread": await repo.unread_count(uow.session, user.subject)}
+    return {"unread": await repo.unread_count(uow.session, user.role, user.subject)}
 
 
 @router.post("/notifications/read-all")
 async def read_all(user: CurrentUser, uow: UowDep) -> dict[str, int]:
-    marked = await repo.mark_read(uow.session, user.subject, None, datetime.now(UTC))
+    marked = await repo.mark_read(uow.session, user.role, user.subject, None, datetime.now(UTC))
     await uow.commit()
     return {"marked_read": marked}
 
 
 @router.post("/notifications/{notification_id}/read", response_model=NotificationOut)
-async def read_one(notification_id: int, user: CurrentUser, uow: UowDep) -> NotificationOut:
-    await repo.mark_read(uow.session, user.subject, [notification_id], datetime.now(UTC))
-    found = await repo.notification(uow.session, user.subject, notification_id)
+async def read_one(
+    notification_id: Annotated[int, Path(ge=1, le=2**63 - 1)], user: CurrentUser, uow: UowDep
+) -> NotificationOut:
+    await repo.mark_read(uow.session, user.role, user.subject, [notification_id], datetime.now(UTC))
+    found = await repo.notification(uow.session, user.role, user.subject, notification_id)
     if found is None:
         raise NotFound(f"notification {notification_id} does not exist or is not yours")
     await uow.commit()
@@ -115,15 +121,36 @@ async def read_one(notification_id: int, user: CurrentUser, uow: UowDep) -> Noti
 # ---- preferences ------------------------------------------------------------------------
 
 
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"unknown time zone {name[:64]!r}; use an IANA name such as 'Europe/Berlin'"
+        ) from None
+    return name
+
+
+TimeZone = Annotated[
+    str,
+    Field(min_length=1, max_length=64, json_schema_extra={"pattern": r"^[A-Za-z0-9_+/-]+$"}),
+    AfterValidator(_known_zone),
+]
+
+
 class QuietWindow(BaseModel):
     start: time = Field(examples=["22:00"])
     end: time = Field(examples=["07:00"])
 
 
 class PreferencesIn(BaseModel):
-    email_off: list[Category] = Field(default_factory=list, description="categories without e-mail")
+    email_off: list[Category] = Field(
+        default_factory=list, max_length=20, description="categories without e-mail"
+    )
     mode: DeliveryMode = DeliveryMode.IMMEDIATE
-    time_zone: str = Field(default="UTC", description="IANA zone for quiet hours and the digest")
+    time_zone: TimeZone = Field(
+        default="UTC", description="IANA zone for quiet hours and the digest"
+    )
     quiet_hours: QuietWindow | None = None
 
 
@@ -164,8 +191,8 @@ def check_zone(prefs: PreferencesIn) -> None:
 
 @router.get("/preferences", response_model=PreferencesOut)
 async def get_preferences(user: CurrentUser, uow: UowDep) -> PreferencesOut:
-    rows = await repo.load_preferences(uow.session, [user.subject])
-    return _out(user.subject, rows.get(user.subject))
+    rows = await repo.load_preferences(uow.session, [(user.role, user.subject)])
+    return _out(user.subject, rows.get((user.role, user.subject)))
 
 
 @router.put("/preferences", response_model=PreferencesOut)
@@ -180,8 +207,9 @@ async def put_preferences(body: PreferencesIn, user: CurrentUser, uow: UowDep) -
         "quiet_end": q.end if q else None,
         "updated_at": datetime.now(UTC),
     }
-    stmt = pg_insert(PreferenceRow).values(user_id=user.subject, **values)
-    await uow.session.execute(stmt.on_conflict_do_update(index_elements=["user_id"], set_=values))
+    stmt = pg_insert(PreferenceRow).values(role=user.role, user_id=user.subject, **values)
+    upsert = stmt.on_conflict_do_update(index_elements=["role", "user_id"], set_=values)
+    await uow.session.execute(upsert)
     await uow.commit()
     return PreferencesOut(user_id=user.subject, **body.model_dump())
 
@@ -190,8 +218,10 @@ async def put_preferences(body: PreferencesIn, user: CurrentUser, uow: UowDep) -
 
 
 class MessageIn(BaseModel):
-    text: str = Field(min_length=1, max_length=10_000)
-    attachments: list[str] = Field(default_factory=list, description="references (URLs, file ids)")
+    text: Text(10_000, 1)
+    attachments: list[Url] = Field(
+        default_factory=list, max_length=LIST_MAX, description="references (URLs, file ids)"
+    )
 
 
 def _ctx(uow: UowDep, rt: RuntimeDep) -> NotificationsContext:
@@ -200,7 +230,7 @@ def _ctx(uow: UowDep, rt: RuntimeDep) -> NotificationsContext:
 
 @router.post("/orders/{order_id}/messages", status_code=201)
 async def post_message(
-    order_id: str, body: MessageIn, user: CurrentUser, uow: UowDep, rt: RuntimeDep
+    order_id: IdPath, body: MessageIn, user: CurrentUser, uow: UowDep, rt: RuntimeDep
 ) -> dict[str, Any]:
     ctx = _ctx(uow, rt)
     row = await conv.post_message(ctx, user, order_id, body.text, body.attachments)
@@ -210,14 +240,14 @@ async def post_message(
 
 @router.get("/orders/{order_id}/messages")
 async def get_thread(
-    order_id: str, user: CurrentUser, uow: UowDep, rt: RuntimeDep
+    order_id: IdPath, user: CurrentUser, uow: UowDep, rt: RuntimeDep
 ) -> dict[str, Any]:
     return {"items": await conv.thread(_ctx(uow, rt), user, order_id)}
 
 
 @router.post("/orders/{order_id}/messages/{message_id}/read", status_code=204)
 async def read_message(
-    order_id: str, message_id: str, user: CurrentUser, uow: UowDep, rt: RuntimeDep
+    order_id: IdPath, message_id: IdPath, user: CurrentUser, uow: UowDep, rt: RuntimeDep
 ) -> None:
     await conv.mark_message_read(_ctx(uow, rt), user, order_id, message_id)
     await uow.commit()
@@ -226,35 +256,39 @@ async def read_message(
 # ---- live stream --------------------------------------------------------------------------
 
 
+def _is_event_id(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) <= 18
+
+
 @router.get("/stream")
 async def stream(
     request: Request,
     user: CurrentUser,
     rt: RuntimeDep,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=32)] = None,
 ) -> StreamingResponse:
     """Server-sent events: the user's new notifications; ``Last-Event-ID`` resends missed ones."""
-    if last_event_id is not None and not last_event_id.strip().isdigit():
+    if last_event_id is not None and not _is_event_id(last_event_id.strip()):
         raise RuleViolation(
             f"Last-Event-ID must be a notification id (digits); got {last_event_id!r}"
         )
     async with rt.sessions() as s:
         start = (
-            int(last_event_id)
+            int(last_event_id.strip())
             if last_event_id
-            else await repo.last_notification_id(s, user.subject)
+            else await repo.last_notification_id(s, user.role, user.subject)
         )
-    events = sse_events(rt, request, user.subject, start)
+    events = sse_events(rt, request, user, start)
     return StreamingResponse(
         events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
     )
 
 
-async def sse_events(rt: Any, request: Request, user_id: str, after: int) -> AsyncIterator[str]:
+async def sse_events(rt: Any, request: Request, user: Any, after: int) -> AsyncIterator[str]:
     yield ": connected\n\n"
     while not await request.is_disconnected():
         async with rt.sessions() as s:
-            rows = await repo.notifications_after(s, user_id, after)
+            rows = await repo.notifications_after(s, user.role, user.subject, after)
         for n in rows:
             after = n.id
             yield f"id: {n.id}\nevent: notification\ndata: {NotificationOut.of(n).model_dump_json()}\n\n"

@@ -11,19 +11,18 @@ from looptrace_notifications.models import MessageRow, OrderContactRow
 from looptrace_notifications.services import NotificationsContext
 from looptrace_shared.auth import Principal
 from looptrace_shared.envelope import new_envelope
-from looptrace_shared.errors import Forbidden, NotFound
+from looptrace_shared.errors import NotFound
 from looptrace_shared.events.notifications import MessagePosted
 
 
 async def participants(ctx: NotificationsContext, who: Principal, order_id: str) -> OrderContactRow:
     """The order's contacts, if ``who`` is its buyer, its assigned supplier or an admin."""
     contact = (await repo.load_contacts(ctx.uow.session, [order_id])).get(order_id)
-    if contact is None:
-        raise NotFound(f"order {order_id!r} is not known to notifications (no order.created seen)")
-    if who.is_admin or who.subject in _party_ids(who.role, contact):
+    if contact is not None and (who.is_admin or who.subject in _party_ids(who.role, contact)):
         return contact
-    raise Forbidden(
-        f"only the buyer, the assigned supplier and admins may use the messages of order {order_id}"
+    raise NotFound(
+        f"no order {order_id!r} whose messages you may use (its buyer, its assigned supplier "
+        "and admins may)"
     )
 
 

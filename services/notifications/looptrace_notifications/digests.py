@@ -30,16 +30,16 @@ async def send_digests(runtime: Any, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     async with runtime.sessions() as session:
         q = (
-            select(NotificationRow.recipient_id)
+            select(NotificationRow.recipient_role, NotificationRow.recipient_id)
             .join(EmailDeliveryRow, EmailDeliveryRow.notification_id == NotificationRow.id)
             .where(EmailDeliveryRow.state == "digest")
             .distinct()
         )
-        users = list(await session.scalars(q))
+        users = [(role, user) for role, user in (await session.execute(q)).all()]
     sent = 0
-    for user in users:
+    for role, user in users:
         async with runtime.unit_of_work() as uow:
-            sent += await _digest_for(uow, runtime.settings, user, now)
+            sent += await _digest_for(uow, runtime.settings, role, user, now)
     return sent
 
 
@@ -48,18 +48,20 @@ def is_due(prefs: PreferenceRow, now: datetime, hour: int) -> bool:
     return local.hour >= hour and prefs.last_digest_on != local.date()
 
 
-async def _digest_for(uow: UnitOfWork, settings: Any, user: str, now: datetime) -> int:
+async def _digest_for(uow: UnitOfWork, settings: Any, role: str, user: str, now: datetime) -> int:
     s = uow.session
-    q = select(PreferenceRow).where(PreferenceRow.user_id == user)
+    q = select(PreferenceRow).where(PreferenceRow.role == role, PreferenceRow.user_id == user)
     prefs = (await s.scalars(q.with_for_update(skip_locked=True))).first()
     if prefs is None or not is_due(prefs, now, settings.digest_hour):
         return 0
-    rows = (await s.execute(_held_back(user))).all()
+    rows = (await s.execute(_held_back(role, user))).all()
     if not rows:
         return 0
     to = rows[0][0].recipient_email
     mail = Mail(
-        to, build_digest([_item(n, settings) for _, n in rows]), _digest_id(user, now, settings)
+        to,
+        build_digest([_item(n, settings) for _, n in rows]),
+        _digest_id(f"{role}:{user}", now, settings),
     )
     result = (await Mailer(settings).send_all([mail]))[0]
     if result.outcome == "transient":
@@ -84,12 +86,12 @@ async def _digest_for(uow: UnitOfWork, settings: Any, user: str, now: datetime) 
     return 1 if result.sent else 0
 
 
-def _held_back(user: str):  # type: ignore[no-untyped-def]
+def _held_back(role: str, user: str):  # type: ignore[no-untyped-def]
     d, n = EmailDeliveryRow, NotificationRow
     return (
         select(d, n)
         .join(n, n.id == d.notification_id)
-        .where(n.recipient_id == user, d.state == "digest")
+        .where(n.recipient_role == role, n.recipient_id == user, d.state == "digest")
         .order_by(n.id)
         .with_for_update(of=d)
     )

@@ -53,6 +53,9 @@ class OrderContactRow(Base):
 class PreferenceRow(Base):
     __tablename__ = "preferences"
 
+    role: Mapped[str] = mapped_column(
+        String(32), primary_key=True, default="buyer", server_default="buyer"
+    )
     user_id: Mapped[str] = mapped_column(String(320), primary_key=True)
     email_off: Mapped[list[str]] = mapped_column(JSONB, default=list)
     mode: Mapped[str] = mapped_column(String(32), default="immediate")
@@ -64,7 +67,7 @@ class PreferenceRow(Base):
 
 
 class NotificationRow(Base):
-    """One in-app notification: one per (source event, recipient)."""
+    """One in-app notification: one per (source event, recipient role, recipient)."""
 
     __tablename__ = "notifications"
 
@@ -85,9 +88,15 @@ class NotificationRow(Base):
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        UniqueConstraint("source_event_id", "recipient_id"),
-        Index("ix_notifications_recipient_unread", "recipient_id", "read_at", "id"),
-        Index("ix_notifications_recipient_id", "recipient_id", "id"),
+        UniqueConstraint("source_event_id", "recipient_role", "recipient_id"),
+        Index(
+            "ix_notifications_recipient_unread",
+            "recipient_role",
+            "recipient_id",
+            "read_at",
+            "id",
+        ),
+        Index("ix_notifications_recipient_id", "recipient_role", "recipient_id", "id"),
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,13 +31,21 @@ async def load_contacts(session: AsyncSession, ids: Iterable[str]) -> dict[str, 
 
 
 async def load_preferences(
-    session: AsyncSession, user_ids: Iterable[str]
-) -> dict[str, PreferenceRow]:
-    ids = list(set(user_ids))
-    if not ids:
+    session: AsyncSession, users: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], PreferenceRow]:
+    """Preferences by (role, user id): a supplier never gets a buyer's with the same id."""
+    keys = list(set(users))
+    if not keys:
         return {}
-    rows = await session.scalars(select(PreferenceRow).where(PreferenceRow.user_id.in_(ids)))
-    return {r.user_id: r for r in rows}
+    q = select(PreferenceRow).where(tuple_(PreferenceRow.role, PreferenceRow.user_id).in_(keys))
+    return {(r.role, r.user_id): r for r in await session.scalars(q)}
+
+
+def mine(role: str, user_id: str) -> ColumnElement[bool]:
+    """A user's notifications: keyed by role and subject, never by the subject alone."""
+    if not role or not user_id:
+        raise ValueError("an inbox needs a role and a subject")
+    return and_(NotificationRow.recipient_role == role, NotificationRow.recipient_id == user_id)
 
 
 async def insert_notifications(
@@ -49,7 +57,9 @@ async def insert_notifications(
     stmt = (
         pg_insert(NotificationRow)
         .values(rows)
-        .on_conflict_do_nothing(index_elements=["source_event_id", "recipient_id"])
+        .on_conflict_do_nothing(
+            index_elements=["source_event_id", "recipient_role", "recipient_id"]
+        )
         .returning(NotificationRow)
     )
     return list(await session.scalars(stmt))
@@ -78,6 +88,7 @@ def _is_read() -> ColumnElement[bool]:
 
 async def inbox_page(
     session: AsyncSession,
+    role: str,
     user_id: str,
     unread_only: bool,
     limit: int,
@@ -89,7 +100,7 @@ async def inbox_page(
     Ids only grow, so notifications that arrive while a user pages sort before any
     position already returned: later pages neither repeat nor skip.
     """
-    q = select(NotificationRow).where(NotificationRow.recipient_id == user_id)
+    q = select(NotificationRow).where(mine(role, user_id))
     if unread_only:
         q = q.where(NotificationRow.read_at.is_(None))
     if after is not None:
@@ -103,46 +114,42 @@ def _beyond(p: InboxPosition) -> ColumnElement[bool]:
     return older if p.read else or_(_is_read(), older)
 
 
-async def unread_count(session: AsyncSession, user_id: str) -> int:
-    q = select(func.count()).where(
-        NotificationRow.recipient_id == user_id, NotificationRow.read_at.is_(None)
-    )
+async def unread_count(session: AsyncSession, role: str, user_id: str) -> int:
+    q = select(func.count()).where(mine(role, user_id), NotificationRow.read_at.is_(None))
     return int(await session.scalar(q) or 0)
 
 
 async def mark_read(
-    session: AsyncSession, user_id: str, ids: list[int] | None, now: datetime
+    session: AsyncSession, role: str, user_id: str, ids: list[int] | None, now: datetime
 ) -> int:
-    stmt = update(NotificationRow).where(
-        NotificationRow.recipient_id == user_id, NotificationRow.read_at.is_(None)
-    )
+    stmt = update(NotificationRow).where(mine(role, user_id), NotificationRow.read_at.is_(None))
     if ids is not None:
         stmt = stmt.where(NotificationRow.id.in_(ids))
     result = await session.execute(stmt.values(read_at=now))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def notification(session: AsyncSession, user_id: str, nid: int) -> NotificationRow | None:
-    q = select(NotificationRow).where(
-        NotificationRow.id == nid, NotificationRow.recipient_id == user_id
-    )
+async def notification(
+    session: AsyncSession, role: str, user_id: str, nid: int
+) -> NotificationRow | None:
+    q = select(NotificationRow).where(NotificationRow.id == nid, mine(role, user_id))
     return (await session.scalars(q)).first()
 
 
 async def notifications_after(
-    session: AsyncSession, user_id: str, after_id: int, limit: int = 100
+    session: AsyncSession, role: str, user_id: str, after_id: int, limit: int = 100
 ) -> list[NotificationRow]:
     q = (
         select(NotificationRow)
-        .where(NotificationRow.recipient_id == user_id, NotificationRow.id > after_id)
+        .where(mine(role, user_id), NotificationRow.id > after_id)
         .order_by(NotificationRow.id)
         .limit(limit)
     )
     return list(await session.scalars(q))
 
 
-async def last_notification_id(session: AsyncSession, user_id: str) -> int:
-    q = select(func.max(NotificationRow.id)).where(NotificationRow.recipient_id == user_id)
+async def last_notification_id(session: AsyncSession, role: str, user_id: str) -> int:
+    q = select(func.max(NotificationRow.id)).where(mine(role, user_id))
     return int(await session.scalar(q) or 0)
 
 

@@ -151,13 +151,13 @@ def mail_context(
 
 
 def _notification_rows(ctx, rules, contact, event_type, order_id, data, event_id):  # type: ignore[no-untyped-def]
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
     for rule in rules:
         for who in recipients(rule, contact, ctx.settings.admin_emails):
-            if who.id in rows:  # one notification per event and recipient
+            if (who.role.value, who.id) in rows:  # one notification per event and recipient
                 continue
             context = mail_context(ctx.settings, contact, order_id, data, who)
-            rows[who.id] = {
+            rows[(who.role.value, who.id)] = {
                 "source_event_id": event_id,
                 "source_event_type": event_type,
                 "recipient_id": who.id,
@@ -183,11 +183,14 @@ def _subject(notification_type: str, context: Mapping[str, Any]) -> str:
 
 async def _plan_emails(ctx: NotificationsContext, created: list[NotificationRow]) -> None:
     with_email = [n for n in created if n.recipient_email]
-    prefs = await repo.load_preferences(ctx.uow.session, [n.recipient_id for n in with_email])
+    keys = [(n.recipient_role, n.recipient_id) for n in with_email]
+    prefs = await repo.load_preferences(ctx.uow.session, keys)
     rows = []
     for n in with_email:
         decided = decide_delivery(
-            preferences(prefs.get(n.recipient_id)), Category(n.category), ctx.now
+            preferences(prefs.get((n.recipient_role, n.recipient_id))),
+            Category(n.category),
+            ctx.now,
         )
         if decided.kind is DeliveryKind.IN_APP_ONLY:
             continue

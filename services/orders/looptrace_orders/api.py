@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from looptrace_orders import repository as repo
@@ -16,10 +16,12 @@ from looptrace_orders import services as uc
 from looptrace_orders.models import OrderRow
 from looptrace_orders.services import OrdersContext
 from looptrace_orders.workflow import WorkflowStatus, order_status, production_status
-from looptrace_shared.auth import CurrentUser, Principal
+from looptrace_shared.auth import AdminUser, CurrentUser, Principal, Roles
 from looptrace_shared.errors import Forbidden, NotFound, RuleViolation
 from looptrace_shared.events import orders as ev
+from looptrace_shared.events.bounds import Code, Day, Id, Moment, Note, Quantity, check_id
 from looptrace_shared.http import UowDep
+from looptrace_shared.params import CursorQuery, IdPath, IdQuery
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
@@ -33,11 +35,13 @@ class OrderOut(BaseModel):
     style: str | None
     quantity: int
     currency: str
-    unit_price: Decimal
-    total_price: Decimal
-    supplier_unit_cost: Decimal | None
-    margin: Decimal | None
-    margin_percent: Decimal | None
+    unit_price: Decimal | None = Field(description="the buyer's price: its buyer and admins")
+    total_price: Decimal | None = Field(description="its buyer and admins")
+    supplier_unit_cost: Decimal | None = Field(
+        description="the supplier's cost: its supplier and admins"
+    )
+    margin: Decimal | None = Field(description="admins only")
+    margin_percent: Decimal | None = Field(description="admins only")
     target_date: date
     expected_delivery_date: date | None
     actual_delivery_date: date | None
@@ -53,7 +57,21 @@ class OrderOut(BaseModel):
     updated_at: datetime
 
 
-def order_out(o: OrderRow) -> OrderOut:
+COMMERCIAL = {
+    "buyer": {"unit_price", "total_price"},
+    "supplier": {"supplier_unit_cost"},
+    "admin": {"unit_price", "total_price", "supplier_unit_cost", "margin", "margin_percent"},
+}
+
+
+def order_out(o: OrderRow, user: Principal) -> OrderOut:
+    """The order as ``user`` may see it: a buyer its price, a supplier its cost, admins all."""
+    out = _order_out(o)
+    hidden = COMMERCIAL["admin"] - COMMERCIAL.get(user.role, set())
+    return out.model_copy(update=dict.fromkeys(hidden))
+
+
+def _order_out(o: OrderRow) -> OrderOut:
     p = uc.pricing(o)
     supplier = (
         ev.Party(id=o.supplier_id, name=o.supplier_name or o.supplier_id, email=o.supplier_email)
@@ -113,38 +131,51 @@ def may_act(user: Principal, order: OrderRow) -> None:
         )
 
 
-def etag(response: Response, order: OrderRow) -> OrderOut:
+def etag(response: Response, order: OrderRow, user: Principal) -> OrderOut:
     response.headers["ETag"] = f'"{order.version}"'
-    return order_out(order)
+    return order_out(order, user)
 
 
 def parse_if_match(value: str | None) -> int | None:
     if value is None:
         return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+        raise RuleViolation(
+            f"If-Match must be the order's version as an ETag, e.g. '\"3\"'; got {value[:40]!r}"
+        )
     try:
-        return int(value.strip().strip("W/").strip('"'))
+        return int(raw)
     except ValueError:
         raise RuleViolation(
             f"If-Match must be the order's version as an ETag, e.g. '\"3\"'; got {value!r}"
         ) from None
 
 
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=64)]
+
+
+class SupplierCostNotYours(Forbidden):
+    rule = "buyer_may_not_set_supplier_cost"
 
 
 @router.post("", status_code=201)
 async def create_order(
-    cmd: ev.OrderPlaced, uow: UowDep, user: CurrentUser, response: Response
+    cmd: ev.OrderPlaced, uow: UowDep, user: Roles("buyer"), response: Response, request: Request
 ) -> OrderOut:
-    user.require("buyer")
     if user.role == "buyer" and cmd.buyer.id != user.subject:
         raise Forbidden(
             f"a buyer may only place orders for themselves (buyer.id must be {user.subject!r})"
         )
-    ctx = OrdersContext(uow, actor=user.subject)
+    if user.role == "buyer" and cmd.supplier_cost is not None:
+        raise SupplierCostNotYours(
+            "supplier_cost: a buyer may not set the supplier's cost; leave it out"
+        )
+    window = request.app.state.runtime.settings.target_window
+    ctx = OrdersContext(uow, actor=user.subject, target_window=window)
     order = await uc.place_order(ctx, cmd)
     await uow.commit()
-    return etag(response, order)
+    return etag(response, order, user)
 
 
 @router.get("/summary")
@@ -160,6 +191,9 @@ async def summary(uow: UowDep, user: CurrentUser) -> dict[str, int]:
 
 
 def scope(user: Principal, f: repo.OrderFilter) -> repo.OrderFilter:
+    """Narrow a filter to what ``user`` may see (the subject is never empty: see Principal)."""
+    if not user.subject:
+        raise Forbidden("a caller without a subject sees nothing")
     if user.role == "buyer":
         f.buyer_id = user.subject
     elif user.role == "supplier":
@@ -185,18 +219,27 @@ def _after(cursor: str | None, sort: repo.OrderSort) -> tuple[Any, str] | None:
         return None
     try:
         key, value, oid = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError):
+        if key != sort.value:
+            raise RuleViolation(
+                f"this cursor was made for sort={key!r}; keep the same sort while paging"
+            )
+        return _cursor_value(sort, value), check_id(oid)
+    except (ValueError, TypeError, AttributeError, UnicodeError, OverflowError):
         raise RuleViolation(
             "cursor is not valid; use the next_cursor of the previous page"
         ) from None
-    if key != sort.value:
-        raise RuleViolation(
-            f"this cursor was made for sort={key!r}; keep the same sort while paging"
-        )
-    parse = {"created_at": datetime.fromisoformat, "target_date": date.fromisoformat}.get(
-        sort.value.lstrip("-"), str
-    )
-    return parse(value), str(oid)
+
+
+def _cursor_value(sort: repo.OrderSort, value: Any) -> Any:
+    column = sort.value.lstrip("-")
+    if column == "created_at":
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment
+    if column == "target_date":
+        return date.fromisoformat(value)
+    return check_id(value)
 
 
 @router.get("")
@@ -206,14 +249,19 @@ async def list_orders(
     status: Annotated[
         list[WorkflowStatus] | None, Query(description="workflow status (repeatable)")
     ] = None,
-    supplier_id: str | None = None,
-    buyer_id: str | None = None,
+    supplier_id: IdQuery = None,
+    buyer_id: IdQuery = None,
     target_from: date | None = None,
     target_to: date | None = None,
     delayed_only: bool = False,
-    number_prefix: Annotated[str | None, Query(description="order number starts with")] = None,
+    number_prefix: Annotated[
+        str | None,
+        Query(
+            description="order number starts with", max_length=64, pattern=r"^[A-Za-z0-9._@+-]*$"
+        ),
+    ] = None,
     sort: repo.OrderSort = repo.OrderSort.NEWEST,
-    cursor: str | None = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrderPage:
     f = scope(
@@ -230,12 +278,14 @@ async def list_orders(
     )
     rows = await repo.page(uow.session, f, sort, _after(cursor, sort), limit)
     nxt = _cursor(rows[-1], sort) if len(rows) == limit else None
-    return OrderPage(items=[order_out(o) for o in rows], next_cursor=nxt)
+    return OrderPage(items=[order_out(o, user) for o in rows], next_cursor=nxt)
 
 
 @router.get("/{order_ref}")
-async def get_order(order_ref: str, uow: UowDep, user: CurrentUser, response: Response) -> OrderOut:
-    return etag(response, await visible_order(uow, user, order_ref))
+async def get_order(
+    order_ref: IdPath, uow: UowDep, user: CurrentUser, response: Response
+) -> OrderOut:
+    return etag(response, await visible_order(uow, user, order_ref), user)
 
 
 class HistoryOut(BaseModel):
@@ -247,7 +297,7 @@ class HistoryOut(BaseModel):
 
 
 @router.get("/{order_ref}/history")
-async def status_history(order_ref: str, uow: UowDep, user: CurrentUser) -> list[HistoryOut]:
+async def status_history(order_ref: IdPath, uow: UowDep, user: CurrentUser) -> list[HistoryOut]:
     order = await visible_order(uow, user, order_ref)
     return [
         HistoryOut.model_validate(h, from_attributes=True)
@@ -256,11 +306,13 @@ async def status_history(order_ref: str, uow: UowDep, user: CurrentUser) -> list
 
 
 class AssignIn(BaseModel):
+    """Admins (or upstream systems) give an order its supplier."""
+
     supplier: ev.Party
 
 
 async def _change(
-    uow: UowDep, user: Principal, order_ref: str, if_match: str | None
+    uow: UowDep, user: Principal, order_ref: IdPath, if_match: str | None
 ) -> tuple[OrdersContext, OrderRow]:
     order = await visible_order(uow, user, order_ref)
     may_act(user, order)
@@ -272,27 +324,26 @@ async def _change(
 
 @router.post("/{order_ref}/assign")
 async def assign(
-    order_ref: str,
+    order_ref: IdPath,
     body: AssignIn,
     uow: UowDep,
-    user: CurrentUser,
+    user: AdminUser,
     response: Response,
     if_match: IfMatch = None,
 ) -> OrderOut:
-    user.require("admin")
     ctx, order = await _change(uow, user, order_ref, if_match)
     await uc.assign_supplier(ctx, order.id, body.supplier, f"{user.role}:{user.subject}")
     await uow.commit()
-    return etag(response, order)
+    return etag(response, order, user)
 
 
 class CancelIn(BaseModel):
-    reason: str = Field(min_length=1)
+    reason: Note = Field(min_length=1)
 
 
 @router.post("/{order_ref}/cancel")
 async def cancel(
-    order_ref: str,
+    order_ref: IdPath,
     body: CancelIn,
     uow: UowDep,
     user: CurrentUser,
@@ -302,27 +353,26 @@ async def cancel(
     ctx, order = await _change(uow, user, order_ref, if_match)
     await uc.cancel(ctx, order.id, body.reason)
     await uow.commit()
-    return etag(response, order)
+    return etag(response, order, user)
 
 
 class ShipmentIn(BaseModel):
-    carrier: str = Field(min_length=1)
-    tracking_number: str = Field(min_length=1)
-    quantity_shipped: int = Field(gt=0)
-    shipped_at: datetime | None = None
-    estimated_arrival: date | None = None
+    carrier: Code
+    tracking_number: Code
+    quantity_shipped: Quantity
+    shipped_at: Moment | None = None
+    estimated_arrival: Day | None = None
 
 
 @router.post("/{order_ref}/shipments")
 async def ship(
-    order_ref: str,
+    order_ref: IdPath,
     body: ShipmentIn,
     uow: UowDep,
-    user: CurrentUser,
+    user: AdminUser,
     response: Response,
     if_match: IfMatch = None,
 ) -> OrderOut:
-    user.require("admin")
     ctx, order = await _change(uow, user, order_ref, if_match)
     cmd = ev.OrderShipped(
         order_id=order.id,
@@ -331,24 +381,26 @@ async def ship(
     )
     await uc.record_shipment(ctx, cmd)
     await uow.commit()
-    return etag(response, order)
+    return etag(response, order, user)
 
 
 @router.post("/{order_ref}/delivery")
 async def confirm_delivery(
-    order_ref: str, uow: UowDep, user: CurrentUser, response: Response, if_match: IfMatch = None
+    order_ref: IdPath, uow: UowDep, user: CurrentUser, response: Response, if_match: IfMatch = None
 ) -> OrderOut:
     ctx, order = await _change(uow, user, order_ref, if_match)
     await uc.confirm_delivery(ctx, order.id, datetime.now(UTC))
     await uow.commit()
-    return etag(response, order)
+    return etag(response, order, user)
 
 
 class BulkItem(BaseModel):
-    order_id: str = Field(description="order id or order number")
+    order_id: Id = Field(description="order id or order number")
     to_status: WorkflowStatus
-    reason: str | None = None
-    version: int | None = Field(default=None, description="refuse the item unless at this version")
+    reason: Note | None = None
+    version: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="refuse the item unless at this version"
+    )
 
 
 class BulkIn(BaseModel):
@@ -378,9 +430,8 @@ async def _bulk_item(ctx: OrdersContext, item: BulkItem) -> BulkResult:
 
 
 @router.post("/bulk-status")
-async def bulk_status(body: BulkIn, uow: UowDep, user: CurrentUser) -> list[BulkResult]:
+async def bulk_status(body: BulkIn, uow: UowDep, user: AdminUser) -> list[BulkResult]:
     """Admins move many orders at once; each item succeeds or fails on its own."""
-    user.require("admin")
     ctx = OrdersContext(uow, actor=f"{user.role}:{user.subject}")
     results = [await _bulk_item(ctx, item) for item in body.items]
     await uow.commit()

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
+from looptrace_orders.order_dates import TargetWindow
 from looptrace_shared.settings import ServiceSettings
 
 
 class OrdersSettings(ServiceSettings):
     service_name: str = "orders"
     http_port: int = 8101
+    order_target_past_days: int = Field(
+        default=365, ge=0, le=36_500, description="earliest target date: today minus this"
+    )
+    order_target_future_days: int = Field(
+        default=3 * 365, ge=1, le=36_500, description="latest target date: today plus this"
+    )
+
+    @property
+    def target_window(self) -> TargetWindow:
+        return TargetWindow(self.order_target_past_days, self.order_target_future_days)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from looptrace_orders import services as uc
+from looptrace_orders.order_dates import TargetWindow
 from looptrace_orders.services import OrdersContext
 from looptrace_shared.db import UnitOfWork
 from looptrace_shared.events import orders as ev
@@ -84,8 +88,10 @@ dispatcher: Dispatcher[OrdersContext] = Dispatcher(
 )
 
 
-async def handle_batch(uow: UnitOfWork, items: list[Incoming]) -> Outcomes:
-    ctx = OrdersContext(uow)
+async def handle_batch(
+    uow: UnitOfWork, items: list[Incoming], window: TargetWindow | None = None
+) -> Outcomes:
+    ctx = OrdersContext(uow, target_window=window or TargetWindow())
     numbers = [i.data.order_number for i in items if i.type == "OrderPlaced"]
     ids = [i.subject for i in items] + [getattr(i.data, "order_id", i.subject) for i in items]
     await ctx.preload(ids, numbers)
@@ -94,12 +100,13 @@ async def handle_batch(uow: UnitOfWork, items: list[Incoming]) -> Outcomes:
     return outcomes
 
 
-def consumer_groups(_: object) -> list[ConsumerGroup]:
+def consumer_groups(rt: Any) -> list[ConsumerGroup]:
+    window = getattr(rt.settings, "target_window", None) if rt is not None else None
     return [
         ConsumerGroup(
             "orders",
             (ORDERS_INBOUND, PRODUCTION_EVENTS, QUALITY_EVENTS),
-            handle_batch,
+            functools.partial(handle_batch, window=window),
             unblocks=UNBLOCKS,
         )
     ]

@@ -17,18 +17,24 @@ from looptrace_orders.models import OrderRow, ShipmentRow, StatusHistoryRow
 async def load_orders(
     session: AsyncSession, ids: Iterable[str], numbers: Iterable[str] = ()
 ) -> list[OrderRow]:
-    ids, numbers = list(set(ids)), list(set(numbers))
-    if not ids and not numbers:
+    """Every order that uses one of the references as its id or as its order number (ids and
+    order numbers share one namespace, so a reference names at most one order)."""
+    refs = list(set(ids) | set(numbers))
+    if not refs:
         return []
-    q = select(OrderRow).where(or_(OrderRow.id.in_(ids), OrderRow.order_number.in_(numbers)))
+    q = select(OrderRow).where(or_(OrderRow.id.in_(refs), OrderRow.order_number.in_(refs)))
     return list(await session.scalars(q))
 
 
 async def find_order(session: AsyncSession, id_or_number: str) -> OrderRow | None:
-    q = select(OrderRow).where(
-        or_(OrderRow.id == id_or_number, OrderRow.order_number == id_or_number)
+    """The order with this id, else the one with this order number (never both: see
+    ``place_order``, which keeps ids and numbers apart)."""
+    q = (
+        select(OrderRow)
+        .where(or_(OrderRow.id == id_or_number, OrderRow.order_number == id_or_number))
+        .order_by((OrderRow.id == id_or_number).desc())
     )
-    return (await session.scalars(q)).first()
+    return (await session.scalars(q.limit(1))).first()
 
 
 async def order_by_number(session: AsyncSession, number: str) -> OrderRow | None:
@@ -74,15 +80,15 @@ def filtered(f: OrderFilter) -> Select[tuple[OrderRow]]:
         conds.append(OrderRow.workflow_status.in_(f.status))
     if f.delayed_only:
         conds.append(OrderRow.workflow_status == "delayed")
-    if f.supplier_id:
+    if f.supplier_id is not None:
         conds.append(OrderRow.supplier_id == f.supplier_id)
-    if f.buyer_id:
+    if f.buyer_id is not None:
         conds.append(OrderRow.buyer_id == f.buyer_id)
-    if f.target_from:
+    if f.target_from is not None:
         conds.append(OrderRow.target_date >= f.target_from)
-    if f.target_to:
+    if f.target_to is not None:
         conds.append(OrderRow.target_date <= f.target_to)
-    if f.number_prefix:
+    if f.number_prefix is not None:
         conds.append(OrderRow.order_number.startswith(f.number_prefix, autoescape=True))
     return q.where(and_(*conds)) if conds else q
 

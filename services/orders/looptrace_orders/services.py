@@ -11,6 +11,7 @@ from decimal import Decimal
 from looptrace_orders import repository as repo
 from looptrace_orders.domain import Money, Pricing, Shipment, check_shipments
 from looptrace_orders.models import OrderRow, QuoteRow, ShipmentRow, StatusHistoryRow
+from looptrace_orders.order_dates import TargetWindow
 from looptrace_orders.workflow import (
     InvalidTransition,
     OrderRuleViolation,
@@ -43,6 +44,10 @@ class DuplicateOrderNumber(Conflict):
     rule = "duplicate_order_number"
 
 
+class ReferenceInUse(Conflict):
+    rule = "order_reference_in_use"
+
+
 @dataclass
 class OrdersContext:
     """One batch (or one request): the unit of work and the orders loaded for it."""
@@ -53,6 +58,7 @@ class OrdersContext:
     cause: Envelope | None = None
     actor: str = "system"
     preloaded: bool = False
+    target_window: TargetWindow = field(default_factory=TargetWindow)
 
     async def preload(self, ids: Sequence[str], numbers: Sequence[str] = ()) -> None:
         """Load every order a batch names (by id or order number) in one query; after this
@@ -78,6 +84,14 @@ class OrdersContext:
         if order is None:
             raise WaitingFor(f"order {order_id} is not known yet")
         return order
+
+    async def using(self, refs: Sequence[str]) -> list[OrderRow]:
+        """The orders whose id or order number is one of ``refs``."""
+        if not self.preloaded:
+            for order in await repo.load_orders(self.uow.session, refs):
+                self.remember(order)
+        found = [o for r in refs for o in (self.orders.get(r), self.by_number.get(r)) if o]
+        return list({o.id: o for o in found}.values())
 
     async def with_number(self, number: str) -> OrderRow | None:
         if number in self.by_number or self.preloaded:
@@ -190,6 +204,7 @@ def apply_reaction(
 def _same_order(order: OrderRow, cmd: ev.OrderPlaced) -> list[str]:
     pairs = {
         "order_id": (order.id, cmd.order_id),
+        "order_number": (order.order_number, cmd.order_number),
         "buyer.id": (order.buyer_id, cmd.buyer.id),
         "quantity": (order.quantity, cmd.quantity),
         "currency": (order.currency, cmd.currency.upper()),
@@ -200,17 +215,30 @@ def _same_order(order: OrderRow, cmd: ev.OrderPlaced) -> list[str]:
     return [name for name, (a, b) in pairs.items() if a != b]
 
 
-async def place_order(ctx: OrdersContext, cmd: ev.OrderPlaced) -> OrderRow:
-    existing = await ctx.lookup(cmd.order_id) or await ctx.with_number(cmd.order_number)
-    if existing is not None:
-        differing = _same_order(existing, cmd)
-        if not differing:
-            return existing  # the same order again: nothing to do
-        raise DuplicateOrderNumber(
-            f"order number {cmd.order_number} already exists with different content "
-            f"(differs in: {', '.join(differing)}); use a new order number or update the order"
+def _clash(using: list[OrderRow], cmd: ev.OrderPlaced, differing: list[str]) -> Conflict:
+    """The buyer's own order: say what differs. Anyone else's: the same answer as for any
+    taken reference, with nothing of the other order in it."""
+    if len(using) == 1 and using[0].buyer_id == cmd.buyer.id and using[0].id == cmd.order_id:
+        return DuplicateOrderNumber(
+            f"order {cmd.order_id} already exists with different content "
+            f"(differs in: {', '.join(differing)}); use a new order id and number, or update "
+            "the order"
         )
+    return ReferenceInUse(
+        f"order id {cmd.order_id!r} or order number {cmd.order_number!r} is already in use "
+        "(order ids and order numbers share one namespace); choose another"
+    )
+
+
+async def place_order(ctx: OrdersContext, cmd: ev.OrderPlaced) -> OrderRow:
+    using = await ctx.using([cmd.order_id, cmd.order_number])
+    if using:
+        differing = _same_order(using[0], cmd) if len(using) == 1 else ["order_id"]
+        if not differing:
+            return using[0]  # the same order again: nothing to do
+        raise _clash(using, cmd, differing)
     with domain_rules():
+        ctx.target_window.check(cmd.target_date, datetime.now(UTC).date())
         Pricing(
             Money.of(cmd.unit_price, cmd.currency),
             cmd.quantity,

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from looptrace_shared.auth import CurrentUser, Principal
+from looptrace_shared.auth import AdminUser, Principal, Roles
 from looptrace_shared.errors import NotFound
 from looptrace_shared.http import RuntimeDep, UowDep
+from looptrace_shared.params import IdPath
 
 from . import registry
 from . import repository as repo
@@ -63,13 +64,12 @@ def _may_see(user: Principal, row: OrderFeaturesRow) -> bool:
 
 @router.get("/orders/{order_id}/risk")
 async def order_risk(
-    order_id: str,
+    order_id: IdPath,
     uow: UowDep,
-    user: CurrentUser,
+    user: Roles("buyer", "supplier"),
     limit: Annotated[int, Query(ge=1, le=500, description="newest assessments first")] = 50,
 ) -> OrderRiskOut:
     """The order's current delay risk and its assessments (its buyer, its supplier, admin)."""
-    user.require("buyer", "supplier")
     row = await repo.order(uow.session, order_id)
     if row is None or not _may_see(user, row):
         raise NotFound(f"order {order_id} has no risk assessment you may see")
@@ -92,7 +92,8 @@ class ModelVersionOut(BaseModel):
 
 
 class ModelsOut(BaseModel):
-    model_dir: str
+    """The registry's versions (no server paths)."""
+
     active: str | None
     serving: str
     versions: list[ModelVersionOut]
@@ -115,21 +116,19 @@ def _models(rt: Any) -> ModelsOut:
                 n_orders=meta.get("n_orders"),
             )
         )  # fmt: skip
-    return ModelsOut(
-        model_dir=str(live.model_dir), active=active, serving=live.version, versions=versions
-    )
+    return ModelsOut(active=active, serving=live.version, versions=versions)
 
 
 @router.get("/models")
-async def models(rt: RuntimeDep, user: CurrentUser) -> ModelsOut:
-    """Model versions with their validation metrics; which is active and which this replica serves."""
+async def models(rt: RuntimeDep, user: AdminUser) -> ModelsOut:
+    """Model versions with their validation metrics; which is active and which this replica
+    serves (admin)."""
     return _models(rt)
 
 
 @router.post("/models/{version}/promote")
-async def promote(version: str, rt: RuntimeDep, user: CurrentUser) -> ModelsOut:
+async def promote(version: IdPath, rt: RuntimeDep, user: AdminUser) -> ModelsOut:
     """Make ``version`` the active model (admin); every replica picks it up on its next reload."""
-    user.require("admin")
     live = _live(rt)
     try:
         registry.promote(live.model_dir, version)

@@ -14,11 +14,10 @@ import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import joblib
-
-from .model import ScoringModel
+if TYPE_CHECKING:  # scikit-learn and joblib load only with a trained model (start-up time)
+    from .model import ScoringModel
 
 ACTIVE_FILE = "ACTIVE"
 MODEL_FILE = "model.joblib"
@@ -61,6 +60,8 @@ def save_version(model_dir: str | Path, model: ScoringModel, metadata: dict[str,
     version = f"v{int(existing[-1][1:]) + 1 if existing else 1}"
     model.version = version
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
+    import joblib
+
     joblib.dump(
         {"classifier": model.classifier, "regressor": model.regressor, "features": model.features},
         staging / MODEL_FILE,
@@ -75,6 +76,10 @@ def load_version(model_dir: str | Path, version: str) -> ScoringModel:
     path = Path(model_dir) / version / MODEL_FILE
     if not path.exists():
         raise ModelNotFound(f"no model version {version!r} in {model_dir}")
+    import joblib
+
+    from .model import ScoringModel
+
     stored = joblib.load(path)
     return ScoringModel(version, stored["classifier"], stored["regressor"], stored["features"])
 

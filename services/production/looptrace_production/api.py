@@ -12,21 +12,40 @@ import uuid
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Path, Request, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from looptrace_production import repository as repo
 from looptrace_production import services as uc
 from looptrace_production.models import PhotoRow, StageNoteRow
-from looptrace_production.photos import PhotoTooLarge, store_photo
+from looptrace_production.photos import (
+    PhotoTooLarge,
+    inside,
+    photo_folder,
+    remove_photo_files,
+    store_photo,
+)
 from looptrace_production.repository import SupplierOrder
 from looptrace_production.services import Planning, ProductionContext
 from looptrace_production.timeline import TimelineOut, build_timeline
-from looptrace_shared.auth import CurrentUser, Principal
-from looptrace_shared.errors import Forbidden, NotFound, RuleViolation
+from looptrace_shared.auth import CurrentUser, Principal, Roles
+from looptrace_shared.errors import NotFound, RuleViolation
+from looptrace_shared.events.bounds import PROGRESS_LIST_MAX, Note
 from looptrace_shared.events.production import ProgressReported
 from looptrace_shared.http import UowDep
+from looptrace_shared.params import IdPath
+
+StagePath = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\x00-\x1f\x7f/]+$",
+        description="stage number (1, 2, …) or stage name",
+    ),
+]
+ProgressList = Annotated[list[ProgressReported], Field(min_length=1, max_length=PROGRESS_LIST_MAX)]
 
 router = APIRouter(prefix="/v1", tags=["production"])
 
@@ -43,7 +62,7 @@ class ProgressOut(BaseModel):
 
 
 class NoteIn(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
+    text: Note = Field(min_length=1)
 
 
 class NoteOut(BaseModel):
@@ -96,7 +115,7 @@ async def _report_one(
         raise RuleViolation("give the order as order_id or order_number")
     order = await ctx.get(ref)
     if not user.is_admin and order.supplier_id != user.subject:
-        raise Forbidden(f"order {ref} is made by another supplier; report only on your own orders")
+        raise NotFound(f"no order {ref!r} in production visible to you")
     return await uc.report_progress(ctx, r, r.message_id or str(uuid.uuid4()))
 
 
@@ -107,13 +126,12 @@ def _message_keys(ctx: ProductionContext, reports: list[ProgressReported]) -> li
 
 @router.post("/progress")
 async def report_progress(
-    body: ProgressReported | list[ProgressReported],
+    body: ProgressReported | ProgressList,
     uow: UowDep,
-    user: CurrentUser,
+    user: Roles("supplier"),
     request: Request,
 ) -> list[ProgressOut]:
-    """Report progress on stages (one report or a list, all-or-nothing)."""
-    user.require("supplier")
+    """Report progress on stages (one report or a list of at most 1000, all-or-nothing)."""
     reports = body if isinstance(body, list) else [body]
     ctx = ProductionContext(uow, planning(request), over_http=True)
     await ctx.preload(
@@ -137,7 +155,9 @@ def photo_base(request: Request, order_id: str) -> str:
 
 
 @router.get("/orders/{order_id}/timeline")
-async def timeline(order_id: str, uow: UowDep, user: CurrentUser, request: Request) -> TimelineOut:
+async def timeline(
+    order_id: IdPath, uow: UowDep, user: CurrentUser, request: Request
+) -> TimelineOut:
     """Every stage: status, %, baseline/forecast/actual dates, delay, notes, photos."""
     order = await visible_order(ProductionContext(uow, planning(request)), user, order_id)
     s = uow.session
@@ -150,12 +170,23 @@ async def timeline(order_id: str, uow: UowDep, user: CurrentUser, request: Reque
 
 
 def _stage_ref(stage: str) -> int | str:
-    return int(stage) if stage.isdigit() else stage
+    """A stage number in ASCII digits (1-100), else the stage's name."""
+    if stage.isascii() and stage.isdigit():
+        number = int(stage)
+        if not 1 <= number <= 100:
+            raise NotFound(f"no stage {stage}; stages are numbered from 1")
+        return number
+    return stage
 
 
 @router.post("/orders/{order_id}/stages/{stage}/notes", status_code=201)
 async def add_note(
-    order_id: str, stage: str, note: NoteIn, uow: UowDep, user: CurrentUser, request: Request
+    order_id: IdPath,
+    stage: StagePath,
+    note: NoteIn,
+    uow: UowDep,
+    user: CurrentUser,
+    request: Request,
 ) -> NoteOut:
     order = await visible_order(ProductionContext(uow, planning(request)), user, order_id)
     number = order.plan.stage(_stage_ref(stage)).number
@@ -181,24 +212,35 @@ async def _read_limited(file: UploadFile, limit: int) -> bytes:
 
 @router.post("/orders/{order_id}/stages/{stage}/photos", status_code=201)
 async def add_photo(
-    order_id: str,
-    stage: str,
+    order_id: IdPath,
+    stage: StagePath,
     uow: UowDep,
-    user: CurrentUser,
+    user: Roles("supplier"),
     request: Request,
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP")],
 ) -> PhotoOut:
-    """Upload a stage photo; the content is checked (not the file name) and a thumbnail made."""
-    user.require("supplier")
+    """Upload a stage photo; the content is checked (not the file name) and a thumbnail made.
+    A failed upload leaves no file behind."""
     p = planning(request)
     order = await visible_order(ProductionContext(uow, p), user, order_id)
     number = order.plan.stage(_stage_ref(stage)).number
     data = await _read_limited(file, p.settings.photo_max_bytes)
     photo_id = str(uuid.uuid4())
-    folder = p.settings.photo_dir / order.order_id
+    folder = photo_folder(p.settings.photo_dir, order.order_id)
+    settings = p.settings
     stored = await asyncio.to_thread(
-        store_photo, data, folder, photo_id, p.settings.photo_thumbnail_px
+        store_photo, data, folder, photo_id, settings.photo_thumbnail_px, settings.photo_max_pixels
     )
+    try:
+        return await _record_photo(uow, user, request, order, number, file, stored, photo_id)
+    except BaseException:
+        remove_photo_files(stored.path, stored.thumbnail_path)
+        raise
+
+
+async def _record_photo(  # type: ignore[no-untyped-def]
+    uow, user, request, order, number, file, stored, photo_id
+) -> PhotoOut:
     row = PhotoRow(
         id=photo_id,
         order_id=order.order_id,
@@ -209,7 +251,7 @@ async def add_photo(
         height=stored.height,
         path=str(stored.path),
         thumbnail_path=str(stored.thumbnail_path),
-        original_name=file.filename,
+        original_name=(file.filename or "")[:255] or None,
         uploaded_by=user.subject,
     )
     uow.session.add(row)
@@ -239,15 +281,23 @@ async def _photo(
 
 @router.get("/orders/{order_id}/photos/{photo_id}", name="get_photo")
 async def get_photo(
-    order_id: str, photo_id: str, uow: UowDep, user: CurrentUser, request: Request
+    order_id: IdPath, photo_id: IdPath, uow: UowDep, user: CurrentUser, request: Request
 ) -> Any:
     row = await _photo(uow, user, request, order_id, photo_id)
-    return FileResponse(row.path, media_type=row.content_type)
+    return FileResponse(_stored(request, row.path), media_type=row.content_type)
 
 
 @router.get("/orders/{order_id}/photos/{photo_id}/thumbnail")
 async def get_thumbnail(
-    order_id: str, photo_id: str, uow: UowDep, user: CurrentUser, request: Request
+    order_id: IdPath, photo_id: IdPath, uow: UowDep, user: CurrentUser, request: Request
 ) -> Any:
     row = await _photo(uow, user, request, order_id, photo_id)
-    return FileResponse(row.thumbnail_path, media_type="image/jpeg")
+    return FileResponse(_stored(request, row.thumbnail_path), media_type="image/jpeg")
+
+
+def _stored(request: Request, path: str) -> Any:
+    """A stored photo's file, checked to lie inside the photo dir and to exist."""
+    found = inside(planning(request).settings.photo_dir, path)
+    if not found.is_file():
+        raise NotFound("the photo's file is gone; upload it again")
+    return found

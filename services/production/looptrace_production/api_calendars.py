@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from looptrace_production import services as uc
@@ -25,22 +25,25 @@ from looptrace_production.calendar import (
 from looptrace_production.services import ProductionContext
 from looptrace_production.supplier_calendars import SupplierCalendar
 from looptrace_shared.auth import CurrentUser, Principal
-from looptrace_shared.errors import Forbidden, RuleViolation, as_rule_violation
+from looptrace_shared.errors import Forbidden, NotFound, as_rule_violation
+from looptrace_shared.events.bounds import Line
 from looptrace_shared.http import UowDep
+from looptrace_shared.params import IdPath, IfMatchHeader, if_match_version
 
 router = APIRouter(prefix="/v1", tags=["production"])
 
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
+IfMatch = IfMatchHeader
+HolidayText = Line(32, 1)
 
 
 class CalendarIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    weekend: list[int] = Field(
+    weekend: list[Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]] = Field(
         max_length=7,
         description="days off each week: 0 = Monday … 6 = Sunday, e.g. [6] for a six-day week",
     )
-    holidays: list[str] = Field(
+    holidays: list[HolidayText] = Field(
         default_factory=list, max_length=1000, description="ISO dates, e.g. ['2026-12-25']"
     )
 
@@ -67,23 +70,18 @@ def calendar_out(response: Response, stored: SupplierCalendar) -> CalendarOut:
 
 
 def parse_if_match(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        raise RuleViolation(
-            f"If-Match must be the calendar's version as an ETag, e.g. '\"3\"'; got {value!r}"
-        ) from None
+    return if_match_version(value, "the calendar")
 
 
 def may_read(user: Principal, supplier_id: str) -> None:
     if user.role == "supplier" and user.subject != supplier_id:
-        raise Forbidden("suppliers may read only their own calendar")
+        raise NotFound(f"no calendar of supplier {supplier_id} visible to you")
     user.require("supplier", "buyer")
 
 
 def may_change(user: Principal, supplier_id: str) -> None:
+    if user.role == "supplier" and user.subject != supplier_id:
+        raise NotFound(f"no calendar of supplier {supplier_id} visible to you")
     if not (user.is_admin or (user.role == "supplier" and user.subject == supplier_id)):
         raise Forbidden(f"only supplier {supplier_id} itself or an admin may change its calendar")
 
@@ -97,7 +95,7 @@ def work_calendar(body: CalendarIn) -> WorkCalendar:
 
 @router.get("/suppliers/{supplier_id}/calendar")
 async def supplier_calendar(
-    supplier_id: str, uow: UowDep, user: CurrentUser, request: Request, response: Response
+    supplier_id: IdPath, uow: UowDep, user: CurrentUser, request: Request, response: Response
 ) -> CalendarOut:
     """The supplier's working days (its weekend weekdays and holidays)."""
     may_read(user, supplier_id)
@@ -107,7 +105,7 @@ async def supplier_calendar(
 
 @router.put("/suppliers/{supplier_id}/calendar")
 async def change_supplier_calendar(
-    supplier_id: str,
+    supplier_id: IdPath,
     body: CalendarIn,
     uow: UowDep,
     user: CurrentUser,

@@ -38,7 +38,12 @@ class ProductionSettings(ServiceSettings):
     photo_max_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1, description="largest photo accepted"
     )
-    photo_thumbnail_px: int = Field(default=320, ge=16, description="longest side of a thumbnail")
+    photo_thumbnail_px: int = Field(
+        default=320, ge=16, le=4096, description="longest side of a thumbnail"
+    )
+    photo_max_pixels: int = Field(
+        default=40_000_000, ge=1, description="largest photo accepted, in pixels (width x height)"
+    )
 
     @property
     def clock_skew(self) -> timedelta:

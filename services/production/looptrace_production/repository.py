@@ -130,7 +130,11 @@ async def lock_open_orders(session: AsyncSession, after: str, limit: int) -> lis
 
 
 async def find_order(session: AsyncSession, ref: str) -> SupplierOrder | None:
-    q = select(*_COLUMNS).where(or_(orders.c.order_id == ref, orders.c.order_number == ref))
+    q = (
+        select(*_COLUMNS)
+        .where(or_(orders.c.order_id == ref, orders.c.order_number == ref))
+        .order_by((orders.c.order_id == ref).desc())  # an id wins over a number
+    )
     row = (await session.execute(q.limit(1))).first()
     return _order(row) if row else None
 

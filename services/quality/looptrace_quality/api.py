@@ -28,9 +28,23 @@ from looptrace_quality.api_inline import router as inline_router
 from looptrace_quality.api_suppliers import router as suppliers_router
 from looptrace_quality.models import InspectionRow
 from looptrace_quality.services import Stage
-from looptrace_shared.auth import CurrentUser
+from looptrace_shared.auth import AdminUser, CurrentUser, Roles
 from looptrace_shared.events import quality as ev
+from looptrace_shared.events.bounds import (
+    DEFECTS_MAX,
+    LIST_MAX,
+    QUANTITY_MAX,
+    Code,
+    Count,
+    Id,
+    Moment,
+    Name,
+    Note,
+    StageNumber,
+    Url,
+)
 from looptrace_shared.http import RuntimeDep, UowDep
+from looptrace_shared.params import IdPath
 
 router = APIRouter(prefix="/v1", tags=["quality"])
 
@@ -67,7 +81,7 @@ def out(row: InspectionRow) -> InspectionOut:
 
 @router.get("/orders/{order_id}/inspections")
 async def order_inspections(
-    order_id: str, uow: UowDep, user: CurrentUser, cursor: CursorParam = None, limit: Limit = 50
+    order_id: IdPath, uow: UowDep, user: CurrentUser, cursor: CursorParam = None, limit: Limit = 50
 ) -> Page[InspectionOut]:
     """The order's inspections in booking order (buyers: their own orders only)."""
     await readable_lot(uow, user, order_id)
@@ -77,7 +91,11 @@ async def order_inspections(
 
 @router.get("/suppliers/{supplier_id}/inspections")
 async def supplier_inspections(
-    supplier_id: str, uow: UowDep, user: CurrentUser, cursor: CursorParam = None, limit: Limit = 50
+    supplier_id: IdPath,
+    uow: UowDep,
+    user: CurrentUser,
+    cursor: CursorParam = None,
+    limit: Limit = 50,
 ) -> Page[InspectionOut]:
     """The supplier's inspections in booking order (staff, or the supplier itself)."""
     may_read_supplier(user, supplier_id)
@@ -87,22 +105,23 @@ async def supplier_inspections(
 
 
 @router.get("/inspections/{inspection_id}")
-async def get_inspection(inspection_id: str, uow: UowDep, user: CurrentUser) -> InspectionOut:
+async def get_inspection(inspection_id: IdPath, uow: UowDep, user: CurrentUser) -> InspectionOut:
     return out(await readable_inspection(uow, user, inspection_id))
 
 
 class BookingIn(BaseModel):
-    order_id: str = Field(min_length=1)
-    lot_size: int | None = Field(default=None, ge=2, description="defaults to the order quantity")
-    stage_number: int | None = None
-    stage_name: str | None = None
+    order_id: Id
+    lot_size: int | None = Field(
+        default=None, ge=2, le=QUANTITY_MAX, description="defaults to the order quantity"
+    )
+    stage_number: StageNumber | None = None
+    stage_name: Code | None = None
 
 
 @router.post("/inspections", status_code=201)
 async def book_inspection(
-    body: BookingIn, uow: UowDep, rt: RuntimeDep, user: CurrentUser
+    body: BookingIn, uow: UowDep, rt: RuntimeDep, user: Roles(*STAFF)
 ) -> InspectionOut:
-    user.require(*STAFF)
     stage = Stage(body.stage_number, body.stage_name) if body.stage_number is not None else None
     row = await uc.book_on_request(context(uow, rt, user), body.order_id, body.lot_size, stage)
     await uow.commit()
@@ -110,19 +129,18 @@ async def book_inspection(
 
 
 class ResultIn(BaseModel):
-    inspector: str | None = Field(default=None, description="defaults to the caller")
-    sample_inspected: int = Field(ge=0)
-    defects: list[ev.DefectCount] = Field(default_factory=list)
-    notes: str | None = None
-    photo_urls: list[str] = Field(default_factory=list)
-    inspected_at: datetime | None = None
+    inspector: Name | None = Field(default=None, description="defaults to the caller")
+    sample_inspected: Count = Field(description="units inspected; not more than the lot")
+    defects: list[ev.DefectCount] = Field(default_factory=list, max_length=DEFECTS_MAX)
+    notes: Note | None = None
+    photo_urls: list[Url] = Field(default_factory=list, max_length=LIST_MAX)
+    inspected_at: Moment | None = None
 
 
 @router.post("/inspections/{inspection_id}/result")
 async def submit_result(
-    inspection_id: str, body: ResultIn, uow: UowDep, rt: RuntimeDep, user: CurrentUser
+    inspection_id: IdPath, body: ResultIn, uow: UowDep, rt: RuntimeDep, user: Roles(*STAFF)
 ) -> InspectionOut:
-    user.require(*STAFF)
     row = await readable_inspection(uow, user, inspection_id)
     cmd = ev.InspectionResultSubmitted(
         **body.model_dump(exclude={"inspector"}), order_id=row.order_id,
@@ -134,14 +152,13 @@ async def submit_result(
 
 
 class ConcessionIn(BaseModel):
-    reason: str = Field(min_length=1, description="why the rejected lot may ship")
+    reason: Note = Field(min_length=1, description="why the rejected lot may ship")
 
 
 @router.post("/inspections/{inspection_id}/concession")
 async def concession(
-    inspection_id: str, body: ConcessionIn, uow: UowDep, rt: RuntimeDep, user: CurrentUser
+    inspection_id: IdPath, body: ConcessionIn, uow: UowDep, rt: RuntimeDep, user: AdminUser
 ) -> InspectionOut:
-    user.require("admin")
     row = await uc.concede(context(uow, rt, user), inspection_id, body.reason, user.role)
     await uow.commit()
     return out(row)

@@ -20,7 +20,9 @@ from looptrace_quality.overrides import (
 )
 from looptrace_shared.auth import CurrentUser, Principal
 from looptrace_shared.errors import Forbidden, NotFound, as_rule_violation
+from looptrace_shared.events.bounds import Line
 from looptrace_shared.http import RuntimeDep, UowDep
+from looptrace_shared.params import IdPath
 
 router = APIRouter()
 
@@ -36,10 +38,10 @@ class PlanOut(BaseModel):
 
 @router.get("/aql/plan")
 async def aql_plan(
-    lot_size: Annotated[int, Query(description="units in the lot")],
-    aql: Annotated[str, Query(description="e.g. 0.65, 1.0, 2.5, 4.0")],
-    level: str = "II",
-    severity: str = "normal",
+    lot_size: Annotated[int, Query(ge=-(2**31), le=2**31 - 1, description="units in the lot")],
+    aql: Annotated[str, Query(max_length=8, description="e.g. 0.65, 1.0, 2.5, 4.0")],
+    level: Annotated[str, Query(max_length=8)] = "II",
+    severity: Annotated[str, Query(max_length=16)] = "normal",
 ) -> PlanOut:
     """The ISO 2859-1 single-sampling plan (public; the same answer as `looptrace aql plan`)."""
     try:
@@ -48,13 +50,16 @@ async def aql_plan(
         raise as_rule_violation(err) from err
 
 
+AqlText = Line(8, 1)
+
+
 class AqlIn(BaseModel):
     """AQLs (ISO 2859-1 series, or 0 = zero tolerance) and inspection level; omit to inherit."""
 
-    critical: str | None = Field(default=None, examples=["0"])
-    major: str | None = Field(default=None, examples=["1.5"])
-    minor: str | None = Field(default=None, examples=["4.0"])
-    level: str | None = Field(default=None, examples=["II"], description="S-1..S-4, I, II, III")
+    critical: AqlText | None = Field(default=None, examples=["0"])
+    major: AqlText | None = Field(default=None, examples=["1.5"])
+    minor: AqlText | None = Field(default=None, examples=["4.0"])
+    level: AqlText | None = Field(default=None, examples=["II"], description="S-1..S-4, I, II, III")
 
 
 class EffectiveAqls(BaseModel):
@@ -76,13 +81,15 @@ def aql_out(override: AqlChoice, resolved: ResolvedAqls) -> AqlOut:
 
 
 def may_set_buyer(user: Principal, buyer_id: str) -> None:
+    if user.role == "buyer" and user.subject != buyer_id:
+        raise NotFound(f"no AQL settings of buyer {buyer_id} visible to you")
     if not (user.is_admin or (user.role == "buyer" and user.subject == buyer_id)):
         raise Forbidden(f"only an admin or buyer {buyer_id} may set the buyer's AQLs")
 
 
 @router.put("/buyers/{buyer_id}/aql")
 async def set_buyer_aql(
-    buyer_id: str, body: AqlIn, uow: UowDep, rt: RuntimeDep, user: CurrentUser
+    buyer_id: IdPath, body: AqlIn, uow: UowDep, rt: RuntimeDep, user: CurrentUser
 ) -> AqlOut:
     """The buyer's default AQLs and level for the inspections of all its orders."""
     may_set_buyer(user, buyer_id)
@@ -103,7 +110,7 @@ async def order_for_aql(uow: UowDep, user: Principal, order_id: str) -> OrderLot
 
 @router.put("/orders/{order_id}/aql")
 async def set_order_aql(
-    order_id: str, body: AqlIn, uow: UowDep, rt: RuntimeDep, user: CurrentUser
+    order_id: IdPath, body: AqlIn, uow: UowDep, rt: RuntimeDep, user: CurrentUser
 ) -> AqlOut:
     """This order's own AQLs and level, over the buyer's defaults and the settings."""
     lot = await order_for_aql(uow, user, order_id)
@@ -116,7 +123,7 @@ async def set_order_aql(
 
 
 @router.get("/orders/{order_id}/aql")
-async def order_aql(order_id: str, uow: UowDep, rt: RuntimeDep, user: CurrentUser) -> AqlOut:
+async def order_aql(order_id: IdPath, uow: UowDep, rt: RuntimeDep, user: CurrentUser) -> AqlOut:
     """The order's override and what its next inspection will use."""
     lot = await readable_lot(uow, user, order_id)
     ctx = context(uow, rt, user)
@@ -125,7 +132,7 @@ async def order_aql(order_id: str, uow: UowDep, rt: RuntimeDep, user: CurrentUse
 
 
 @router.get("/buyers/{buyer_id}/aql")
-async def buyer_aql(buyer_id: str, uow: UowDep, rt: RuntimeDep, user: CurrentUser) -> AqlOut:
+async def buyer_aql(buyer_id: IdPath, uow: UowDep, rt: RuntimeDep, user: CurrentUser) -> AqlOut:
     """The buyer's defaults and what its orders' inspections use unless an order overrides."""
     if user.role not in STAFF and not (user.role == "buyer" and user.subject == buyer_id):
         raise NotFound(f"no AQL settings of buyer {buyer_id} visible to you")

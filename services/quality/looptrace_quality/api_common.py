@@ -17,13 +17,13 @@ from looptrace_quality.models import InspectionRow, OrderLotRow
 from looptrace_shared.auth import Principal
 from looptrace_shared.db import UnitOfWork
 from looptrace_shared.errors import Forbidden, NotFound, RuleViolation
+from looptrace_shared.events.bounds import check_id
+from looptrace_shared.params import CursorQuery
 from looptrace_shared.runtime import Runtime
 
 STAFF = ("inspector", "admin")
 Limit = Annotated[int, Query(ge=1, le=200, description="page size")]
-CursorParam = Annotated[
-    str | None, Query(description="the next_cursor of the previous page; omit for the first")
-]
+CursorParam = CursorQuery
 
 
 def context(uow: UnitOfWork, rt: Runtime, user: Principal) -> QualityContext:
@@ -87,8 +87,11 @@ def parse_cursor(cursor: str | None) -> repo.Cursor | None:
         return None
     try:
         booked, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(booked), str(row_id)
-    except (ValueError, TypeError):
+        at = datetime.fromisoformat(booked)
+        if at.tzinfo is None:
+            raise ValueError("naive time")
+        return at, check_id(row_id)
+    except (ValueError, TypeError, AttributeError, UnicodeError):
         raise RuleViolation(
-            f"cursor {cursor!r} is not valid; pass the next_cursor of the previous page"
+            f"cursor {cursor[:80]!r} is not valid; pass the next_cursor of the previous page"
         ) from None

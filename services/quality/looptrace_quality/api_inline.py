@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -11,27 +12,42 @@ from pydantic import BaseModel, Field
 from looptrace_quality.api_common import STAFF, context, readable_lot
 from looptrace_quality.inline_checks import InlineDefect, InlineReport, record_inline_check
 from looptrace_quality.models import InlineCheckRow
-from looptrace_shared.auth import CurrentUser
+from looptrace_shared.auth import Roles
+from looptrace_shared.events.bounds import (
+    DEFECTS_MAX,
+    QUANTITY_MAX,
+    Code,
+    Count,
+    Moment,
+    Name,
+    Note,
+)
+from looptrace_shared.events.quality import DefectClass, DefectType
 from looptrace_shared.http import RuntimeDep, UowDep
+from looptrace_shared.params import IdPath
 
 router = APIRouter()
 
 
 class InlineDefectIn(BaseModel):
-    defect_type: str = Field(description="code from the defect catalogue, e.g. BROKEN_STITCH")
-    count: int = Field(default=1, description="how many of this type were found")
-    defect_class: str | None = Field(
+    defect_type: DefectType = Field(
+        description="code from the defect catalogue, e.g. BROKEN_STITCH"
+    )
+    count: Count = Field(default=1, description="how many of this type were found")
+    defect_class: DefectClass | None = Field(
         default=None, description="critical | major | minor; defaults to the type's class"
     )
 
 
 class InlineCheckIn(BaseModel):
-    stage: str = Field(description="the stage checked, e.g. 'Sewing & Assembly'")
-    units_checked: int = Field(description="units checked at the stage (at least 1)")
-    defects: list[InlineDefectIn] = Field(default_factory=list)
-    inspector: str | None = Field(default=None, description="defaults to the caller")
-    notes: str | None = None
-    checked_at: datetime | None = Field(default=None, description="defaults to now")
+    stage: Code = Field(description="the stage checked, e.g. 'Sewing & Assembly'")
+    units_checked: Annotated[int, Field(ge=-(2**31), le=QUANTITY_MAX)] = Field(
+        description="units checked at the stage (at least 1)"
+    )
+    defects: list[InlineDefectIn] = Field(default_factory=list, max_length=DEFECTS_MAX)
+    inspector: Name | None = Field(default=None, description="defaults to the caller")
+    notes: Note | None = None
+    checked_at: Moment | None = Field(default=None, description="defaults to now")
 
 
 class InlineCheckOut(BaseModel):
@@ -63,10 +79,9 @@ def inline_out(row: InlineCheckRow) -> InlineCheckOut:
 
 @router.post("/orders/{order_id}/inline-inspections", status_code=201)
 async def inline_inspection(
-    order_id: str, body: InlineCheckIn, uow: UowDep, rt: RuntimeDep, user: CurrentUser
+    order_id: IdPath, body: InlineCheckIn, uow: UowDep, rt: RuntimeDep, user: Roles(*STAFF)
 ) -> InlineCheckOut:
     """Record an inline check at a stage of the order; the answer carries its DHU."""
-    user.require(*STAFF)
     lot = await readable_lot(uow, user, order_id)
     row = await record_inline_check(context(uow, rt, user), lot, report_of(body, user.subject))
     await uow.commit()

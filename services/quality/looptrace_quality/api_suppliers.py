@@ -13,8 +13,10 @@ from looptrace_quality import repository as repo
 from looptrace_quality.api_common import context, may_read_supplier
 from looptrace_quality.suppliers import resume_supplier
 from looptrace_quality.switching import SupplierSeverity
-from looptrace_shared.auth import CurrentUser
+from looptrace_shared.auth import AdminUser, CurrentUser
+from looptrace_shared.events.bounds import NOTE_MAX
 from looptrace_shared.http import RuntimeDep, UowDep
+from looptrace_shared.params import IdPath
 
 router = APIRouter()
 TREND_LOTS, TREND_WEEKS = 10, 12
@@ -62,7 +64,9 @@ async def inline_trend(uow: UowDep, supplier_id: str) -> list[WeeklyDhuOut]:
 
 
 @router.get("/suppliers/{supplier_id}/quality")
-async def supplier_quality(supplier_id: str, uow: UowDep, user: CurrentUser) -> SupplierQualityOut:
+async def supplier_quality(
+    supplier_id: IdPath, uow: UowDep, user: CurrentUser
+) -> SupplierQualityOut:
     may_read_supplier(user, supplier_id)
     counts = await repo.outcome_counts(uow.session, supplier_id)
     latest = await repo.decided_of_supplier(uow.session, supplier_id, TREND_LOTS)
@@ -76,9 +80,9 @@ async def supplier_quality(supplier_id: str, uow: UowDep, user: CurrentUser) -> 
 
 
 class ResumeIn(BaseModel):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = Field(
-        description="the supplier's corrective action that justifies resuming"
-    )
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NOTE_MAX)
+    ] = Field(description="the supplier's corrective action that justifies resuming")
 
 
 class SeverityOut(BaseModel):
@@ -89,10 +93,9 @@ class SeverityOut(BaseModel):
 
 @router.post("/suppliers/{supplier_id}/resume")
 async def resume(
-    supplier_id: str, body: ResumeIn, uow: UowDep, rt: RuntimeDep, user: CurrentUser
+    supplier_id: IdPath, body: ResumeIn, uow: UowDep, rt: RuntimeDep, user: AdminUser
 ) -> SeverityOut:
     """Resume a discontinued supplier after corrective action: its next lots are on tightened."""
-    user.require("admin")
     state = await resume_supplier(context(uow, rt, user), supplier_id, body.reason)
     await uow.commit()
     return SeverityOut(

@@ -16,6 +16,7 @@ from looptrace_quality.domain import (
     ConcessionNotNeeded,
     InvalidQuantity,
     NoUnitsInspected,
+    SampleLargerThanLot,
     SampleTooSmall,
 )
 from looptrace_quality.inline import StageNameMissing
@@ -28,7 +29,7 @@ from looptrace_shared.events.registry import Payload
 
 SOURCE = "quality"
 REFUSALS = (
-    SamplingError, SampleTooSmall, InvalidQuantity, UnknownDefectClass, UnknownDefectType,
+    SamplingError, SampleTooSmall, SampleLargerThanLot, InvalidQuantity, UnknownDefectClass, UnknownDefectType,
     InspectionDiscontinued, ConcessionNeedsReason, NoUnitsInspected, StageNameMissing,
 )  # fmt: skip
 

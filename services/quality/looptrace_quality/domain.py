@@ -45,6 +45,14 @@ class SampleTooSmall(ValueError):
         )
 
 
+class SampleLargerThanLot(ValueError):
+    def __init__(self, inspected: int, lot_size: int) -> None:
+        super().__init__(
+            f"{inspected} units were inspected but the lot has only {lot_size}; the sample "
+            "cannot be larger than the lot"
+        )
+
+
 class InvalidQuantity(ValueError):
     def __init__(self, what: str, value: object) -> None:
         super().__init__(f"{what} must be a whole number of at least 0, got {value!r}")

@@ -14,6 +14,7 @@ from looptrace_quality.domain import (
     DefectFinding,
     InspectionPlan,
     InspectionResult,
+    SampleLargerThanLot,
     decide,
     dispose,
     grant_concession,
@@ -168,6 +169,8 @@ def decide_result(row: InspectionRow, cmd: ev.InspectionResultSubmitted) -> Deci
             "once; a rejected lot gets a new inspection when its QC stage completes again"
         )
     with domain_rules():
+        if cmd.sample_inspected > row.lot_size:
+            raise SampleLargerThanLot(cmd.sample_inspected, row.lot_size)
         result = InspectionResult(cmd.sample_inspected, tuple(finding(d) for d in cmd.defects))
         return decide(InspectionPlan.from_dict(row.plan), result)
 

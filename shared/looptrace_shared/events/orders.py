@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from pydantic import EmailStr, Field
 
+from looptrace_shared.events.bounds import (
+    LIST_MAX,
+    Code,
+    Day,
+    Id,
+    Moment,
+    Money,
+    Name,
+    Note,
+    Quantity,
+)
 from looptrace_shared.events.registry import Payload, event
 from looptrace_shared.topics import ORDERS_EVENTS, ORDERS_INBOUND
 
 
 class Party(Payload):
-    id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    email: EmailStr | None = None
-    company: str | None = None
+    id: Id
+    name: Name
+    email: EmailStr | None = Field(default=None, max_length=320)
+    company: Name | None = None
 
 
 # ---- inbound (upstream systems) -------------------------------------------------
@@ -23,83 +34,85 @@ class Party(Payload):
 
 @event("OrderPlaced", ORDERS_INBOUND)
 class OrderPlaced(Payload):
-    order_id: str = Field(min_length=1, description="the upstream system's order id (the key)")
-    order_number: str = Field(min_length=1)
+    order_id: Id = Field(description="the upstream system's order id (the key)")
+    order_number: Id
     buyer: Party
-    product_type: str = Field(min_length=1)
-    product_category: str = Field(min_length=1, examples=["knitwear", "cut-and-sew"])
-    style: str | None = None
-    quantity: int = Field(gt=0)
+    product_type: Code
+    product_category: Code = Field(examples=["knitwear", "cut-and-sew"])
+    style: Name | None = None
+    quantity: Quantity
     currency: str = Field(min_length=3, max_length=3, examples=["USD", "EUR"])
-    unit_price: Decimal = Field(ge=0)
-    supplier_cost: Decimal | None = Field(default=None, ge=0)
-    target_date: date
-    expected_delivery_date: date | None = None
+    unit_price: Money
+    supplier_cost: Money | None = Field(
+        default=None, description="admins and upstream systems only: a buyer may not set it"
+    )
+    target_date: Day
+    expected_delivery_date: Day | None = None
     has_print: bool = True
-    quote_id: str | None = None
-    notes: str | None = None
+    quote_id: Id | None = None
+    notes: Note | None = None
 
 
 @event("QuoteRequested", ORDERS_INBOUND)
 class QuoteRequested(Payload):
-    quote_id: str = Field(min_length=1)
-    order_id: str = Field(min_length=1)
+    quote_id: Id
+    order_id: Id
     buyer: Party
-    items: list[str] = Field(default_factory=list)
-    product_category: str = Field(min_length=1)
-    quantity: int = Field(gt=0)
+    items: list[Name] = Field(default_factory=list, max_length=LIST_MAX)
+    product_category: Code
+    quantity: Quantity
 
 
 @event("QuoteProvided", ORDERS_INBOUND)
 class QuoteProvided(Payload):
-    quote_id: str = Field(min_length=1)
-    order_id: str = Field(min_length=1)
+    quote_id: Id
+    order_id: Id
     currency: str = Field(min_length=3, max_length=3)
-    price_offered: Decimal = Field(ge=0)
-    valid_until: date
+    price_offered: Money
+    valid_until: Day
 
 
 @event("QuoteAccepted", ORDERS_INBOUND)
 class QuoteAccepted(Payload):
-    quote_id: str = Field(min_length=1)
-    order_id: str = Field(min_length=1)
+    quote_id: Id
+    order_id: Id
 
 
 @event("SupplierAssigned", ORDERS_INBOUND)
 class SupplierAssigned(Payload):
-    order_id: str = Field(min_length=1)
+    order_id: Id
     supplier: Party
-    assigned_by: str = "upstream"
+    assigned_by: Name = "upstream"
 
 
 @event("OrderShipped", ORDERS_INBOUND)
 class OrderShipped(Payload):
-    order_id: str = Field(min_length=1)
-    carrier: str = Field(min_length=1)
-    tracking_number: str = Field(min_length=1)
-    quantity_shipped: int = Field(gt=0)
-    shipped_at: datetime
-    estimated_arrival: date | None = None
+    order_id: Id
+    carrier: Code
+    tracking_number: Code
+    quantity_shipped: Quantity
+    shipped_at: Moment
+    estimated_arrival: Day | None = None
 
 
 @event("OrderCancelled", ORDERS_INBOUND)
 class OrderCancelled(Payload):
-    order_id: str = Field(min_length=1)
-    reason: str = Field(min_length=1)
+    order_id: Id
+    reason: Note = Field(min_length=1)
 
 
 @event("DeliveryConfirmed", ORDERS_INBOUND)
 class DeliveryConfirmed(Payload):
-    order_id: str = Field(min_length=1)
-    delivered_at: datetime
+    order_id: Id
+    delivered_at: Moment
 
 
 # ---- facts (orders.events.v1) ---------------------------------------------------
 
 
 class OrderFacts(Payload):
-    order_id: str
-    order_number: str
+    order_id: Id
+    order_number: Id
     buyer: Party
     product_category: str
     quantity: int
@@ -123,8 +136,8 @@ class OrderSupplierAssigned(OrderFacts):
 
 @event("order.status_changed", ORDERS_EVENTS)
 class OrderStatusChanged(Payload):
-    order_id: str
-    order_number: str
+    order_id: Id
+    order_number: Id
     from_status: str | None
     to_status: str
     status: str
@@ -135,8 +148,8 @@ class OrderStatusChanged(Payload):
 
 @event("order.shipment_recorded", ORDERS_EVENTS)
 class OrderShipmentRecorded(Payload):
-    order_id: str
-    order_number: str
+    order_id: Id
+    order_number: Id
     carrier: str
     tracking_number: str
     quantity_shipped: int

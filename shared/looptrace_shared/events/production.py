@@ -6,6 +6,18 @@ from datetime import date, datetime
 
 from pydantic import Field
 
+from looptrace_shared.events.bounds import (
+    LIST_MAX,
+    Code,
+    DelayReason,
+    Finite,
+    Id,
+    MessageId,
+    Moment,
+    Note,
+    StageNumber,
+    Url,
+)
 from looptrace_shared.events.registry import Payload, event
 from looptrace_shared.topics import PRODUCTION_EVENTS, PRODUCTION_PROGRESS
 
@@ -14,16 +26,16 @@ from looptrace_shared.topics import PRODUCTION_EVENTS, PRODUCTION_PROGRESS
 class ProgressReported(Payload):
     """A supplier integration reports progress on one stage of one order."""
 
-    order_id: str | None = Field(default=None, description="order id, or give order_number")
-    order_number: str | None = None
-    stage: int | str = Field(description="stage number or name")
-    percentage: float
-    reported_at: datetime
-    notes: str | None = None
-    photo_urls: list[str] = Field(default_factory=list)
+    order_id: Id | None = Field(default=None, description="order id, or give order_number")
+    order_number: Id | None = None
+    stage: StageNumber | Code = Field(description="stage number or name")
+    percentage: Finite
+    reported_at: Moment
+    notes: Note | None = None
+    photo_urls: list[Url] = Field(default_factory=list, max_length=LIST_MAX)
     correction: bool = False
-    delay_reason: str | None = None
-    message_id: str | None = Field(
+    delay_reason: DelayReason | None = None
+    message_id: MessageId | None = Field(
         default=None,
         description="the supplier's id of this report; a resend with the same id is ignored "
         "(defaults to the envelope id)",
@@ -31,8 +43,8 @@ class ProgressReported(Payload):
 
 
 class StageRef(Payload):
-    order_id: str
-    order_number: str
+    order_id: Id
+    order_number: Id
     stage_number: int
     stage_name: str
 
@@ -50,8 +62,8 @@ class PlannedStage(Payload):
 
 @event("production.stages_initialized", PRODUCTION_EVENTS)
 class StagesInitialized(Payload):
-    order_id: str
-    order_number: str
+    order_id: Id
+    order_number: Id
     supplier_id: str
     product_category: str
     target_date: date
@@ -106,8 +118,8 @@ class StageReopened(StageRef):
 
 @event("production.plan_reforecast", PRODUCTION_EVENTS)
 class PlanReforecast(Payload):
-    order_id: str
-    order_number: str
+    order_id: Id
+    order_number: Id
     projected_completion: date
     previous_projected_completion: date
     target_date: date
@@ -117,6 +129,6 @@ class PlanReforecast(Payload):
 
 @event("production.production_completed", PRODUCTION_EVENTS)
 class ProductionCompleted(Payload):
-    order_id: str
-    order_number: str
+    order_id: Id
+    order_number: Id
     completed_at: datetime

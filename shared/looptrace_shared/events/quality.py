@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import Field
 
+from looptrace_shared.events.bounds import (
+    DEFECTS_MAX,
+    LIST_MAX,
+    Count,
+    DefectClass,
+    DefectType,
+    Id,
+    Moment,
+    Name,
+    Note,
+    Url,
+)
 from looptrace_shared.events.registry import Payload, event
 from looptrace_shared.topics import QUALITY_EVENTS, QUALITY_INBOUND
 
 
 class DefectCount(Payload):
-    defect_class: str = Field(description="critical | major | minor")
-    defect_type: str | None = Field(default=None, description="code from the defect catalogue")
-    count: int = Field(ge=0)
+    defect_class: DefectClass = Field(description="critical | major | minor")
+    defect_type: DefectType | None = Field(
+        default=None, description="code from the defect catalogue"
+    )
+    count: Count
 
 
 @event("InspectionResultSubmitted", QUALITY_INBOUND)
 class InspectionResultSubmitted(Payload):
-    order_id: str
-    inspection_id: str | None = Field(default=None, description="defaults to the open one")
-    inspector: str = Field(min_length=1)
-    sample_inspected: int = Field(ge=0)
-    defects: list[DefectCount] = Field(default_factory=list)
-    notes: str | None = None
-    photo_urls: list[str] = Field(default_factory=list)
-    inspected_at: datetime | None = None
+    order_id: Id
+    inspection_id: Id | None = Field(default=None, description="defaults to the open one")
+    inspector: Name
+    sample_inspected: Count
+    defects: list[DefectCount] = Field(default_factory=list, max_length=DEFECTS_MAX)
+    notes: Note | None = None
+    photo_urls: list[Url] = Field(default_factory=list, max_length=LIST_MAX)
+    inspected_at: Moment | None = None
 
 
 class ClassPlan(Payload):
@@ -39,8 +51,8 @@ class ClassPlan(Payload):
 
 @event("quality.inspection_scheduled", QUALITY_EVENTS)
 class InspectionScheduled(Payload):
-    order_id: str
-    order_number: str
+    order_id: Id
+    order_number: Id
     inspection_id: str
     supplier_id: str | None = None
     stage_number: int | None = None
@@ -54,8 +66,8 @@ class InspectionScheduled(Payload):
 
 
 class InspectionOutcome(Payload):
-    order_id: str
-    order_number: str
+    order_id: Id
+    order_number: Id
     inspection_id: str
     supplier_id: str | None = None
     stage_number: int | None = None
@@ -79,7 +91,7 @@ class InspectionFailed(InspectionOutcome):
 
 @event("quality.supplier_severity_changed", QUALITY_EVENTS)
 class SupplierSeverityChanged(Payload):
-    order_id: str
+    order_id: Id
     supplier_id: str
     from_severity: str
     to_severity: str

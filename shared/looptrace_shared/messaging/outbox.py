@@ -41,6 +41,7 @@ class OutboxRelay:
         self._poll_s = poll_s
         self._batch = batch
         self._wake = asyncio.Event()
+        self._stopping = False
         self._partitioner = KeyHashCache()
         self._lock_id = zlib.crc32(f"outbox:{plumbing.schema}".encode()) % (2**31)
         # one statement takes the oldest rows out (RETURNING's order is not guaranteed: sorted
@@ -90,6 +91,11 @@ class OutboxRelay:
     def wake(self) -> None:
         self._wake.set()
 
+    def stop(self) -> None:
+        """Ask :meth:`run` to return once the outbox is empty (a round is never cut short)."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
         while True:
             try:
@@ -99,7 +105,11 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox relay failed; retrying")
                 published = 0
+                if self._stopping:
+                    return  # the rows stay for the next start
                 await asyncio.sleep(1.0)
+            if self._stopping and published == 0:
+                return
             if published < self._batch:
                 await self._sleep()
 

@@ -38,7 +38,6 @@ def order(buyer: str, n: int, **over: Any) -> dict[str, Any]:
         "quantity": 10 + n,
         "currency": "EUR",
         "unit_price": "3.50",
-        "supplier_cost": "2.00",
         "target_date": str(date.today() + timedelta(days=30 + n)),
     }
     return {**body, **over}

@@ -73,7 +73,10 @@ async def publish_late_order(producer: AIOKafkaProducer, oid: str) -> None:
 
 async def test_models_are_listed_and_promoted_by_an_admin_only(running) -> None:  # type: ignore[no-untyped-def]
     settings, _, http = running
-    listed = (await http.get("/v1/models", headers=auth(settings, "buyer"))).json()
+    as_buyer = await http.get("/v1/models", headers=auth(settings, "buyer"))
+    assert as_buyer.status_code == 403  # listing models is for admins
+    listed = (await http.get("/v1/models", headers=auth(settings, "admin"))).json()
+    assert "model_dir" not in listed and str(settings.predictions_model_dir) not in str(listed)
     assert (listed["active"], listed["serving"]) == ("v1", "v1")
     assert [v["version"] for v in listed["versions"]] == ["v1", "v2"]
     assert listed["versions"][0]["metrics"]["model"]["overall"]["n"] > 0

@@ -56,7 +56,7 @@ async def test_progress_list_is_all_or_nothing_and_suppliers_report_only_their_o
         json=kit.progress(order, 2, 50, kit.stamp(base, 3)),
         headers=running.token("supplier", "s-other"),
     )
-    assert other.status_code == 403 and other.json()["rule"] == "forbidden"
+    assert other.status_code == 404 and other.json()["rule"] == "not_found"  # not yours = not there
     unknown = await http.post(
         "/v1/progress", json=kit.progress("nope", 1, 5, base), headers=supplier
     )

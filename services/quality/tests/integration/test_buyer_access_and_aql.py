@@ -83,7 +83,7 @@ async def test_who_may_set_aqls(kit) -> None:  # type: ignore[no-untyped-def]
     await kit.feed(kit.initialized(oid, sup, buyer))
     body = {"major": "1.0"}
     cases = [
-        (f"/v1/buyers/{buyer}/aql", kit.auth("buyer", "buy-other"), 403),
+        (f"/v1/buyers/{buyer}/aql", kit.auth("buyer", "buy-other"), 404),  # not yours = not there
         (f"/v1/buyers/{buyer}/aql", kit.auth("admin", "boss"), 200),
         (f"/v1/orders/{oid}/aql", kit.auth("buyer", "buy-other"), 404),
         (f"/v1/orders/{oid}/aql", kit.auth("inspector"), 403),
