@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -256,3 +259,25 @@ def run_demo(system: Any, n_orders: int) -> None:
     )
     console.print(table)
     console.print(f"mails: {Path(system.home, 'mail')}  ·  orders API: {system.url('orders')}/docs")
+    write_analytics_report(system, console)
+
+
+def write_analytics_report(system: Any, console: Console) -> None:
+    """The season's analytics report (``looptrace analytics report``), and where it is."""
+    out = Path(system.home, "analytics-report.html").resolve()
+    command = [
+        sys.executable,
+        "-m",
+        "looptrace_shared.cli",
+        "analytics",
+        "report",
+        "--out",
+        str(out),
+    ]
+    done = subprocess.run(command, env={**os.environ, **system.env}, capture_output=True, text=True)
+    if done.returncode == 0:
+        console.print(f"analytics report: {out}")
+    else:
+        console.print(
+            f"[yellow]analytics report not written: {done.stderr.strip()[-300:]}[/yellow]"
+        )

@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
 
 from . import services as uc
+from .analytics.api import router as analytics_router
+from .analytics.consumer import consumer_groups as analytics_groups
 from .api import router
 from .config import PredictionsSettings
 from .handlers import consumer_groups
@@ -54,8 +56,8 @@ def spec(settings: PredictionsSettings) -> ServiceSpec:
         metadata=Base.metadata,
         plumbing=plumbing,
         migrations=Path(__file__).parent / "migrations",
-        groups=consumer_groups,
-        routers=[router],
+        groups=lambda rt: [*consumer_groups(rt), *analytics_groups(rt)],
+        routers=[router, analytics_router],
         periodic=[
             (settings.model_reload_s, reload_model),
             (settings.rescore_interval_s, rescore_open_orders),

@@ -103,3 +103,6 @@ class LiveSampleRow(Base):
     delay_p50_days: Mapped[float] = mapped_column(Float)
 
     __table_args__ = (Index("ix_live_samples_as_of", "as_of"),)
+
+
+from looptrace_predictions.analytics import tables as _analytics_tables  # noqa: E402,F401 - same metadata

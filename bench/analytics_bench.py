@@ -1,0 +1,208 @@
+"""Analytics read model: events/s fed through the batch processor, and /v1/analytics latency.
+
+    DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python bench/analytics_bench.py [--orders 2000] [--big-orders 100000] [--requests 40]
+
+1. feed: a synthetic season (``analytics.sample``: ~42 events an order — order facts, plan,
+   start/progress/completion of ten stages, inspections, messages, status changes),
+   interleaved across 200 orders at a time as a topic delivers them, through
+   ``BatchProcessor.process`` in batches of ``--batch``: parse, journal (the redelivery
+   check), load the batch's orders, apply, save orders, stage facts, rollups, inspections.
+2. queries: a data set of ``--big-orders`` orders with ten stage rows each (10^6 stage rows
+   for 10^5 orders), 1.5 inspections an order, replies and risk rows, written by PostgreSQL
+   itself (generate_series), then every /v1/analytics figure is asked ``--requests`` times
+   per scope over HTTP (the service's app, in process) and its p50/p95 printed.
+Uses a scratch database on that server (dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import statistics
+import time
+import uuid
+from collections import defaultdict
+
+import click
+import httpx
+from sqlalchemy import text
+
+from looptrace_predictions.analytics.consumer import consumer_groups
+from looptrace_predictions.analytics.sample import Season
+from looptrace_predictions.app import create_app
+from looptrace_predictions.config import PredictionsSettings
+from looptrace_predictions.models import plumbing
+from looptrace_shared.auth import mint_token
+from looptrace_shared.db import make_engine, make_sessionmaker
+from looptrace_shared.messaging.consumer import BatchProcessor
+from looptrace_shared.messaging.incoming import Record
+from looptrace_shared.migrations import migrate
+from looptrace_shared.system import migrations_dir
+from looptrace_shared.testing import scratch_database
+
+FEED_TARGET = 10_000
+P95_TARGET_MS = 200.0
+S = "predictions"
+
+
+def interleaved(n_orders: int) -> list[Record]:
+    per_order: dict[bytes, list] = defaultdict(list)  # type: ignore[type-arg]
+    for m in Season(n_orders, seed=2, suppliers=40, buyers=25).messages():
+        per_order[m.key].append(m)
+    streams, out = list(per_order.values()), []
+    for i in range(0, len(streams), 200):
+        for group in itertools.zip_longest(*streams[i : i + 200]):
+            out += [m for m in group if m is not None]
+    return [Record(m.topic, 0, i, m.key, m.value) for i, m in enumerate(out)]
+
+
+async def feed(url: str, n_orders: int, batch: int) -> None:
+    records = interleaved(n_orders)
+    settings = PredictionsSettings(database_url=url)
+    engine = make_engine(url)
+    processor = BatchProcessor(
+        consumer_groups(None)[0], make_sessionmaker(engine), plumbing, settings
+    )  # type: ignore[arg-type]
+    await processor.process(records[:batch])  # warm-up (not counted)
+    start, cpu = time.perf_counter(), time.process_time()
+    for i in range(batch, len(records), batch):
+        await processor.process(records[i : i + batch])
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    rate = (len(records) - batch) / elapsed
+    click.echo(f"  consumer CPU: {cpu:.1f} s ({(len(records) - batch) / cpu:,.0f} events per CPU-second;"
+               f" load average {os.getloadavg()[0]:.1f})")  # fmt: skip
+    verdict = "meets" if rate >= FEED_TARGET else "BELOW"
+    click.echo(f"feed: {len(records) - batch} events of {n_orders} orders in {elapsed:.1f} s, batches"
+               f" of {batch}: {rate:,.0f} events/s ({verdict} the {FEED_TARGET:,} target)")  # fmt: skip
+    await engine.dispose()
+
+
+DATA_SET = [
+    f"TRUNCATE {S}.analytics_orders, {S}.analytics_stages, {S}.analytics_stage_histogram,"
+    f" {S}.analytics_stage_suppliers, {S}.analytics_inspections, {S}.analytics_replies, {S}.order_features,"
+    f" {S}.analytics_supplier_months, {S}.analytics_order_counts, {S}.analytics_qc_weeks",
+    f"""INSERT INTO {S}.analytics_orders SELECT 'o' || g, 'PO-' || g, 'b' || (g % 2000), 's' || (g % 300),
+      'cat' || (g % 300 % 6), CASE WHEN extract(month FROM t) <= 6 THEN 'SS' ELSE 'AW' END || to_char(t, 'YY'),
+      p, t, CASE WHEN g % 5 = 0 THEN 'in_production' ELSE 'completed' END,
+      CASE WHEN g % 5 = 0 THEN 'in_progress' ELSE 'completed' END, g % 5 = 0, g % 15 = 0,
+      CASE WHEN g % 5 = 0 THEN 'Stage ' || (g % 10 + 1) END, t + (g % 7 - 3),
+      CASE WHEN g % 5 <> 0 THEN t + (g % 9 - 5) END, CASE WHEN g % 5 <> 0 THEN g % 9 <= 5 END,
+      p, (g % 72)::float8, '{{}}'::json
+    FROM (SELECT g, date '2025-11-01' + (g % 365) AS p, date '2025-11-01' + (g % 365) + 70 AS t
+          FROM generate_series(0, :n - 1) g) x""",
+    f"""INSERT INTO {S}.analytics_stages SELECT o.order_id, n, 'Stage ' || n, o.supplier_id, o.buyer_id,
+      o.category, o.season, o.placed_on + 6 * n + (h % 4), 5 + h % 5, h % 9 - 3, greatest(0, h % 7 - 2),
+      greatest(0, h % 11 - 7)
+    FROM {S}.analytics_orders o, generate_series(1, 10) n, LATERAL (SELECT abs(hashint4(n * 7919 + length(o.order_id) * 31 + substr(o.order_id, 2)::int)) AS h) z""",
+    f"""INSERT INTO {S}.analytics_stage_histogram SELECT date_trunc('month', completed_on)::date, category,
+      season, stage_number, stage_name, overrun_days, count(*), sum(days_in_stage), sum(created_days),
+      count(*) FILTER (WHERE created_days > 0) FROM {S}.analytics_stages GROUP BY 1, 2, 3, 4, 5, 6""",
+    f"""INSERT INTO {S}.analytics_stage_suppliers SELECT date_trunc('month', completed_on)::date, supplier_id,
+      category, season, stage_number, stage_name, count(*), sum(days_in_stage), sum(overrun_days),
+      sum(created_days), count(*) FILTER (WHERE created_days > 0) FROM {S}.analytics_stages GROUP BY 1, 2, 3, 4, 5, 6""",
+    f"""INSERT INTO {S}.analytics_inspections SELECT 'i' || g, 'o' || (g % :n), 's' || (g % :n % 300),
+      'b' || (g % :n % 2000), 'cat' || (g % :n % 300 % 6), 'SS26', 8 + (g / :n), g < :n, g < :n * 1.3,
+      g % 7 <> 0, date '2025-11-01' + (g % 365) + 50, 80, 0, g % 4, g % 6
+    FROM generate_series(0, (:n * 3 / 2) - 1) g""",
+    f"""INSERT INTO {S}.analytics_replies SELECT 'o' || g, timestamptz '2026-01-01' + g * interval '1 minute',
+      's' || (g % 300), 'b' || (g % 2000), date '2025-11-01' + (g % 365), (g % 90)::float8
+    FROM generate_series(0, :n / 5 - 1) g""",
+    f"""INSERT INTO {S}.analytics_supplier_months SELECT m, s, c, se, sum(f), sum(ok), sum(r), sum(rh),
+      sum(fi), sum(fp), sum(re), sum(u), sum(cr), sum(ma), sum(mi), sum(rp), sum(rph) FROM (
+      SELECT date_trunc('month', finished_on)::date m, supplier_id s, category c, season se, 1 f, on_time::int ok,
+             0 r, 0.0 rh, 0 fi, 0 fp, 0 re, 0 u, 0 cr, 0 ma, 0 mi, 0 rp, 0.0 rph
+        FROM {S}.analytics_orders WHERE on_time IS NOT NULL
+      UNION ALL SELECT date_trunc('month', assigned_on)::date, supplier_id, category, season, 0, 0, 1,
+             first_report_hours, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM {S}.analytics_orders
+      UNION ALL SELECT date_trunc('month', decided_on)::date, supplier_id, category, season, 0, 0, 0, 0,
+             first::int, (first AND passed)::int, (NOT first)::int, units, critical, major, minor, 0, 0
+        FROM {S}.analytics_inspections
+      UNION ALL SELECT date_trunc('month', r.answered_on)::date, r.supplier_id, o.category, o.season, 0, 0, 0, 0,
+             0, 0, 0, 0, 0, 0, 0, 1, r.hours FROM {S}.analytics_replies r JOIN {S}.analytics_orders o USING (order_id)
+    ) x GROUP BY 1, 2, 3, 4""",
+    f"""INSERT INTO {S}.analytics_order_counts SELECT date_trunc('month', placed_on)::date, category, season,
+      workflow_status, production_status, is_open, delayed, coalesce(current_stage, '-'), count(*)
+    FROM {S}.analytics_orders GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""",
+    f"""INSERT INTO {S}.analytics_qc_weeks SELECT date_trunc('week', decided_on)::date, category, season,
+      count(*) FILTER (WHERE first), count(*) FILTER (WHERE first AND passed), count(*) FILTER (WHERE NOT first),
+      sum(units), sum(critical), sum(major), sum(minor) FROM {S}.analytics_inspections WHERE inline GROUP BY 1, 2, 3""",
+    f"""INSERT INTO {S}.order_features (order_id, buyer_id, supplier_id, state, risk_level, expected_delay_days,
+      model_version) SELECT order_id, buyer_id, supplier_id, '{{}}'::json, 'low', (length(order_id) % 5)::float8, 'v1'
+    FROM {S}.analytics_orders WHERE is_open""",
+]
+
+
+async def build_data_set(url: str, n: int) -> None:
+    engine = make_engine(url)
+    start = time.perf_counter()
+    async with engine.begin() as conn:
+        for sql in DATA_SET:
+            await conn.execute(text(sql), {"n": n})
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("VACUUM ANALYZE"))
+        stages = await conn.scalar(text(f"SELECT count(*) FROM {S}.analytics_stages"))
+    click.echo(
+        f"data set: {n:,} orders, {stages:,} stage rows in {time.perf_counter() - start:.1f} s"
+    )
+    await engine.dispose()
+
+
+SCOPES = {
+    "admin, all": ("admin", "ops", {}),
+    "admin, a category and whole months": (
+        "admin",
+        "ops",
+        {"category": "cat3", "from": "2026-01-01", "to": "2026-06-30"},
+    ),
+    "admin, days range": ("admin", "ops", {"from": "2026-02-10", "to": "2026-03-20"}),
+    "buyer": ("buyer", "b17", {}),
+    "supplier": ("supplier", "s42", {}),
+}
+FIGURES = ("overview", "stages", "quality", "delivery", "scorecards")
+
+
+async def query_latency(url: str, requests: int) -> None:
+    settings = PredictionsSettings(database_url=url)
+    app = create_app(settings)
+    worst = 0.0
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://bench"
+    ) as http:
+        for scope, (role, subject, params) in SCOPES.items():
+            headers = {"Authorization": f"Bearer {mint_token(settings.jwt_secret, role, subject)}"}
+            for figure in FIGURES:
+                times = []
+                for _ in range(requests):
+                    t0 = time.perf_counter()
+                    r = await http.get(f"/v1/analytics/{figure}", params=params, headers=headers)
+                    times.append(1000 * (time.perf_counter() - t0))
+                    assert r.status_code == 200, r.text
+                p95 = statistics.quantiles(times, n=20)[18]
+                worst = max(worst, p95)
+                click.echo(
+                    f"  {scope:38s} {figure:11s} p50 {statistics.median(times):6.1f} ms  p95 {p95:6.1f} ms"
+                )
+    await app.state.runtime.engine.dispose()
+    verdict = "meets" if worst <= P95_TARGET_MS else "ABOVE"
+    click.echo(f"queries: worst p95 {worst:.1f} ms ({verdict} the {P95_TARGET_MS:.0f} ms target)")
+
+
+@click.command()
+@click.option("--orders", type=click.IntRange(min=50), default=2000, show_default=True)
+@click.option("--batch", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--big-orders", type=click.IntRange(min=1000), default=100_000, show_default=True)
+@click.option("--requests", type=click.IntRange(min=5), default=40, show_default=True)
+def main(orders: int, batch: int, big_orders: int, requests: int) -> None:
+    server = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+    with scratch_database(server, f"looptrace_bench_{uuid.uuid4().hex[:4]}") as url:
+        migrate(url, migrations_dir("predictions"))
+        asyncio.run(feed(url, orders, batch))
+        asyncio.run(build_data_set(url, big_orders))
+        asyncio.run(query_latency(url, requests))
+
+
+if __name__ == "__main__":
+    main()
