@@ -5,7 +5,8 @@ documented the moment it is added:
 
 - a bearer token (``CurrentUser`` or a ``Roles(...)`` gate): 401, 403, and 404 (not yours
   looks like not there); ``x-roles`` names the roles (``any`` when the route filters by owner);
-- every route: 422 (a field or rule refused); a write (POST/PUT/PATCH/DELETE): 409;
+- every route: 422 (a field or rule refused), 503 (the database or broker is out of reach:
+  retry after ``Retry-After``); a write (POST/PUT/PATCH/DELETE): 409;
 - an ``If-Match`` header: 412; a request body: 413; a file upload: 413 and 415.
 """
 
@@ -29,6 +30,7 @@ TITLES = {
     413: "the request body is too large",
     415: "unsupported media type",
     422: "a field or a rule refused the request (the problem names it)",
+    503: "the database or the broker is out of reach; nothing changed, retry after Retry-After",
 }
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -68,7 +70,7 @@ def route_roles(route: Any) -> tuple[str, ...] | None:
 
 
 def statuses(route: Any, method: str) -> set[int]:
-    found = {422}
+    found = {422, 503}
     if route_roles(route) is not None:
         found |= {401, 403, 404}
     if method != "GET":

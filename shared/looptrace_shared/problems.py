@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 
+from looptrace_shared.messaging.transient import is_transient
 from looptrace_shared.observability.logs import correlation_id_var, order_id_var
 
 log = logging.getLogger("looptrace.http")
@@ -38,9 +39,15 @@ def problem_body(status: int, title: str, detail: str, **extra: Any) -> bytes:
     return json.dumps(body, default=str).encode()
 
 
-async def send_problem(send: Any, status: int, body: bytes) -> None:
+RETRY_AFTER_S = 5
+
+
+async def send_problem(
+    send: Any, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     """Answer with a problem (``send`` adds the correlation id: see ``_tagging``)."""
     headers = [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode())]
+    headers += extra or []
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -97,7 +104,10 @@ class ProblemEdge:
         except BodyTooLarge:
             if not started:
                 await send_problem(send, 413, _too_large(limit))
-        except Exception:
+        except Exception as err:
+            if is_transient(err):
+                await self._unavailable(scope, send, cid, started, err)
+                return
             log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
             if not started:
                 body = problem_body(
@@ -108,6 +118,28 @@ class ProblemEdge:
                     correlation_id=cid,
                 )
                 await send_problem(send, 500, body)
+
+    @staticmethod
+    async def _unavailable(
+        scope: Scope, send: Any, cid: str, started: bool, err: Exception
+    ) -> None:
+        """The database or the broker is out of reach (restarting, cut off): that is the
+        service's dependency, not the request; the transaction was rolled back, so the client
+        may retry the same request."""
+        log.warning(
+            "dependency unavailable on %s %s: %s",
+            scope.get("method"), scope.get("path"), type(err).__name__,
+        )  # fmt: skip
+        if started:
+            return
+        body = problem_body(
+            503,
+            "Service unavailable",
+            "a dependency of the service (database or broker) is out of reach; nothing was "
+            f"changed. Retry the same request after {RETRY_AFTER_S} s",
+            correlation_id=cid,
+        )
+        await send_problem(send, 503, body, [(b"retry-after", str(RETRY_AFTER_S).encode())])
 
 
 def _too_large_detail(limit: int) -> str:

@@ -29,6 +29,10 @@ def app_with_a_bug() -> FastAPI:
     async def boom(order_id: str) -> None:
         raise RuntimeError("a bug")
 
+    @app.get("/v1/orders/{order_id}/db-down")
+    async def db_down(order_id: str) -> None:
+        raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+
     @app.post("/echo")
     async def echo(body: Body) -> dict[str, str]:
         return {"text": body.text}
@@ -77,3 +81,14 @@ async def test_an_oversized_body_is_a_413_problem(http) -> None:  # type: ignore
 async def test_a_body_that_is_not_json_is_a_422_problem(http) -> None:  # type: ignore[no-untyped-def]
     r = await http.post("/echo", content=b"\xff\xfe", headers={"content-type": "application/json"})
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_dependency_out_of_reach_is_a_503_to_retry_not_a_500(http, caplog) -> None:  # type: ignore[no-untyped-def]
+    with caplog.at_level(logging.WARNING, logger="looptrace.http"):
+        r = await http.get("/v1/orders/o-8/db-down", headers={"X-Correlation-ID": "c-503"})
+    assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
+    assert r.headers["retry-after"] == "5" and "Retry the same request" in r.json()["detail"]
+    assert r.json()["correlation_id"] == "c-503" and "5432" not in r.text
+    assert any("dependency unavailable" in rec.getMessage() for rec in caplog.records)
+    ok = await http.post("/echo", json={"text": "still here"})
+    assert ok.status_code == 200

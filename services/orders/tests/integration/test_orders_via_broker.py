@@ -262,3 +262,48 @@ async def test_assignment_before_the_order_waits_for_it(running) -> None:  # typ
         await http.get(f"/v1/orders/{oid}", headers={"Authorization": f"Bearer {admin}"})
     ).json()
     assert order["supplier"]["id"] == "s-9"
+
+
+async def test_unbounded_fields_on_kafka_are_dead_lettered_naming_the_field(
+    running, kafka_bootstrap: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The HTTP bounds hold on the wire too: what the database could not hold is refused by
+    the payload's schema (a dead letter naming the field), never a database error, and the
+    partition keeps flowing past it."""
+    settings, producer, http = running
+    bad = {
+        "data.product_type": {"product_type": "x" * 10_000},
+        "data.order_number": {"order_number": "PO-\x00-1"},
+        "data.quantity": {"quantity": 2**40},
+    }
+    sent: dict[str, str] = {}
+    for field, over in bad.items():
+        oid = str(uuid.uuid4())
+        sent[oid] = field
+        await send(producer, "OrderPlaced", oid, {**placed(oid), **over})
+    good = str(uuid.uuid4())
+    await send(producer, "OrderPlaced", good, placed(good))
+    admin = mint_token(settings.jwt_secret, "admin", "ops")
+    await until(http, f"/v1/orders/{good}", lambda b: b["workflow_status"] == "placed", admin)
+
+    consumer = AIOKafkaConsumer(
+        "orders.inbound.v1.dlq", bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    found: dict[str, dict[str, str]] = {}
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while len(found) < len(sent) and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for r in records:
+                    subject = json.loads(r.value).get("subject")
+                    if subject in sent:
+                        found[subject] = {k: v.decode() for k, v in r.headers}
+    finally:
+        await consumer.stop()
+    assert set(found) == set(sent), "every unbounded message must be dead-lettered"
+    for oid, field in sent.items():
+        assert found[oid]["rule"] == "invalid_payload", found[oid]
+        assert field in found[oid]["error"], (field, found[oid]["error"])
+        r = await http.get(f"/v1/orders/{oid}", headers={"Authorization": f"Bearer {admin}"})
+        assert r.status_code == 404  # nothing half-written
