@@ -24,7 +24,7 @@ from looptrace_shared.system import SERVICES, System
 from looptrace_shared.testing import Infra, scratch_database
 
 PARKING_TIMEOUT_S = 4
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class Inbox:

@@ -111,7 +111,10 @@ async def test_stage_events_through_the_broker_raise_an_alert(
     assert risk.status_code == 200
     body = risk.json()
     assert body["risk_level"] == data["risk_level"] and body["open"] is True
-    assert body["history"][0]["alerted"] is True and body["history"][0]["model_version"] == "v2"
+    # the events may be scored in one batch or several: one assessment raised the alert
+    alerted = [h for h in body["history"] if h["alerted"]]
+    assert len(alerted) == 1, body["history"]
+    assert (alerted[0]["model_version"], alerted[0]["risk_level"]) == ("v2", data["risk_level"])
     interval = body["interval"]  # the alert's interval, on the endpoint too
     assert interval["level"] == data["interval_level"] == 0.8
     assert (interval["delay_p10_days"], interval["delay_p90_days"]) == (
