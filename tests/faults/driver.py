@@ -252,6 +252,10 @@ class Driver:
             )
         o.step = "waiting for the inspection to pass"
         await self.watcher.wait(o.id, "quality.inspection_passed")
+        # Packing may only complete once production has recorded the result (the QC gate);
+        # a knitwear plan has one QC stage, so production says so with quality_gate_passed.
+        o.step = "waiting for production's QC gate"
+        await self.watcher.wait(o.id, "production.quality_gate_passed")
 
     def _placed(self, o: Order) -> bytes:
         data = {
