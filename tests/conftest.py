@@ -24,10 +24,6 @@ from looptrace_shared.system import SERVICES, System
 from looptrace_shared.testing import Infra, scratch_database
 
 PARKING_TIMEOUT_S = 4
-# The whole-system fault run (tests/faults) is a separate command for now: its driver predates
-# the QC gate and reports the stages after an inspection before production has recorded the
-# result, so its orders stall at the gate. Run it with LOOPTRACE_FAULT_RUN=1 (README).
-collect_ignore = [] if os.environ.get("LOOPTRACE_FAULT_RUN") else ["faults"]
 
 ROOT = Path(__file__).resolve().parents[1]
 

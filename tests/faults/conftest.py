@@ -28,3 +28,11 @@ def scenario(request: pytest.FixtureRequest) -> Scenario:
         cuts=opt("cuts"),
         seed=opt("seed"),
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The short run takes about a minute on a quiet machine and several on a loaded one: it
+    gets 15 minutes unless `--timeout` says otherwise (the long run passes its own)."""
+    if config.getoption("timeout", default=None) is None:
+        for item in items:
+            item.add_marker(pytest.mark.timeout(900))
