@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from .scenario import Scenario
@@ -34,5 +36,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """The short run takes about a minute on a quiet machine and several on a loaded one: it
     gets 15 minutes unless `--timeout` says otherwise (the long run passes its own)."""
     if config.getoption("timeout", default=None) is None:
+        here = Path(__file__).parent
         for item in items:
-            item.add_marker(pytest.mark.timeout(900))
+            if here in Path(item.path).parents:
+                item.add_marker(pytest.mark.timeout(900))
