@@ -84,7 +84,10 @@ def listed(m: MessageRow, reads: list[Any]) -> dict[str, Any]:
         "text": m.text,
         "attachments": m.attachments,
         "created_at": m.created_at,
-        "read_by": [{"reader_id": r.reader_id, "read_at": r.read_at} for r in reads],
+        "read_by": [
+            {"reader_role": r.reader_role, "reader_id": r.reader_id, "read_at": r.read_at}
+            for r in reads
+        ],
     }
 
 
@@ -95,4 +98,4 @@ async def mark_message_read(
     found = await ctx.uow.session.get(MessageRow, message_id)
     if found is None or found.order_id != order_id:
         raise NotFound(f"message {message_id!r} is not part of order {order_id}")
-    await repo.record_read(ctx.uow.session, message_id, who.subject)
+    await repo.record_read(ctx.uow.session, message_id, who.role, who.subject)

@@ -145,6 +145,8 @@ class MessageReadRow(Base):
     message_id: Mapped[str] = mapped_column(
         ForeignKey("notifications.messages.id", ondelete="CASCADE"), primary_key=True
     )
+    # a subject is unique within its role only: the receipt says in which role it was read
+    reader_role: Mapped[str] = mapped_column(String(16), primary_key=True)
     reader_id: Mapped[str] = mapped_column(String(320), primary_key=True)
     read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
 

@@ -172,8 +172,12 @@ async def reads_of(
     return out
 
 
-async def record_read(session: AsyncSession, message_id: str, reader_id: str) -> None:
-    stmt = pg_insert(MessageReadRow).values(message_id=message_id, reader_id=reader_id)
+async def record_read(
+    session: AsyncSession, message_id: str, reader_role: str, reader_id: str
+) -> None:
+    stmt = pg_insert(MessageReadRow).values(
+        message_id=message_id, reader_role=reader_role, reader_id=reader_id
+    )
     await session.execute(stmt.on_conflict_do_nothing())
 
 

@@ -153,6 +153,32 @@ async def test_preferences_round_trip_and_zone_validation(client, settings):  # 
     assert got["quiet_hours"] == {"start": "22:00:00", "end": "07:00:00"}
 
 
+async def test_a_read_receipt_says_in_which_role_it_was_read(  # type: ignore[no-untyped-def]
+    client, settings, processor, story
+) -> None:
+    """A subject is unique within its role only: the buyer "acme" and the supplier "acme" of
+    one order are two readers (keyed by subject alone, the supplier's read was swallowed)."""
+    o = story()
+    o.buyer = o.buyer.model_copy(update={"id": "acme"})
+    o.supplier = o.supplier.model_copy(update={"id": "acme"})
+    await processor.process(o.records(o.created(), o.supplier_assigned()))
+    buyer, supplier = auth(settings, "buyer", "acme"), auth(settings, "supplier", "acme")
+    url = f"/v1/orders/{o.order_id}/messages"
+    posted = await client.post(url, json={"text": "Lab dips approved?"}, headers=buyer)
+    assert posted.status_code == 201, posted.text
+    mid = posted.json()["id"]
+    assert (await client.post(f"{url}/{mid}/read", headers=buyer)).status_code == 204
+    first = (await client.get(url, headers=supplier)).json()["items"][0]["read_by"]
+    assert [(r["reader_role"], r["reader_id"]) for r in first] == [("buyer", "acme")]
+    assert (await client.post(f"{url}/{mid}/read", headers=supplier)).status_code == 204
+    assert (await client.post(f"{url}/{mid}/read", headers=supplier)).status_code == 204  # once
+    both = (await client.get(url, headers=buyer)).json()["items"][0]["read_by"]
+    assert sorted((r["reader_role"], r["reader_id"]) for r in both) == [
+        ("buyer", "acme"),
+        ("supplier", "acme"),
+    ]
+
+
 async def test_messages_between_buyer_and_supplier(client, settings, processor, runtime, story):  # type: ignore[no-untyped-def]
     o = story()
     await processor.process(o.records(o.created(), o.supplier_assigned()))
