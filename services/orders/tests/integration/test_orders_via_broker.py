@@ -60,7 +60,7 @@ async def send(
 
 
 async def until(
-    http: httpx.AsyncClient, path: str, check: Any, token: str, timeout: float = 20
+    http: httpx.AsyncClient, path: str, check: Any, token: str, timeout: float = 45
 ) -> Any:
     deadline = asyncio.get_running_loop().time() + timeout
     body = None
@@ -142,7 +142,7 @@ async def test_workflow_with_qc_failure_loop_and_delay_recovery(running) -> None
     for n, (type_, topic, data) in enumerate(facts, start=3):
         await send(producer, type_, oid, data, topic)
         await until(
-            http, f"/v1/orders/{oid}/history", lambda b, n=n: len(b) == n, admin, timeout=30
+            http, f"/v1/orders/{oid}/history", lambda b, n=n: len(b) == n, admin, timeout=45
         )
     shipment = {
         "order_id": oid,
