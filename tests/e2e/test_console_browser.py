@@ -47,7 +47,7 @@ def console(system: System) -> Iterator[str]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
+    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - once, before the browser starts
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
     async with async_playwright() as p:
         b = await p.chromium.launch(
@@ -189,3 +189,14 @@ async def test_buyer_supplier_and_admin_in_a_real_browser(  # type: ignore[no-un
     assert forged.status == 403 and "CSRF" in await forged.text()
     await apage.reload()
     await expect(apage.get_by_test_id("supplier")).to_have_text(third)
+
+    # ---- an e-mail's link (<console>/orders/<id>) opens the order after the sign-in ----------
+    context = await browser.new_context(base_url=console)
+    mail = await context.new_page()
+    await mail.goto(f"/orders/{mine}")
+    assert "/signin?next=" in mail.url
+    await mail.get_by_label("Role").select_option("buyer")
+    await mail.get_by_label("User id (subject)").fill(buyer)
+    await mail.get_by_role("button", name="Sign in").click()
+    await expect(mail.get_by_role("heading", level=1)).to_have_text(f"Order WEB-{mine[:8]}")
+    assert mail.url == f"{console}/orders/{mine}"
