@@ -123,6 +123,9 @@ async def test_buyer_supplier_and_admin_in_a_real_browser(  # type: ignore[no-un
         await producer.send_and_wait(
             "orders.inbound.v1", assigned(order_id, s), key=order_id.encode()
         )
+    broken = f"broken-{tag}"  # a malformed report: production dead-letters it
+    await producer.send_off_contract_and_wait("production.progress.v1", b"{not json",
+                                              broken.encode())  # fmt: skip
     plan = await wait_timeline(system, mine)
     await wait_timeline(system, theirs)
     first = plan["stages"][0]["number"]
@@ -189,6 +192,19 @@ async def test_buyer_supplier_and_admin_in_a_real_browser(  # type: ignore[no-un
     assert forged.status == 403 and "CSRF" in await forged.text()
     await apage.reload()
     await expect(apage.get_by_test_id("supplier")).to_have_text(third)
+    await apage.get_by_role("link", name="Dead letters").click()
+    await apage.get_by_label("Topic").select_option("production.progress.v1")
+    await apage.get_by_role("button", name="Show").click()
+    letter = apage.locator("table.letters tr", has_text=broken)
+    await expect(letter).to_have_count(1)
+    await shot(apage, "admin-dead-letters")
+    await apage.get_by_role("button", name="Replay them to production.progress.v1").click()
+    await expect(apage.get_by_test_id("replayed")).to_contain_text("Replayed")
+    await apage.get_by_role("link", name="Analytics").click()
+    await expect(apage.get_by_role("heading", level=1)).to_have_text("Analytics")
+    await expect(apage.get_by_test_id("overview")).to_contain_text("orders")
+    await expect(apage.locator("figure svg").first).to_be_visible()
+    await shot(apage, "admin-analytics")
 
     # ---- an e-mail's link (<console>/orders/<id>) opens the order after the sign-in ----------
     context = await browser.new_context(base_url=console)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import httpx
-from fastapi import Depends, FastAPI, Form, Request
+from fastapi import Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -23,6 +23,8 @@ from starlette.responses import StreamingResponse
 
 from looptrace_shared.auth import ROLES, Principal, mint_token
 from looptrace_shared.events.bounds import check_id
+from looptrace_shared.messaging.dlq import read_dead_letters, replay
+from looptrace_shared.topics import ALL_TOPICS, dlq
 from looptrace_web import charts
 from looptrace_web.backend import Backend, BackendError
 from looptrace_web.config import WebSettings
@@ -49,6 +51,7 @@ SORTS = {
     "order_number": "order number",
 }
 PAGE_SIZE = 20
+DLQ_PAGE = 200
 
 
 class NeedsSignIn(Exception):
@@ -379,7 +382,81 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         return Response(r.content, media_type=r.headers.get("content-type", "image/jpeg"),
                         headers={"Cache-Control": "private, max-age=3600"})  # fmt: skip
 
+    # ---- analytics (each role sees its own scope: the predictions service decides) -----------
+
+    @app.get("/analytics", response_class=HTMLResponse)
+    async def analytics(
+        request: Request,
+        user: UserDep,
+        season: str = "",
+        category: str = "",
+        start: Annotated[str, Query(alias="from")] = "",
+        end: Annotated[str, Query(alias="to")] = "",
+    ) -> Response:
+        params = {k: v.strip() for k, v in
+                  {"season": season, "category": category, "from": start, "to": end}.items()
+                  if v.strip()}  # fmt: skip
+        b = user.backend
+        error = None
+        try:
+            overview, stages, quality, delivery, cards = await asyncio.gather(
+                *(b.get("predictions", f"/v1/analytics/{name}", params)
+                  for name in ("overview", "stages", "quality", "delivery", "scorecards"))
+            )  # fmt: skip
+        except BackendError as err:
+            if err.status >= 500:
+                raise
+            overview = stages = quality = delivery = cards = {}
+            error = err.detail
+        figures = {
+            "Orders by workflow status": charts.bars(
+                "orders by workflow status",
+                [(r["status"].replace("_", " "), r["orders"])
+                 for r in overview.get("by_workflow_status", [])]),
+            "Work in progress by stage": charts.bars(
+                "open orders by current stage",
+                [(r["stage"], r["orders"]) for r in overview.get("wip_by_stage", [])]),
+            "Lateness created by stage (days)": charts.bars(
+                "days of lateness created per stage",
+                [(r["stage"], r["lateness_created_days"]) for r in stages.get("stages", [])]),
+            "QC first pass by supplier (%)": charts.bars(
+                "first-pass inspections per supplier",
+                [(r["key"], r["first_pass_pct"]) for r in quality.get("by_supplier", [])
+                 if r.get("first_pass_pct") is not None], " %"),
+        }  # fmt: skip
+        return page(request, "analytics.html", figures=figures, overview=overview,
+                    stages=stages, delivery=delivery, cards=cards.get("suppliers", []),
+                    filters={"season": season, "category": category, "from": start, "to": end},
+                    error=error)  # fmt: skip
+
     # ---- admin ----------------------------------------------------------------------------
+
+    def admin_only(user: User) -> None:
+        if user.role != "admin":
+            raise BackendError(403, f"role {user.role!r} may not do this; admins only")
+
+    @app.get("/admin/dead-letters", response_class=HTMLResponse)
+    async def dead_letters(
+        request: Request, user: UserDep, topic: str = ALL_TOPICS[0], replayed: int | None = None
+    ) -> Response:
+        """A topic's dead letters (``<topic>.dlq``), read from the broker (admins only: no
+        service answers these over HTTP; the console reads them as `looptrace dlq list` does)."""
+        admin_only(user)
+        if topic not in ALL_TOPICS:
+            raise BackendError(404, f"no topic {topic!r}; choose one of {', '.join(ALL_TOPICS)}")
+        letters = await read_dead_letters(settings, topic, DLQ_PAGE, timeout_ms=700)
+        return page(request, "dead_letters.html", topics=ALL_TOPICS, topic=topic,
+                    letters=letters, replayed=replayed)  # fmt: skip
+
+    @app.post("/admin/dead-letters/replay", dependencies=[Csrf])
+    async def replay_dead_letters(user: UserDep, topic: Annotated[str, Form()]) -> Response:
+        """Publish the topic's dead letters back to it (as `looptrace dlq replay` does)."""
+        admin_only(user)
+        if topic not in ALL_TOPICS:
+            raise BackendError(404, f"no topic {topic!r}; choose one of {', '.join(ALL_TOPICS)}")
+        n = await replay(settings, dlq(topic), DLQ_PAGE)
+        return RedirectResponse(f"/admin/dead-letters?topic={quote(topic)}&replayed={n}",
+                                status_code=303)  # fmt: skip
 
     @app.get("/admin/models", response_class=HTMLResponse)
     async def models(request: Request, user: UserDep) -> Response:
