@@ -21,11 +21,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
-from looptrace_shared.auth import ROLES, Principal, mint_token
+from looptrace_shared.auth import ROLES, Principal, Unauthenticated, mint_token, verify_token
 from looptrace_shared.events.bounds import check_id
 from looptrace_shared.messaging.dlq import read_dead_letters, replay
 from looptrace_shared.topics import ALL_TOPICS, dlq
-from looptrace_web import charts
+from looptrace_web import charts, oidc
 from looptrace_web.backend import Backend, BackendError
 from looptrace_web.config import WebSettings
 from looptrace_web.session import (
@@ -180,7 +180,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @app.get("/signin", response_class=HTMLResponse)
     async def signin_form(request: Request, next: str | None = None) -> Response:
         return page(request, "signin.html", next=_safe_next(next), dev=settings.console_dev_signin,
-                    oidc=settings.oidc_issuer_url, error=None)  # fmt: skip
+                    oidc=settings.oidc_enabled, error=None)  # fmt: skip
 
     @app.post("/signin", dependencies=[Csrf])
     async def signin(
@@ -198,10 +198,42 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                                settings.jwt_issuer)  # fmt: skip
         except ValueError as err:
             return page(request, "signin.html", 422, next=_safe_next(next), dev=True,
-                        oidc=settings.oidc_issuer_url, error=str(err))  # fmt: skip
+                        oidc=settings.oidc_enabled, error=str(err))  # fmt: skip
         resp = RedirectResponse(_safe_next(next), status_code=303)
         start_session(resp, settings, token)
         return resp
+
+    @app.get("/signin/oidc")
+    async def signin_oidc(request: Request, next: str | None = None) -> Response:
+        if not settings.oidc_enabled:
+            raise BackendError(404, "no identity provider is configured (OIDC_ISSUER_URL, "
+                                    "OIDC_CLIENT_ID)")  # fmt: skip
+        url, flow = await oidc.start(request.app.state.http, settings, _safe_next(next))
+        resp = RedirectResponse(url, status_code=303)
+        resp.set_cookie(oidc.FLOW_COOKIE, flow, max_age=oidc.FLOW_TTL_S, httponly=True,
+                        secure=settings.session_cookie_secure, samesite="lax", path="/signin")  # fmt: skip
+        return resp
+
+    @app.get("/signin/callback")
+    async def signin_callback(
+        request: Request, code: str = "", state: str = "", error: str = ""
+    ) -> Response:
+        if error or not code:
+            raise oidc.SignInFailed(f"the provider did not sign you in: {error or 'no code'}")
+        token, next_ = await oidc.finish(request.app.state.http, settings,
+                                         request.cookies.get(oidc.FLOW_COOKIE), code, state)  # fmt: skip
+        try:
+            await run_in_threadpool(verify_token, settings, token)
+        except Unauthenticated as err:
+            raise oidc.SignInFailed(f"the services would not accept this token: {err}") from None
+        resp = RedirectResponse(_safe_next(next_), status_code=303)
+        resp.delete_cookie(oidc.FLOW_COOKIE, path="/signin")
+        start_session(resp, settings, token)
+        return resp
+
+    @app.exception_handler(oidc.SignInFailed)
+    async def _sign_in_failed(request: Request, exc: oidc.SignInFailed) -> Response:
+        return page(request, "error.html", 400, title="Sign-in failed", detail=str(exc))
 
     @app.post("/signout", dependencies=[Csrf])
     async def signout() -> Response:

@@ -23,6 +23,11 @@ class WebSettings(ServiceSettings):
         description="the development sign-in page (pick a role and subject, get an HS256 "
         "token); refused outside dev and test",
     )
+    oidc_client_id: str = Field(
+        default="", description="the console's client id at the identity provider (OIDC sign-in)"
+    )
+    oidc_client_secret: str = Field(default="", description="its client secret (environment only)")
+    oidc_scopes: str = "openid profile email"
     session_cookie_secure: bool = Field(
         default=True, description="mark the session cookie Secure (browsers keep it on localhost)"
     )
@@ -38,6 +43,10 @@ class WebSettings(ServiceSettings):
                 "CONSOLE_DEV_SIGNIN must be false when ENVIRONMENT=prod "
                 "(sign in through the identity provider: OIDC_ISSUER_URL)"
             )
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer_url and self.oidc_client_id)
 
     def service_url(self, service: str) -> str:
         return str(getattr(self, f"{service}_url")).rstrip("/")
