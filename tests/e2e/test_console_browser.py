@@ -149,6 +149,9 @@ async def test_buyer_supplier_and_admin_in_a_real_browser(  # type: ignore[no-un
     print(f"progress on Kafka → shown on the open page in {live_s:.2f}s")
     assert live_s < 2.0, f"the progress report took {live_s:.2f}s to appear (at most 2 s)"
     assert page.url.endswith(f"/orders/{mine}")
+    # the first stage started: the buyer's own notification arrives on the open page too
+    # (the notifications service's live stream, relayed by the console)
+    await expect(page.get_by_test_id("latest-notification")).to_contain_text("New:", timeout=15_000)
     await shot(page, "buyer-order")
     missing = await page.goto(f"/orders/{theirs}")
     assert missing is not None and missing.status == 404

@@ -341,16 +341,51 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         """Server-sent events: ``changed`` whenever anything the order page shows changed."""
         order = await user.backend.get("orders", f"/v1/orders/{quote(ref, safe='')}")
 
-        async def events() -> AsyncIterator[str]:
+        queue: asyncio.Queue[str] = asyncio.Queue()
+
+        async def poll() -> None:
             seen = await fingerprint(user, order["id"])
-            yield "retry: 1000\n: connected\n\n"
-            n = 0
-            while not await request.is_disconnected():
+            while True:
                 await asyncio.sleep(settings.live_poll_s)
                 now = await fingerprint(user, order["id"])
                 if now != seen:
-                    seen, n = now, n + 1
-                    yield f"id: {n}\nevent: changed\ndata: {json.dumps({'order_id': order['id']})}\n\n"
+                    seen = now
+                    await queue.put("event: changed\ndata: {}\n\n")
+
+        async def relay_notifications() -> None:
+            """The user's own notifications stream (notifications service), this order's
+            notifications passed on: shown at once, and the page refreshed."""
+            url = settings.service_url("notifications") + "/v1/stream"
+            while True:
+                try:
+                    async with user.backend.http.stream(
+                        "GET", url, headers=user.backend._headers(), timeout=None
+                    ) as r:
+                        async for line in r.aiter_lines():
+                            if not line.startswith("data: "):
+                                continue
+                            note = json.loads(line[6:])
+                            if note.get("order_id") == order["id"]:
+                                body = json.dumps({"subject": note.get("subject"),
+                                                   "type": note.get("notification_type")})  # fmt: skip
+                                await queue.put(f"event: notification\ndata: {body}\n\n")
+                                await queue.put("event: changed\ndata: {}\n\n")
+                except (httpx.HTTPError, ValueError):
+                    pass
+                await asyncio.sleep(2)  # the notifications service is away: try again
+
+        async def events() -> AsyncIterator[str]:
+            tasks = [asyncio.create_task(poll()), asyncio.create_task(relay_notifications())]
+            try:
+                yield "retry: 1000\n: connected\n\n"
+                while not await request.is_disconnected():
+                    try:
+                        yield await asyncio.wait_for(queue.get(), timeout=15)
+                    except TimeoutError:
+                        yield ": keep-alive\n\n"
+            finally:
+                for t in tasks:
+                    t.cancel()
 
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})  # fmt: skip

@@ -60,6 +60,11 @@ function liveOrder(body) {
   const source = new EventSource("/orders/" + encodeURIComponent(id) + "/live");
   source.addEventListener("open", function () { state.textContent = "live"; state.dataset.state = "live"; });
   source.addEventListener("error", function () { state.textContent = "reconnecting…"; state.dataset.state = "down"; });
+  source.addEventListener("notification", function (ev) {
+    const toast = document.querySelector(".toast");
+    const note = JSON.parse(ev.data);
+    if (toast) toast.textContent = "New: " + (note.subject || note.type);
+  });
   source.addEventListener("changed", async function () {
     if (body.querySelector(".stage.pending") || body.contains(document.activeElement) &&
         document.activeElement.matches("input, textarea, select")) {
