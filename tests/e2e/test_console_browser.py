@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from looptrace_shared.embedded import free_port
@@ -178,6 +179,26 @@ async def test_buyer_supplier_and_admin_in_a_real_browser(  # type: ignore[no-un
     await card.get_by_role("button", name="Report").click()
     await expect(status).to_have_text("Saved.")
     await expect(card.get_by_test_id(f"pct-{first}")).to_have_text("60")
+    photo = ARTIFACTS / "stage-photo.png"
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(photo)
+    await card.get_by_label("Photo").set_input_files(str(photo))
+    await card.get_by_role("button", name="Upload photo").click()
+    thumb = spage.locator(f"#stage-{first} .photos img")
+    await expect(thumb).to_have_count(1)
+    await thumb.scroll_into_view_if_needed()
+    await spage.wait_for_function(  # the thumbnail loads, fetched by the console for the user
+        "sel => { const i = document.querySelector(sel); return i && i.complete && i.naturalWidth > 0 }",
+        arg=f"#stage-{first} .photos img",
+    )
+    # the supplier's own page: its load, its calendar (changed here), its scorecard
+    await spage.get_by_role("link", name="Calendar & scorecard").click()
+    await expect(spage.get_by_test_id("load")).to_contain_text("1 open order")
+    await spage.get_by_label("Saturday").check()
+    await spage.get_by_label("Holidays (one ISO date a line)").fill("2027-01-01")
+    await spage.get_by_role("button", name="Save calendar").click()
+    await expect(spage.get_by_label("Saturday")).to_be_checked()
+    await expect(spage.get_by_label("Holidays (one ISO date a line)")).to_have_value("2027-01-01\n")
+    await shot(spage, "supplier-page")
     other = await spage.goto(f"/orders/{theirs}")  # another supplier's order, by URL
     assert other is not None and other.status == 404
     await expect(spage.get_by_role("heading", level=1)).to_have_text("Not found")

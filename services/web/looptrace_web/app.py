@@ -26,7 +26,7 @@ from looptrace_shared.events.bounds import check_id
 from looptrace_shared.messaging.dlq import read_dead_letters, replay
 from looptrace_shared.topics import ALL_TOPICS, dlq
 from looptrace_web import charts, oidc
-from looptrace_web.backend import Backend, BackendError
+from looptrace_web.backend import Backend, BackendError, problem_of
 from looptrace_web.config import WebSettings
 from looptrace_web.session import (
     browser_value,
@@ -448,6 +448,65 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             raise BackendError(404, f"no photo {photo_id!r} on order {ref!r} visible to you")
         return Response(r.content, media_type=r.headers.get("content-type", "image/jpeg"),
                         headers={"Cache-Control": "private, max-age=3600"})  # fmt: skip
+
+    # ---- the supplier's own page: calendar, load, quality record, scorecard ----------------
+
+    def supplier_of(user: User, supplier: str) -> str:
+        if user.role == "supplier":
+            return user.subject
+        if user.role == "admin" and supplier.strip():
+            return check_id(supplier.strip())
+        raise BackendError(403, "this page is a supplier's own (admins: ?supplier=<id>)")
+
+    @app.get("/supplier", response_class=HTMLResponse)
+    async def supplier_page(request: Request, user: UserDep, supplier: str = "") -> Response:
+        sid = supplier_of(user, supplier)
+        b, q = user.backend, quote(sid, safe="")
+        calendar, quality, cards, active = await asyncio.gather(
+            b.get("production", f"/v1/suppliers/{q}/calendar"),
+            b.maybe("quality", f"/v1/suppliers/{q}/quality"),
+            b.maybe("predictions", "/v1/analytics/scorecards", {"supplier": sid}),
+            b.get("orders", "/v1/orders", {"supplier_id": sid, "limit": 200,
+                  "status": ["assigned_to_supplier", "in_production", "delayed", "quality_check"]}),
+        )  # fmt: skip
+        card = next(iter((cards or {}).get("suppliers", [])), None)
+        return page(request, "supplier.html", sid=sid, calendar=calendar, quality=quality,
+                    card=card, active=active["items"], more=bool(active.get("next_cursor")),
+                    days=["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+                          "Sunday"])  # fmt: skip
+
+    @app.post("/supplier/calendar", dependencies=[Csrf])
+    async def change_calendar(request: Request, user: UserDep) -> Response:
+        form = await request.form()
+        sid = supplier_of(user, str(form.get("supplier") or ""))
+        weekend = sorted({int(str(d)) for d in form.getlist("weekend") if str(d).isdigit()})
+        holidays = [h.strip() for h in str(form.get("holidays") or "").splitlines() if h.strip()]
+        version = str(form.get("version") or "")
+        await user.backend.call(
+            "PUT", "production", f"/v1/suppliers/{quote(sid, safe='')}/calendar",
+            json={"weekend": weekend, "holidays": holidays},
+            headers={"If-Match": f'"{version}"'} if version.isdigit() else None,
+        )  # fmt: skip
+        back = "/supplier" + (f"?supplier={quote(sid)}" if user.role == "admin" else "")
+        return RedirectResponse(back, status_code=303)
+
+    @app.post("/orders/{ref}/stages/{stage}/photos", dependencies=[Csrf])
+    async def upload_photo(request: Request, ref: str, stage: int, user: UserDep) -> Response:
+        """A stage photo from the supplier's card, passed on to production as it came."""
+        form = await request.form()
+        upload = form.get("photo")
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            raise BackendError(422, "photo: choose a JPEG, PNG or WebP file")
+        data = await upload.read()
+        oid = quote(ref, safe="")
+        url = settings.service_url("production") + f"/v1/orders/{oid}/stages/{stage}/photos"
+        r = await user.backend.http.post(
+            url, headers=user.backend._headers(),
+            files={"file": (upload.filename, data, upload.content_type or "application/octet-stream")},
+        )  # fmt: skip
+        if r.status_code >= 400:
+            raise problem_of(r)
+        return RedirectResponse(f"/orders/{oid}#stage-{stage}", status_code=303)
 
     # ---- analytics (each role sees its own scope: the predictions service decides) -----------
 

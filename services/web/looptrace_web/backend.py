@@ -18,7 +18,7 @@ class BackendError(Exception):
         self.status, self.detail, self.rule = status, detail, rule
 
 
-def _problem(r: httpx.Response) -> BackendError:
+def problem_of(r: httpx.Response) -> BackendError:
     try:
         body = r.json()
     except ValueError:
@@ -59,7 +59,7 @@ class Backend:
         except httpx.HTTPError as err:
             raise BackendError(502, f"the {service} service did not answer: {err}") from None
         if r.status_code >= 400:
-            raise _problem(r)
+            raise problem_of(r)
         if r.status_code == 204 or not r.content:
             return None
         return r.json()
