@@ -154,11 +154,22 @@ async def test_buyer_supplier_and_admin_in_a_real_browser(  # type: ignore[no-un
     # (the notifications service's live stream, relayed by the console)
     await expect(page.get_by_test_id("latest-notification")).to_contain_text("New:", timeout=15_000)
     await shot(page, "buyer-order")
+    await page.get_by_label("New message").fill("Please confirm the yarn lot")
+    await page.get_by_role("button", name="Send").click()
+    await expect(page.locator("ul.messages li")).to_contain_text("Please confirm the yarn lot")
+    await expect(page.get_by_test_id("live-state")).to_have_text("live")
     missing = await page.goto(f"/orders/{theirs}")
     assert missing is not None and missing.status == 404
 
+    await page.goto(f"/orders/{mine}")
+    await expect(page.get_by_test_id("live-state")).to_have_text("live")
+
     # ---- the supplier: a report that goes backwards is shown, then rolled back -------------
     spage = await sign_in(browser, console, "supplier", supplier, f"/orders/{mine}")
+    await expect(spage.locator("ul.messages li")).to_contain_text("Please confirm the yarn lot")
+    # its page sent the read receipt; the buyer's open page shows it without a reload
+    await expect(page.locator("ul.messages li")).to_contain_text(f"read by {supplier}",
+                                                                 timeout=10_000)  # fmt: skip
     card = spage.locator(f"#stage-{first}")
     await expect(card.get_by_test_id(f"pct-{first}")).to_have_text("40")
     await spage.evaluate(
@@ -230,6 +241,17 @@ async def test_buyer_supplier_and_admin_in_a_real_browser(  # type: ignore[no-un
     await expect(apage.locator("figure svg").first).to_be_visible()
     await shot(apage, "admin-analytics")
 
+    # ---- readable at phone width: nothing wider than the screen ------------------------------
+    phone = await browser.new_context(base_url=console, viewport={"width": 390, "height": 844})
+    await phone.add_cookies(await page.context.cookies())
+    small = await phone.new_page()
+    for path in ("/orders", f"/orders/{mine}"):
+        await small.goto(path)
+        await expect(small.get_by_test_id("who")).to_be_visible()
+        wide = await small.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 390, f"{path} is {wide}px wide at a 390px screen"
+    await shot(small, "buyer-order-phone")
+
     # ---- an e-mail's link (<console>/orders/<id>) opens the order after the sign-in ----------
     context = await browser.new_context(base_url=console)
     mail = await context.new_page()
@@ -240,3 +262,44 @@ async def test_buyer_supplier_and_admin_in_a_real_browser(  # type: ignore[no-un
     await mail.get_by_role("button", name="Sign in").click()
     await expect(mail.get_by_role("heading", level=1)).to_have_text(f"Order WEB-{mine[:8]}")
     assert mail.url == f"{console}/orders/{mine}"
+
+
+def session_cookies(console: str, role: str, subject: str) -> dict[str, str]:
+    """Signed in with plain HTTP (the cookies are Secure: passed by hand over http)."""
+    form = httpx.get(f"{console}/signin")
+    csrf_cookie = form.cookies["lt_csrf"]
+    token = form.text.split('name="csrf" value="')[1].split('"')[0]
+    r = httpx.post(f"{console}/signin", cookies={"lt_csrf": csrf_cookie},
+                   data={"role": role, "subject": subject, "csrf": token})  # fmt: skip
+    assert r.status_code == 303
+    return {"lt_csrf": csrf_cookie, "lt_session": r.cookies["lt_session"]}
+
+
+async def test_the_order_list_filters_searches_and_pages(  # type: ignore[no-untyped-def]
+    system: System, console: str, producer
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    buyer = f"buyer-l{tag}"
+    ids = [str(uuid.uuid4()) for _ in range(3)]
+    for oid in ids:
+        await producer.send_and_wait("orders.inbound.v1", placed(oid, buyer), key=oid.encode())
+    cookies = session_cookies(console, "buyer", buyer)
+    async with httpx.AsyncClient(base_url=console, cookies=cookies) as http:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            listed = await http.get("/orders")
+            if listed.text.count('<tr data-order="') == 3:
+                break
+            await asyncio.sleep(0.3)
+        assert listed.text.count('<tr data-order="') == 3, listed.text
+        first = await http.get("/orders", params={"limit": 2, "sort": "order_number"})
+        assert first.text.count('<tr data-order="') == 2 and 'rel="next"' in first.text
+        nxt = first.text.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
+        second = await http.get(nxt.replace("&amp;", "&"))
+        assert second.text.count('<tr data-order="') == 1 and 'rel="next"' not in second.text
+        seen = {p.split('"')[0] for p in (first.text + second.text).split('<tr data-order="')[1:]}
+        assert seen == set(ids)  # keyset pages: each order once
+        found = await http.get("/orders", params={"q": f"WEB-{ids[1][:8]}"})
+        assert found.text.count('<tr data-order="') == 1 and ids[1] in found.text
+        none = await http.get("/orders", params={"status": "cancelled"})
+        assert '<tr data-order="' not in none.text and "No orders match" in none.text

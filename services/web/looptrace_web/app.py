@@ -251,9 +251,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         q: str = "",
         sort: str = "-created_at",
         cursor: str = "",
+        limit: Annotated[int, Query(ge=1, le=100)] = PAGE_SIZE,
     ) -> Response:
         params: dict[str, Any] = {
-            "limit": PAGE_SIZE,
+            "limit": limit,
             "sort": sort if sort in SORTS else "-created_at",
         }
         if status in STATUSES:
@@ -279,6 +280,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                         "q": q,
                         "sort": params["sort"],
                         "cursor": found["next_cursor"],
+                        "limit": limit,
                     }
                 ).__str__()
             )
@@ -418,6 +420,13 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         oid = quote(ref, safe="")
         await user.backend.post("notifications", f"/v1/orders/{oid}/messages", {"text": text})
         return RedirectResponse(f"/orders/{oid}#messages", status_code=303)
+
+    @app.post("/orders/{ref}/messages/{message_id}/read", dependencies=[Csrf])
+    async def read_message(ref: str, message_id: str, user: UserDep) -> Response:
+        """A read receipt: the page says it when it showed the user another's message."""
+        path = f"/v1/orders/{quote(ref, safe='')}/messages/{quote(message_id, safe='')}/read"
+        await user.backend.post("notifications", path, None)
+        return Response(status_code=204)
 
     @app.post("/orders/{ref}/assign", dependencies=[Csrf])
     async def assign(

@@ -54,6 +54,16 @@ function bindProgressForms(root) {
   });
 }
 
+function sendReadReceipts(body) {
+  const id = body.dataset.order;
+  body.querySelectorAll("li[data-unread]").forEach(function (li) {
+    li.removeAttribute("data-unread");
+    fetch("/orders/" + encodeURIComponent(id) + "/messages/" + encodeURIComponent(li.dataset.message) + "/read",
+          { method: "POST", headers: { "X-CSRF-Token": csrfToken(), "Accept": "application/json" },
+            credentials: "same-origin" });
+  });
+}
+
 function liveOrder(body) {
   const state = document.querySelector(".live");
   const id = body.dataset.order;
@@ -74,6 +84,7 @@ function liveOrder(body) {
     if (!r.ok) return;
     body.innerHTML = await r.text();
     bindProgressForms(body);
+    sendReadReceipts(body);
     state.textContent = "live · updated " + new Date().toLocaleTimeString();
     body.dispatchEvent(new CustomEvent("looptrace:updated"));
   });
@@ -82,5 +93,6 @@ function liveOrder(body) {
 document.addEventListener("DOMContentLoaded", function () {
   bindProgressForms(document);
   const body = document.getElementById("order-body");
+  if (body) sendReadReceipts(body);
   if (body && window.EventSource) liveOrder(body);
 });
