@@ -190,6 +190,25 @@ async def test_buyer_supplier_and_admin_in_a_real_browser(  # type: ignore[no-un
     await card.get_by_role("button", name="Report").click()
     await expect(status).to_have_text("Saved.")
     await expect(card.get_by_test_id(f"pct-{first}")).to_have_text("60")
+    # ---- the QC gate: the stages up to Final QC complete (a plain producer), an inspection is
+    # booked; completing the stage after it from the card is refused and rolled back ----------
+    qc = next(st["number"] for st in plan["stages"] if st["qc"])
+    for n in range(first, qc + 1):
+        await producer.send_and_wait("production.progress.v1", progress(mine, n, 100),
+                                     key=mine.encode())  # fmt: skip
+    await expect(spage.get_by_test_id(f"pct-{qc}")).to_have_text("100", timeout=15_000)
+    after = spage.locator(f"#stage-{qc + 1}")
+    await after.get_by_label("Progress %").fill("100")
+    await after.get_by_role("button", name="Report").click()
+    gate = after.get_by_test_id(f"status-{qc + 1}")
+    await expect(gate).to_contain_text("cannot complete before every inspection so far has passed")
+    await expect(after.get_by_test_id(f"pct-{qc + 1}")).to_have_text("0")
+    await shot(spage, "supplier-qc-gate")
+    # the buyer's open page shows the booked inspection with its sampling plan
+    await expect(
+        page.locator("section", has_text="Inspections").locator("tbody tr")
+    ).to_contain_text("AQL", timeout=15_000)
+
     photo = ARTIFACTS / "stage-photo.png"
     Image.new("RGB", (64, 48), (200, 40, 40)).save(photo)
     await card.get_by_label("Photo").set_input_files(str(photo))

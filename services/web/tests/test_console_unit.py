@@ -134,3 +134,10 @@ def test_the_stage_chart_draws_planned_forecast_and_actual() -> None:
     assert svg.count('class="forecast"') == 2 and svg.count('class="actual"') == 1
     assert 'class="target"' in svg and "&lt;b&gt;" in svg and "<b>" not in svg
     assert charts.stage_timeline([], None) == ""
+
+
+def test_the_demo_ends_with_a_console_page_and_a_sign_in_hint() -> None:
+    from looptrace_shared.demo import console_hint
+
+    hint = console_hint("http://127.0.0.1:8100", "o-1", "buyer-0")
+    assert "http://127.0.0.1:8100/orders/o-1" in hint and "buyer-0" in hint
