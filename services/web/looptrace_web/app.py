@@ -106,11 +106,28 @@ def _safe_next(value: str | None) -> str:
     return "/orders"
 
 
+def _link(url: object) -> str:
+    """Only web links are rendered as links (never ``javascript:`` or ``data:``)."""
+    text = str(url or "")
+    return text if text.lower().startswith(("https://", "http://")) else "#"
+
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; script-src 'self'; "
+    "style-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
 def create_app(settings: WebSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["ROLES"] = ROLES
     templates.env.filters["day"] = lambda v: str(v)[:10] if v else "—"
+    templates.env.filters["link"] = _link
     templates.env.filters["moment"] = lambda v: str(v)[:16].replace("T", " ") if v else "—"
 
     @asynccontextmanager
@@ -121,6 +138,16 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="LoopTrace console", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        if request.url.path != "/static" and not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     def page(request: Request, name: str, code: int = 200, **ctx: Any) -> HTMLResponse:

@@ -141,3 +141,23 @@ def test_the_demo_ends_with_a_console_page_and_a_sign_in_hint() -> None:
 
     hint = console_hint("http://127.0.0.1:8100", "o-1", "buyer-0")
     assert "http://127.0.0.1:8100/orders/o-1" in hint and "buyer-0" in hint
+
+
+def test_pages_forbid_framing_inline_script_and_caching(client: TestClient) -> None:
+    r = client.get("/signin")
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["cache-control"] == "no-store"
+    assert "<script>" not in r.text  # the one script is a file (CSP allows no inline code)
+
+
+@pytest.mark.parametrize(
+    "url, shown",
+    [("https://x.example/a.pdf", "https://x.example/a.pdf"), ("javascript:alert(1)", "#"),
+     ("JaVaScRiPt:alert(1)", "#"), ("data:text/html,x", "#"), (None, "#")],
+)  # fmt: skip
+def test_only_web_links_are_rendered(url: str | None, shown: str) -> None:
+    from looptrace_web.app import _link
+
+    assert _link(url) == shown
