@@ -261,7 +261,7 @@ def run_demo(system: Any, n_orders: int) -> None:
     console.print(f"mails: {Path(system.home, 'mail')}  ·  orders API: {system.url('orders')}/docs")
     write_analytics_report(system, console)
     if "web" in system.services and season.orders:
-        console.print(console_hint(system.url("web"), season.orders[0], "buyer-0"))
+        console.print(console_hint(system.url("web"), season.orders[0], "buyer-0"), soft_wrap=True)
 
 
 def console_hint(console_url: str, order_id: str, buyer_id: str) -> str:

@@ -325,3 +325,5 @@ async def test_the_order_list_filters_searches_and_pages(  # type: ignore[no-unt
         assert found.text.count('<tr data-order="') == 1 and ids[1] in found.text
         none = await http.get("/orders", params={"status": "cancelled"})
         assert '<tr data-order="' not in none.text and "No orders match" in none.text
+        late = await http.get("/orders", params={"delayed": "true"})  # none of them is late
+        assert late.status_code == 200 and '<tr data-order="' not in late.text

@@ -279,9 +279,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         sort: str = "-created_at",
         cursor: str = "",
         limit: Annotated[int, Query(ge=1, le=100)] = PAGE_SIZE,
+        delayed: bool = False,
     ) -> Response:
         params: dict[str, Any] = {
             "limit": limit,
+            "delayed_only": delayed,
             "sort": sort if sort in SORTS else "-created_at",
         }
         if status in STATUSES:
@@ -308,12 +310,13 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                         "sort": params["sort"],
                         "cursor": found["next_cursor"],
                         "limit": limit,
+                        "delayed": delayed,
                     }
                 ).__str__()
             )
         return page(request, "orders.html", orders=found["items"], next_url=nxt, status=status,
                     q=q, sort=params["sort"], statuses=STATUSES, sorts=SORTS, error=error,
-                    first_page=not cursor)  # fmt: skip
+                    first_page=not cursor, delayed=delayed)  # fmt: skip
 
     async def order_view(user: User, ref: str) -> dict[str, Any]:
         b = user.backend
