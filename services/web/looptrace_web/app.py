@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -99,9 +100,13 @@ def load_settings() -> WebSettings:
     return WebSettings()
 
 
+NEXT_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/._~%?&=+\-:@]*")
+
+
 def _safe_next(value: str | None) -> str:
-    """Only a path of this site (never //host or a scheme) is followed after sign-in."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+    """Only a path of this site is followed after sign-in: never //host, a scheme, a
+    backslash, or the tabs and new lines browsers drop (``/\t/evil`` is ``//evil``)."""
+    if value and NEXT_PATH.fullmatch(value):
         return value
     return "/orders"
 

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from looptrace_shared.settings import DEV_JWT_SECRET
 from looptrace_web import charts
@@ -92,7 +94,9 @@ def test_pages_need_a_session_and_come_back_after_sign_in(client: TestClient) ->
     assert live.status_code == 401
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example", "/\\evil"])
+@pytest.mark.parametrize(
+    "target", ["//evil.example/x", "https://evil.example", "/\\evil", "/\t/evil.example", "/\n/x"]
+)
 def test_sign_in_never_sends_the_user_to_another_site(client: TestClient, target: str) -> None:
     token = csrf_of(client.get("/signin").text)
     r = client.post("/signin", data={"role": "buyer", "subject": "b-1", "csrf": token,
@@ -161,3 +165,36 @@ def test_only_web_links_are_rendered(url: str | None, shown: str) -> None:
     from looptrace_web.app import _link
 
     assert _link(url) == shown
+
+
+@given(st.text(max_size=80))
+def test_after_sign_in_the_console_never_leaves_its_own_site(target: str) -> None:
+    from urllib.parse import urljoin
+
+    from looptrace_web.app import _safe_next
+
+    kept = _safe_next(target)
+    browser_sees = "".join(ch for ch in kept if ch not in "\t\n\r")  # what browsers drop
+    where = urljoin("https://console.test/signin", browser_sees)
+    assert where.startswith("https://console.test/") and not kept.startswith("//")
+
+
+@given(st.text(max_size=200))
+def test_only_http_links_survive(url: str) -> None:
+    from looptrace_web.app import _link
+
+    shown = _link(url)
+    assert shown == "#" or shown.lower().startswith(("http://", "https://"))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.text(alphabet="0123456789abcdef", min_size=0, max_size=64))
+def test_no_guessed_csrf_token_is_accepted(guess: str) -> None:
+    app = create_app(WebSettings())
+    with TestClient(app, base_url="https://console.test") as c:
+        real = csrf_of(c.get("/signin").text)
+        if guess == real:
+            return
+        r = c.post("/signin", data={"role": "admin", "subject": "x", "csrf": guess},
+                   follow_redirects=False)  # fmt: skip
+        assert r.status_code == 403
