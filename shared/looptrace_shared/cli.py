@@ -46,7 +46,7 @@ def main() -> None:
 @main.command()
 @click.argument(
     "service",
-    type=click.Choice(["orders", "production", "quality", "notifications", "predictions"]),
+    type=click.Choice(["orders", "production", "quality", "notifications", "predictions", "web"]),
 )
 def serve(service: str) -> None:
     """Run one service (HTTP + Kafka consumers) in this process.
@@ -76,7 +76,8 @@ def serve(service: str) -> None:
     "--services",
     default="",
     envvar="LOOPTRACE_SERVICES",
-    help="comma-separated subset to start (default: all five; LOOPTRACE_SERVICES)",
+    help="comma-separated subset to start (default: all five and the web console; "
+    "LOOPTRACE_SERVICES)",
 )
 @click.option(
     "--ports",

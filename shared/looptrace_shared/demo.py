@@ -260,6 +260,16 @@ def run_demo(system: Any, n_orders: int) -> None:
     console.print(table)
     console.print(f"mails: {Path(system.home, 'mail')}  ·  orders API: {system.url('orders')}/docs")
     write_analytics_report(system, console)
+    if "web" in system.services and season.orders:
+        console.print(console_hint(system.url("web"), season.orders[0], "buyer-0"), soft_wrap=True)
+
+
+def console_hint(console_url: str, order_id: str, buyer_id: str) -> str:
+    """Where to look at the demo in the console, and as whom to sign in."""
+    return (
+        f"demo order page: {console_url}/orders/{order_id}\n"
+        f"  sign in there as role buyer, user id {buyer_id} (its orders), or as admin (all)"
+    )
 
 
 def write_analytics_report(system: Any, console: Console) -> None:

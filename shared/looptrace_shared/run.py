@@ -28,7 +28,7 @@ import httpx
 
 from looptrace_shared import lifeline
 from looptrace_shared.runrecord import Entry, RunRecord
-from looptrace_shared.system import SERVICES, System, claim
+from looptrace_shared.system import PROCESSES, System, claim
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 STABLE_S = 60.0  # a restarted service that has run this long counts as recovered
@@ -272,7 +272,10 @@ def start(up: Up, o: UpOptions, t0: float) -> None:
         up.remember(name, system.ports[name])
     up.wait_ready(o.services)
     for name in o.services:
-        say(f"{name:<14}{system.url(name)}  (docs: {system.url(name)}/docs)")
+        if name == "web":
+            say(f"{'console':<14}{system.url(name)}  (sign in: {system.url(name)}/signin)")
+        else:
+            say(f"{name:<14}{system.url(name)}  (docs: {system.url(name)}/docs)")
     say(
         f"ready in {time.monotonic() - t0:.1f}s — Ctrl-C stops everything "
         f"(record: {up.record.path}, logs: {o.home / 'logs'})"
@@ -324,18 +327,18 @@ def _demo(up: Up, orders: int) -> None:
 
 
 def service_list(value: str) -> list[str]:
-    names = [n.strip() for n in value.split(",") if n.strip()] if value else list(SERVICES)
-    unknown = [n for n in names if n not in SERVICES]
+    names = [n.strip() for n in value.split(",") if n.strip()] if value else list(PROCESSES)
+    unknown = [n for n in names if n not in PROCESSES]
     if unknown:
-        raise ValueError(f"unknown service(s) {unknown}; choose from {', '.join(SERVICES)}")
+        raise ValueError(f"unknown service(s) {unknown}; choose from {', '.join(PROCESSES)}")
     return names
 
 
 def port_map(value: str) -> dict[str, int]:
-    ports = dict(SERVICES)
+    ports = dict(PROCESSES)
     for part in filter(None, (p.strip() for p in value.split(","))):
         name, _, port = part.partition("=")
-        if name not in SERVICES or not port.isdigit():
+        if name not in PROCESSES or not port.isdigit():
             raise ValueError(f"bad port setting {part!r}: use name=port, e.g. orders=8101")
         ports[name] = int(port)
     return ports

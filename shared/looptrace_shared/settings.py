@@ -62,6 +62,15 @@ class ServiceSettings(BaseSettings):
         ge=60,
         description="tokens whose exp lies further than this after their iat (or now) are refused",
     )
+    oidc_issuer_url: str = Field(
+        default="",
+        description="the identity provider's issuer URL: RS256 tokens it signs are verified "
+        "against the keys of its discovery document's jwks_uri (empty: HS256 tokens only)",
+    )
+    oidc_audience: str = Field(
+        default="", description="the aud RS256 tokens must carry (empty: any)"
+    )
+    oidc_role_claim: str = Field(default="role", description="the claim naming the user's role")
     http_max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="largest request body (413 beyond)"
     )

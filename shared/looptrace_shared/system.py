@@ -31,6 +31,8 @@ SERVICES: dict[str, int] = {
     "notifications": 8104,
     "predictions": 8105,
 }
+CONSOLE: dict[str, int] = {"web": 8100}  # the web console: no data of its own, no migrations
+PROCESSES: dict[str, int] = {**SERVICES, **CONSOLE}  # what `up` starts
 
 # tansu: a consumer-group join takes about half the session timeout
 EMBEDDED_KAFKA_ENV = {"KAFKA_SESSION_TIMEOUT_MS": "2000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"}
@@ -139,7 +141,7 @@ class System:
 
     def start_service(self, name: str, log_dir: Path) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
-        port = self.ports.get(name) or SERVICES[name]
+        port = self.ports.get(name) or PROCESSES[name]
         self.ports[name] = port
         env = {
             **os.environ,
@@ -150,6 +152,13 @@ class System:
         if name == "notifications":  # the links in its e-mails open production's timeline
             production = self.ports.get("production") or SERVICES["production"]
             env.setdefault("TIMELINE_BASE_URL", f"http://127.0.0.1:{production}")
+            if "web" in self.ports:  # … or, with the console running, its order page
+                env.setdefault("CONSOLE_BASE_URL", f"http://127.0.0.1:{self.ports['web']}")
+        if name == "web":  # the console calls the five services where this run started them
+            for service, default in SERVICES.items():
+                env[f"{service.upper()}_URL"] = (
+                    f"http://127.0.0.1:{self.ports.get(service) or default}"
+                )
         lifeline = self._lifeline()
         env.update(lifeline.child_env())  # the service stops when this process ends
         with open(log_dir / f"{name}.log", "ab") as log:

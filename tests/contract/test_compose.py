@@ -60,3 +60,15 @@ def test_services_stop_gracefully_and_are_checked_for_readiness() -> None:
         assert grace > float(service["environment"]["SHUTDOWN_TIMEOUT_S"])
         assert "/health/ready" in " ".join(service["healthcheck"]["test"])
     assert "STOPSIGNAL SIGTERM" in (ROOT / "deploy" / "Dockerfile").read_text()
+
+
+def test_the_console_is_in_compose_and_talks_to_the_five_services() -> None:
+    web = COMPOSE["services"]["web"]
+    assert web["command"] == ["looptrace", "serve", "web"] and "healthcheck" in web
+    assert web["ports"] == ["8100:8000"]
+    env = web["environment"]
+    assert not set(env) - settings_fields("web")
+    for name in SERVICES:
+        assert env[f"{name.upper()}_URL"] == f"http://{name}:8000"
+        assert web["depends_on"][name]["condition"] == "service_healthy"
+    assert env["CONSOLE_DEV_SIGNIN"] == "false"  # no token-minting page in production

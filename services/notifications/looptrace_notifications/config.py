@@ -18,6 +18,11 @@ class NotificationsSettings(ServiceSettings):
         default="http://127.0.0.1:8102",
         description="production's public URL: e-mail links open <this>/v1/orders/<id>/timeline",
     )
+    console_base_url: str = Field(
+        default="",
+        description="the web console's public URL: when set, e-mail links open the order's "
+        "console page <this>/orders/<id> instead of production's timeline",
+    )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_username: str | None = None

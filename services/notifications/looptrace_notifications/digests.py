@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from looptrace_notifications.email_jobs import failed_event, sent_event
 from looptrace_notifications.mailer import Mail, Mailer, SendResult
 from looptrace_notifications.models import EmailDeliveryRow, NotificationRow, PreferenceRow
-from looptrace_notifications.rendering import DigestItem, build_digest, timeline_url
+from looptrace_notifications.rendering import DigestItem, build_digest, order_link
 from looptrace_shared.db import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def _held_back(role: str, user: str):  # type: ignore[no-untyped-def]
 
 
 def _item(n: NotificationRow, settings: Any) -> DigestItem:
-    url = timeline_url(settings.timeline_base_url, n.order_id)
+    url = order_link(settings.timeline_base_url, settings.console_base_url, n.order_id)
     return DigestItem(n.order_number or n.order_id, n.subject, url, n.created_at)
 
 

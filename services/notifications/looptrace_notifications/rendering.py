@@ -50,6 +50,14 @@ def timeline_url(base_url: str, order_id: str) -> str:
     return f"{base_url.rstrip('/')}/v1/orders/{quote(order_id, safe='')}/timeline"
 
 
+def order_link(timeline_base_url: str, console_base_url: str, order_id: str) -> str:
+    """Where an e-mail about ``order_id`` points: the console's order page when there is a
+    console (``CONSOLE_BASE_URL``), else production's timeline resource."""
+    if console_base_url:
+        return f"{console_base_url.rstrip('/')}/orders/{quote(order_id, safe='')}"
+    return timeline_url(timeline_base_url, order_id)
+
+
 def _day(value: object) -> str:
     """``12 Mar 2025`` for dates, datetimes and ISO strings; anything else as is."""
     if isinstance(value, str):

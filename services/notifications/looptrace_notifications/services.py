@@ -19,7 +19,7 @@ from looptrace_notifications.delivery import (
     decide_delivery,
 )
 from looptrace_notifications.models import NotificationRow, OrderContactRow, PreferenceRow
-from looptrace_notifications.rendering import render
+from looptrace_notifications.rendering import order_link, render
 from looptrace_notifications.rules import Category, NotificationRuleViolation, Role, Rule, match
 from looptrace_shared.db import UnitOfWork
 from looptrace_shared.envelope import Envelope
@@ -142,6 +142,8 @@ def mail_context(
 ) -> dict[str, Any]:
     """What the templates see: the event's data, the contact book, the recipient, the links."""
     ctx: dict[str, Any] = {"order_id": order_id, "base_url": settings.timeline_base_url}
+    if settings.console_base_url:
+        ctx["timeline_url"] = order_link("", settings.console_base_url, order_id)
     if contact is not None:
         ctx["order_number"] = contact.order_number
         ctx["buyer"] = {"id": contact.buyer_id, "name": contact.buyer_name}

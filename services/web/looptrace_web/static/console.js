@@ -1,0 +1,98 @@
+// LoopTrace console: live order page (EventSource) and the supplier's stage card
+// (optimistic update, rolled back with the server's reason when refused). No libraries.
+"use strict";
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
+function bindProgressForms(root) {
+  root.querySelectorAll("form.progress-form").forEach(function (form) {
+    form.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      const card = form.closest(".stage");
+      const pct = card.querySelector(".pct");
+      const bar = card.querySelector("progress");
+      const status = form.querySelector(".form-status");
+      const input = form.querySelector('input[name="percentage"]');
+      const notes = form.querySelector('input[name="notes"]');
+      const before = { text: pct.textContent, value: bar.value };
+      const wanted = Number(input.value);
+      pct.textContent = String(wanted);            // optimistic: shown at once
+      bar.value = wanted;
+      card.classList.add("pending");
+      status.className = "form-status";
+      status.textContent = "Saving…";
+      let answer = null, ok = false;
+      try {
+        const r = await fetch(form.action, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "Accept": "application/json",
+                     "X-CSRF-Token": csrfToken() },
+          body: JSON.stringify({ percentage: wanted, notes: notes ? notes.value : "" }),
+          credentials: "same-origin",
+        });
+        answer = await r.json().catch(function () { return {}; });
+        ok = r.ok;
+      } catch (err) {
+        answer = { detail: "the console did not answer: " + err };
+      }
+      card.classList.remove("pending");
+      if (ok) {
+        status.textContent = "Saved.";
+        if (notes) notes.value = "";
+      } else {                                     // refused: roll back, say why
+        pct.textContent = before.text;
+        bar.value = before.value;
+        input.value = before.text;
+        status.className = "form-status refused";
+        status.setAttribute("role", "alert");
+        status.textContent = "Refused: " + ((answer && answer.detail) || "unknown reason");
+      }
+    });
+  });
+}
+
+function sendReadReceipts(body) {
+  const id = body.dataset.order;
+  body.querySelectorAll("li[data-unread]").forEach(function (li) {
+    li.removeAttribute("data-unread");
+    fetch("/orders/" + encodeURIComponent(id) + "/messages/" + encodeURIComponent(li.dataset.message) + "/read",
+          { method: "POST", headers: { "X-CSRF-Token": csrfToken(), "Accept": "application/json" },
+            credentials: "same-origin" });
+  });
+}
+
+function liveOrder(body) {
+  const state = document.querySelector(".live");
+  const id = body.dataset.order;
+  const source = new EventSource("/orders/" + encodeURIComponent(id) + "/live");
+  source.addEventListener("open", function () { state.textContent = "live"; state.dataset.state = "live"; });
+  source.addEventListener("error", function () { state.textContent = "reconnecting…"; state.dataset.state = "down"; });
+  source.addEventListener("notification", function (ev) {
+    const toast = document.querySelector(".toast");
+    const note = JSON.parse(ev.data);
+    if (toast) toast.textContent = "New: " + (note.subject || note.type);
+  });
+  source.addEventListener("changed", async function () {
+    if (body.querySelector(".stage.pending") || body.contains(document.activeElement) &&
+        document.activeElement.matches("input, textarea, select")) {
+      return; // not while the user is typing or a report is in flight
+    }
+    const r = await fetch("/orders/" + encodeURIComponent(id) + "/panel", { credentials: "same-origin" });
+    if (!r.ok) return;
+    body.innerHTML = await r.text();
+    bindProgressForms(body);
+    sendReadReceipts(body);
+    state.textContent = "live · updated " + new Date().toLocaleTimeString();
+    body.dispatchEvent(new CustomEvent("looptrace:updated"));
+  });
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  bindProgressForms(document);
+  const body = document.getElementById("order-body");
+  if (body) sendReadReceipts(body);
+  if (body && window.EventSource) liveOrder(body);
+});
