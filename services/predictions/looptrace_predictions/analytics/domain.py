@@ -10,9 +10,9 @@ the stage that caused it, not the stage where it was noticed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 OPEN_STATUSES_ENDED = frozenset({"completed", "cancelled", "delivered"})
 
@@ -39,21 +39,13 @@ class StageRecord:
     completed_on: date | None = None
     done_by: str | None = None  # the supplier who completed it
 
-    @property
-    def planned_days(self) -> int | None:
-        if self.planned_start is None or self.planned_end is None:
-            return None
-        return (self.planned_end - self.planned_start).days
 
-    def late_days(self) -> int:
-        if self.completed_on is None or self.planned_end is None:
-            return 0
-        return max(0, (self.completed_on - self.planned_end).days)
+class StageFact(NamedTuple):
+    """One completed stage with the dimensions the figures filter and group by.
 
-
-@dataclass(frozen=True, slots=True)
-class StageFact:
-    """One completed stage with the dimensions the figures filter and group by."""
+    A tuple (not a dataclass): a batch builds one per completed stage of every order it
+    touches, twice (before and after), and compares them.
+    """
 
     order_id: str
     stage_number: int
@@ -234,49 +226,46 @@ class OrderRecord:
         return stage_number is not None and last is not None and stage_number < last
 
     def stage_facts(self) -> list[StageFact]:
-        facts, inherited = [], 0
+        facts: list[StageFact] = []
+        inherited, season = 0, self.season
+        oid, buyer, category = self.order_id, self.buyer_id, self.category
         for s in self.stages:
-            if s.completed_on is None:
+            done = s.completed_on
+            if done is None:
                 continue
-            late = s.late_days()
-            facts.append(self._fact(s, late, max(0, late - inherited)))
+            end, start = s.planned_end, s.planned_start
+            late = (done - end).days if end is not None and done > end else 0
+            days = (done - s.started_on).days if s.started_on is not None else 0
+            over = days - (end - start).days if end is not None and start is not None else 0
+            created = late - inherited if late > inherited else 0
+            facts.append(StageFact(oid, s.number, s.name, s.done_by, buyer, category, season,
+                                   done, days, over, late, created))  # fmt: skip
             inherited = late
         return facts
 
-    def _fact(self, s: StageRecord, late: int, created: int) -> StageFact:
-        assert s.completed_on is not None
-        days = (s.completed_on - (s.started_on or s.completed_on)).days
-        planned = s.planned_days
-        return StageFact(
-            self.order_id, s.number, s.name, s.done_by, self.buyer_id, self.category,
-            self.season, s.completed_on, days, days - planned if planned is not None else 0,
-            late, created,
-        )  # fmt: skip
-
     # ---- storage form ---------------------------------------------------------------
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> OrderRecord:
-        raw = dict(raw)
-        stages = [StageRecord(**_dates(s, STAGE_DATES)) for s in raw.pop("stages", [])]
-        return cls(**_dates(raw, ORDER_DATES), stages=stages)
+        """Read back what orjson wrote of the dataclass (``store.order_row``; dates as ISO text)."""
+        d, t = _day, _instant
+        stages = [
+            StageRecord(s["number"], s["name"], d(s["planned_start"]), d(s["planned_end"]),
+                        s["qc"], d(s["started_on"]), d(s["completed_on"]), s["done_by"])
+            for s in raw["stages"]
+        ]  # fmt: skip
+        return cls(
+            raw["order_id"], raw["order_number"], raw["buyer_id"], raw["supplier_id"],
+            raw["category"], raw["quantity"], d(raw["target_date"]), d(raw["placed_on"]),
+            t(raw["assigned_at"]), t(raw["first_report_at"]), raw["workflow_status"],
+            raw["production_status"], d(raw["projected_completion"]), d(raw["completed_on"]),
+            d(raw["shipped_on"]), raw["ended"], t(raw["question_at"]), stages,
+        )  # fmt: skip
 
 
-STAGE_DATES = {"planned_start": date, "planned_end": date, "started_on": date, "completed_on": date}
-ORDER_DATES = {
-    "target_date": date, "placed_on": date, "projected_completion": date, "completed_on": date,
-    "shipped_on": date, "assigned_at": datetime, "first_report_at": datetime,
-    "question_at": datetime,
-}  # fmt: skip
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
-def _dates(raw: dict[str, Any], kinds: dict[str, type]) -> dict[str, Any]:
-    out = dict(raw)
-    for name, kind in kinds.items():
-        value = out.get(name)
-        if isinstance(value, str):
-            out[name] = kind.fromisoformat(value)  # type: ignore[attr-defined]
-    return out
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

@@ -66,7 +66,13 @@ class AnalyticsOrderRow(Base):
         Index("ix_analytics_orders_buyer", "buyer_id", "placed_on"),
         Index("ix_analytics_orders_supplier", "supplier_id", "placed_on"),
         Index("ix_analytics_orders_open_target", "is_open", "target_date"),
+        Index("ix_analytics_orders_finished", "finished_on"),
+        Index("ix_analytics_orders_assigned", "assigned_on"),
     )
+
+
+STAGE_SUMS = ["supplier_id", "category", "season", "stage_number", "stage_name",
+              "days_in_stage", "overrun_days", "created_days"]  # fmt: skip
 
 
 class StageFactRow(Base):
@@ -90,6 +96,8 @@ class StageFactRow(Base):
     __table_args__ = (
         Index("ix_analytics_stages_supplier", "supplier_id", "completed_on"),
         Index("ix_analytics_stages_buyer", "buyer_id", "completed_on"),
+        # a range of days: an index-only scan of what the stage and scorecard figures sum
+        Index("ix_analytics_stages_completed", "completed_on", postgresql_include=STAGE_SUMS),
     )
 
 
@@ -153,6 +161,7 @@ class InspectionFactRow(Base):
         Index("ix_analytics_inspections_decided", "decided_on"),
         Index("ix_analytics_inspections_supplier", "supplier_id", "decided_on"),
         Index("ix_analytics_inspections_buyer", "buyer_id", "decided_on"),
+        Index("ix_analytics_inspections_order", "order_id"),
     )
 
 
