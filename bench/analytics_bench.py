@@ -110,17 +110,19 @@ DATA_SET = [
       's' || (g % 300), 'b' || (g % 2000), date '2025-11-01' + (g % 365), (g % 90)::float8
     FROM generate_series(0, :n / 5 - 1) g""",
     f"""INSERT INTO {S}.analytics_supplier_months SELECT m, s, c, se, sum(f), sum(ok), sum(r), sum(rh),
-      sum(fi), sum(fp), sum(re), sum(u), sum(cr), sum(ma), sum(mi), sum(rp), sum(rph) FROM (
+      sum(fi), sum(fp), sum(re), sum(u), sum(cr), sum(ma), sum(mi), sum(rp), sum(rph), sum(st), sum(cd) FROM (
       SELECT date_trunc('month', finished_on)::date m, supplier_id s, category c, season se, 1 f, on_time::int ok,
-             0 r, 0.0 rh, 0 fi, 0 fp, 0 re, 0 u, 0 cr, 0 ma, 0 mi, 0 rp, 0.0 rph
+             0 r, 0.0 rh, 0 fi, 0 fp, 0 re, 0 u, 0 cr, 0 ma, 0 mi, 0 rp, 0.0 rph, 0 st, 0 cd
         FROM {S}.analytics_orders WHERE on_time IS NOT NULL
       UNION ALL SELECT date_trunc('month', assigned_on)::date, supplier_id, category, season, 0, 0, 1,
-             first_report_hours, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM {S}.analytics_orders
+             first_report_hours, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM {S}.analytics_orders
       UNION ALL SELECT date_trunc('month', decided_on)::date, supplier_id, category, season, 0, 0, 0, 0,
-             first::int, (first AND passed)::int, (NOT first)::int, units, critical, major, minor, 0, 0
+             first::int, (first AND passed)::int, (NOT first)::int, units, critical, major, minor, 0, 0, 0, 0
         FROM {S}.analytics_inspections
       UNION ALL SELECT date_trunc('month', r.answered_on)::date, r.supplier_id, o.category, o.season, 0, 0, 0, 0,
-             0, 0, 0, 0, 0, 0, 0, 1, r.hours FROM {S}.analytics_replies r JOIN {S}.analytics_orders o USING (order_id)
+             0, 0, 0, 0, 0, 0, 0, 1, r.hours, 0, 0 FROM {S}.analytics_replies r JOIN {S}.analytics_orders o USING (order_id)
+      UNION ALL SELECT date_trunc('month', completed_on)::date, supplier_id, category, season, 0, 0, 0, 0,
+             0, 0, 0, 0, 0, 0, 0, 0, 0, 1, created_days FROM {S}.analytics_stages
     ) x GROUP BY 1, 2, 3, 4""",
     f"""INSERT INTO {S}.analytics_order_counts SELECT date_trunc('month', placed_on)::date, category, season,
       workflow_status, production_status, is_open, delayed, coalesce(current_stage, '-'), count(*)

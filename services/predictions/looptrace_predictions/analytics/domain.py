@@ -10,13 +10,15 @@ the stage that caused it, not the stage where it was noticed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
 OPEN_STATUSES_ENDED = frozenset({"completed", "cancelled", "delivered"})
 
 
+@functools.lru_cache(maxsize=1024)
 def season_of(target: date | None) -> str | None:
     """Apparel seasons by delivery: spring/summer (SS) January–June, autumn/winter (AW) July–December."""
     if target is None:
@@ -38,6 +40,9 @@ class StageRecord:
     started_on: date | None = None
     completed_on: date | None = None
     done_by: str | None = None  # the supplier who completed it
+
+
+new_fact = tuple.__new__  # a StageFact without the generated __new__'s Python call
 
 
 class StageFact(NamedTuple):
@@ -238,34 +243,46 @@ class OrderRecord:
             days = (done - s.started_on).days if s.started_on is not None else 0
             over = days - (end - start).days if end is not None and start is not None else 0
             created = late - inherited if late > inherited else 0
-            facts.append(StageFact(oid, s.number, s.name, s.done_by, buyer, category, season,
-                                   done, days, over, late, created))  # fmt: skip
+            facts.append(new_fact(StageFact, (oid, s.number, s.name, s.done_by, buyer, category,
+                                              season, done, days, over, late, created)))  # fmt: skip
             inherited = late
         return facts
 
     # ---- storage form ---------------------------------------------------------------
 
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> OrderRecord:
-        """Read back what orjson wrote of the dataclass (``store.order_row``; dates as ISO text)."""
-        d, t = _day, _instant
-        stages = [
-            StageRecord(s["number"], s["name"], d(s["planned_start"]), d(s["planned_end"]),
-                        s["qc"], d(s["started_on"]), d(s["completed_on"]), s["done_by"])
-            for s in raw["stages"]
+    def to_state(self) -> list[Any]:
+        """The storage form: a JSON array in field order (stages as arrays too), about half
+        the bytes of an object and read back positionally (``from_state``)."""
+        return [
+            self.order_id, self.order_number, self.buyer_id, self.supplier_id, self.category,
+            self.quantity, self.target_date, self.placed_on, self.assigned_at,
+            self.first_report_at, self.workflow_status, self.production_status,
+            self.projected_completion, self.completed_on, self.shipped_on, self.ended,
+            self.question_at,
+            [[s.number, s.name, s.planned_start, s.planned_end, s.qc, s.started_on,
+              s.completed_on, s.done_by] for s in self.stages],
         ]  # fmt: skip
+
+    @classmethod
+    def from_state(cls, raw: list[Any] | dict[str, Any]) -> OrderRecord:
+        """Read back ``to_state`` (dates as ISO text), or the object form rows written before
+        it (the dataclass's fields by name)."""
+        if isinstance(raw, dict):
+            stages = [[s[k] for k in STAGE_FIELDS] for s in raw["stages"]]
+            raw = [raw[k] for k in ORDER_FIELDS] + [stages]
+        day, instant = date.fromisoformat, datetime.fromisoformat
         return cls(
-            raw["order_id"], raw["order_number"], raw["buyer_id"], raw["supplier_id"],
-            raw["category"], raw["quantity"], d(raw["target_date"]), d(raw["placed_on"]),
-            t(raw["assigned_at"]), t(raw["first_report_at"]), raw["workflow_status"],
-            raw["production_status"], d(raw["projected_completion"]), d(raw["completed_on"]),
-            d(raw["shipped_on"]), raw["ended"], t(raw["question_at"]), stages,
+            raw[0], raw[1], raw[2], raw[3], raw[4], raw[5],
+            day(raw[6]) if raw[6] else None, day(raw[7]) if raw[7] else None,
+            instant(raw[8]) if raw[8] else None, instant(raw[9]) if raw[9] else None,
+            raw[10], raw[11], day(raw[12]) if raw[12] else None,
+            day(raw[13]) if raw[13] else None, day(raw[14]) if raw[14] else None, raw[15],
+            instant(raw[16]) if raw[16] else None,
+            [StageRecord(n, name, day(ps) if ps else None, day(pe) if pe else None, qc,
+                         day(so) if so else None, day(co) if co else None, by)
+             for n, name, ps, pe, qc, so, co, by in raw[17]],
         )  # fmt: skip
 
 
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def _instant(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+STAGE_FIELDS = [f.name for f in fields(StageRecord)]
+ORDER_FIELDS = [f.name for f in fields(OrderRecord) if f.name != "stages"]

@@ -200,6 +200,7 @@ async def save(session: AsyncSession, b: Batch) -> None:
             added += new - old
     await store.save_stage_facts(session, removed, added)
     await store.add_to_rollups(session, removed, added)
+    rollups.fact_contributions(removed, added, b.months)
     await _redraw_inspections(session, b, touched)
     await store.save_inspections(session, list(b.inspections.values()))
     await store.save_replies(session, b.replies)

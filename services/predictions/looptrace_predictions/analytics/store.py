@@ -102,7 +102,7 @@ async def load_orders(session: AsyncSession, order_ids: Iterable[str]) -> dict[s
     params: dict[str, Any] = {}
     among = _among(params, "order_id", sorted(order_ids))
     rows = await session.execute(text(f"SELECT t.state::text FROM {ORDERS} t {among}"), params)
-    records = [OrderRecord.from_json(orjson.loads(r[0])) for r in rows]
+    records = [OrderRecord.from_state(orjson.loads(r[0])) for r in rows]
     return {r.order_id: r for r in records}
 
 
@@ -115,7 +115,7 @@ def order_row(o: OrderRecord) -> dict[str, Any]:
         "is_open": o.is_open, "delayed": o.delayed, "current_stage": o.current_stage,
         "projected_completion": o.projected_completion, "finished_on": o.finished_on,
         "on_time": o.on_time, "assigned_on": o.assigned_at.date() if o.assigned_at else None,
-        "first_report_hours": o.first_report_hours, "state": o,
+        "first_report_hours": o.first_report_hours, "state": o.to_state(),
     }  # fmt: skip
 
 

@@ -66,8 +66,6 @@ class AnalyticsOrderRow(Base):
         Index("ix_analytics_orders_buyer", "buyer_id", "placed_on"),
         Index("ix_analytics_orders_supplier", "supplier_id", "placed_on"),
         Index("ix_analytics_orders_open_target", "is_open", "target_date"),
-        Index("ix_analytics_orders_finished", "finished_on"),
-        Index("ix_analytics_orders_assigned", "assigned_on"),
     )
 
 
@@ -206,6 +204,8 @@ class SupplierMonthRow(Base):
     minor: Mapped[int] = mapped_column(Integer)
     replies: Mapped[int] = mapped_column(Integer)
     reply_hours: Mapped[float] = mapped_column(Float)
+    stages: Mapped[int] = mapped_column(Integer, server_default="0")  # completed, by its month
+    created_days: Mapped[int] = mapped_column(Integer, server_default="0")  # lateness they created
 
 
 class OrderCountRow(Base):
