@@ -218,7 +218,7 @@ async def _dhu_trend(session: AsyncSession, f: Filters) -> list[dict[str, Any]]:
         sql = f"SELECT week AS k, {ROLLUP_QC} FROM {WEEKS} WHERE {where} GROUP BY 1 ORDER BY 1"
     else:
         where, params = f.where("decided_on")
-        sql = (f"SELECT date_trunc('week', decided_on)::date AS k, {QC_MEASURES} FROM {INSPECTIONS}"
+        sql = (f"SELECT date_trunc('week', decided_on::timestamp)::date AS k, {QC_MEASURES} FROM {INSPECTIONS}"
                f" WHERE {where} AND decided_on IS NOT NULL AND inline GROUP BY 1 ORDER BY 1")  # fmt: skip
     rows = await _rows(session, sql, params)
     return [{"week": r.k.isoformat(), **fig.qc_row(_qc(r.k.isoformat(), r))} for r in rows if r.u]
@@ -250,7 +250,7 @@ async def delivery(session: AsyncSession, f: Filters) -> dict[str, Any]:
         session,
         "WITH o AS MATERIALIZED (SELECT o.order_id, o.order_number, o.supplier_id, o.target_date,"
         f" o.projected_completion, m.model_delay, {LATE_BY} AS late FROM {source})"
-        " SELECT TRUE, date_trunc('week', target_date)::date, count(*),"
+        " SELECT TRUE, date_trunc('week', target_date::timestamp)::date, count(*),"
         " count(*) FILTER (WHERE projected_completion IS NULL OR projected_completion <= target_date),"
         " count(model_delay), count(*) FILTER (WHERE model_delay < 0.5), NULL, NULL, NULL, NULL::float8,"
         " NULL::date"
@@ -273,7 +273,8 @@ async def delivery(session: AsyncSession, f: Filters) -> dict[str, Any]:
 
 
 def _month(column: str) -> str:
-    return f"date_trunc('month', {column})::date"
+    # a date as a timestamp without time zone: no time zone arithmetic for every row
+    return f"date_trunc('month', {column}::timestamp)::date"
 
 
 async def _activity(session: AsyncSession, f: Filters) -> list[sc.Activity]:
