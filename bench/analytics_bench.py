@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres \
         .venv/bin/python bench/analytics_bench.py [--orders 2000] [--big-orders 100000] [--requests 40]
+        [--only feed|queries]
 
 1. feed: a synthetic season (``analytics.sample``: ~42 events an order — order facts, plan,
    start/progress/completion of ten stages, inspections, messages, status changes),
@@ -18,6 +19,7 @@ Uses a scratch database on that server (dropped afterwards).
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import os
 import statistics
@@ -60,6 +62,10 @@ def interleaved(n_orders: int) -> list[Record]:
 
 async def feed(url: str, n_orders: int, batch: int) -> None:
     records = interleaved(n_orders)
+    # the input stands in for the broker: out of the collector's sight (a consumer holds one
+    # batch, not 80 000 records, and a full collection would walk them all every time)
+    gc.collect()
+    gc.freeze()
     settings = PredictionsSettings(database_url=url)
     engine = make_engine(url)
     processor = BatchProcessor(
@@ -110,17 +116,19 @@ DATA_SET = [
       's' || (g % 300), 'b' || (g % 2000), date '2025-11-01' + (g % 365), (g % 90)::float8
     FROM generate_series(0, :n / 5 - 1) g""",
     f"""INSERT INTO {S}.analytics_supplier_months SELECT m, s, c, se, sum(f), sum(ok), sum(r), sum(rh),
-      sum(fi), sum(fp), sum(re), sum(u), sum(cr), sum(ma), sum(mi), sum(rp), sum(rph) FROM (
+      sum(fi), sum(fp), sum(re), sum(u), sum(cr), sum(ma), sum(mi), sum(rp), sum(rph), sum(st), sum(cd) FROM (
       SELECT date_trunc('month', finished_on)::date m, supplier_id s, category c, season se, 1 f, on_time::int ok,
-             0 r, 0.0 rh, 0 fi, 0 fp, 0 re, 0 u, 0 cr, 0 ma, 0 mi, 0 rp, 0.0 rph
+             0 r, 0.0 rh, 0 fi, 0 fp, 0 re, 0 u, 0 cr, 0 ma, 0 mi, 0 rp, 0.0 rph, 0 st, 0 cd
         FROM {S}.analytics_orders WHERE on_time IS NOT NULL
       UNION ALL SELECT date_trunc('month', assigned_on)::date, supplier_id, category, season, 0, 0, 1,
-             first_report_hours, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM {S}.analytics_orders
+             first_report_hours, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM {S}.analytics_orders
       UNION ALL SELECT date_trunc('month', decided_on)::date, supplier_id, category, season, 0, 0, 0, 0,
-             first::int, (first AND passed)::int, (NOT first)::int, units, critical, major, minor, 0, 0
+             first::int, (first AND passed)::int, (NOT first)::int, units, critical, major, minor, 0, 0, 0, 0
         FROM {S}.analytics_inspections
       UNION ALL SELECT date_trunc('month', r.answered_on)::date, r.supplier_id, o.category, o.season, 0, 0, 0, 0,
-             0, 0, 0, 0, 0, 0, 0, 1, r.hours FROM {S}.analytics_replies r JOIN {S}.analytics_orders o USING (order_id)
+             0, 0, 0, 0, 0, 0, 0, 1, r.hours, 0, 0 FROM {S}.analytics_replies r JOIN {S}.analytics_orders o USING (order_id)
+      UNION ALL SELECT date_trunc('month', completed_on)::date, supplier_id, category, season, 0, 0, 0, 0,
+             0, 0, 0, 0, 0, 0, 0, 0, 0, 1, created_days FROM {S}.analytics_stages
     ) x GROUP BY 1, 2, 3, 4""",
     f"""INSERT INTO {S}.analytics_order_counts SELECT date_trunc('month', placed_on)::date, category, season,
       workflow_status, production_status, is_open, delayed, coalesce(current_stage, '-'), count(*)
@@ -195,13 +203,18 @@ async def query_latency(url: str, requests: int) -> None:
 @click.option("--batch", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--big-orders", type=click.IntRange(min=1000), default=100_000, show_default=True)
 @click.option("--requests", type=click.IntRange(min=5), default=40, show_default=True)
-def main(orders: int, batch: int, big_orders: int, requests: int) -> None:
+@click.option(
+    "--only", type=click.Choice(["feed", "queries"]), default=None, help="run one part only"
+)
+def main(orders: int, batch: int, big_orders: int, requests: int, only: str | None) -> None:
     server = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
     with scratch_database(server, f"looptrace_bench_{uuid.uuid4().hex[:4]}") as url:
         migrate(url, migrations_dir("predictions"))
-        asyncio.run(feed(url, orders, batch))
-        asyncio.run(build_data_set(url, big_orders))
-        asyncio.run(query_latency(url, requests))
+        if only != "queries":
+            asyncio.run(feed(url, orders, batch))
+        if only != "feed":
+            asyncio.run(build_data_set(url, big_orders))
+            asyncio.run(query_latency(url, requests))
 
 
 if __name__ == "__main__":

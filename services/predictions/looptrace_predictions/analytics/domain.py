@@ -10,13 +10,15 @@ the stage that caused it, not the stage where it was noticed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import functools
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 OPEN_STATUSES_ENDED = frozenset({"completed", "cancelled", "delivered"})
 
 
+@functools.lru_cache(maxsize=1024)
 def season_of(target: date | None) -> str | None:
     """Apparel seasons by delivery: spring/summer (SS) January–June, autumn/winter (AW) July–December."""
     if target is None:
@@ -39,21 +41,16 @@ class StageRecord:
     completed_on: date | None = None
     done_by: str | None = None  # the supplier who completed it
 
-    @property
-    def planned_days(self) -> int | None:
-        if self.planned_start is None or self.planned_end is None:
-            return None
-        return (self.planned_end - self.planned_start).days
 
-    def late_days(self) -> int:
-        if self.completed_on is None or self.planned_end is None:
-            return 0
-        return max(0, (self.completed_on - self.planned_end).days)
+new_fact = tuple.__new__  # a StageFact without the generated __new__'s Python call
 
 
-@dataclass(frozen=True, slots=True)
-class StageFact:
-    """One completed stage with the dimensions the figures filter and group by."""
+class StageFact(NamedTuple):
+    """One completed stage with the dimensions the figures filter and group by.
+
+    A tuple (not a dataclass): a batch builds one per completed stage of every order it
+    touches, twice (before and after), and compares them.
+    """
 
     order_id: str
     stage_number: int
@@ -234,49 +231,58 @@ class OrderRecord:
         return stage_number is not None and last is not None and stage_number < last
 
     def stage_facts(self) -> list[StageFact]:
-        facts, inherited = [], 0
+        facts: list[StageFact] = []
+        inherited, season = 0, self.season
+        oid, buyer, category = self.order_id, self.buyer_id, self.category
         for s in self.stages:
-            if s.completed_on is None:
+            done = s.completed_on
+            if done is None:
                 continue
-            late = s.late_days()
-            facts.append(self._fact(s, late, max(0, late - inherited)))
+            end, start = s.planned_end, s.planned_start
+            late = (done - end).days if end is not None and done > end else 0
+            days = (done - s.started_on).days if s.started_on is not None else 0
+            over = days - (end - start).days if end is not None and start is not None else 0
+            created = late - inherited if late > inherited else 0
+            facts.append(new_fact(StageFact, (oid, s.number, s.name, s.done_by, buyer, category,
+                                              season, done, days, over, late, created)))  # fmt: skip
             inherited = late
         return facts
 
-    def _fact(self, s: StageRecord, late: int, created: int) -> StageFact:
-        assert s.completed_on is not None
-        days = (s.completed_on - (s.started_on or s.completed_on)).days
-        planned = s.planned_days
-        return StageFact(
-            self.order_id, s.number, s.name, s.done_by, self.buyer_id, self.category,
-            self.season, s.completed_on, days, days - planned if planned is not None else 0,
-            late, created,
-        )  # fmt: skip
-
     # ---- storage form ---------------------------------------------------------------
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_state(self) -> list[Any]:
+        """The storage form: a JSON array in field order (stages as arrays too), about half
+        the bytes of an object and read back positionally (``from_state``)."""
+        return [
+            self.order_id, self.order_number, self.buyer_id, self.supplier_id, self.category,
+            self.quantity, self.target_date, self.placed_on, self.assigned_at,
+            self.first_report_at, self.workflow_status, self.production_status,
+            self.projected_completion, self.completed_on, self.shipped_on, self.ended,
+            self.question_at,
+            [[s.number, s.name, s.planned_start, s.planned_end, s.qc, s.started_on,
+              s.completed_on, s.done_by] for s in self.stages],
+        ]  # fmt: skip
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> OrderRecord:
-        raw = dict(raw)
-        stages = [StageRecord(**_dates(s, STAGE_DATES)) for s in raw.pop("stages", [])]
-        return cls(**_dates(raw, ORDER_DATES), stages=stages)
+    def from_state(cls, raw: list[Any] | dict[str, Any]) -> OrderRecord:
+        """Read back ``to_state`` (dates as ISO text), or the object form rows written before
+        it (the dataclass's fields by name)."""
+        if isinstance(raw, dict):
+            stages = [[s[k] for k in STAGE_FIELDS] for s in raw["stages"]]
+            raw = [raw[k] for k in ORDER_FIELDS] + [stages]
+        day, instant = date.fromisoformat, datetime.fromisoformat
+        return cls(
+            raw[0], raw[1], raw[2], raw[3], raw[4], raw[5],
+            day(raw[6]) if raw[6] else None, day(raw[7]) if raw[7] else None,
+            instant(raw[8]) if raw[8] else None, instant(raw[9]) if raw[9] else None,
+            raw[10], raw[11], day(raw[12]) if raw[12] else None,
+            day(raw[13]) if raw[13] else None, day(raw[14]) if raw[14] else None, raw[15],
+            instant(raw[16]) if raw[16] else None,
+            [StageRecord(n, name, day(ps) if ps else None, day(pe) if pe else None, qc,
+                         day(so) if so else None, day(co) if co else None, by)
+             for n, name, ps, pe, qc, so, co, by in raw[17]],
+        )  # fmt: skip
 
 
-STAGE_DATES = {"planned_start": date, "planned_end": date, "started_on": date, "completed_on": date}
-ORDER_DATES = {
-    "target_date": date, "placed_on": date, "projected_completion": date, "completed_on": date,
-    "shipped_on": date, "assigned_at": datetime, "first_report_at": datetime,
-    "question_at": datetime,
-}  # fmt: skip
-
-
-def _dates(raw: dict[str, Any], kinds: dict[str, type]) -> dict[str, Any]:
-    out = dict(raw)
-    for name, kind in kinds.items():
-        value = out.get(name)
-        if isinstance(value, str):
-            out[name] = kind.fromisoformat(value)  # type: ignore[attr-defined]
-    return out
+STAGE_FIELDS = [f.name for f in fields(StageRecord)]
+ORDER_FIELDS = [f.name for f in fields(OrderRecord) if f.name != "stages"]

@@ -191,14 +191,16 @@ async def save(session: AsyncSession, b: Batch) -> None:
     touched = [b.orders[oid] for oid in sorted(b.touched)]
     await store.save_orders(session, touched)
     after = {o.order_id: o.stage_facts() for o in touched}
-    changed = [oid for oid, facts in after.items() if facts != b.facts_before[oid]]
-    await store.replace_stage_facts(session, changed, [f for oid in changed for f in after[oid]])
-    removed, added = [], []
-    for oid in changed:  # only the facts that changed move in the rollups
-        old, new = set(b.facts_before[oid]), set(after[oid])
-        removed += old - new
-        added += new - old
+    removed: list[StageFact] = []
+    added: list[StageFact] = []
+    for oid, facts in after.items():  # only the facts that changed are written and rolled up
+        if facts != b.facts_before[oid]:
+            old, new = set(b.facts_before[oid]), set(facts)
+            removed += old - new
+            added += new - old
+    await store.save_stage_facts(session, removed, added)
     await store.add_to_rollups(session, removed, added)
+    rollups.fact_contributions(removed, added, b.months)
     await _redraw_inspections(session, b, touched)
     await store.save_inspections(session, list(b.inspections.values()))
     await store.save_replies(session, b.replies)

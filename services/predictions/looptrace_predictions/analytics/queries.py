@@ -8,6 +8,7 @@ facts, through the buyer/supplier indexes. Both paths hand ``figures`` the same 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import text
@@ -81,81 +82,86 @@ def _use_rollups(f: Filters) -> bool:
     return f.buyer is None and f.supplier is None and f.whole_months
 
 
-def _bin_source(f: Filters) -> tuple[str, str, dict[str, Any]]:
-    """(table, measure SQL, params+where) for overrun bins by stage."""
-    if _use_rollups(f):
-        where, params = f.where("month", ("category", "season"))
-        measures = "sum(n) AS n, sum(days_sum) AS d, sum(created_sum) AS c, sum(slipped_n) AS s"
-        return f"{HISTOGRAM} WHERE {where}", measures, params
-    where, params = f.where("completed_on")
-    measures = (
-        "count(*) AS n, sum(days_in_stage) AS d, sum(created_days) AS c,"
-        " count(*) FILTER (WHERE created_days > 0) AS s"
-    )
-    return f"{STAGES} WHERE {where}", measures, params
-
-
-def _bins(rows: list[Any]) -> list[fig.OverrunBin]:
-    return [
-        fig.OverrunBin(
-            r.stage_number, r.stage_name, r.overrun_days, int(r.n), int(r.d), int(r.c), int(r.s)
-        )
-        for r in rows
-    ]
+FACT_SUMS = (
+    "count(*)::bigint, sum(days_in_stage)::bigint, sum(overrun_days)::bigint,"
+    " sum(created_days)::bigint, (count(*) FILTER (WHERE created_days > 0))::bigint"
+)  # n, days, overrun, created, slipped
+BIN_KEYS = "category, stage_number, stage_name, overrun_days"
 
 
 async def stage_performance(
     session: AsyncSession, f: Filters, limit: int = DEFAULT_LIMIT
 ) -> dict[str, Any]:
-    source, measures, params = _bin_source(f)
-    keys = "stage_number, stage_name, overrun_days"
-    overall = await _rows(
-        session, f"SELECT {keys}, {measures} FROM {source} GROUP BY {keys}", params
-    )
-    result = fig.stage_performance(_bins(overall))
-    per_category = await _rows(
-        session,
-        f"SELECT category, {keys}, {measures} FROM {source} GROUP BY category, {keys}",
-        params,
-    )
-    result["by_category"] = _by_category(per_category)
-    result["by_supplier"] = await _by_supplier(session, f, limit)
+    """Overrun bins by category (the overall bins are their sums) and stage sums by supplier.
+
+    From the monthly rollups when they can answer; otherwise from the stage facts in one
+    scan (``GROUPING SETS``: the bins and the supplier sums from the same rows).
+    """
+    suppliers: list[fig.SupplierStage] = []
+    if _use_rollups(f):
+        where, params = f.where("month", ("category", "season"))
+        sql = (f"SELECT {BIN_KEYS}, sum(n)::bigint, sum(days_sum)::bigint, sum(created_sum)::bigint,"
+               f" sum(slipped_n)::bigint FROM {HISTOGRAM} WHERE {where} GROUP BY {BIN_KEYS}")  # fmt: skip
+        bins = [(r[0], fig.OverrunBin(*r[1:])) for r in await _tuples(session, sql, params)]
+    else:
+        where, params = f.where("completed_on")
+        if _months_usable(f):  # the supplier sums come from their rollup
+            sql = (f"SELECT 1, {BIN_KEYS}, NULL, {FACT_SUMS} FROM {STAGES}"
+                   f" WHERE {where} GROUP BY {BIN_KEYS}")  # fmt: skip
+        else:
+            sql = (f"SELECT GROUPING(supplier_id), {BIN_KEYS}, supplier_id, {FACT_SUMS} FROM {STAGES}"
+                   f" WHERE {where} GROUP BY GROUPING SETS (({BIN_KEYS}), (supplier_id, stage_name))")  # fmt: skip
+        bins = []
+        for g, category, number, name, overrun, supplier, n, d, o, c, slipped in await _tuples(
+            session, sql, params
+        ):
+            if g:  # the bins' grouping set (supplier_id not in it)
+                bins.append((category, fig.OverrunBin(number, name, overrun, n, d, c, slipped)))
+            else:
+                suppliers.append(fig.SupplierStage(supplier or "-", name, n, d, o, c, slipped))
+    result = fig.stage_performance(_overall(b for _, b in bins))
+    result["by_category"] = _by_category(bins)
+    if _months_usable(f):
+        suppliers = await _rolled_up_supplier_stages(session, f)
+    result["by_supplier"] = fig.supplier_stage_summary(suppliers)[:limit]
     return result
 
 
-def _by_category(rows: list[Any]) -> list[dict[str, Any]]:
-    grouped: dict[str, list[Any]] = defaultdict(list)
-    for r in rows:
-        grouped[r.category or "-"].append(r)
+async def _tuples(session: AsyncSession, sql: str, params: dict[str, Any]) -> list[Any]:
+    return list((await session.execute(text(sql), params)).all())
+
+
+def _overall(bins: Iterable[fig.OverrunBin]) -> list[fig.OverrunBin]:
+    """The bins of all categories together."""
+    sums: dict[tuple[int, str, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for b in bins:
+        t = sums[(b.stage_number, b.stage_name, b.overrun_days)]
+        t[0], t[1], t[2], t[3] = (
+            t[0] + b.n,
+            t[1] + b.days_sum,
+            t[2] + b.created_sum,
+            t[3] + b.slipped_n,
+        )
+    return [fig.OverrunBin(*k, *v) for k, v in sums.items()]
+
+
+def _by_category(bins: list[tuple[str | None, fig.OverrunBin]]) -> list[dict[str, Any]]:
+    grouped: dict[str, list[fig.OverrunBin]] = defaultdict(list)
+    for category, b in bins:
+        grouped[category or "-"].append(b)
     out = []
-    for category, rs in sorted(grouped.items()):
-        perf = fig.stage_performance(_bins(rs))
+    for category, bs in sorted(grouped.items()):
+        perf = fig.stage_performance(bs)
         out += [{"category": category, **row} for row in perf["stages"]]
     return out
 
 
-async def _by_supplier(session: AsyncSession, f: Filters, limit: int) -> list[dict[str, Any]]:
-    if _months_usable(f):
-        where, params = f.where("month", ("supplier", "category", "season"))
-        source = f"{SUPPLIERS} WHERE {where}"
-        measures = "sum(n) AS n, sum(days_sum) AS d, sum(overrun_sum) AS o, sum(created_sum) AS c, sum(slipped_n) AS s"
-    else:
-        where, params = f.where("completed_on")
-        source = f"{STAGES} WHERE {where}"
-        measures = (
-            "count(*) AS n, sum(days_in_stage) AS d, sum(overrun_days) AS o, sum(created_days) AS c,"
-            " count(*) FILTER (WHERE created_days > 0) AS s"
-        )
-    rows = await _rows(
-        session, f"SELECT supplier_id, stage_name, {measures} FROM {source} GROUP BY 1, 2", params
-    )
-    summary = fig.supplier_stage_summary(
-        fig.SupplierStage(
-            r.supplier_id or "-", r.stage_name, int(r.n), int(r.d), int(r.o), int(r.c), int(r.s)
-        )
-        for r in rows
-    )
-    return summary[:limit]
+async def _rolled_up_supplier_stages(session: AsyncSession, f: Filters) -> list[fig.SupplierStage]:
+    where, params = f.where("month", ("supplier", "category", "season"))
+    sql = (f"SELECT supplier_id, stage_name, sum(n)::bigint, sum(days_sum)::bigint,"
+           f" sum(overrun_sum)::bigint, sum(created_sum)::bigint, sum(slipped_n)::bigint"
+           f" FROM {SUPPLIERS} WHERE {where} GROUP BY 1, 2")  # fmt: skip
+    return [fig.SupplierStage(*r) for r in await _tuples(session, sql, params)]
 
 
 # ---- QC effectiveness ------------------------------------------------------------------------
@@ -212,7 +218,7 @@ async def _dhu_trend(session: AsyncSession, f: Filters) -> list[dict[str, Any]]:
         sql = f"SELECT week AS k, {ROLLUP_QC} FROM {WEEKS} WHERE {where} GROUP BY 1 ORDER BY 1"
     else:
         where, params = f.where("decided_on")
-        sql = (f"SELECT date_trunc('week', decided_on)::date AS k, {QC_MEASURES} FROM {INSPECTIONS}"
+        sql = (f"SELECT date_trunc('week', decided_on::timestamp)::date AS k, {QC_MEASURES} FROM {INSPECTIONS}"
                f" WHERE {where} AND decided_on IS NOT NULL AND inline GROUP BY 1 ORDER BY 1")  # fmt: skip
     rows = await _rows(session, sql, params)
     return [{"week": r.k.isoformat(), **fig.qc_row(_qc(r.k.isoformat(), r))} for r in rows if r.u]
@@ -239,25 +245,27 @@ async def delivery(session: AsyncSession, f: Filters) -> dict[str, Any]:
         " WHERE p.order_id = o.order_id AND p.closed_at IS NULL) m ON TRUE"
         f" WHERE o.is_open AND o.target_date IS NOT NULL AND {where}"
     )
-    weeks = await _rows(
+    # one pass over the open orders: the weeks' counts and the riskiest orders together
+    rows = await _tuples(
         session,
-        "SELECT date_trunc('week', o.target_date)::date AS w, count(*) AS due,"
-        " count(*) FILTER (WHERE o.projected_completion IS NULL OR o.projected_completion <= o.target_date) AS ok,"
-        " count(m.model_delay) AS modelled, count(*) FILTER (WHERE m.model_delay < 0.5) AS model_ok"
-        f" FROM {source} GROUP BY 1 ORDER BY 1",
+        "WITH o AS MATERIALIZED (SELECT o.order_id, o.order_number, o.supplier_id, o.target_date,"
+        f" o.projected_completion, m.model_delay, {LATE_BY} AS late FROM {source})"
+        " SELECT TRUE, date_trunc('week', target_date::timestamp)::date, count(*),"
+        " count(*) FILTER (WHERE projected_completion IS NULL OR projected_completion <= target_date),"
+        " count(model_delay), count(*) FILTER (WHERE model_delay < 0.5), NULL, NULL, NULL, NULL::float8,"
+        " NULL::date"
+        " FROM o GROUP BY 2"
+        " UNION ALL (SELECT FALSE, target_date, NULL, NULL, NULL, NULL, order_id, order_number,"
+        " supplier_id, model_delay, projected_completion FROM o WHERE late > 0"
+        f" ORDER BY late DESC, target_date, order_id LIMIT {fig.TOP_RISK_ORDERS})",
         params,
     )
-    risky = await _rows(
-        session,
-        "SELECT o.order_id, o.order_number, o.supplier_id, o.target_date, o.projected_completion,"
-        f" m.model_delay FROM {source} AND {LATE_BY} > 0"
-        f" ORDER BY {LATE_BY} DESC, o.target_date, o.order_id LIMIT {fig.TOP_RISK_ORDERS}",
-        params,
-    )
+    weeks = [fig.WeekCounts(r[1], r[2], r[3], r[4], r[5]) for r in rows if r[0]]
+    weeks.sort(key=lambda w: w.week)
+    risky = [r for r in rows if not r[0]]
     return fig.delivery_projection(
-        [fig.WeekCounts(r.w, r.due, r.ok, r.modelled, r.model_ok) for r in weeks],
-        [fig.OpenOrder(r.order_id, r.order_number, r.supplier_id, r.target_date,
-                       r.projected_completion, r.model_delay) for r in risky],
+        weeks,
+        [fig.OpenOrder(r[6], r[7], r[8], r[1], r[10], r[9]) for r in risky],
     )  # fmt: skip
 
 
@@ -265,7 +273,8 @@ async def delivery(session: AsyncSession, f: Filters) -> dict[str, Any]:
 
 
 def _month(column: str) -> str:
-    return f"date_trunc('month', {column})::date"
+    # a date as a timestamp without time zone: no time zone arithmetic for every row
+    return f"date_trunc('month', {column}::timestamp)::date"
 
 
 async def _activity(session: AsyncSession, f: Filters) -> list[sc.Activity]:
@@ -276,25 +285,26 @@ async def _activity(session: AsyncSession, f: Filters) -> list[sc.Activity]:
         return months.setdefault(key, sc.Activity(*key))
 
     if _months_usable(f):
-        await _rolled_up_activity(session, f, at)
-    else:
-        await _order_activity(session, f, at)
-        await _waits(session, f, at)
+        return await _rolled_up_activity(session, f)
+    await _order_activity(session, f, at)
+    await _waits(session, f, at)
     await _stage_activity(session, f, at)
     return list(months.values())
 
 
-async def _rolled_up_activity(session: AsyncSession, f: Filters, at: Any) -> None:
+async def _rolled_up_activity(session: AsyncSession, f: Filters) -> list[sc.Activity]:
+    """Each supplier's months from the monthly rollup, in the order of ``Activity``'s fields."""
     where, params = f.where("month", ("supplier", "category", "season"))
-    sql = (f"SELECT supplier_id, month AS m, sum(finished) AS n, sum(on_time) AS ok, {ROLLUP_QC},"
-           " sum(report_hours + reply_hours) AS h, sum(reports + replies) AS w"
-           f" FROM {MONTHS} WHERE {where} GROUP BY 1, 2")  # fmt: skip
-    for r in await _rows(session, sql, params):
-        a = at(r.supplier_id, r.m)
-        a.finished, a.on_time = int(r.n), int(r.ok)
-        a.first_inspections, a.first_passed = int(r.fi), int(r.fp)
-        a.units, a.defects = int(r.u), int(r.cr + r.ma + r.mi)
-        a.wait_hours, a.waits = float(r.h), int(r.w)
+    sql = (
+        "SELECT supplier_id, month, sum(finished)::int, sum(on_time)::int, sum(stages)::int,"
+        " sum(created_days)::int, sum(first_inspections)::int, sum(first_passed)::int,"
+        " sum(units)::int, sum(critical + major + minor)::int,"
+        " sum(report_hours + reply_hours)::float8, sum(reports + replies)::int"
+        f" FROM {MONTHS} WHERE {where} GROUP BY 1, 2"
+        " HAVING sum(finished + reports + first_inspections + reinspections + replies + stages) > 0"
+    )
+    result = await session.execute(text(sql), params)
+    return [sc.Activity(*r) for r in result.all()]
 
 
 async def _order_activity(session: AsyncSession, f: Filters, at: Any) -> None:
@@ -314,16 +324,11 @@ async def _order_activity(session: AsyncSession, f: Filters, at: Any) -> None:
 
 
 async def _stage_activity(session: AsyncSession, f: Filters, at: Any) -> None:
-    if _months_usable(f):
-        where, params = f.where("month", ("supplier", "category", "season"))
-        sql = (f"SELECT supplier_id, month AS m, sum(n) AS n, sum(created_sum) AS c"
-               f" FROM {SUPPLIERS} WHERE {where} GROUP BY 1, 2 HAVING sum(n) > 0")  # fmt: skip
-    else:
-        where, params = f.where("completed_on")
-        sql = (f"SELECT supplier_id, {_month('completed_on')} AS m, count(*) AS n,"
-               f" sum(created_days) AS c FROM {STAGES} WHERE {where} GROUP BY 1, 2")  # fmt: skip
+    where, params = f.where("completed_on")
+    sql = (f"SELECT supplier_id, {_month('completed_on')} AS m, count(*) AS n,"
+           f" sum(created_days) AS c FROM {STAGES} WHERE {where} GROUP BY 1, 2")  # fmt: skip
     for r in await _rows(session, sql, params):
-        a = at(None if r.supplier_id == "-" else r.supplier_id, r.m)
+        a = at(r.supplier_id, r.m)
         a.stages, a.created_days = int(r.n), int(r.c)
 
 
@@ -363,10 +368,14 @@ async def scorecards(
         f if f.supplier is None else Filters(f.buyer, None, f.category, f.season, f.start, f.end)
     )
     activity = await _activity(session, peers)
-    cards = sc.scorecards(activity, await _categories(session))
-    if f.supplier is not None:
-        cards = [c for c in cards if c["supplier_id"] == f.supplier]
-        activity = [a for a in activity if a.supplier_id == f.supplier]
+    if f.supplier is None:
+        cards = sc.scorecards(activity, await _categories(session), limit)
+    else:
+        activity_of = [a for a in activity if a.supplier_id == f.supplier]
+        cards = [c | {"monthly": sc.monthly(activity_of)}
+                 for c in sc.scorecards(activity, await _categories(session), 0)
+                 if c["supplier_id"] == f.supplier]  # fmt: skip
+        activity = activity_of
     return {
         "formula": sc.FORMULA, "weights": sc.WEIGHTS, "suppliers": cards[:limit],
         "on_time_trend": sc.on_time_trend(activity),

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_shared.db import json_rows
 
-from .domain import OrderRecord, Reply, month_of
+from .domain import OrderRecord, Reply, StageFact, month_of
 from .tables import OrderCountRow, QcWeekRow, SupplierMonthRow
 
 NONE = "-"
@@ -67,7 +67,8 @@ class Rollup:
 
 
 def supplier_months() -> Rollup:
-    measures = ("finished", "on_time", "reports", "report_hours", *QC, "replies", "reply_hours")
+    measures = ("finished", "on_time", "reports", "report_hours", *QC, "replies", "reply_hours",
+                "stages", "created_days")  # fmt: skip
     ints = {m: "int" for m in measures if not m.endswith("hours")}
     return Rollup(
         SupplierMonthRow,
@@ -150,3 +151,18 @@ def reply_contributions(replies: Iterable[tuple[Reply, OrderRecord]], months: Ro
     for reply, order in replies:
         key = (month_of(reply.answered_at.date()), *_dims(order, reply.supplier_id))
         months.add(key, 1, replies=1, reply_hours=reply.hours)
+
+
+def fact_contributions(
+    removed: Iterable[StageFact], added: Iterable[StageFact], months: Rollup
+) -> None:
+    """Completed stages and the lateness they created, in the supplier's month of completion."""
+    for sign, facts in ((-1, removed), (1, added)):
+        for f in facts:
+            key = (
+                month_of(f.completed_on),
+                f.supplier_id or NONE,
+                f.category or NONE,
+                f.season or NONE,
+            )
+            months.add(key, sign, stages=1, created_days=f.created_days)

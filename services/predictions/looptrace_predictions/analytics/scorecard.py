@@ -63,9 +63,11 @@ class Activity:
     waits: int = 0
 
     def add(self, other: Activity) -> None:
-        for f in fields(self):
-            if f.name not in ("supplier_id", "month"):
-                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        for name in SUMS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+SUMS = tuple(f.name for f in fields(Activity) if f.name not in ("supplier_id", "month"))
 
 
 def components(a: Activity) -> dict[str, float | None]:
@@ -125,19 +127,35 @@ def peer_percentile(own: float, peers: list[float]) -> float | None:
     return round(100 * below / len(others), 1)
 
 
-def scorecards(months: Iterable[Activity], category_of: dict[str, str]) -> list[dict[str, Any]]:
-    """One card per supplier over all the given months, with its monthly trend and percentile."""
-    totals: dict[str, Activity] = {}
-    trend: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for m in sorted(months, key=lambda m: (m.supplier_id, m.month)):
-        total = totals.setdefault(m.supplier_id, Activity(m.supplier_id, m.month))
-        total.add(m)
-        trend[m.supplier_id].append({"month": m.month.isoformat()[:7], "score": score(m)})
-    cards = [
-        card(t) | {"category": category_of.get(s), "monthly": trend[s]} for s, t in totals.items()
-    ]
+def scorecards(
+    months: Iterable[Activity], category_of: dict[str, str], limit: int | None = None
+) -> list[dict[str, Any]]:
+    """One card per supplier over all the given months, with its percentile among its
+    category's peers, best first; the first ``limit`` cards (all without it) carry their
+    monthly trend (a score per active month)."""
+    per: dict[str, list[Activity]] = defaultdict(list)
+    for m in months:
+        per[m.supplier_id].append(m)
+    cards = []
+    for supplier, ms in per.items():
+        ms.sort(key=lambda m: m.month)
+        total = Activity(supplier, ms[0].month)
+        for m in ms:
+            total.add(m)
+        cards.append(card(total) | {"category": category_of.get(supplier)})
     _rank_among_peers(cards)
-    return sorted(cards, key=lambda c: (-(c["score"] or -1), c["supplier_id"]))
+    cards.sort(key=lambda c: (-(c["score"] or -1), c["supplier_id"]))
+    for c in cards[:limit]:
+        c["monthly"] = monthly(per[c["supplier_id"]])
+    return cards
+
+
+def monthly(months: Iterable[Activity]) -> list[dict[str, Any]]:
+    """A supplier's score in each of its active months, in order (the card's trend)."""
+    return [
+        {"month": m.month.isoformat()[:7], "score": score(m)}
+        for m in sorted(months, key=lambda m: m.month)
+    ]
 
 
 def _rank_among_peers(cards: list[dict[str, Any]]) -> None:

@@ -53,6 +53,16 @@ INSPECTION_COLUMNS = (
 )
 
 
+def _among(params: dict[str, Any], column: str, values: list[str]) -> str:
+    """A join that keeps the rows whose ``column`` is one of ``values`` (each given once).
+
+    A join, not ``column = ANY(<array>)``: in a prepared statement's generic plan the array
+    expression is no constant, and a sequential scan (the plan for a table still small, as
+    when the read model is built from scratch) evaluates it again for every row.
+    """
+    return f"JOIN unnest({text_array(params, 'keys', values)}) AS k(key) ON t.{column} = k.key"
+
+
 def _names(columns: str) -> list[str]:
     return [c.split()[0] for c in columns.split(",")]
 
@@ -68,10 +78,20 @@ def _upsert(table: str, columns: str, key: str, source: str = ":rows") -> Any:
 
 
 SAVE_ORDERS = _upsert(ORDERS, ORDER_COLUMNS, "order_id")
+_INSPECTION_NAMES = ", ".join(f"t.{n}" for n in _names(INSPECTION_COLUMNS))
 SAVE_INSPECTIONS = _upsert(INSPECTIONS, INSPECTION_COLUMNS, "inspection_id")
-INSERT_STAGES = text(
-    f"INSERT INTO {STAGES} ({', '.join(_names(STAGE_COLUMNS))}) SELECT * FROM"
-    f" json_to_recordset(CAST(:rows AS json)) AS r({STAGE_COLUMNS})"
+_STAGE_NAMES = _names(STAGE_COLUMNS)
+_STAGE_TYPES = [c.split()[1] for c in STAGE_COLUMNS.split(",")]
+UPSERT_STAGES = text(
+    f"INSERT INTO {STAGES} ({', '.join(_STAGE_NAMES)}) SELECT "
+    + ", ".join(f"CAST(r->>{i} AS {t})" for i, t in enumerate(_STAGE_TYPES))
+    + " FROM json_array_elements(CAST(:rows AS json)) AS r"
+    " ON CONFLICT (order_id, stage_number) DO UPDATE SET "
+    + ", ".join(f"{n} = EXCLUDED.{n}" for n in _STAGE_NAMES[2:])
+)
+DELETE_STAGES = text(
+    f"DELETE FROM {STAGES} s USING json_array_elements(CAST(:keys AS json)) AS k"
+    " WHERE s.order_id = k->>0 AND s.stage_number = CAST(k->>1 AS int)"
 )
 
 
@@ -80,11 +100,9 @@ INSERT_STAGES = text(
 
 async def load_orders(session: AsyncSession, order_ids: Iterable[str]) -> dict[str, OrderRecord]:
     params: dict[str, Any] = {}
-    ids = text_array(params, "ids", sorted(order_ids))
-    rows = await session.execute(
-        text(f"SELECT state::text FROM {ORDERS} WHERE order_id = ANY({ids})"), params
-    )
-    records = [OrderRecord.from_json(orjson.loads(r[0])) for r in rows]
+    among = _among(params, "order_id", sorted(order_ids))
+    rows = await session.execute(text(f"SELECT t.state::text FROM {ORDERS} t {among}"), params)
+    records = [OrderRecord.from_state(orjson.loads(r[0])) for r in rows]
     return {r.order_id: r for r in records}
 
 
@@ -97,7 +115,7 @@ def order_row(o: OrderRecord) -> dict[str, Any]:
         "is_open": o.is_open, "delayed": o.delayed, "current_stage": o.current_stage,
         "projected_completion": o.projected_completion, "finished_on": o.finished_on,
         "on_time": o.on_time, "assigned_on": o.assigned_at.date() if o.assigned_at else None,
-        "first_report_hours": o.first_report_hours, "state": o,
+        "first_report_hours": o.first_report_hours, "state": o.to_state(),
     }  # fmt: skip
 
 
@@ -109,16 +127,20 @@ async def save_orders(session: AsyncSession, orders: list[OrderRecord]) -> None:
 # ---- stage facts and their rollups ----------------------------------------------------
 
 
-async def replace_stage_facts(
-    session: AsyncSession, order_ids: list[str], facts: list[StageFact]
+async def save_stage_facts(
+    session: AsyncSession, removed: list[StageFact], added: list[StageFact]
 ) -> None:
-    if not order_ids:
-        return
-    params: dict[str, Any] = {}
-    ids = text_array(params, "ids", order_ids)
-    await session.execute(text(f"DELETE FROM {STAGES} WHERE order_id = ANY({ids})"), params)
-    if facts:
-        await session.execute(INSERT_STAGES, {"rows": json_rows(facts)})
+    """Write the facts that are new or changed; delete those gone (a reopened stage).
+
+    A changed fact is in both lists (its old and its new form): it is upserted, not deleted.
+    """
+    kept = {(f.order_id, f.stage_number) for f in added}
+    gone = sorted({(f.order_id, f.stage_number) for f in removed} - kept)
+    if gone:
+        await session.execute(DELETE_STAGES, {"keys": orjson.dumps(gone).decode()})
+    if added:
+        rows = orjson.dumps(added, default=tuple).decode()
+        await session.execute(UPSERT_STAGES, {"rows": rows})
 
 
 def _histogram_key(f: StageFact) -> tuple[Any, ...]:
@@ -207,10 +229,9 @@ async def load_inspections(session: AsyncSession, ids: set[str]) -> dict[str, di
     if not ids:
         return {}
     params: dict[str, Any] = {}
-    sql = text_array(params, "ids", sorted(ids))
-    names = ", ".join(_names(INSPECTION_COLUMNS))
+    among = _among(params, "inspection_id", sorted(ids))
     rows = await session.execute(
-        text(f"SELECT {names} FROM {INSPECTIONS} WHERE inspection_id = ANY({sql})"), params
+        text(f"SELECT {_INSPECTION_NAMES} FROM {INSPECTIONS} t {among}"), params
     )
     return {r.inspection_id: dict(r._mapping) for r in rows}
 
@@ -228,10 +249,9 @@ async def inspections_of(
     session: AsyncSession, order_ids: set[str], exclude: set[str]
 ) -> dict[str, dict[str, Any]]:
     params: dict[str, Any] = {}
-    sql = text_array(params, "ids", sorted(order_ids))
-    names = ", ".join(_names(INSPECTION_COLUMNS))
+    among = _among(params, "order_id", sorted(order_ids))
     rows = await session.execute(
-        text(f"SELECT {names} FROM {INSPECTIONS} WHERE order_id = ANY({sql})"), params
+        text(f"SELECT {_INSPECTION_NAMES} FROM {INSPECTIONS} t {among}"), params
     )
     return {r.inspection_id: dict(r._mapping) for r in rows if r.inspection_id not in exclude}
 

@@ -69,6 +69,10 @@ class AnalyticsOrderRow(Base):
     )
 
 
+STAGE_SUMS = ["supplier_id", "category", "season", "stage_number", "stage_name",
+              "days_in_stage", "overrun_days", "created_days"]  # fmt: skip
+
+
 class StageFactRow(Base):
     """A completed stage (``StageFact``): the rows behind filtered stage figures."""
 
@@ -90,6 +94,8 @@ class StageFactRow(Base):
     __table_args__ = (
         Index("ix_analytics_stages_supplier", "supplier_id", "completed_on"),
         Index("ix_analytics_stages_buyer", "buyer_id", "completed_on"),
+        # a range of days: an index-only scan of what the stage and scorecard figures sum
+        Index("ix_analytics_stages_completed", "completed_on", postgresql_include=STAGE_SUMS),
     )
 
 
@@ -153,6 +159,7 @@ class InspectionFactRow(Base):
         Index("ix_analytics_inspections_decided", "decided_on"),
         Index("ix_analytics_inspections_supplier", "supplier_id", "decided_on"),
         Index("ix_analytics_inspections_buyer", "buyer_id", "decided_on"),
+        Index("ix_analytics_inspections_order", "order_id"),
     )
 
 
@@ -197,6 +204,8 @@ class SupplierMonthRow(Base):
     minor: Mapped[int] = mapped_column(Integer)
     replies: Mapped[int] = mapped_column(Integer)
     reply_hours: Mapped[float] = mapped_column(Float)
+    stages: Mapped[int] = mapped_column(Integer, server_default="0")  # completed, by its month
+    created_days: Mapped[int] = mapped_column(Integer, server_default="0")  # lateness they created
 
 
 class OrderCountRow(Base):

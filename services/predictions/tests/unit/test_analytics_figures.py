@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, date, datetime
 
+import orjson
 import pytest
 
 from looptrace_predictions.analytics import figures as fig
@@ -209,3 +210,14 @@ def test_on_time_trend_counts_only_months_with_finished_orders() -> None:
         {"month": "2026-01", "finished": 4, "on_time": 3, "on_time_pct": 75.0},
         {"month": "2026-03", "finished": 2, "on_time": 0, "on_time_pct": 0.0},
     ]
+
+
+def test_an_order_reads_back_from_its_stored_state_old_form_and_new() -> None:
+    a, _ = history()
+    a.message("buyer", at("2026-03-02"))
+    a.status_changed("shipped", "completed", at("2026-03-25"))
+    stored = orjson.loads(orjson.dumps(a.to_state()))
+    assert OrderRecord.from_state(stored) == a
+    legacy = orjson.loads(orjson.dumps(a))  # the object form rows were written in before
+    assert OrderRecord.from_state(legacy) == a
+    assert OrderRecord.from_state(stored).stage_facts() == a.stage_facts()
