@@ -24,6 +24,8 @@ STRICT = [
     "services/notifications/looptrace_notifications/rendering.py",
     "services/predictions/looptrace_predictions/risk.py",
     "services/predictions/looptrace_predictions/baseline.py",
+    "services/predictions/looptrace_predictions/risk_model.py",
+    "services/predictions/looptrace_predictions/stage_params.py",
 ]
 
 
