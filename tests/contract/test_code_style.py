@@ -19,6 +19,7 @@ STRICT = [
     "services/quality/looptrace_quality/aql.py",
     "services/quality/looptrace_quality/domain.py",
     "services/quality/looptrace_quality/switching.py",
+    "services/quality/looptrace_quality/dhu.py",
     "services/notifications/looptrace_notifications/domain",
     "services/notifications/looptrace_notifications/rulebook.py",
     "services/notifications/looptrace_notifications/rendering.py",
