@@ -15,6 +15,7 @@ STRICT = [
     "services/orders/looptrace_orders/domain.py",
     "services/orders/looptrace_orders/workflow.py",
     "services/production/looptrace_production/calendar.py",
+    "services/production/looptrace_production/calendar_cache.py",
     "services/production/looptrace_production/templates.py",
     "services/production/looptrace_production/domain",
     "services/production/looptrace_production/plan_codec.py",

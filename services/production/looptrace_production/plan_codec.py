@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from looptrace_production.calendar_cache import remembered
 from looptrace_production.domain import Plan, Stage
 from looptrace_production.domain.stage import TEMPLATE_NAMES, template_from_dict
 from looptrace_production.templates import StageTemplate
@@ -61,10 +62,13 @@ def decode_plan(text: str | bytes) -> Plan:
             Stage.from_state(template(row[0]), dict(zip(names, row[1:], strict=True)))
             for row in data["stages"]
         ]
-        return Plan.from_dict(data, stages)
-    if names is not None:
-        data["stages"] = [dict(zip(names, row, strict=True)) for row in data["stages"]]
-    return Plan.from_dict(data)
+        plan = Plan.from_dict(data, stages)
+    else:
+        if names is not None:
+            data["stages"] = [dict(zip(names, row, strict=True)) for row in data["stages"]]
+        plan = Plan.from_dict(data)
+    plan.calendar = remembered(plan.calendar)  # shared with every plan of these working days
+    return plan
 
 
 def _encoded_template(template: StageTemplate) -> orjson.Fragment:

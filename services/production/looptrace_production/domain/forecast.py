@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from looptrace_production.calendar import WorkCalendar
+from looptrace_production.calendar import Calendar
 from looptrace_production.domain.layout import Layout
 from looptrace_production.domain.stage import Stage, matches, utc, working_status
 from looptrace_production.events import PlanReforecast, StageDelayed, StageStarted, StageStatus
@@ -23,7 +23,7 @@ class Forecasting:
     these attributes)."""
 
     target_date: date
-    calendar: WorkCalendar
+    calendar: Calendar
     stages: list[Stage]
     layout: Layout
     version: int

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from looptrace_production.calendar import WorkCalendar
+from looptrace_production.calendar import Calendar, WorkCalendar
 from looptrace_production.domain.layout import Layout
 from looptrace_production.domain.rework import QualityChecks
 from looptrace_production.domain.stage import (
@@ -56,7 +56,7 @@ class Plan(QualityChecks):
     category: str
     target_date: date
     buffer_days: int
-    calendar: WorkCalendar
+    calendar: Calendar
     stages: list[Stage]
     at_risk: bool = False
     at_risk_reason: str | None = None
