@@ -17,9 +17,9 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from looptrace_predictions.registry import load_active
-from looptrace_predictions.simulate import simulate_history
-from looptrace_predictions.snapshots import build_snapshots
-from looptrace_predictions.workflows import train
+from looptrace_predictions.training.simulate import simulate_history
+from looptrace_predictions.training.snapshots import build_snapshots
+from looptrace_predictions.training.workflows import train
 
 SCORING_TARGET_ROWS_PER_SECOND = 50_000
 

@@ -30,8 +30,8 @@ from looptrace_predictions.config import PredictionsSettings
 from looptrace_predictions.handlers import consumer_groups
 from looptrace_predictions.models import plumbing
 from looptrace_predictions.scoring import LiveModel
-from looptrace_predictions.simulate import simulate_history
-from looptrace_predictions.workflows import train
+from looptrace_predictions.training.simulate import simulate_history
+from looptrace_predictions.training.workflows import train
 from looptrace_shared.db import make_engine, make_sessionmaker
 from looptrace_shared.envelope import new_envelope
 from looptrace_shared.messaging.consumer import BatchProcessor

@@ -208,11 +208,14 @@ def schemas(out: Path) -> None:
 
 @main.command()
 def contracts() -> None:
-    """Regenerate asyncapi.json and schemas/ in the current directory (after changing events)."""
+    """Regenerate asyncapi.json, schemas/ and the stage templates artifact (after changing
+    events or production's templates.yaml)."""
     from looptrace_shared.asyncapi import render
+    from looptrace_shared.contracts import stage_templates
 
     Path("asyncapi.json").write_text(render())
     click.echo("asyncapi.json written")
+    click.echo(f"{stage_templates.write().name} written")
     click.get_current_context().invoke(schemas, out=Path("schemas"))
 
 

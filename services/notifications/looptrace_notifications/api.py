@@ -16,9 +16,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from looptrace_notifications import conversations as conv
 from looptrace_notifications import repository as repo
-from looptrace_notifications.delivery import DeliveryMode, InvalidQuietHours, QuietHours
+from looptrace_notifications.domain.delivery import DeliveryMode, InvalidQuietHours, QuietHours
+from looptrace_notifications.domain.rules import Category
 from looptrace_notifications.models import NotificationRow, PreferenceRow
-from looptrace_notifications.rules import Category
 from looptrace_notifications.services import NotificationsContext
 from looptrace_shared.auth import CurrentUser
 from looptrace_shared.errors import NotFound, RuleViolation, as_rule_violation

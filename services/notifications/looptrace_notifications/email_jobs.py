@@ -24,11 +24,11 @@ from typing import Any
 from sqlalchemy import select, update
 
 from looptrace_notifications.config import NotificationsSettings
-from looptrace_notifications.delivery import MAX_ATTEMPTS, next_attempt_delay, should_retry
+from looptrace_notifications.domain.delivery import MAX_ATTEMPTS, next_attempt_delay, should_retry
+from looptrace_notifications.domain.errors import NotificationRuleViolation
 from looptrace_notifications.mailer import Mail, Mailer, SendResult, message_id
 from looptrace_notifications.models import EmailDeliveryRow, NotificationRow
 from looptrace_notifications.rendering import Rendered, render
-from looptrace_notifications.rules import NotificationRuleViolation
 from looptrace_shared.envelope import new_envelope
 from looptrace_shared.events import notifications as ev
 from looptrace_shared.messaging.transient import is_transient

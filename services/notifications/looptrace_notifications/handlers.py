@@ -8,7 +8,7 @@ from typing import Any
 from looptrace_notifications import services as uc
 from looptrace_notifications import webhooks
 from looptrace_notifications.config import NotificationsSettings
-from looptrace_notifications.rules import default_rules
+from looptrace_notifications.rulebook import default_rules
 from looptrace_notifications.services import NotificationsContext
 from looptrace_shared.db import UnitOfWork
 from looptrace_shared.events import EVENT_TYPES

@@ -11,7 +11,7 @@ from email.utils import formatdate, parseaddr
 import aiosmtplib
 
 from looptrace_notifications.config import NotificationsSettings
-from looptrace_notifications.delivery import SmtpOutcome, classify_smtp
+from looptrace_notifications.domain.delivery import SmtpOutcome, classify_smtp
 from looptrace_notifications.rendering import Rendered
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import jinja2
 
-from looptrace_notifications.rules import NotificationRuleViolation, allowed
+from looptrace_notifications.domain.errors import NotificationRuleViolation, allowed
 
 TEMPLATES_DIR: Final = Path(__file__).parent / "templates"
 

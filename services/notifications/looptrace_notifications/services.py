@@ -11,16 +11,18 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from looptrace_notifications import repository as repo
 from looptrace_notifications.config import NotificationsSettings
-from looptrace_notifications.delivery import (
+from looptrace_notifications.domain.delivery import (
     DeliveryKind,
     DeliveryMode,
     Preferences,
     QuietHours,
     decide_delivery,
 )
+from looptrace_notifications.domain.errors import NotificationRuleViolation
+from looptrace_notifications.domain.rules import Category, Role, Rule
 from looptrace_notifications.models import NotificationRow, OrderContactRow, PreferenceRow
 from looptrace_notifications.rendering import order_link, render
-from looptrace_notifications.rules import Category, NotificationRuleViolation, Role, Rule, match
+from looptrace_notifications.rulebook import match
 from looptrace_shared.db import UnitOfWork
 from looptrace_shared.envelope import Envelope
 from looptrace_shared.errors import WaitingFor, as_rule_violation

@@ -8,16 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from looptrace_predictions import registry
+from looptrace_predictions import repository as repo
+from looptrace_predictions.models import OrderFeaturesRow, RiskAssessmentRow
+from looptrace_predictions.risk import INTERVAL_LEVEL
+from looptrace_predictions.scoring import LiveModel
 from looptrace_shared.auth import AdminUser, Principal, Roles
 from looptrace_shared.errors import NotFound
 from looptrace_shared.http import RuntimeDep, UowDep
 from looptrace_shared.params import IdPath
-
-from . import registry
-from . import repository as repo
-from .models import OrderFeaturesRow, RiskAssessmentRow
-from .risk import INTERVAL_LEVEL
-from .scoring import LiveModel
 
 router = APIRouter(prefix="/v1", tags=["predictions"])
 

@@ -8,16 +8,15 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from looptrace_predictions import services as uc
+from looptrace_predictions.analytics.api import router as analytics_router
+from looptrace_predictions.analytics.consumer import consumer_groups as analytics_groups
+from looptrace_predictions.api import router
+from looptrace_predictions.config import PredictionsSettings
+from looptrace_predictions.handlers import consumer_groups
+from looptrace_predictions.models import Base, plumbing
+from looptrace_predictions.scoring import LiveModel
 from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
-
-from . import services as uc
-from .analytics.api import router as analytics_router
-from .analytics.consumer import consumer_groups as analytics_groups
-from .api import router
-from .config import PredictionsSettings
-from .handlers import consumer_groups
-from .models import Base, plumbing
-from .scoring import LiveModel
 
 log = logging.getLogger(__name__)
 RESCORE_CHUNK = 500

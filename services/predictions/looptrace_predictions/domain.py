@@ -11,7 +11,13 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from typing import Any
 
-from .state import OrderOutcome, OrderState, StageState, SupplierRecord, order_outcome
+from looptrace_predictions.state import (
+    OrderOutcome,
+    OrderState,
+    StageState,
+    SupplierRecord,
+    order_outcome,
+)
 
 UNKNOWN_SUPPLIER = "unassigned"
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .stages import MAKING_STAGES, QUALITY_STAGES, SOURCING_STAGES
+from looptrace_predictions.stage_params import MAKING_STAGES, QUALITY_STAGES, SOURCING_STAGES
 
 TOP_DRIVERS = 3
 MIN_DRIVER_DAYS = 1.0

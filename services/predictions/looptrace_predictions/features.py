@@ -24,13 +24,12 @@ Definitions (days are calendar days):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-from .projection import earned_schedule_lateness, forecast_end_days
-from .supplier_history import SupplierFeatures
+from looptrace_predictions.arrays import OrderTable, StageTable
+from looptrace_predictions.projection import earned_schedule_lateness, forecast_end_days
+from looptrace_predictions.supplier_history import SupplierFeatures
 
 NUMERIC_FEATURES = [
     "quantity",
@@ -63,35 +62,6 @@ CATEGORICAL_FEATURES = ["product_category"]
 FEATURES = CATEGORICAL_FEATURES + NUMERIC_FEATURES
 INFO_COLUMNS = ["order_id", "supplier_id", "as_of", "current_stage_name", "current_stage_started"]
 EPOCH = np.datetime64("1970-01-01", "D")
-
-
-@dataclass(frozen=True)
-class OrderTable:
-    """Order-level facts, one entry per order (dates as epoch days)."""
-
-    order_id: np.ndarray
-    supplier_id: np.ndarray
-    product_category: np.ndarray
-    quantity: np.ndarray
-    order_day: np.ndarray
-    target_day: np.ndarray
-
-
-@dataclass(frozen=True)
-class StageTable:
-    """Stages of each order as (orders × max stages) arrays; NaN where absent."""
-
-    stage_number: np.ndarray
-    stage_name: np.ndarray
-    planned_start: np.ndarray
-    planned_end: np.ndarray
-    actual_start: np.ndarray
-    actual_end: np.ndarray
-    qc_failures: np.ndarray
-
-    @property
-    def valid(self) -> np.ndarray:
-        return ~np.isnan(self.planned_start)
 
 
 def epoch_days(values: pd.Series | np.ndarray) -> np.ndarray:

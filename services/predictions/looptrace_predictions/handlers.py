@@ -10,6 +10,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from looptrace_predictions import services as uc
+from looptrace_predictions.domain import LiveOrder, LiveStage, StageUnknown
+from looptrace_predictions.services import PredictionsContext
 from looptrace_shared.db import UnitOfWork
 from looptrace_shared.errors import RuleViolation
 from looptrace_shared.events import orders as oev
@@ -20,10 +23,6 @@ from looptrace_shared.messaging.dispatch import Dispatcher, Outcomes
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.runtime import Runtime
 from looptrace_shared.topics import ORDERS_EVENTS, PRODUCTION_EVENTS, QUALITY_EVENTS
-
-from . import services as uc
-from .domain import LiveOrder, LiveStage, StageUnknown
-from .services import PredictionsContext
 
 log = logging.getLogger(__name__)
 

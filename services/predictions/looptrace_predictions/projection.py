@@ -19,13 +19,10 @@ The projections read a ``StageTable`` (stages as orders × positions arrays) onl
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from .features import StageTable
+from looptrace_predictions.arrays import StageTable
 
 MAX_PACE_FACTOR = 3.0
 MIN_EARNED_FRACTION = 0.02

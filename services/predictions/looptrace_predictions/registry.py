@@ -14,10 +14,9 @@ import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # scikit-learn and joblib load only with a trained model (start-up time)
-    from .model import ScoringModel
+from looptrace_predictions.risk_model import ScoringModel
 
 ACTIVE_FILE = "ACTIVE"
 MODEL_FILE = "model.joblib"
@@ -81,9 +80,7 @@ def load_version(model_dir: str | Path, version: str) -> ScoringModel:
     path = Path(model_dir) / version / MODEL_FILE
     if not path.exists():
         raise ModelNotFound(f"no model version {version!r} in {model_dir}")
-    import joblib
-
-    from .model import ScoringModel
+    import joblib  # scikit-learn and joblib load only with a trained model (start-up time)
 
     stored = joblib.load(path)
     missing = [name for name in _STORED if name not in stored]

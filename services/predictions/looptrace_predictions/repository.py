@@ -10,8 +10,13 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import LiveSampleRow, OrderFeaturesRow, RiskAssessmentRow, SupplierOutcomeRow
-from .state import OrderOutcome
+from looptrace_predictions.models import (
+    LiveSampleRow,
+    OrderFeaturesRow,
+    RiskAssessmentRow,
+    SupplierOutcomeRow,
+)
+from looptrace_predictions.state import OrderOutcome
 
 
 async def lock_orders(

@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from .baseline import baseline_predict
-from .drivers import explain
-from .features import FEATURES
-from .registry import ActiveModel, ModelNotFound, active_version
-from .risk import DEFAULT_THRESHOLDS, Thresholds, next_level
-from .state import OrderState, features_from_state
+from looptrace_predictions.baseline import baseline_predict
+from looptrace_predictions.drivers import explain
+from looptrace_predictions.features import FEATURES
+from looptrace_predictions.registry import ActiveModel, ModelNotFound, active_version
+from looptrace_predictions.risk import DEFAULT_THRESHOLDS, Thresholds, next_level
+from looptrace_predictions.state import OrderState, features_from_state
 
 log = logging.getLogger(__name__)
 

@@ -15,17 +15,16 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from looptrace_predictions import repository as repo
+from looptrace_predictions.domain import UNKNOWN_SUPPLIER, LiveOrder
+from looptrace_predictions.models import OrderFeaturesRow, SupplierOutcomeRow
+from looptrace_predictions.risk import INTERVAL_LEVEL
+from looptrace_predictions.scoring import Assessment, LiveModel, assess
+from looptrace_predictions.state import SupplierRecord
 from looptrace_shared.db import UnitOfWork
 from looptrace_shared.envelope import Envelope, new_envelope
 from looptrace_shared.errors import WaitingFor
 from looptrace_shared.events.predictions import DelayRisk
-
-from . import repository as repo
-from .domain import UNKNOWN_SUPPLIER, LiveOrder
-from .models import OrderFeaturesRow, SupplierOutcomeRow
-from .risk import INTERVAL_LEVEL
-from .scoring import Assessment, LiveModel, assess
-from .state import SupplierRecord
 
 SOURCE = "predictions"
 ALERT = "predictions.delay_risk"

@@ -15,8 +15,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from .features import OrderTable, StageTable, assemble_features, epoch_days
-from .supplier_history import SUPPLIER_WINDOW, SupplierFeatures, SupplierTotals
+from looptrace_predictions.arrays import OrderTable, StageTable
+from looptrace_predictions.features import assemble_features, epoch_days
+from looptrace_predictions.supplier_history import SUPPLIER_WINDOW, SupplierFeatures, SupplierTotals
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from looptrace_production import repository as repo
 from looptrace_production import services as uc
+from looptrace_production.domain import SupplierOrder
 from looptrace_production.models import PhotoRow, StageNoteRow
 from looptrace_production.photos import (
     PhotoTooLarge,
@@ -26,7 +27,6 @@ from looptrace_production.photos import (
     remove_photo_files,
     store_photo,
 )
-from looptrace_production.repository import SupplierOrder
 from looptrace_production.services import Planning, ProductionContext
 from looptrace_production.timeline import TimelineOut, build_timeline
 from looptrace_shared.auth import CurrentUser, Principal, Roles

@@ -1,4 +1,9 @@
-"""A supplier's working days: which weekdays the factory rests and its holidays."""
+"""A supplier's working days: which weekdays the factory rests and its holidays.
+
+``WorkCalendar`` is a plain value. Plans ask the same few hundred moves of their calendar on
+every re-forecast; ``calendar_cache.remembered`` gives them one shared calendar per distinct
+calendar that remembers them (``Calendar`` is what a plan needs of either).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 MONDAY, SATURDAY, SUNDAY = 0, 5, 6
 _ONE_DAY = timedelta(days=1)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_MEMO_LIMIT = 50_000  # remembered moves per calendar (a few MB at most)
 
 
 class CalendarWithoutWorkingDays(ValueError):
@@ -40,12 +44,6 @@ class WorkCalendar:
 
     weekend: frozenset[int] = frozenset({SATURDAY, SUNDAY})
     holidays: frozenset[date] = field(default_factory=frozenset)
-    # (day, count) → add_working_days(day, count). Every re-forecast of every plan asks for
-    # the same few hundred dates and durations again; ``shared`` makes plans share a calendar.
-    _moves: dict[tuple[date, int], date] = field(
-        default_factory=dict, init=False, repr=False, compare=False, hash=False
-    )
-    _json: bytes | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weekend", frozenset(self.weekend))
@@ -59,17 +57,6 @@ class WorkCalendar:
             raise CalendarWithoutWorkingDays(
                 "the weekend covers all seven days; leave at least one working weekday"
             )
-
-    @classmethod
-    def shared(cls, weekend: Iterable[int], holidays: Iterable[date]) -> WorkCalendar:
-        """The calendar with these days, one instance per distinct calendar (and its memo)."""
-        key = (frozenset(weekend), frozenset(holidays))
-        calendar = _SHARED.get(key)
-        if calendar is None:
-            if len(_SHARED) >= 1024:
-                _SHARED.clear()
-            calendar = _SHARED[key] = cls(*key)
-        return calendar
 
     @classmethod
     def parse(cls, weekend: Iterable[int], holidays: Iterable[str]) -> WorkCalendar:
@@ -107,14 +94,6 @@ class WorkCalendar:
 
         ``count == 0`` returns ``day`` itself, even when it is not a working day.
         """
-        moved = self._moves.get((day, count))
-        if moved is None:
-            if len(self._moves) >= _MEMO_LIMIT:
-                self._moves.clear()
-            moved = self._moves[day, count] = self._walk(day, count)
-        return moved
-
-    def _walk(self, day: date, count: int) -> date:
         step = _ONE_DAY if count > 0 else -_ONE_DAY
         for _ in range(abs(count)):
             day += step
@@ -147,21 +126,44 @@ class WorkCalendar:
         }
 
     def to_json(self) -> bytes:
-        """``to_dict()`` as JSON, worked out once (every saved plan holds its calendar)."""
-        if self._json is None:
-            object.__setattr__(self, "_json", orjson.dumps(self.to_dict()))
-        assert self._json is not None
-        return self._json
+        return orjson.dumps(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WorkCalendar:
-        return cls.shared(
-            (int(day) for day in data["weekend"]),
-            (date.fromisoformat(day) for day in data["holidays"]),
+        return cls(
+            frozenset(int(day) for day in data["weekend"]),
+            frozenset(date.fromisoformat(day) for day in data["holidays"]),
         )
 
 
-_SHARED: dict[tuple[frozenset[int], frozenset[date]], WorkCalendar] = {}
+class Calendar(Protocol):
+    """What a plan asks of its calendar: a ``WorkCalendar`` or one that remembers its moves."""
+
+    @property
+    def weekend(self) -> frozenset[int]: ...
+
+    @property
+    def holidays(self) -> frozenset[date]: ...
+
+    def is_working_day(self, day: date) -> bool: ...
+
+    def add_working_days(self, day: date, count: int) -> date: ...
+
+    def next_working_day(self, day: date) -> date: ...
+
+    def previous_working_day(self, day: date) -> date: ...
+
+    def subtract_working_days(self, day: date, count: int) -> date: ...
+
+    def on_or_after(self, day: date) -> date: ...
+
+    def on_or_before(self, day: date) -> date: ...
+
+    def working_days_between(self, start: date, end: date) -> int: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    def to_json(self) -> bytes: ...
 
 
 def _holidays(texts: Iterable[str]) -> list[date]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from looptrace_production import events as de
-from looptrace_production.repository import SupplierOrder
+from looptrace_production.domain import SupplierOrder
 from looptrace_shared.envelope import Encoded, encode_envelope
 from looptrace_shared.events import production as wire
 from looptrace_shared.events.registry import Payload

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_production import repository as repo
-from looptrace_production.repository import SupplierOrder
+from looptrace_production.domain import SupplierOrder
 
 SIZE = 20_000  # orders; a decoded 10-stage plan takes about 6 KB, so about 120 MB
 

@@ -2,8 +2,8 @@
 
 Every accepted progress report rewrites the plan, so the stored form is compact: the plan's
 own fields as ``Plan.to_dict(stages=False)`` has them, then the stages as a table. Each row
-holds the stage's template fields (fixed once the plan is made: encoded once per plan in
-memory and copied in as they are) and then its state, the column names given once::
+holds the stage's template fields (fixed once the plan is made: each template is encoded once
+and copied in as it is) and then its state, the column names given once::
 
     {"category": ..., "version": 7,
      "template_fields": ["number", "name", ...], "stage_fields": ["status", "percentage", ...],
@@ -18,29 +18,36 @@ unit test holds all three to the same plan.
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
 import orjson
 
-from looptrace_production.domain import TEMPLATE_FIELDS, Plan, Stage
+from looptrace_production.calendar_cache import remembered
+from looptrace_production.domain import Plan, Stage
+from looptrace_production.domain.stage import TEMPLATE_NAMES, template_from_dict
+from looptrace_production.templates import StageTemplate
 
-STAGE_FIELDS = tuple(f.name for f in fields(Stage))
-STATE_FIELDS = tuple(name for name in STAGE_FIELDS if name not in TEMPLATE_FIELDS)
-_template = operator.attrgetter(*TEMPLATE_FIELDS)
+STATE_FIELDS = tuple(f.name for f in fields(Stage) if f.name != "template")
+_template = operator.attrgetter(*TEMPLATE_NAMES)
 _state = operator.attrgetter(*STATE_FIELDS)
+_MAX_TEMPLATES = 4096  # distinct stage templates remembered (a few per category)
+assert TEMPLATE_NAMES[-1] == "depends_on"  # _shared_template reads it as the last field
+
+# A stage's template is fixed once its plan is made, and plans of a category share their
+# templates: each is encoded once (by identity; the template is kept so its id stays its own),
+# and decoded rows of the same template share one instance.
+_encoded: dict[int, tuple[StageTemplate, orjson.Fragment]] = {}
+_decoded: dict[tuple[Any, ...], StageTemplate] = {}
 
 
 def encode_plan(plan: Plan) -> bytes:
     """The plan as stored, as JSON (UTF-8)."""
-    templates = plan.stored_templates
-    if templates is None:
-        templates = [orjson.Fragment(orjson.dumps(_template(s))) for s in plan.stages]
-        plan.stored_templates = templates
     data = plan.to_dict(stages=False, calendar=orjson.Fragment(plan.calendar.to_json()))
-    data["template_fields"] = TEMPLATE_FIELDS
+    data["template_fields"] = TEMPLATE_NAMES
     data["stage_fields"] = STATE_FIELDS
-    data["stages"] = [[t, *_state(s)] for t, s in zip(templates, plan.stages, strict=True)]
+    data["stages"] = [[_encoded_template(s.template), *_state(s)] for s in plan.stages]
     return orjson.dumps(data)
 
 
@@ -50,10 +57,47 @@ def decode_plan(text: str | bytes) -> Plan:
     names = data.pop("stage_fields", None)
     template_names = data.pop("template_fields", None)
     if template_names is not None:
-        data["stages"] = [
-            dict(zip(template_names, row[0], strict=True), **dict(zip(names, row[1:], strict=True)))
+        template = _template_reader(template_names)
+        stages = [
+            Stage.from_state(template(row[0]), dict(zip(names, row[1:], strict=True)))
             for row in data["stages"]
         ]
-    elif names is not None:
-        data["stages"] = [dict(zip(names, row, strict=True)) for row in data["stages"]]
-    return Plan.from_dict(data)
+        plan = Plan.from_dict(data, stages)
+    else:
+        if names is not None:
+            data["stages"] = [dict(zip(names, row, strict=True)) for row in data["stages"]]
+        plan = Plan.from_dict(data)
+    plan.calendar = remembered(plan.calendar)  # shared with every plan of these working days
+    return plan
+
+
+def _encoded_template(template: StageTemplate) -> orjson.Fragment:
+    known = _encoded.get(id(template))
+    if known is not None and known[0] is template:
+        return known[1]
+    if len(_encoded) >= _MAX_TEMPLATES:
+        _encoded.clear()
+    fragment = orjson.Fragment(orjson.dumps(_template(template)))
+    _encoded[id(template)] = (template, fragment)
+    return fragment
+
+
+def _template_reader(names: list[str]) -> Callable[[list[Any]], StageTemplate]:
+    """How to read a row's template fields stored under ``names``."""
+    if tuple(names) != TEMPLATE_NAMES:  # another order of fields: read by name, not shared
+        return lambda values: template_from_dict(dict(zip(names, values, strict=True)))
+    return _shared_template
+
+
+def _shared_template(values: list[Any]) -> StageTemplate:
+    """The template of these fields (in ``TEMPLATE_NAMES`` order, ``depends_on`` last)."""
+    key = (*values[:-1], *values[-1], len(values[-1]))
+    template = _decoded.get(key)
+    if template is None:
+        if len(_decoded) >= _MAX_TEMPLATES:
+            _decoded.clear()
+        number, name, duration_days, optional, qc, milestone, shipping, depends_on = values
+        template = _decoded[key] = StageTemplate(
+            number, name, duration_days, optional, qc, milestone, shipping, tuple(depends_on)
+        )
+    return template

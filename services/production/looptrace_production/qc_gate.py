@@ -36,8 +36,11 @@ class Inspection:
 
 
 class QcStage(Protocol):
-    number: int
-    label: str
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def label(self) -> str: ...
 
 
 @dataclass

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ARRAY, Row, String, any_, bindparam, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from looptrace_production.domain import Plan
+from looptrace_production.domain import SupplierOrder
 from looptrace_production.models import PhotoRow, ProgressLogRow, StageNoteRow, SupplierOrderRow
 from looptrace_production.plan_codec import decode_plan, encode_plan
 from looptrace_shared.db import json_rows, text_array
@@ -18,37 +16,6 @@ from looptrace_shared.errors import Conflict
 
 orders = SupplierOrderRow.__table__
 progress_log = ProgressLogRow.__table__
-
-
-@dataclass
-class SupplierOrder:
-    """One supplier order in memory: its facts, its plan, and the row version it was read at."""
-
-    order_id: str
-    order_number: str
-    supplier_id: str
-    supplier_name: str | None
-    buyer_id: str
-    product_category: str
-    quantity: int
-    target_date: date
-    has_print: bool
-    plan: Plan
-    version: int = 0  # 0: not stored yet
-    completed_at: datetime | None = None
-    plan_version: int = field(init=False)
-    dirty: bool = False
-
-    def __post_init__(self) -> None:
-        self.plan_version = self.plan.version
-
-    @property
-    def is_new(self) -> bool:
-        return self.version == 0
-
-    @property
-    def changed(self) -> bool:
-        return self.dirty or self.plan.version != self.plan_version
 
 
 class ConcurrentUpdate(Conflict):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from looptrace_production.calendar import WorkCalendar
+from looptrace_production.calendar import Calendar
+from looptrace_production.calendar_cache import remembered
 from looptrace_production.domain import Plan, Stage
 from looptrace_production.rules import UnknownCategory
 from looptrace_production.templates import Template, category_key
@@ -23,11 +24,12 @@ def plan_stages(
     template: Template,
     target_date: date,
     today: date,
-    calendar: WorkCalendar,
+    calendar: Calendar,
     buffer_days: int = 2,
     has_print: bool = True,
 ) -> Plan:
     """Schedule backwards from the ex-factory date less the buffer; forwards if that is past."""
+    calendar = remembered(calendar)  # the plan's calendar: shared, remembering its moves
     stages = [
         Stage.from_template(stage, stage.optional and not has_print) for stage in template.stages
     ]

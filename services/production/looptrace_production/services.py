@@ -16,13 +16,12 @@ from looptrace_production import repository as repo
 from looptrace_production import supplier_calendars as calendar_repo
 from looptrace_production.calendar import WorkCalendar
 from looptrace_production.config import ProductionSettings
-from looptrace_production.domain import ProgressReport
+from looptrace_production.domain import ProgressReport, SupplierOrder
 from looptrace_production.events import DomainEvent, ProductionCompleted, SupplierReassigned
 from looptrace_production.outgoing import wire_envelope
 from looptrace_production.plan_cache import PlanCache
 from looptrace_production.plan_cache import lock_orders as lock_cached_orders
 from looptrace_production.qc_gate import InspectionStatus
-from looptrace_production.repository import SupplierOrder
 from looptrace_production.schedule import plan_stages, template_for
 from looptrace_production.supplier_calendars import SupplierCalendar
 from looptrace_production.templates import Template

@@ -33,7 +33,7 @@ class SupplierCalendar:
 
 
 def _stored(row: SupplierCalendarRow) -> SupplierCalendar:
-    calendar = WorkCalendar.shared(row.weekend, row.holidays)
+    calendar = WorkCalendar(frozenset(row.weekend), frozenset(row.holidays))
     return SupplierCalendar(row.supplier_id, calendar, row.version, row.updated_at)
 
 

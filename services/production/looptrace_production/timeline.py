@@ -7,9 +7,8 @@ from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, Field
 
-from looptrace_production.domain import Stage
+from looptrace_production.domain import Stage, SupplierOrder
 from looptrace_production.models import PhotoRow, ProgressLogRow, StageNoteRow
-from looptrace_production.repository import SupplierOrder
 
 
 class NoteOut(BaseModel):

@@ -24,7 +24,7 @@ from looptrace_quality.api_common import (
     readable_inspection,
     readable_lot,
 )
-from looptrace_quality.api_inline import router as inline_router
+from looptrace_quality.api_inline_checks import router as inline_router
 from looptrace_quality.api_suppliers import router as suppliers_router
 from looptrace_quality.models import InspectionRow
 from looptrace_quality.services import Stage

@@ -11,7 +11,7 @@ from looptrace_quality.api_common import STAFF, context, readable_lot
 from looptrace_quality.aql import SamplingError, sampling_plan
 from looptrace_quality.aql_policy import AqlChoice, ResolvedAqls
 from looptrace_quality.models import OrderLotRow
-from looptrace_quality.overrides import (
+from looptrace_quality.services.aql_overrides import (
     Scope,
     buyer_effective,
     effective_aqls,

@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 
 from looptrace_quality import repository as repo
 from looptrace_quality.config import QualitySettings
-from looptrace_quality.context import QualityContext
 from looptrace_quality.models import InspectionRow, OrderLotRow
+from looptrace_quality.services.context import QualityContext
 from looptrace_shared.auth import Principal
 from looptrace_shared.db import UnitOfWork
 from looptrace_shared.errors import Forbidden, NotFound, RuleViolation

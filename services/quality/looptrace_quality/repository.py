@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from looptrace_quality.inline import WeeklyDhu
+from looptrace_quality.dhu import WeeklyDhu
 from looptrace_quality.models import (
     AqlOverrideRow,
     DefectRow,

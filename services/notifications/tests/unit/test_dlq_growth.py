@@ -8,7 +8,7 @@ from looptrace_notifications.dlq_watch import (
     growth,
     worth_alerting,
 )
-from looptrace_notifications.rules import match
+from looptrace_notifications.rulebook import match
 from looptrace_shared.topics import ALL_TOPICS
 
 

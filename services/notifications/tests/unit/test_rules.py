@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from looptrace_notifications.delivery import (
+from looptrace_notifications.domain.delivery import (
     MAX_ATTEMPTS,
     Delivery,
     DeliveryKind,
@@ -19,8 +19,9 @@ from looptrace_notifications.delivery import (
     next_attempt_delay,
     should_retry,
 )
+from looptrace_notifications.domain.rules import Category, Role, RuleFileError, parse_rules
 from looptrace_notifications.rendering import available_templates
-from looptrace_notifications.rules import Category, Role, RuleFileError, match, parse_rules
+from looptrace_notifications.rulebook import match
 
 B, S, A = Role.BUYER, Role.SUPPLIER, Role.ADMIN
 
@@ -226,7 +227,7 @@ def test_loader_needs_a_rules_list() -> None:
 
 
 def test_shipped_rules_name_only_existing_templates() -> None:
-    from looptrace_notifications.rules import default_rules
+    from looptrace_notifications.rulebook import default_rules
 
     templates = available_templates()
     for notification_type in default_rules().notification_types:

@@ -15,7 +15,7 @@ from looptrace_notifications.rendering import (
     render,
     timeline_url,
 )
-from looptrace_notifications.rules import default_rules
+from looptrace_notifications.rulebook import default_rules
 
 # The event data of every type the rules react to, plus what the service adds
 # (recipient_name, base_url / timeline_url, names from its contact book).

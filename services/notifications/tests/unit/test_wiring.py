@@ -11,7 +11,7 @@ from looptrace_notifications.digests import is_due
 from looptrace_notifications.mailer import Mail, compose, failure, message_id
 from looptrace_notifications.models import OrderContactRow, PreferenceRow
 from looptrace_notifications.rendering import Rendered
-from looptrace_notifications.rules import match
+from looptrace_notifications.rulebook import match
 from looptrace_notifications.services import Recipient, mail_context, recipients
 
 SETTINGS = NotificationsSettings(

@@ -17,12 +17,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from looptrace_predictions.analytics import queries
+from looptrace_predictions.analytics.filters import Filters, scoped
 from looptrace_shared.auth import CurrentUser
 from looptrace_shared.errors import NotFound
 from looptrace_shared.http import UowDep
-
-from . import queries
-from .filters import Filters, scoped
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import click
 
+from looptrace_predictions.analytics.filters import Filters, InvalidRange
+from looptrace_predictions.config import PredictionsSettings
 from looptrace_shared.db import make_engine, make_sessionmaker
-
-from ..config import PredictionsSettings
-from .filters import Filters, InvalidRange
 
 
 @click.group(help="Production analytics: the report and the read model.")
@@ -55,7 +54,7 @@ def report(out: Path, start: date | None, end: date | None, buyer: str | None,
 
 
 async def _report(f: Filters) -> str:
-    from .report import gather, render
+    from looptrace_predictions.analytics.report import gather, render
 
     engine = make_engine(PredictionsSettings().database_url)
     try:
@@ -73,7 +72,7 @@ def rebuild() -> None:
 
 
 async def _rebuild() -> int:
-    from .consumer import rebuild as replay
+    from looptrace_predictions.analytics.consumer import rebuild as replay
 
     engine = make_engine(PredictionsSettings().database_url)
     try:

@@ -15,6 +15,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from looptrace_predictions.analytics import store
+from looptrace_predictions.analytics.projector import REACTIONS, project
+from looptrace_predictions.analytics.tables import JournalRow
 from looptrace_shared.db import UnitOfWork, text_array
 from looptrace_shared.events import EVENT_TYPES
 from looptrace_shared.messaging.consumer import ConsumerGroup
@@ -27,10 +30,6 @@ from looptrace_shared.topics import (
     PRODUCTION_EVENTS,
     QUALITY_EVENTS,
 )
-
-from . import store
-from .projector import REACTIONS, project
-from .tables import JournalRow
 
 log = logging.getLogger(__name__)
 

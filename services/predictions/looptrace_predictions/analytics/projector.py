@@ -15,13 +15,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from looptrace_predictions.analytics import rollups, store
+from looptrace_predictions.analytics.domain import OrderRecord, Reply, StageFact, StageRecord
 from looptrace_shared.events import orders as oev
 from looptrace_shared.events import production as pev
 from looptrace_shared.events import quality as qev
 from looptrace_shared.messaging.incoming import Incoming
-
-from . import rollups, store
-from .domain import OrderRecord, Reply, StageFact, StageRecord
 
 
 @dataclass

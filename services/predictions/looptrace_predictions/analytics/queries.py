@@ -14,12 +14,19 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import OrderFeaturesRow
-from . import figures as fig
-from . import scorecard as sc
-from .filters import Filters
-from .store import HISTOGRAM, INSPECTIONS, ORDERS, REPLIES, STAGES, SUPPLIERS
-from .tables import OrderCountRow, QcWeekRow, SupplierMonthRow
+from looptrace_predictions.analytics import figures as fig
+from looptrace_predictions.analytics import scorecard as sc
+from looptrace_predictions.analytics.filters import Filters
+from looptrace_predictions.analytics.store import (
+    HISTOGRAM,
+    INSPECTIONS,
+    ORDERS,
+    REPLIES,
+    STAGES,
+    SUPPLIERS,
+)
+from looptrace_predictions.analytics.tables import OrderCountRow, QcWeekRow, SupplierMonthRow
+from looptrace_predictions.models import OrderFeaturesRow
 
 COUNTS = OrderCountRow.__table__.fullname
 MONTHS = SupplierMonthRow.__table__.fullname

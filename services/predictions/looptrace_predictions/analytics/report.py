@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import charts, queries
-from .filters import Filters
+from looptrace_predictions.analytics import charts, queries
+from looptrace_predictions.analytics.filters import Filters
 
 REPORT_ROWS = 25
 

@@ -16,10 +16,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from looptrace_predictions.analytics.domain import OrderRecord, Reply, StageFact, month_of
+from looptrace_predictions.analytics.tables import OrderCountRow, QcWeekRow, SupplierMonthRow
 from looptrace_shared.db import json_rows
-
-from .domain import OrderRecord, Reply, StageFact, month_of
-from .tables import OrderCountRow, QcWeekRow, SupplierMonthRow
 
 NONE = "-"
 QC = ("first_inspections", "first_passed", "reinspections", "units", "critical", "major", "minor")

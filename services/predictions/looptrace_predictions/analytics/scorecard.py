@@ -25,7 +25,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from .figures import ratio
+from looptrace_predictions.analytics.figures import ratio
 
 WEIGHTS = {
     "on_time": 35.0,

@@ -14,10 +14,8 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from looptrace_shared.db import json_rows, text_array
-
-from .domain import OrderRecord, Reply, StageFact, month_of
-from .tables import (
+from looptrace_predictions.analytics.domain import OrderRecord, Reply, StageFact, month_of
+from looptrace_predictions.analytics.tables import (
     AnalyticsOrderRow,
     InspectionFactRow,
     ReplyRow,
@@ -25,6 +23,7 @@ from .tables import (
     StageHistogramRow,
     StageSupplierRow,
 )
+from looptrace_shared.db import json_rows, text_array
 
 ORDERS = AnalyticsOrderRow.__table__.fullname
 STAGES = StageFactRow.__table__.fullname
@@ -275,7 +274,7 @@ async def save_replies(session: AsyncSession, replies: list[tuple[Reply, str | N
 
 
 async def truncate_derived(session: AsyncSession) -> None:
-    from .tables import DERIVED
+    from looptrace_predictions.analytics.tables import DERIVED
 
     tables = ", ".join(t.__table__.fullname for t in DERIVED)
     await session.execute(text(f"TRUNCATE {tables}"))

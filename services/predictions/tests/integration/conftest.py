@@ -8,8 +8,8 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from looptrace_predictions.registry import load_version, read_metadata, save_version
-from looptrace_predictions.simulate import simulate_history
-from looptrace_predictions.workflows import train
+from looptrace_predictions.training.simulate import simulate_history
+from looptrace_predictions.training.workflows import train
 
 
 @pytest.fixture(scope="session")

@@ -15,12 +15,9 @@ import pytest
 from sqlalchemy import func, select
 
 import looptrace_predictions
-from looptrace_predictions import workflows
 from looptrace_predictions.app import reload_model, rescore_open_orders
 from looptrace_predictions.config import PredictionsSettings
 from looptrace_predictions.handlers import consumer_groups
-from looptrace_predictions.history import summarise_orders
-from looptrace_predictions.live_history import export_history, live_frame
 from looptrace_predictions.models import (
     LiveSampleRow,
     RiskAssessmentRow,
@@ -29,6 +26,9 @@ from looptrace_predictions.models import (
 )
 from looptrace_predictions.registry import promote
 from looptrace_predictions.scoring import LiveModel
+from looptrace_predictions.training import workflows
+from looptrace_predictions.training.history import summarise_orders
+from looptrace_predictions.training.live_history import export_history, live_frame
 from looptrace_shared.db import make_engine, make_sessionmaker
 from looptrace_shared.envelope import new_envelope
 from looptrace_shared.messaging.consumer import BatchProcessor

@@ -4,19 +4,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from looptrace_predictions.evaluation import _delay_mae
-from looptrace_predictions.features import StageTable
-from looptrace_predictions.lead_time import choose_thresholds, threshold_for
-from looptrace_predictions.metrics import (
+from looptrace_predictions.arrays import StageTable
+from looptrace_predictions.projection import earned_schedule_lateness, forecast_end_days
+from looptrace_predictions.supplier_groups import supplier_groups
+from looptrace_predictions.training.evaluation import _delay_mae
+from looptrace_predictions.training.fitting import conformal_correction
+from looptrace_predictions.training.lead_time import choose_thresholds, threshold_for
+from looptrace_predictions.training.metrics import (
     expected_calibration_error,
     interval_coverage,
     lead_time_summary,
     reliability_bins,
     warning_lead_times,
 )
-from looptrace_predictions.model import conformal_correction
-from looptrace_predictions.projection import earned_schedule_lateness, forecast_end_days
-from looptrace_predictions.supplier_groups import supplier_groups
 
 NAN = np.nan
 

@@ -8,15 +8,15 @@ import pandas as pd
 import pytest
 
 from looptrace_predictions.domain import LiveOrder, LiveStage
-from looptrace_predictions.drift import (
+from looptrace_predictions.training.drift import (
     MIN_LIVE_ROWS,
     RETRAIN_FROM,
     _numeric_reference,
     psi,
     psi_report,
 )
-from looptrace_predictions.history import load_history, summarise_orders, write_history
-from looptrace_predictions.live_history import history_rows
+from looptrace_predictions.training.history import load_history, summarise_orders, write_history
+from looptrace_predictions.training.live_history import history_rows
 
 
 def test_psi_by_hand() -> None:

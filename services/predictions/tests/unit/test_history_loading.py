@@ -3,7 +3,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from looptrace_predictions.history import HISTORY_COLUMNS, load_history, summarise_orders
+from looptrace_predictions.training.history import HISTORY_COLUMNS, load_history, summarise_orders
 
 HEADER = ",".join(HISTORY_COLUMNS)
 

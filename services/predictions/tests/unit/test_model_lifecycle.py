@@ -7,9 +7,7 @@ import pytest
 from click.testing import CliRunner
 from threadpoolctl import threadpool_limits
 
-from looptrace_predictions.cli import predictions
 from looptrace_predictions.features import FEATURES
-from looptrace_predictions.history import write_history
 from looptrace_predictions.registry import (
     ActiveModel,
     ModelNotFound,
@@ -19,8 +17,10 @@ from looptrace_predictions.registry import (
     promote,
     read_metadata,
 )
-from looptrace_predictions.simulate import simulate_history
-from looptrace_predictions.workflows import PREDICTION_COLUMNS, predict, train
+from looptrace_predictions.training.cli import predictions
+from looptrace_predictions.training.history import write_history
+from looptrace_predictions.training.simulate import simulate_history
+from looptrace_predictions.training.workflows import PREDICTION_COLUMNS, predict, train
 
 ORDERS = 400
 
@@ -96,7 +96,7 @@ def test_predict_scores_only_orders_open_on_the_date(
 
 
 def test_batch_prediction_is_one_vectorised_call(model_dir: Path, history: pd.DataFrame) -> None:
-    from looptrace_predictions.snapshots import build_snapshots
+    from looptrace_predictions.training.snapshots import build_snapshots
 
     frame = build_snapshots(history).head(200)
     model = load_active(model_dir)

@@ -5,8 +5,6 @@ import pandas as pd
 import pytest
 
 from looptrace_predictions.features import FEATURES, INFO_COLUMNS
-from looptrace_predictions.simulate import simulate_history
-from looptrace_predictions.snapshots import build_snapshots, open_orders_features
 from looptrace_predictions.state import (
     OrderState,
     StageState,
@@ -15,6 +13,8 @@ from looptrace_predictions.state import (
     order_outcome,
 )
 from looptrace_predictions.supplier_history import PRIOR_ON_TIME_RATE
+from looptrace_predictions.training.simulate import simulate_history
+from looptrace_predictions.training.snapshots import build_snapshots, open_orders_features
 
 COMPARED = INFO_COLUMNS + FEATURES
 

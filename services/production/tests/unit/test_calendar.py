@@ -10,6 +10,7 @@ from looptrace_production.calendar import (
     WeekendDayOutOfRange,
     WorkCalendar,
 )
+from looptrace_production.calendar_cache import remembered
 
 FRIDAY = date(2025, 3, 7)
 SATURDAY = date(2025, 3, 8)
@@ -115,9 +116,19 @@ def test_a_remembered_move_is_the_move_worked_out_again(
     assert first == day
 
 
-def test_plans_read_back_share_one_calendar_per_set_of_days() -> None:
+def test_plans_share_one_remembering_calendar_per_set_of_days() -> None:
     calendar = WorkCalendar.six_day_week(holidays=[MONDAY])
-    one, two = (WorkCalendar.from_dict(calendar.to_dict()) for _ in range(2))
-    assert one is two and one == calendar
-    assert WorkCalendar.shared([6], [MONDAY]) is one
-    assert WorkCalendar.shared([6], []) is not one
+    one, two = (remembered(WorkCalendar.from_dict(calendar.to_dict())) for _ in range(2))
+    assert one is two and one == calendar and calendar == one
+    assert remembered(WorkCalendar(frozenset({6}), frozenset({MONDAY}))) is one
+    assert remembered(WorkCalendar(frozenset({6}))) is not one
+    assert remembered(one) is one and one.to_json() == calendar.to_json()
+
+
+@given(start=st.dates(date(2026, 1, 1), date(2027, 12, 31)), count=st.integers(-40, 40))
+def test_a_remembering_calendar_moves_as_the_plain_one(start: date, count: int) -> None:
+    calendar = WorkCalendar.six_day_week(holidays=[MONDAY])
+    for _ in range(2):  # worked out, then remembered
+        assert remembered(calendar).add_working_days(start, count) == calendar.add_working_days(
+            start, count
+        )

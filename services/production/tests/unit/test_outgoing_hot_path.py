@@ -6,10 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from looptrace_production import events as de
 from looptrace_production.calendar import WorkCalendar
-from looptrace_production.domain import ProgressReport
+from looptrace_production.domain import ProgressReport, SupplierOrder
 from looptrace_production.outgoing import HOT, to_wire, wire_envelope
 from looptrace_production.qc_gate import InspectionStatus
-from looptrace_production.repository import SupplierOrder
 from looptrace_production.schedule import plan_stages, template_for
 from looptrace_production.templates import load_templates
 from looptrace_shared.envelope import Envelope, cause_ids, new_envelope

@@ -3,8 +3,8 @@
 from datetime import date
 
 from looptrace_production.calendar import WorkCalendar
+from looptrace_production.domain import SupplierOrder
 from looptrace_production.plan_cache import PlanCache
-from looptrace_production.repository import SupplierOrder
 from looptrace_production.schedule import plan_stages, template_for
 from looptrace_production.templates import load_templates
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from looptrace_quality.catalogue import DefectClass, UnknownDefectType
+from looptrace_quality.dhu import StageNameMissing, WeeklyDhu, check_inline
 from looptrace_quality.domain import InvalidQuantity, NoUnitsInspected
-from looptrace_quality.inline import StageNameMissing, WeeklyDhu, check_inline
 
 
 def test_dhu_counts_every_defect_over_the_units_checked() -> None:

@@ -21,11 +21,10 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from looptrace_predictions.domain import LiveOrder
+from looptrace_predictions.models import LiveSampleRow, OrderFeaturesRow, SupplierOutcomeRow
+from looptrace_predictions.training.history import HISTORY_COLUMNS
 from looptrace_shared.db import make_engine, make_sessionmaker
-
-from .domain import LiveOrder
-from .history import HISTORY_COLUMNS
-from .models import LiveSampleRow, OrderFeaturesRow, SupplierOutcomeRow
 
 COLUMNS = [*HISTORY_COLUMNS, "qc_failures"]
 

@@ -26,13 +26,18 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, mean_absolute_error, roc_auc_score
 
-from .baseline import baseline_predict
-from .lead_time import compare_warnings
-from .metrics import expected_calibration_error, interval_coverage, reliability_bins
-from .model import INTERVAL_LEVEL, ScoringModel
-from .projection import earned_schedule_delay, production_forecast_delay
-from .snapshots import REPORT_FRACTIONS
-from .supplier_groups import supplier_groups
+from looptrace_predictions.baseline import baseline_predict
+from looptrace_predictions.projection import earned_schedule_delay, production_forecast_delay
+from looptrace_predictions.risk import INTERVAL_LEVEL
+from looptrace_predictions.risk_model import ScoringModel
+from looptrace_predictions.supplier_groups import supplier_groups
+from looptrace_predictions.training.lead_time import compare_warnings
+from looptrace_predictions.training.metrics import (
+    expected_calibration_error,
+    interval_coverage,
+    reliability_bins,
+)
+from looptrace_predictions.training.snapshots import REPORT_FRACTIONS
 
 Metrics = dict[str, dict]
 BASELINES = ("no_delay", "earned_schedule", "production_forecast")

@@ -10,7 +10,8 @@ from enum import StrEnum
 from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from looptrace_notifications.rules import Category, NotificationRuleViolation
+from looptrace_notifications.domain.errors import NotificationRuleViolation
+from looptrace_notifications.domain.rules import Category
 
 
 class InvalidQuietHours(NotificationRuleViolation):

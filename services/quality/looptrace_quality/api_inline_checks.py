@@ -10,8 +10,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from looptrace_quality.api_common import STAFF, context, readable_lot
-from looptrace_quality.inline_checks import InlineDefect, InlineReport, record_inline_check
 from looptrace_quality.models import InlineCheckRow
+from looptrace_quality.services.inline_checks import InlineDefect, InlineReport, record_inline_check
 from looptrace_shared.auth import Roles
 from looptrace_shared.events.bounds import (
     DEFECTS_MAX,

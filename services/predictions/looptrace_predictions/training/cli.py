@@ -12,14 +12,14 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from . import workflows
-from .config import PredictionsSettings
-from .history import load_history, write_history
-from .live_history import read_history, read_live_frame
-from .registry import ModelNotFound, load_active
-from .reliability_plot import write_reliability_diagram
-from .report import metrics_report
-from .simulate import write_simulated_history
+from looptrace_predictions.config import PredictionsSettings
+from looptrace_predictions.registry import ModelNotFound, load_active
+from looptrace_predictions.training import workflows
+from looptrace_predictions.training.history import load_history, write_history
+from looptrace_predictions.training.live_history import read_history, read_live_frame
+from looptrace_predictions.training.reliability_plot import write_reliability_diagram
+from looptrace_predictions.training.report import metrics_report
+from looptrace_predictions.training.simulate import write_simulated_history
 
 MAX_ERRORS_SHOWN = 20
 

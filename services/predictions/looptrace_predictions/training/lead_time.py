@@ -20,9 +20,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from .baseline import baseline_levels
-from .metrics import lead_time_summary, warning_lead_times
-from .snapshots import IndexedHistory, build_snapshots
+from looptrace_predictions.baseline import baseline_levels
+from looptrace_predictions.training.metrics import lead_time_summary, warning_lead_times
+from looptrace_predictions.training.snapshots import IndexedHistory, build_snapshots
 
 LIFE_STEP = 0.025
 LIFE_UNTIL = 1.5

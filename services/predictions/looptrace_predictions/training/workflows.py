@@ -11,13 +11,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .drift import psi_report, reference_distribution
-from .evaluation import compare
-from .lead_time import choose_thresholds, life_snapshots
-from .model import INTERVAL_LEVEL, ScoringModel, fit_models, split_by_time
-from .registry import promote, read_metadata, save_version
-from .risk import risk_levels
-from .snapshots import REPORT_FRACTIONS, build_snapshots, index_history, open_orders_features
+from looptrace_predictions.registry import promote, read_metadata, save_version
+from looptrace_predictions.risk import INTERVAL_LEVEL, risk_levels
+from looptrace_predictions.risk_model import ScoringModel
+from looptrace_predictions.training.drift import psi_report, reference_distribution
+from looptrace_predictions.training.evaluation import compare
+from looptrace_predictions.training.fitting import fit_models, split_by_time
+from looptrace_predictions.training.lead_time import choose_thresholds, life_snapshots
+from looptrace_predictions.training.snapshots import (
+    REPORT_FRACTIONS,
+    build_snapshots,
+    index_history,
+    open_orders_features,
+)
 
 Step = Callable[[str], None]
 PREDICTION_COLUMNS = [

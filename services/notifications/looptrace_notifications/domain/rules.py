@@ -1,23 +1,20 @@
-"""Who hears what: notification rules read from ``rules.yaml``.
+"""Who hears what: notification rules, as ``rules.yaml`` writes them.
 
 Each rule names an event type, a role, a notification type (a template pair) and a
-category users can switch e-mail off for. Nothing here does I/O except reading the
-rules file.
+category users can switch e-mail off for. No I/O: ``looptrace_notifications.rulebook``
+reads the shipped file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
-from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import yaml
 
-PACKAGE_DIR: Final = Path(__file__).parent
-RULES_FILE: Final = PACKAGE_DIR / "rules.yaml"
+from looptrace_notifications.domain.errors import NotificationRuleViolation, allowed
 
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -39,16 +36,8 @@ class Category(StrEnum):
     ADMIN = "admin"
 
 
-class NotificationRuleViolation(ValueError):
-    """Base of every notifications rule; the message tells the user what to fix."""
-
-
 class RuleFileError(NotificationRuleViolation):
     """``rules.yaml`` names something that does not exist or is malformed."""
-
-
-def allowed(values: Iterable[str]) -> str:
-    return ", ".join(values)
 
 
 # ---------------------------------------------------------------- rules
@@ -190,16 +179,3 @@ def _parse_condition(where: str, item: Any) -> Condition:
     if operator == "rises_from" and len(scale) < 2:
         raise RuleFileError(f"{where}: 'rises_from' needs a 'scale' of at least two levels")
     return Condition(str(item["field"]), operator, item[operator], scale)
-
-
-@cache
-def default_rules() -> RuleBook:
-    """The shipped ``rules.yaml``, read and validated once on first use."""
-    from looptrace_notifications.rendering import available_templates  # templates live there
-
-    return parse_rules(RULES_FILE.read_text(encoding="utf-8"), available_templates())
-
-
-def match(event_type: str, data: Mapping[str, Any]) -> list[Rule]:
-    """Who hears this event under the shipped rules (empty when nobody does)."""
-    return default_rules().match(event_type, data)

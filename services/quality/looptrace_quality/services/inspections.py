@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from looptrace_quality import repository as repo
 from looptrace_quality.catalogue import parse_defect_class
-from looptrace_quality.context import QualityContext, domain_rules
 from looptrace_quality.domain import (
     Decision,
     DefectFinding,
@@ -22,8 +21,14 @@ from looptrace_quality.domain import (
     record_finding,
 )
 from looptrace_quality.models import DefectRow, InspectionRow, OrderLotRow
-from looptrace_quality.outcomes import outcome_event, scheduled_event, severity_events, summarize
-from looptrace_quality.overrides import effective_aqls
+from looptrace_quality.services.aql_overrides import effective_aqls
+from looptrace_quality.services.context import QualityContext, domain_rules
+from looptrace_quality.services.outcomes import (
+    outcome_event,
+    scheduled_event,
+    severity_events,
+    summarize,
+)
 from looptrace_quality.switching import InspectionDiscontinued, SupplierSeverity
 from looptrace_shared.errors import Conflict, NotFound, RuleViolation, WaitingFor
 from looptrace_shared.events import production as pev

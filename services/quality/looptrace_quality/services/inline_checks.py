@@ -6,9 +6,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from looptrace_quality.context import QualityContext, domain_rules
-from looptrace_quality.inline import check_inline
+from looptrace_quality.dhu import check_inline
 from looptrace_quality.models import InlineCheckRow, OrderLotRow
+from looptrace_quality.services.context import QualityContext, domain_rules
 
 
 @dataclass(frozen=True)

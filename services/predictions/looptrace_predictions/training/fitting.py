@@ -22,7 +22,6 @@ used to fit anything earlier.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,9 +32,10 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from .features import CATEGORICAL_FEATURES, FEATURES
-from .risk import DEFAULT_THRESHOLDS, INTERVAL_LEVEL
-from .supplier_groups import supplier_groups
+from looptrace_predictions.features import CATEGORICAL_FEATURES, FEATURES
+from looptrace_predictions.risk import INTERVAL_LEVEL
+from looptrace_predictions.risk_model import ALL_SUPPLIERS, ScoringModel
+from looptrace_predictions.supplier_groups import supplier_groups
 
 VALIDATION_SHARE = 0.2
 CALIBRATION_SHARE = 0.25
@@ -43,63 +43,7 @@ MIN_TRAINING_ROWS = 50
 RANDOM_STATE = 0
 QUANTILES = (0.1, 0.5, 0.9)
 QUANTILE_ROUNDS = 120
-ALL_SUPPLIERS = "all"
 MIN_GROUP_ROWS = 50
-
-
-@dataclass
-class RiskEstimate:
-    """Scores of a batch: P(late) and P10/P50/P90 of the signed days past the target."""
-
-    p_late: np.ndarray
-    lateness: np.ndarray  # shape (n, 3): P10, P50, P90
-
-    @property
-    def delay(self) -> np.ndarray:
-        """P10/P50/P90 of the delay in days (lateness clipped at 0)."""
-        return np.maximum(self.lateness, 0.0)
-
-
-@dataclass
-class ScoringModel:
-    """The fitted parts of one model version."""
-
-    version: str
-    classifier: Pipeline
-    calibrator: IsotonicRegression
-    quantiles: list[Pipeline]
-    interval_correction: dict[str, float]
-    features: list[str]
-    thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
-
-    def estimate(self, features: pd.DataFrame) -> RiskEstimate:
-        """P(late) and the lateness quantiles for every row; one call per batch."""
-        missing = [name for name in self.features if name not in features.columns]
-        if missing:
-            raise ValueError(f"feature frame lacks column(s): {', '.join(missing)}")
-        rows = features[self.features]
-        raw = self.classifier.predict_proba(rows)[:, 1]
-        p_late = np.clip(self.calibrator.predict(raw), 0.0, 1.0)
-        anchor = features["forecast_lateness_days"].to_numpy(dtype=float)
-        slip = np.column_stack([q.predict(rows) for q in self.quantiles])
-        slip.sort(axis=1)  # quantile boosters fitted apart may cross; keep P10 ≤ P50 ≤ P90
-        correction = self._correction(features)
-        slip[:, 0] -= correction
-        slip[:, 2] += correction
-        lateness = anchor[:, None] + slip
-        lateness[:, 0] = np.minimum(lateness[:, 0], lateness[:, 1])
-        lateness[:, 2] = np.maximum(lateness[:, 2], lateness[:, 1])
-        return RiskEstimate(p_late, lateness)
-
-    def _correction(self, features: pd.DataFrame) -> np.ndarray:
-        overall = self.interval_correction.get(ALL_SUPPLIERS, 0.0)
-        groups = supplier_groups(features)
-        return np.array([self.interval_correction.get(g, overall) for g in groups], dtype=float)
-
-    def predict(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """(P(late), expected delay days = P50) for every row."""
-        estimate = self.estimate(features)
-        return estimate.p_late, estimate.delay[:, 1]
 
 
 def _cutoff(order_dates: pd.Series, share: float) -> pd.Timestamp:

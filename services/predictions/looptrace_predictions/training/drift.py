@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
+from looptrace_predictions.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 
 if TYPE_CHECKING:
-    from .model import ScoringModel
+    from looptrace_predictions.risk_model import ScoringModel
 
 SCORES = ("p_late", "delay_p50_days")
 SHARE_FLOOR = 1e-4

@@ -10,6 +10,7 @@ from looptrace_quality import repository as repo
 from looptrace_quality.aql import SamplingError
 from looptrace_quality.catalogue import UnknownDefectClass, UnknownDefectType
 from looptrace_quality.config import QualitySettings
+from looptrace_quality.dhu import StageNameMissing
 from looptrace_quality.domain import (
     ConcessionNeedsAdmin,
     ConcessionNeedsReason,
@@ -19,7 +20,6 @@ from looptrace_quality.domain import (
     SampleLargerThanLot,
     SampleTooSmall,
 )
-from looptrace_quality.inline import StageNameMissing
 from looptrace_quality.models import OrderLotRow
 from looptrace_quality.switching import InspectionDiscontinued
 from looptrace_shared.db import UnitOfWork

@@ -12,6 +12,11 @@ What makes lateness predictable (but not trivially):
 * quality stages can fail and loop back for rework (``qc_failures``).
 
 Noise on every stage and QC outcomes keeps it from being a lookup table.
+
+The plan is production's: stage names, durations and which stages quality inspects come from
+the stage templates contract (production's templates.yaml); how each stage slips and whether its
+work grows with the quantity are predictions' own (``stage_params.py``). Making stages' planned
+days grow with the quantity (√(quantity / ``REFERENCE_QUANTITY``)).
 """
 
 from __future__ import annotations
@@ -24,13 +29,17 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from .history import HISTORY_COLUMNS, write_history
-from .stages import REFERENCE_QUANTITY, TEMPLATES, StageTemplate
+from looptrace_predictions.stage_params import STAGE_PARAMS
+from looptrace_predictions.training.history import HISTORY_COLUMNS, write_history
+from looptrace_shared.contracts import stage_templates
+from looptrace_shared.contracts.stage_templates import TemplateStage
 
 START_DATE = date(2021, 1, 4)
 PEAK_SEASON_FACTOR = {8: 1.3, 9: 1.5, 10: 1.6, 11: 1.5, 12: 1.2}
 PEAK_ORDER_WEIGHT = {8: 1.4, 9: 1.6, 10: 1.6, 11: 1.3}
-MAX_STAGES = max(len(t) for t in TEMPLATES.values())
+REFERENCE_QUANTITY = 2000
+CATEGORIES = ("knitwear", "cut-and-sew")
+MAX_STAGES = max(len(stage_templates.load()[category]) for category in CATEGORIES)
 MAX_QC_LOOPS = 3
 
 Progress = Callable[[int], None]
@@ -129,10 +138,10 @@ def _draw(rng: np.random.Generator, n: int) -> _Draws:
     )
 
 
-def _planned_days(template: StageTemplate, quantity: int) -> int:
-    if not template.scales_with_quantity:
-        return template.planned_days
-    return max(1, round(template.planned_days * (quantity / REFERENCE_QUANTITY) ** 0.5))
+def _planned_days(category: str, stage: TemplateStage, quantity: int) -> int:
+    if not STAGE_PARAMS[category, stage.name].scales_with_quantity:
+        return stage.duration_days
+    return max(1, round(stage.duration_days * (quantity / REFERENCE_QUANTITY) ** 0.5))
 
 
 def _simulate_order(
@@ -144,21 +153,22 @@ def _simulate_order(
     load: float,
     draws: _Draws,
 ) -> tuple[list[tuple], int]:
-    template = TEMPLATES[category]
+    template = stage_templates.load()[category]
     trouble = draws.trouble[i]
     load_factor = min(2.0, 1.0 + 0.9 * max(0.0, load - 0.8))
     planned_start = order_day
     actual_end = order_day
     rows = []
     for k, stage in enumerate(template):
-        planned = _planned_days(stage, quantity)
+        planned = _planned_days(category, stage, quantity)
         planned_end = planned_start + planned
         actual_start = max(actual_end, planned_start - 2)
         season = PEAK_SEASON_FACTOR.get(_month(actual_start), 1.0)
-        slip = supplier.slip_scale * stage.slip_weight * season * load_factor * (0.3 + trouble)
+        slip_weight = STAGE_PARAMS[category, stage.name].slip_weight
+        slip = supplier.slip_scale * slip_weight * season * load_factor * (0.3 + trouble)
         duration = planned * np.exp(draws.noise[i, k]) + slip * draws.slip[i, k]
         failures = 0
-        if stage.is_quality_check:
+        if stage.qc:
             fail_p = min(0.9, supplier.qc_fail_rate * (0.5 + 0.5 * trouble) * load_factor)
             while failures < MAX_QC_LOOPS and draws.qc[i, k, failures] < fail_p:
                 duration += draws.rework[i, k, failures]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from looptrace_quality import repository as repo
-from looptrace_quality.context import QualityContext
-from looptrace_quality.outcomes import severity_events
+from looptrace_quality.services.context import QualityContext
+from looptrace_quality.services.outcomes import severity_events
 from looptrace_quality.switching import SupplierSeverity
 from looptrace_shared.errors import Conflict
 

@@ -7,8 +7,8 @@ from enum import StrEnum
 from looptrace_quality import repository as repo
 from looptrace_quality.aql_policy import AqlChoice, ResolvedAqls, resolve_aqls
 from looptrace_quality.config import QualitySettings
-from looptrace_quality.context import QualityContext, domain_rules
 from looptrace_quality.models import AqlOverrideRow, OrderLotRow
+from looptrace_quality.services.context import QualityContext, domain_rules
 
 
 class Scope(StrEnum):

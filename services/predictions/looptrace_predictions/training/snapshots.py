@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .features import OrderTable, StageTable, assemble_features, epoch_days
-from .history import summarise_orders
-from .supplier_history import SupplierLedger
+from looptrace_predictions.arrays import OrderTable, StageTable
+from looptrace_predictions.features import assemble_features, epoch_days
+from looptrace_predictions.supplier_history import SupplierLedger
+from looptrace_predictions.training.history import summarise_orders
 
 TRAINING_FRACTIONS = (0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9)
 REPORT_FRACTIONS = (0.25, 0.5, 0.75)

@@ -1,0 +1,39 @@
+"""The aggregate production works on: one supplier order, its facts and its plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from looptrace_production.domain.plan import Plan
+
+
+@dataclass
+class SupplierOrder:
+    """One supplier order in memory: its facts, its plan, and the row version it was read at."""
+
+    order_id: str
+    order_number: str
+    supplier_id: str
+    supplier_name: str | None
+    buyer_id: str
+    product_category: str
+    quantity: int
+    target_date: date
+    has_print: bool
+    plan: Plan
+    version: int = 0  # 0: not stored yet
+    completed_at: datetime | None = None
+    plan_version: int = field(init=False)
+    dirty: bool = False
+
+    def __post_init__(self) -> None:
+        self.plan_version = self.plan.version
+
+    @property
+    def is_new(self) -> bool:
+        return self.version == 0
+
+    @property
+    def changed(self) -> bool:
+        return self.dirty or self.plan.version != self.plan_version
