@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from looptrace_shared.settings import DEV_JWT_SECRET
+from looptrace_shared.settings import DEV_JWT_SECRET, Environment
 from looptrace_web import charts
 from looptrace_web.app import create_app
 from looptrace_web.config import WebSettings
@@ -121,8 +121,8 @@ def test_an_unreachable_service_is_a_502_page_not_a_500(client: TestClient) -> N
 
 def test_development_sign_in_is_refused_in_production() -> None:
     with pytest.raises(ValueError, match="CONSOLE_DEV_SIGNIN"):
-        WebSettings(environment="prod", jwt_secret="x" * 40)
-    WebSettings(environment="prod", jwt_secret="x" * 40, console_dev_signin=False)
+        WebSettings(environment=Environment.PROD, jwt_secret="x" * 40)
+    WebSettings(environment=Environment.PROD, jwt_secret="x" * 40, console_dev_signin=False)
 
 
 def test_the_stage_chart_draws_planned_forecast_and_actual() -> None:
