@@ -19,51 +19,62 @@ def _day(value: Any) -> date | None:
     return datetime.fromisoformat(text).date() if "T" in text else date.fromisoformat(text[:10])
 
 
-def stage_timeline(stages: list[dict[str, Any]], target: Any = None) -> str:
-    """One row per stage: grey the planned (baseline) span, blue the forecast, a dark tick at
-    the actual completion; a red line at the target date."""
-    spans = []
-    for s in stages:
-        for key in ("baseline_start", "baseline_end", "forecast_start", "forecast_end",
-                    "completed_at"):  # fmt: skip
-            d = _day(s.get(key))
-            if d:
-                spans.append(d)
-    target_day = _day(target)
-    if target_day:
-        spans.append(target_day)
-    if not spans:
-        return ""
-    first, last = min(spans), max(spans)
-    total = max(1, (last - first).days + 1)
-    height = ROW * len(stages) + 30
+SPAN_KEYS = ("baseline_start", "baseline_end", "forecast_start", "forecast_end", "completed_at")
 
-    def x(d: date) -> float:
-        return LEFT + (d - first).days / total * (WIDTH - LEFT - 10)
 
-    def bar(a: Any, b: Any, y: float, h: float, cls: str) -> str:
+class _Scale:
+    """Days from ``first`` over ``total`` days, as x positions across the chart."""
+
+    def __init__(self, first: date, total: int) -> None:
+        self.first, self.total = first, total
+
+    def x(self, d: date) -> float:
+        return LEFT + (d - self.first).days / self.total * (WIDTH - LEFT - 10)
+
+    def bar(self, a: Any, b: Any, y: float, h: float, cls: str) -> str:
         start, end = _day(a), _day(b)
         if not start or not end:
             return ""
-        w = max(3.0, x(end) - x(start) + (WIDTH - LEFT - 10) / total)
-        return f'<rect class="{cls}" x="{x(start):.1f}" y="{y:.1f}" width="{w:.1f}" height="{h}"/>'
+        w = max(3.0, self.x(end) - self.x(start) + (WIDTH - LEFT - 10) / self.total)
+        return f'<rect class="{cls}" x="{self.x(start):.1f}" y="{y:.1f}" width="{w:.1f}" height="{h}"/>'
 
+
+def _row(scale: _Scale, i: int, s: dict[str, Any]) -> list[str]:
+    y = i * ROW + 4
+    label = escape(f"{s.get('number')}. {s.get('name')}")
+    parts = [
+        f'<text x="4" y="{y + 15}" class="label">{label}</text>',
+        scale.bar(s.get("baseline_start"), s.get("baseline_end"), y + 2, 8, "planned"),
+        scale.bar(s.get("forecast_start"), s.get("forecast_end"), y + 11, 8, "forecast"),
+    ]
+    done = _day(s.get("completed_at"))
+    if done:
+        parts.append(
+            f'<rect class="actual" x="{scale.x(done):.1f}" y="{y}" width="3" height="21"/>'
+        )
+    return parts
+
+
+def stage_timeline(stages: list[dict[str, Any]], target: Any = None) -> str:
+    """One row per stage: grey the planned (baseline) span, blue the forecast, a dark tick at
+    the actual completion; a red line at the target date."""
+    spans = [d for s in stages for d in (_day(s.get(key)) for key in SPAN_KEYS) if d]
+    target_day = _day(target)
+    spans += [target_day] if target_day else []
+    if not spans:
+        return ""
+    first, last = min(spans), max(spans)
+    scale = _Scale(first, max(1, (last - first).days + 1))
+    height = ROW * len(stages) + 30
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
         'aria-labelledby="tl-title"><title id="tl-title">Stage timeline: planned (grey), '
         "forecast (blue), actual completion (dark mark), target (red)</title>"
     ]
     for i, s in enumerate(stages):
-        y = i * ROW + 4
-        label = escape(f"{s.get('number')}. {s.get('name')}")
-        parts.append(f'<text x="4" y="{y + 15}" class="label">{label}</text>')
-        parts.append(bar(s.get("baseline_start"), s.get("baseline_end"), y + 2, 8, "planned"))
-        parts.append(bar(s.get("forecast_start"), s.get("forecast_end"), y + 11, 8, "forecast"))
-        done = _day(s.get("completed_at"))
-        if done:
-            parts.append(f'<rect class="actual" x="{x(done):.1f}" y="{y}" width="3" height="21"/>')
+        parts += _row(scale, i, s)
     if target_day:
-        tx = x(target_day)
+        tx = scale.x(target_day)
         parts.append(
             f'<line class="target" x1="{tx:.1f}" x2="{tx:.1f}" y1="0" y2="{height - 24}"/>'
         )

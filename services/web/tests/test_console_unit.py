@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from looptrace_shared.settings import DEV_JWT_SECRET
+from looptrace_shared.settings import DEV_JWT_SECRET, Environment
 from looptrace_web import charts
 from looptrace_web.app import create_app
 from looptrace_web.config import WebSettings
@@ -121,8 +121,8 @@ def test_an_unreachable_service_is_a_502_page_not_a_500(client: TestClient) -> N
 
 def test_development_sign_in_is_refused_in_production() -> None:
     with pytest.raises(ValueError, match="CONSOLE_DEV_SIGNIN"):
-        WebSettings(environment="prod", jwt_secret="x" * 40)
-    WebSettings(environment="prod", jwt_secret="x" * 40, console_dev_signin=False)
+        WebSettings(environment=Environment.PROD, jwt_secret="x" * 40)
+    WebSettings(environment=Environment.PROD, jwt_secret="x" * 40, console_dev_signin=False)
 
 
 def test_the_stage_chart_draws_planned_forecast_and_actual() -> None:
@@ -162,7 +162,7 @@ def test_pages_forbid_framing_inline_script_and_caching(client: TestClient) -> N
      ("JaVaScRiPt:alert(1)", "#"), ("data:text/html,x", "#"), (None, "#")],
 )  # fmt: skip
 def test_only_web_links_are_rendered(url: str | None, shown: str) -> None:
-    from looptrace_web.app import _link
+    from looptrace_web.pages import link as _link
 
     assert _link(url) == shown
 
@@ -171,7 +171,7 @@ def test_only_web_links_are_rendered(url: str | None, shown: str) -> None:
 def test_after_sign_in_the_console_never_leaves_its_own_site(target: str) -> None:
     from urllib.parse import urljoin
 
-    from looptrace_web.app import _safe_next
+    from looptrace_web.signin import safe_next as _safe_next
 
     kept = _safe_next(target)
     browser_sees = "".join(ch for ch in kept if ch not in "\t\n\r")  # what browsers drop
@@ -181,7 +181,7 @@ def test_after_sign_in_the_console_never_leaves_its_own_site(target: str) -> Non
 
 @given(st.text(max_size=200))
 def test_only_http_links_survive(url: str) -> None:
-    from looptrace_web.app import _link
+    from looptrace_web.pages import link as _link
 
     shown = _link(url)
     assert shown == "#" or shown.lower().startswith(("http://", "https://"))
