@@ -26,7 +26,10 @@ def supplier_of(user: User, supplier: str) -> str:
     if user.role == "supplier":
         return user.subject
     if user.role == "admin" and supplier.strip():
-        return check_id(supplier.strip())
+        try:
+            return check_id(supplier.strip())
+        except ValueError as err:
+            raise BackendError(422, f"supplier: {err}") from None
     raise BackendError(403, "this page is a supplier's own (admins: ?supplier=<id>)")
 
 

@@ -113,6 +113,15 @@ def test_a_bad_role_or_subject_is_a_422_that_says_why(
     assert r.status_code == 422 and 'role="alert"' in r.text
 
 
+@pytest.mark.parametrize("supplier", ["bad id\x00", "a/b", "x" * 65])
+def test_an_admin_naming_a_bad_supplier_id_gets_a_422_not_a_500(
+    client: TestClient, supplier: str
+) -> None:
+    sign_in(client, "admin", "ops-1")
+    r = client.get("/supplier", params={"supplier": supplier})
+    assert r.status_code == 422 and "is not a valid id" in r.text
+
+
 def test_an_unreachable_service_is_a_502_page_not_a_500(client: TestClient) -> None:
     sign_in(client)
     r = client.get("/orders/o-1")
