@@ -31,7 +31,7 @@ from pathlib import Path
 
 import looptrace_production
 from looptrace_production.config import ProductionSettings
-from looptrace_production.handlers import consumer_groups
+from looptrace_production.handlers import consumer_group
 from looptrace_production.models import plumbing
 from looptrace_production.plan_cache import PlanCache
 from looptrace_production.services import Planning
@@ -99,9 +99,8 @@ async def run(url: str, n_orders: int, rounds: int, profile: bool, cold: bool) -
     settings = ProductionSettings(database_url=url, kafka_batch_lanes=LANES)
     engine = make_engine(url, 4)
     tune_gc(settings)  # as a service process does at start-up
-    planning = Planning(settings, load_templates())
     cache = PlanCache()
-    group = consumer_groups(planning, cache)[0]
+    group = consumer_group(Planning(settings, load_templates(), plans=cache))
     processor = BatchProcessor(group, make_sessionmaker(engine), plumbing, settings)
     ids = [str(uuid.uuid4()) for _ in range(n_orders)]
     target = date.today() + timedelta(days=200)

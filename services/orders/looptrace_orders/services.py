@@ -24,10 +24,10 @@ from looptrace_orders.workflow import (
     production_status,
     react,
 )
-from looptrace_shared.db import UnitOfWork
-from looptrace_shared.envelope import Envelope, new_envelope
+from looptrace_shared.envelope import new_envelope
 from looptrace_shared.errors import Conflict, StaleVersion, WaitingFor, as_rule_violation
 from looptrace_shared.events import orders as ev
+from looptrace_shared.messaging.dispatch import Context
 
 SOURCE = "orders"
 
@@ -52,13 +52,11 @@ class ReferenceInUse(Conflict):
 
 
 @dataclass
-class OrdersContext:
+class OrdersContext(Context):
     """One batch (or one request): the unit of work and the orders loaded for it."""
 
-    uow: UnitOfWork
     orders: dict[str, OrderRow] = field(default_factory=dict)
     by_number: dict[str, OrderRow] = field(default_factory=dict)
-    cause: Envelope | None = None
     actor: str = "system"
     preloaded: bool = False
     target_window: TargetWindow = field(default_factory=TargetWindow)

@@ -19,7 +19,7 @@ from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
 
 
 def spec(planning: Planning) -> ServiceSpec:
-    async def sweep(rt: Runtime) -> None:
+    async def sweep(rt: Runtime[ProductionSettings, Planning]) -> None:
         await sweep_delays(rt, planning)
 
     return ServiceSpec(
@@ -27,7 +27,7 @@ def spec(planning: Planning) -> ServiceSpec:
         metadata=Base.metadata,
         plumbing=plumbing,
         migrations=Path(__file__).parent / "migrations",
-        groups=lambda rt: consumer_groups(planning),
+        groups=consumer_groups,
         routers=[router, calendars_router],
         periodic=[(planning.settings.sweep_interval_s, sweep)],
         publishes=list(PUBLISHES),
@@ -41,6 +41,4 @@ def load_settings() -> ProductionSettings:
 def create_app(settings: ProductionSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
     planning = Planning(settings, load_templates(settings.templates_file))
-    app = create_service_app(settings, spec(planning))
-    app.state.runtime.extras["planning"] = planning
-    return app
+    return create_service_app(settings, spec(planning), planning)
