@@ -40,6 +40,7 @@ class Recipient:
 class NotificationsContext(Context):
     """One batch (or one request): the unit of work and the contacts loaded for it."""
 
+    SOURCE = SOURCE
     settings: NotificationsSettings
     contacts: dict[str, OrderContactRow] = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))

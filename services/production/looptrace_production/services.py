@@ -87,6 +87,8 @@ class Fact:
 class ProductionContext(Context):
     """One batch or one request: the plans locked for it, the progress-log rows to write."""
 
+    SOURCE = SOURCE
+
     planning: Planning
     orders: dict[str, SupplierOrder] = field(default_factory=dict)
     numbers: dict[str, str] = field(default_factory=dict)
@@ -170,7 +172,7 @@ class ProductionContext(Context):
         for event in events:
             if isinstance(event, ProductionCompleted):
                 order.completed_at = event.completed_at
-            types.append(self.uow.emit(wire_envelope(order, event, SOURCE, ids)).type)
+            types.append(self.uow.emit(wire_envelope(order, event, self.SOURCE, ids)).type)
         return types
 
 

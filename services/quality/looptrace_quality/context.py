@@ -22,9 +22,7 @@ from looptrace_quality.domain import (
 from looptrace_quality.inline import StageNameMissing
 from looptrace_quality.models import OrderLotRow
 from looptrace_quality.switching import InspectionDiscontinued
-from looptrace_shared.envelope import new_envelope
 from looptrace_shared.errors import WaitingFor, as_rule_violation
-from looptrace_shared.events.registry import Payload
 from looptrace_shared.messaging.dispatch import Context
 
 SOURCE = "quality"
@@ -51,6 +49,8 @@ def domain_rules() -> Iterator[None]:
 class QualityContext(Context):
     """One batch (or one request): the unit of work and the order lots loaded for it."""
 
+    SOURCE = SOURCE
+
     settings: QualitySettings
     lots: dict[str, OrderLotRow] = field(default_factory=dict)
     actor: str = "system"
@@ -70,7 +70,3 @@ class QualityContext(Context):
                 f"order {order_id} is not known to quality yet (no stages_initialized)"
             )
         return lot
-
-    def emit(self, order_id: str, data: Payload) -> None:
-        type_ = data.EVENT_TYPE  # type: ignore[attr-defined]
-        self.uow.emit(new_envelope(type_, SOURCE, order_id, data, cause=self.cause))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -12,9 +12,13 @@ M = TypeVar("M", bound=type[BaseModel])
 
 
 class Payload(BaseModel):
-    """Base of every event payload: unknown fields are ignored (additive evolution)."""
+    """Base of every event payload: unknown fields are ignored (additive evolution).
+
+    ``EVENT_TYPE`` and ``TOPIC`` are set by ``@event``: a payload names its own wire type."""
 
     model_config = ConfigDict(extra="ignore")
+    EVENT_TYPE: ClassVar[str]
+    TOPIC: ClassVar[str]
 
 
 PayloadModel = type[BaseModel]
@@ -59,7 +63,3 @@ def event_spec(type_: str) -> EventSpec:
         return EVENT_TYPES[type_]
     except KeyError:
         raise UnknownEventType(type_) from None
-
-
-def parse_data(type_: str, data: dict[str, Any]) -> BaseModel:
-    return event_spec(type_).model.model_validate(data)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from looptrace_shared.db import UnitOfWork
-from looptrace_shared.envelope import Envelope
+from looptrace_shared.envelope import Envelope, new_envelope
 from looptrace_shared.errors import RuleViolation, WaitingFor
+from looptrace_shared.events.registry import Payload
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.observability.logs import bind
 
@@ -26,10 +27,17 @@ from looptrace_shared.observability.logs import bind
 class Context:
     """What every use case works in, from Kafka or HTTP: the unit of work, and the message
     being handled (``cause``: the events it leads to name it). Only the dispatcher sets
-    ``cause``; over HTTP there is none."""
+    ``cause``; over HTTP there is none. ``SOURCE``: the service, as its envelopes name it."""
 
+    SOURCE: ClassVar[str] = ""
     uow: UnitOfWork
     cause: Envelope | None = field(default=None, kw_only=True)
+
+    def emit(self, subject: str, data: Payload) -> Envelope:
+        """Publish the event ``data`` (its contract names its type) about order ``subject``
+        once the transaction commits; it names ``cause`` as its cause."""
+        envelope = new_envelope(data.EVENT_TYPE, self.SOURCE, subject, data, cause=self.cause)
+        return self.uow.emit(envelope)
 
 
 Ctx = TypeVar("Ctx", bound=Context)
