@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -85,6 +84,9 @@ class ServiceSpec:
     routers: Sequence[APIRouter] = ()
     periodic: Sequence[tuple[float, Periodic]] = ()
     on_start: Callable[[Runtime[Any, Any]], Awaitable[None]] | None = None
+    # once the process is up (broker started): e.g. production's GC tuning, which must come
+    # after start-up allocated what it keeps
+    on_started: Callable[[Runtime[Any, Any]], None] | None = None
     publishes: Sequence[str] = ()
 
 
@@ -203,12 +205,6 @@ async def _retry_all_parked(rt: Runtime[Any, Any]) -> None:
         await processor.retry_parked()
 
 
-def tune_gc(settings: ServiceSettings) -> None:
-    """Collect cycles less often, and never re-scan what start-up allocated (gc.freeze)."""
-    gc.set_threshold(*settings.gc_threshold)
-    gc.freeze()
-
-
 def create_service_app(settings: ServiceSettings, spec: ServiceSpec, state: Any = None) -> FastAPI:
     from looptrace_shared.health import install_health
     from looptrace_shared.http import install_http
@@ -244,7 +240,8 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec, state: Any 
         )
         await broker.start()
         app.state.broker_started = True
-        tune_gc(settings)
+        if spec.on_started:
+            spec.on_started(rt)
         log.info("%s started on %s", spec.name, settings.http_address)
         try:
             yield

@@ -23,14 +23,7 @@ from looptrace_shared.embedded import (
     start_tansu,
 )
 from looptrace_shared.lifeline import Lifeline
-
-SERVICES: dict[str, int] = {
-    "orders": 8101,
-    "production": 8102,
-    "quality": 8103,
-    "notifications": 8104,
-    "predictions": 8105,
-}
+from looptrace_shared.ports import SERVICES as SERVICES
 
 # tansu: a consumer-group join takes about half the session timeout
 EMBEDDED_KAFKA_ENV = {"KAFKA_SESSION_TIMEOUT_MS": "2000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -18,6 +19,14 @@ from looptrace_production.templates import load_templates
 from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
 
 
+def tune_gc(settings: ProductionSettings) -> None:
+    """Collect cycles less often, and never re-scan what start-up allocated (gc.freeze): the
+    plan cache holds tens of thousands of long-lived decoded plans, which Python's default
+    thresholds would re-scan over and over (bench/production_bench.py shows the cost)."""
+    gc.set_threshold(*settings.gc_threshold)
+    gc.freeze()
+
+
 def spec(planning: Planning) -> ServiceSpec:
     async def sweep(rt: Runtime[ProductionSettings, Planning]) -> None:
         await sweep_delays(rt, planning)
@@ -31,6 +40,7 @@ def spec(planning: Planning) -> ServiceSpec:
         routers=[router, calendars_router],
         periodic=[(planning.settings.sweep_interval_s, sweep)],
         publishes=list(PUBLISHES),
+        on_started=lambda rt: tune_gc(planning.settings),
     )
 
 

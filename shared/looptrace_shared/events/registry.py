@@ -8,8 +8,6 @@ from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-M = TypeVar("M", bound=type[BaseModel])
-
 
 class Payload(BaseModel):
     """Base of every event payload: unknown fields are ignored (additive evolution).
@@ -22,6 +20,7 @@ class Payload(BaseModel):
 
 
 PayloadModel = type[BaseModel]
+M = TypeVar("M", bound=type[Payload])
 
 
 @dataclass(frozen=True)
@@ -51,8 +50,8 @@ def event(type_: str, topic: str, version: int = 1) -> Callable[[M], M]:
         if type_ in EVENT_TYPES:
             raise ValueError(f"event type {type_!r} registered twice")
         EVENT_TYPES[type_] = EventSpec(type_, topic, model, version)
-        model.EVENT_TYPE = type_  # type: ignore[attr-defined]
-        model.TOPIC = topic  # type: ignore[attr-defined]
+        model.EVENT_TYPE = type_
+        model.TOPIC = topic
         return model
 
     return register
