@@ -1,4 +1,4 @@
-"""Predictions worker throughput: events/s through handle_batch with batched scoring.
+"""Predictions worker throughput: events/s through its consumer group (preload, reactions, save) with batched scoring.
 
     DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres \
         .venv/bin/python bench/predictions_worker_bench.py [--orders 2000] [--batch 1000] [--baseline]
