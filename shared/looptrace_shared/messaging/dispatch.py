@@ -3,7 +3,8 @@
 A service declares a ``ConsumerGroup``: the topics it reads, a table from each consumed event
 type to its reaction (``when_<fact>_<what it does>(ctx, item)``, thin: it calls a use case),
 how a batch's context is made, ``preload(ctx, items)`` (everything the batch needs, loaded in
-as few queries as possible, the same function the HTTP routes call) and ``save`` (what the
+as few queries as possible; where an HTTP route takes a batch too, as production's
+``POST /v1/progress`` does, it loads through the same use-case preload) and ``save`` (what the
 batch changed, written once). The group builds its dispatcher and owns the unblocking rules:
 ``unblocks`` is given once and serves both the dispatcher (within a batch) and the batch
 processor (across batches, against parked messages).
