@@ -4,7 +4,7 @@
         .venv/bin/python bench/notifications_bench.py [orders]
 
 Uses a scratch database on that server (dropped afterwards) and a local aiosmtpd server.
-Events go through BatchProcessor.process (inbox + handle_batch + commit), 500 per batch.
+Events go through BatchProcessor.process (inbox + the consumer group's preload, reactions and save + commit), 500 per batch.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from looptrace_shared.envelope import new_envelope
 from looptrace_shared.messaging.consumer import BatchProcessor
 from looptrace_shared.messaging.incoming import Record
 from looptrace_shared.migrations import migrate
+from looptrace_shared.runtime import Runtime
 from looptrace_shared.testing import scratch_database
 
 
@@ -51,9 +52,9 @@ async def run(url: str, n: int, batch: int) -> None:
     await asyncio.to_thread(migrate, url, Path(looptrace_orders.__file__).parent / "migrations")
     engine = make_engine(url)
     settings = OrdersSettings(database_url=url)
-    processor = BatchProcessor(
-        consumer_groups(None)[0], make_sessionmaker(engine), plumbing, settings
-    )
+    sessions = make_sessionmaker(engine)
+    rt = Runtime(settings, engine, sessions, plumbing)
+    processor = BatchProcessor(consumer_groups(rt)[0], sessions, plumbing, settings)
     values = [order_placed(i) for i in range(n)]
     started = time.perf_counter()
     for i in range(0, n, batch):

@@ -1,4 +1,4 @@
-"""Predictions worker throughput: events/s through handle_batch with batched scoring.
+"""Predictions worker throughput: events/s through its consumer group (preload, reactions, save) with batched scoring.
 
     DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres \
         .venv/bin/python bench/predictions_worker_bench.py [--orders 2000] [--batch 1000] [--baseline]
@@ -30,6 +30,7 @@ from looptrace_predictions.config import PredictionsSettings
 from looptrace_predictions.handlers import consumer_groups
 from looptrace_predictions.models import plumbing
 from looptrace_predictions.scoring import LiveModel
+from looptrace_predictions.services import Scoring
 from looptrace_predictions.training.simulate import simulate_history
 from looptrace_predictions.training.workflows import train
 from looptrace_shared.db import make_engine, make_sessionmaker
@@ -97,8 +98,9 @@ async def _run(url: str, model_dir: str, orders: int, batch: int) -> None:
     await asyncio.to_thread(migrate, url, MIGRATIONS)
     settings = PredictionsSettings(database_url=url, predictions_model_dir=model_dir)
     engine = make_engine(url)
-    rt = Runtime(settings, engine, make_sessionmaker(engine), plumbing)
-    rt.extras["model"] = LiveModel(model_dir)
+    rt = Runtime(
+        settings, engine, make_sessionmaker(engine), plumbing, Scoring(LiveModel(model_dir))
+    )
     (group,) = consumer_groups(rt)
     processor = BatchProcessor(group, rt.sessions, plumbing, settings)
     records = _interleaved(orders)
@@ -110,7 +112,7 @@ async def _run(url: str, model_dir: str, orders: int, batch: int) -> None:
     elapsed = time.perf_counter() - started
     await engine.dispose()
     click.echo(
-        f"worker ({rt.extras['model'].version}): {len(rest)} events of {orders} orders "
+        f"worker ({rt.state.live.version}): {len(rest)} events of {orders} orders "
         f"in batches of {batch}: {elapsed:.1f} s = {len(rest) / elapsed:,.0f} events/s"
     )
 

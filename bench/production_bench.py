@@ -30,8 +30,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import looptrace_production
+from looptrace_production.app import tune_gc
 from looptrace_production.config import ProductionSettings
-from looptrace_production.handlers import consumer_groups
+from looptrace_production.handlers import consumer_group
 from looptrace_production.models import plumbing
 from looptrace_production.plan_cache import PlanCache
 from looptrace_production.services import Planning
@@ -42,7 +43,6 @@ from looptrace_shared.events.orders import OrderSupplierAssigned, Party
 from looptrace_shared.messaging.consumer import BatchProcessor
 from looptrace_shared.messaging.incoming import Record
 from looptrace_shared.migrations import migrate
-from looptrace_shared.runtime import tune_gc
 from looptrace_shared.testing import scratch_database
 
 MIGRATIONS = Path(looptrace_production.__file__).parent / "migrations"
@@ -98,10 +98,9 @@ async def run(url: str, n_orders: int, rounds: int, profile: bool, cold: bool) -
     await asyncio.to_thread(migrate, url, MIGRATIONS)
     settings = ProductionSettings(database_url=url, kafka_batch_lanes=LANES)
     engine = make_engine(url, 4)
-    tune_gc(settings)  # as a service process does at start-up
-    planning = Planning(settings, load_templates())
+    tune_gc(settings)  # as the production process does at start-up
     cache = PlanCache()
-    group = consumer_groups(planning, cache)[0]
+    group = consumer_group(Planning(settings, load_templates(), plans=cache))
     processor = BatchProcessor(group, make_sessionmaker(engine), plumbing, settings)
     ids = [str(uuid.uuid4()) for _ in range(n_orders)]
     target = date.today() + timedelta(days=200)

@@ -31,7 +31,7 @@ import looptrace_notifications
 from looptrace_notifications.config import NotificationsSettings
 from looptrace_notifications.handlers import consumer_group
 from looptrace_notifications.models import plumbing
-from looptrace_notifications.webhook_sender import send_due
+from looptrace_notifications.webhook_sender import Clients, send_due
 from looptrace_notifications.webhook_signing import new_secret
 from looptrace_notifications.webhook_tables import WebhookSubscriptionRow
 from looptrace_shared.db import make_engine, make_sessionmaker
@@ -161,7 +161,7 @@ async def run(url: str, n_orders: int, n_buyers: int) -> None:
     port = free_port()
     settings = NotificationsSettings(database_url=url, webhook_allow_private_targets=True)
     engine = make_engine(url, 5)
-    rt = Runtime(settings, engine, make_sessionmaker(engine), plumbing)
+    rt = Runtime(settings, engine, make_sessionmaker(engine), plumbing, Clients())
     secrets = await subscribe(rt, port, n_buyers)
     counts, ready = multiprocessing.Array("l", 2), multiprocessing.Event()
     receiver = multiprocessing.Process(target=receive, args=(port, secrets, counts, ready))
@@ -179,7 +179,8 @@ async def run(url: str, n_orders: int, n_buyers: int) -> None:
     finally:
         receiver.terminate()
         receiver.join()
-        await rt.extras["webhook_client"].close()
+        if rt.state.webhook is not None:
+            await rt.state.webhook.close()
         await engine.dispose()
 
 

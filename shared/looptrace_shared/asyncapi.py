@@ -61,7 +61,7 @@ class Wiring:
 
 def wiring() -> Wiring:
     """Read from the services themselves: each app's publishers and consumer groups."""
-    from looptrace_shared.system import SERVICES
+    from looptrace_shared.ports import SERVICES
 
     w = Wiring()
     for name in SERVICES:

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from looptrace_shared.auth import ROLES, mint_token
+from looptrace_shared.ports import PROCESSES, SERVICES
 from looptrace_shared.settings import ServiceSettings
 
 
@@ -46,7 +47,7 @@ def main() -> None:
 @main.command()
 @click.argument(
     "service",
-    type=click.Choice(["orders", "production", "quality", "notifications", "predictions", "web"]),
+    type=click.Choice(list(PROCESSES)),
 )
 def serve(service: str) -> None:
     """Run one service (HTTP + Kafka consumers) in this process.
@@ -169,7 +170,7 @@ def down(home: Path, timeout: float) -> None:
 def migrate(services: tuple[str, ...]) -> None:
     """Run the Alembic migrations of each service against DATABASE_URL."""
     from looptrace_shared.migrations import migrate as run
-    from looptrace_shared.system import SERVICES, migrations_dir
+    from looptrace_shared.system import migrations_dir
 
     url = ServiceSettings().database_url
     for name in services or tuple(SERVICES):

@@ -221,8 +221,8 @@ def text_array(params: dict[str, Any], name: str, values: list[str]) -> str:
 
     One text joined by ``UNIT`` and split by ``string_to_array`` in PostgreSQL, unless a value
     holds the separator (then an array): asyncpg checks each element of an array parameter in
-    Python (two ``isinstance`` checks against abstract classes for a string), which cost a
-    consumer several µs a message.
+    Python (two ``isinstance`` checks against abstract classes for a string), for every
+    value of every message a consumer batch binds.
     """
     joined = UNIT.join(values)
     if values and joined.count(UNIT) == len(values) - 1:

@@ -107,13 +107,13 @@ async def _check(coro: Any) -> str:
     return "ok" if result in (None, True) else str(result)
 
 
-async def _database(rt: Runtime, health: Health) -> str | None:
+async def _database(rt: Runtime[Any, Any], health: Health) -> str | None:
     async with rt.sessions() as s:
         await s.execute(text("SELECT 1"))
     return None
 
 
-async def _migrations(rt: Runtime, health: Health) -> str | None:
+async def _migrations(rt: Runtime[Any, Any], health: Health) -> str | None:
     async with rt.sessions() as s:
         rows = await s.execute(text(f'SELECT version_num FROM "{health.schema}".alembic_version'))
         at = {r[0] for r in rows}
@@ -123,7 +123,7 @@ async def _migrations(rt: Runtime, health: Health) -> str | None:
 async def _broker(app: FastAPI) -> str | None:
     if not app.state.broker_started:
         return "not started"
-    producer = app.state.runtime.extras.get("producer")
+    producer = app.state.runtime.producer
     if producer is not None and not await producer.client.force_metadata_update():
         return "metadata request failed"
     return None
@@ -140,7 +140,7 @@ def _consumers(app: FastAPI) -> str | None:
 
 
 async def ready(app: FastAPI) -> tuple[bool, dict[str, str]]:
-    rt: Runtime = app.state.runtime
+    rt: Runtime[Any, Any] = app.state.runtime
     health: Health = app.state.health
     checks = {
         "database": await _check(_database(rt, health)),
@@ -154,7 +154,7 @@ async def ready(app: FastAPI) -> tuple[bool, dict[str, str]]:
 
 
 async def drain_state(app: FastAPI) -> dict[str, Any]:
-    rt: Runtime = app.state.runtime
+    rt: Runtime[Any, Any] = app.state.runtime
     health: Health = app.state.health
     async with rt.sessions() as s:
         outbox = int(await s.scalar(select(func.count()).select_from(rt.plumbing.outbox)) or 0)

@@ -32,7 +32,7 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc if p not in ("body", "query", "path", "header"))
 
 
-def install_http(app: FastAPI, rt: Runtime) -> None:
+def install_http(app: FastAPI, rt: Runtime[Any, Any]) -> None:
     settings = rt.settings
     app.add_middleware(
         ProblemEdge,
@@ -82,7 +82,7 @@ def install_http(app: FastAPI, rt: Runtime) -> None:
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
 
-def runtime(request: Request) -> Runtime:
+def runtime(request: Request) -> Runtime[Any, Any]:
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 
@@ -93,4 +93,4 @@ async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
 
 
 UowDep = Annotated[UnitOfWork, Depends(unit_of_work)]
-RuntimeDep = Annotated["Runtime", Depends(runtime)]
+RuntimeDep = Annotated["Runtime[Any, Any]", Depends(runtime)]

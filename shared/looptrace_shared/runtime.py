@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
@@ -21,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from looptrace_shared.db import Plumbing, UnitOfWork, make_engine, make_sessionmaker
 from looptrace_shared.events import EVENT_TYPES
-from looptrace_shared.messaging.consumer import BatchProcessor, ConsumerGroup
+from looptrace_shared.messaging.consumer import BatchProcessor
+from looptrace_shared.messaging.dispatch import ConsumerGroup
 from looptrace_shared.messaging.incoming import Record
 from looptrace_shared.messaging.kafka import consumer_options, ensure_topics, make_producer
 from looptrace_shared.messaging.outbox import OutboxRelay
@@ -29,20 +29,34 @@ from looptrace_shared.migrations import migrate
 from looptrace_shared.observability.logs import configure_logging
 from looptrace_shared.settings import ServiceSettings
 
+if TYPE_CHECKING:
+    from looptrace_shared.health import Health
+
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Runtime:
-    """What a running service shares between its HTTP routes, handlers and sweepers."""
+S = TypeVar("S", bound=ServiceSettings)
+T = TypeVar("T")
 
-    settings: ServiceSettings
+
+@dataclass
+class Runtime(Generic[S, T]):
+    """What a running service shares between its HTTP routes, handlers and sweepers.
+
+    ``settings`` are the service's own (typed); ``state`` is what the service keeps for the
+    life of the process (production's planning and plan cache, predictions' model), made by
+    the service's ``create_app`` before anything consumes.
+    """
+
+    settings: S
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     plumbing: Plumbing
+    state: T = None  # type: ignore[assignment]  # services without state of their own
     relay: OutboxRelay | None = None
     processors: list[BatchProcessor] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
+    producer: AIOKafkaProducer | None = None
+    health: Health | None = None
 
     def uow(self, session: AsyncSession) -> UnitOfWork:
         return UnitOfWork(session, self.plumbing, on_commit=self.wake_relay)
@@ -57,7 +71,7 @@ class Runtime:
             self.relay.wake()
 
 
-Periodic = Callable[[Runtime], Awaitable[Any]]
+Periodic = Callable[[Runtime[Any, Any]], Awaitable[Any]]
 
 
 @dataclass
@@ -66,10 +80,13 @@ class ServiceSpec:
     metadata: MetaData
     plumbing: Plumbing
     migrations: Path
-    groups: Callable[[Runtime], Sequence[ConsumerGroup]] = lambda rt: ()
+    groups: Callable[[Runtime[Any, Any]], Sequence[ConsumerGroup[Any]]] = lambda rt: ()
     routers: Sequence[APIRouter] = ()
     periodic: Sequence[tuple[float, Periodic]] = ()
-    on_start: Callable[[Runtime], Awaitable[None]] | None = None
+    on_start: Callable[[Runtime[Any, Any]], Awaitable[None]] | None = None
+    # once the process is up (broker started): e.g. production's GC tuning, which must come
+    # after start-up allocated what it keeps
+    on_started: Callable[[Runtime[Any, Any]], None] | None = None
     publishes: Sequence[str] = ()
 
 
@@ -131,7 +148,9 @@ def subscribe(broker: KafkaBroker, processor: BatchProcessor, settings: ServiceS
             await message.ack()
 
 
-async def _every(seconds: float, job: Periodic, rt: Runtime, stopping: asyncio.Event) -> None:
+async def _every(
+    seconds: float, job: Periodic, rt: Runtime[Any, Any], stopping: asyncio.Event
+) -> None:
     """Run ``job`` every ``seconds`` until ``stopping``; a run in progress is finished."""
     while not stopping.is_set():
         try:
@@ -155,7 +174,7 @@ async def _finish(tasks: Sequence[asyncio.Task[Any]], timeout: float, what: str)
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def shut_down(rt: Runtime, broker: KafkaBroker, tasks: _Tasks) -> None:
+async def shut_down(rt: Runtime[Any, Any], broker: KafkaBroker, tasks: _Tasks) -> None:
     """Stop fetching and finish the batch in flight (offsets committed), let the periodic jobs
     finish their round, publish what is left in the outbox, then close the clients and pools."""
     timeout = rt.settings.shutdown_timeout_s
@@ -166,12 +185,10 @@ async def shut_down(rt: Runtime, broker: KafkaBroker, tasks: _Tasks) -> None:
     if rt.relay is not None:
         rt.relay.stop()
     await _finish(tasks.relay, timeout, "outbox relay")
-    health = rt.extras.get("health")
-    if health is not None and health.lag is not None:
-        await health.lag.close()
-    producer = rt.extras.get("producer")
-    if producer is not None:
-        await producer.stop()
+    if rt.health is not None and rt.health.lag is not None:
+        await rt.health.lag.close()
+    if rt.producer is not None:
+        await rt.producer.stop()
     await rt.engine.dispose()
     log.info("%s stopped", rt.settings.service_name)
 
@@ -183,24 +200,18 @@ class _Tasks:
     periodic: list[asyncio.Task[Any]]
 
 
-async def _retry_all_parked(rt: Runtime) -> None:
+async def _retry_all_parked(rt: Runtime[Any, Any]) -> None:
     for processor in rt.processors:
         await processor.retry_parked()
 
 
-def tune_gc(settings: ServiceSettings) -> None:
-    """Collect cycles less often, and never re-scan what start-up allocated (gc.freeze)."""
-    gc.set_threshold(*settings.gc_threshold)
-    gc.freeze()
-
-
-def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
+def create_service_app(settings: ServiceSettings, spec: ServiceSpec, state: Any = None) -> FastAPI:
     from looptrace_shared.health import install_health
     from looptrace_shared.http import install_http
 
     broker = build_broker(settings, spec)
     engine = make_engine(settings.database_url, settings.db_pool_size)
-    rt = Runtime(settings, engine, make_sessionmaker(engine), spec.plumbing)
+    rt = Runtime(settings, engine, make_sessionmaker(engine), spec.plumbing, state)
     for group in spec.groups(rt):
         processor = BatchProcessor(
             group, rt.sessions, spec.plumbing, settings, on_commit=rt.wake_relay
@@ -213,11 +224,10 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         configure_logging(spec.name, settings.log_level)
         await asyncio.to_thread(migrate, settings.database_url, spec.migrations)
         await ensure_topics(settings)
-        producer: AIOKafkaProducer = make_producer(settings)
-        await producer.start()
-        rt.extras["producer"] = producer
+        rt.producer = make_producer(settings)
+        await rt.producer.start()
         rt.relay = OutboxRelay(
-            rt.sessions, spec.plumbing, producer, spec.name, settings.outbox_poll_s
+            rt.sessions, spec.plumbing, rt.producer, spec.name, settings.outbox_poll_s
         )
         if spec.on_start:
             await spec.on_start(rt)
@@ -230,7 +240,8 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         )
         await broker.start()
         app.state.broker_started = True
-        tune_gc(settings)
+        if spec.on_started:
+            spec.on_started(rt)
         log.info("%s started on %s", spec.name, settings.http_address)
         try:
             yield
@@ -244,7 +255,7 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     app.state.broker_started = False
     install_http(app, rt)
     install_health(app, spec.plumbing.schema, spec.migrations)
-    rt.extras["health"] = app.state.health
+    rt.health = app.state.health
     for router in spec.routers:
         app.include_router(router)
     return app

@@ -96,12 +96,6 @@ class ServiceSettings(BaseSettings):
         "exits at once)",
     )
     log_level: str = "INFO"
-    gc_threshold: tuple[int, int, int] = Field(
-        default=(500_000, 100, 1000),
-        description="Python's cyclic GC thresholds for a service process (gc.set_threshold); "
-        "the defaults (700, 10, 10) re-scan the cached plans often enough to cost a fifth of "
-        "the consumer's time",
-    )
 
     def model_post_init(self, __context: object) -> None:
         dev_or_test = self.environment in (Environment.DEV, Environment.TEST)

@@ -23,16 +23,9 @@ from looptrace_shared.embedded import (
     start_tansu,
 )
 from looptrace_shared.lifeline import Lifeline
-
-SERVICES: dict[str, int] = {
-    "orders": 8101,
-    "production": 8102,
-    "quality": 8103,
-    "notifications": 8104,
-    "predictions": 8105,
-}
-CONSOLE: dict[str, int] = {"web": 8100}  # the web console: no data of its own, no migrations
-PROCESSES: dict[str, int] = {**SERVICES, **CONSOLE}  # what `up` starts
+from looptrace_shared.ports import CONSOLE as CONSOLE
+from looptrace_shared.ports import PROCESSES as PROCESSES
+from looptrace_shared.ports import SERVICES as SERVICES
 
 # tansu: a consumer-group join takes about half the session timeout
 EMBEDDED_KAFKA_ENV = {"KAFKA_SESSION_TIMEOUT_MS": "2000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"}

@@ -14,8 +14,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from looptrace_shared.db import make_sessionmaker, plumbing_tables, service_metadata
 from looptrace_shared.envelope import new_envelope
 from looptrace_shared.errors import RuleViolation, WaitingFor
-from looptrace_shared.messaging.consumer import BatchProcessor, ConsumerGroup
-from looptrace_shared.messaging.dispatch import Dispatcher
+from looptrace_shared.messaging.consumer import BatchProcessor
+from looptrace_shared.messaging.dispatch import ConsumerGroup, Context
 from looptrace_shared.messaging.incoming import Record
 from looptrace_shared.settings import ServiceSettings
 from looptrace_shared.testing import fresh_schema
@@ -32,7 +32,8 @@ class TooMany(RuleViolation):
     rule = "too_many"
 
 
-async def on_placed(uow, item):  # type: ignore[no-untyped-def]
+async def on_placed(ctx, item):  # type: ignore[no-untyped-def]
+    uow = ctx.uow
     if item.data.quantity > 1000:
         raise TooMany(f"quantity {item.data.quantity} is over 1000")
     await uow.session.execute(
@@ -56,17 +57,18 @@ async def on_placed(uow, item):  # type: ignore[no-untyped-def]
     )
 
 
-async def on_assigned(uow, item):  # type: ignore[no-untyped-def]
-    found = await uow.session.scalar(select(orders.c.id).where(orders.c.id == item.subject))
+async def on_assigned(ctx, item):  # type: ignore[no-untyped-def]
+    found = await ctx.uow.session.scalar(select(orders.c.id).where(orders.c.id == item.subject))
     if not found:
         raise WaitingFor(f"order {item.subject} is not known yet")
 
 
-dispatcher = Dispatcher({"OrderPlaced": on_placed, "SupplierAssigned": on_assigned})
+REACTIONS = {"OrderPlaced": on_placed, "SupplierAssigned": on_assigned}
 
 
-async def handle(uow, items):  # type: ignore[no-untyped-def]
-    return await dispatcher.run(uow, items)
+def group(name: str, **steps) -> ConsumerGroup[Context]:  # type: ignore[no-untyped-def]
+    """A group of the test reactions, in the shape every service declares its own."""
+    return ConsumerGroup(name, ("orders.inbound.v1",), REACTIONS, context=Context, **steps)
 
 
 def placed(order_id: str, qty: int = 10, subject: str | None = None) -> bytes:
@@ -102,8 +104,8 @@ async def processor(database_url: str):  # type: ignore[no-untyped-def]
     settings = ServiceSettings(
         database_url=database_url, parking_timeout_s=0.3, parking_retry_s=0.0
     )
-    group = ConsumerGroup("test-group", ("orders.inbound.v1",), handle, frozenset({"OrderPlaced"}))
-    yield BatchProcessor(group, make_sessionmaker(engine), plumbing, settings)
+    test_group = group("test-group", unblocks=frozenset({"OrderPlaced"}))
+    yield BatchProcessor(test_group, make_sessionmaker(engine), plumbing, settings)
     await engine.dispose()
 
 
@@ -211,18 +213,17 @@ async def laned(database_url: str):  # type: ignore[no-untyped-def]
     both_started = asyncio.Event()
     fail_subject: set[str] = set()
 
-    async def noting(uow, items):  # type: ignore[no-untyped-def]
+    async def noting(ctx, items):  # type: ignore[no-untyped-def]
         calls.append([i.subject for i in items])
         if len(calls) == 2:
             both_started.set()
         await asyncio.wait_for(both_started.wait(), 5)  # the lanes' transactions overlap
         if any(i.subject in fail_subject for i in items):
             raise ConnectionResetError("database went away")  # transient: not dead-lettered
-        return await dispatcher.run(uow, items)
 
     settings = ServiceSettings(database_url=database_url, kafka_batch_lanes=2, retry_max_attempts=1)
-    group = ConsumerGroup("lanes", ("orders.inbound.v1",), noting, frozenset({"OrderPlaced"}))
-    processor = BatchProcessor(group, make_sessionmaker(engine), plumbing, settings)
+    lanes = group("lanes", preload=noting, unblocks=frozenset({"OrderPlaced"}))
+    processor = BatchProcessor(lanes, make_sessionmaker(engine), plumbing, settings)
     yield processor, calls, fail_subject
     await engine.dispose()
 
@@ -277,15 +278,19 @@ async def test_idempotent_types_skip_the_inbox_and_reach_the_handler_again(
     engine = await fresh_schema(database_url, metadata)
     seen: list[str] = []
 
-    async def noting(uow, items):  # type: ignore[no-untyped-def]
+    async def noting(ctx, items):  # type: ignore[no-untyped-def]
         seen.extend(i.type for i in items)
-        return await dispatcher.run(uow, [i for i in items if i.type == "OrderPlaced"])
 
-    group = ConsumerGroup(
-        "own-dedup", ("orders.inbound.v1",), noting, idempotent=frozenset({"SupplierAssigned"})
+    own = ConsumerGroup(
+        "own-dedup",
+        ("orders.inbound.v1",),
+        {"OrderPlaced": on_placed},
+        context=Context,
+        preload=noting,
+        idempotent=frozenset({"SupplierAssigned"}),
     )
     settings = ServiceSettings(database_url=database_url)
-    p = BatchProcessor(group, make_sessionmaker(engine), plumbing, settings)
+    p = BatchProcessor(own, make_sessionmaker(engine), plumbing, settings)
     batch = [rec(placed("o1")), rec(assigned("o1"))]
     await p.process(batch)
     await p.process(batch)  # redelivered

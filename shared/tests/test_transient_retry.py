@@ -7,8 +7,8 @@ from sqlalchemy import text
 
 from looptrace_shared.db import make_sessionmaker, plumbing_tables, service_metadata
 from looptrace_shared.envelope import new_envelope
-from looptrace_shared.messaging.consumer import BatchProcessor, ConsumerGroup
-from looptrace_shared.messaging.dispatch import Dispatcher
+from looptrace_shared.messaging.consumer import BatchProcessor
+from looptrace_shared.messaging.dispatch import ConsumerGroup, Context
 from looptrace_shared.messaging.incoming import Record
 from looptrace_shared.settings import ServiceSettings
 from looptrace_shared.testing import fresh_schema
@@ -24,7 +24,7 @@ class FlakyDatabase:
         self.failures = failures
         self.applied: list[str] = []
 
-    async def react(self, uow, item) -> None:  # type: ignore[no-untyped-def]
+    async def react(self, ctx, item) -> None:  # type: ignore[no-untyped-def]
         if self.failures:
             self.failures -= 1
             raise ConnectionResetError("connection to the database was lost")
@@ -44,12 +44,14 @@ def message(order_id: str) -> Record:
 
 
 def processor(sessions, flaky: FlakyDatabase, attempts: int) -> BatchProcessor:  # type: ignore[no-untyped-def]
-    dispatcher = Dispatcher({"OrderCancelled": flaky.react})
     settings = ServiceSettings(
         retry_max_attempts=attempts, retry_backoff_base_s=0.01, retry_backoff_cap_s=0.02
     )
     return BatchProcessor(
-        ConsumerGroup("g", ("orders.inbound.v1",), dispatcher.run), sessions, plumbing, settings
+        ConsumerGroup("g", ("orders.inbound.v1",), {"OrderCancelled": flaky.react}, Context),
+        sessions,
+        plumbing,
+        settings,
     )
 
 

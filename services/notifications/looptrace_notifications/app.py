@@ -15,7 +15,7 @@ from looptrace_notifications.email_jobs import deliver_due
 from looptrace_notifications.handlers import consumer_groups
 from looptrace_notifications.models import Base, plumbing
 from looptrace_notifications.webhook_api import router as webhook_router
-from looptrace_notifications.webhook_sender import send_due
+from looptrace_notifications.webhook_sender import Clients, send_due
 from looptrace_shared.runtime import ServiceSpec, create_service_app
 
 SPEC = ServiceSpec(
@@ -46,4 +46,4 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         (settings.dlq_watch_s, watch_dead_letters),
         (settings.webhook_poll_s, send_due),
     ]
-    return create_service_app(settings, replace(SPEC, periodic=periodic))
+    return create_service_app(settings, replace(SPEC, periodic=periodic), Clients())

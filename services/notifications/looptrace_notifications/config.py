@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from looptrace_shared.ports import SERVICES, local_url
 from looptrace_shared.settings import ServiceSettings
 
 
 class NotificationsSettings(ServiceSettings):
     service_name: str = "notifications"
-    http_port: int = 8104
+    http_port: int = SERVICES["notifications"]
 
     notifications_admin_emails: str = Field(
         default="", description="comma-separated admin e-mails; an admin's user id is the e-mail"
     )
     timeline_base_url: str = Field(
-        default="http://127.0.0.1:8102",
+        default=local_url("production"),
         description="production's public URL: e-mail links open <this>/v1/orders/<id>/timeline",
     )
     console_base_url: str = Field(

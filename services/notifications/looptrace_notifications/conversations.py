@@ -10,7 +10,6 @@ from looptrace_notifications import services as uc
 from looptrace_notifications.models import MessageRow, OrderContactRow
 from looptrace_notifications.services import NotificationsContext
 from looptrace_shared.auth import Principal
-from looptrace_shared.envelope import new_envelope
 from looptrace_shared.errors import NotFound
 from looptrace_shared.events.notifications import MessagePosted
 
@@ -60,7 +59,7 @@ async def post_message(
     payload = MessagePosted(
         order_id=order_id, message_id=row.id, author_id=who.subject, author_role=who.role, text=text
     )
-    envelope = ctx.uow.emit(new_envelope(MessagePosted.EVENT_TYPE, uc.SOURCE, order_id, payload))  # type: ignore[attr-defined]
+    envelope = ctx.emit(order_id, payload)  # over HTTP: no cause
     data = {**payload.model_dump(mode="json"), "author_name": author_name(who, contact)}
     await uc.notify(ctx, envelope.type, order_id, data, str(envelope.id))
     await uc.flush(ctx)

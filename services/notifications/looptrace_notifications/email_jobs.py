@@ -29,7 +29,7 @@ from looptrace_notifications.domain.errors import NotificationRuleViolation
 from looptrace_notifications.mailer import Mail, Mailer, SendResult, message_id
 from looptrace_notifications.models import EmailDeliveryRow, NotificationRow
 from looptrace_notifications.rendering import Rendered, render
-from looptrace_shared.envelope import new_envelope
+from looptrace_shared.envelope import Envelope, new_envelope
 from looptrace_shared.events import notifications as ev
 from looptrace_shared.messaging.transient import is_transient
 
@@ -183,7 +183,7 @@ def _facts(n: NotificationRow, to: str, channel: str = "email") -> dict[str, Any
     }
 
 
-def sent_event(n: NotificationRow, to: str, at: datetime, channel: str = "email"):  # type: ignore[no-untyped-def]
+def sent_event(n: NotificationRow, to: str, at: datetime, channel: str = "email") -> Envelope:
     payload = ev.NotificationSent(**_facts(n, to, channel), sent_at=at)
     return new_envelope(
         ev.NotificationSent.EVENT_TYPE,
@@ -191,10 +191,10 @@ def sent_event(n: NotificationRow, to: str, at: datetime, channel: str = "email"
         n.order_id,
         payload,
         correlation_id=n.source_event_id,
-    )  # type: ignore[attr-defined]
+    )
 
 
-def failed_event(n: NotificationRow, to: str, at: datetime, error: str, attempts: int):  # type: ignore[no-untyped-def]
+def failed_event(n: NotificationRow, to: str, at: datetime, error: str, attempts: int) -> Envelope:
     payload = ev.NotificationFailed(**_facts(n, to), failed_at=at, error=error, attempts=attempts)
     return new_envelope(
         ev.NotificationFailed.EVENT_TYPE,
@@ -202,7 +202,7 @@ def failed_event(n: NotificationRow, to: str, at: datetime, error: str, attempts
         n.order_id,
         payload,
         correlation_id=n.source_event_id,
-    )  # type: ignore[attr-defined]
+    )
 
 
 __all__ = ["MAX_ATTEMPTS", "deliver_due", "requeue_stale", "claim_due", "settle"]

@@ -1,8 +1,7 @@
-"""Kafka entrypoints of the notifications service: envelope in → use case → rows out."""
+"""Kafka entrypoints of the notifications service: the reaction table, the preload, the save."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from looptrace_notifications import services as uc
@@ -10,11 +9,10 @@ from looptrace_notifications import webhooks
 from looptrace_notifications.config import NotificationsSettings
 from looptrace_notifications.rulebook import default_rules
 from looptrace_notifications.services import NotificationsContext
-from looptrace_shared.db import UnitOfWork
 from looptrace_shared.events import EVENT_TYPES
-from looptrace_shared.messaging.consumer import ConsumerGroup
-from looptrace_shared.messaging.dispatch import Dispatcher, Outcomes
+from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes, Reaction
 from looptrace_shared.messaging.incoming import Incoming
+from looptrace_shared.runtime import Runtime
 from looptrace_shared.topics import (
     ORDERS_EVENTS,
     PREDICTIONS_ALERTS,
@@ -44,37 +42,45 @@ async def when_supplier_assigned_remember_supplier(
     await when_event_tell_who_the_rules_name(ctx, item)
 
 
-def reactions() -> dict[str, Any]:
+def reactions() -> dict[str, Reaction[NotificationsContext]]:
+    """Every type a default rule names, plus the two that bring an order's contacts."""
     heard = {r.event_type for r in default_rules().rules} & CONSUMED
-    table: dict[str, Any] = {t: when_event_tell_who_the_rules_name for t in heard}
+    table: dict[str, Reaction[NotificationsContext]] = {
+        t: when_event_tell_who_the_rules_name for t in heard
+    }
     table["order.created"] = when_order_created_remember_buyer
     table["order.supplier_assigned"] = when_supplier_assigned_remember_supplier
     return table
 
 
+# an order's contacts come with these: its notifications wait for them
 UNBLOCKS = frozenset({"order.created", "order.supplier_assigned"})
-dispatcher: Dispatcher[NotificationsContext] = Dispatcher(reactions(), UNBLOCKS)
 
 
-async def handle_batch(
-    uow: UnitOfWork, items: list[Incoming], settings: NotificationsSettings
-) -> Outcomes:
-    ctx = NotificationsContext(uow, settings)
+async def preload(ctx: NotificationsContext, items: list[Incoming]) -> None:
+    """The contacts of every order of the batch (its webhooks need them too), in one query."""
     await ctx.preload([i.subject for i in items])
-    outcomes = await dispatcher.run(ctx, items)
+
+
+async def save(ctx: NotificationsContext, items: list[Incoming], outcomes: Outcomes) -> None:
+    """The webhook deliveries of the batch's events, then its notifications and e-mails."""
     await webhooks.queue_events(ctx, items, outcomes)
     await uc.flush(ctx)
-    return outcomes
 
 
-def consumer_group(settings: NotificationsSettings) -> ConsumerGroup:
+def consumer_group(settings: NotificationsSettings) -> ConsumerGroup[NotificationsContext]:
     return ConsumerGroup(
         GROUP,
         TOPICS,
-        partial(handle_batch, settings=settings),
+        reactions(),
+        context=lambda uow: NotificationsContext(uow, settings),
+        preload=preload,
+        save=save,
         unblocks=UNBLOCKS,
     )
 
 
-def consumer_groups(runtime: Any) -> list[ConsumerGroup]:
-    return [consumer_group(runtime.settings)]
+def consumer_groups(
+    rt: Runtime[NotificationsSettings, Any],
+) -> list[ConsumerGroup[NotificationsContext]]:
+    return [consumer_group(rt.settings)]

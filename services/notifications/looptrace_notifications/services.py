@@ -23,10 +23,9 @@ from looptrace_notifications.domain.rules import Category, Role, Rule
 from looptrace_notifications.models import NotificationRow, OrderContactRow, PreferenceRow
 from looptrace_notifications.rendering import order_link, render
 from looptrace_notifications.rulebook import match
-from looptrace_shared.db import UnitOfWork
-from looptrace_shared.envelope import Envelope
 from looptrace_shared.errors import WaitingFor, as_rule_violation
 from looptrace_shared.events import orders as ev
+from looptrace_shared.messaging.dispatch import Context
 
 SOURCE = "notifications"
 
@@ -40,13 +39,12 @@ class Recipient:
 
 
 @dataclass
-class NotificationsContext:
+class NotificationsContext(Context):
     """One batch (or one request): the unit of work and the contacts loaded for it."""
 
-    uow: UnitOfWork
+    SOURCE = SOURCE
     settings: NotificationsSettings
     contacts: dict[str, OrderContactRow] = field(default_factory=dict)
-    cause: Envelope | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     pending: list[dict[str, Any]] = field(default_factory=list)
 

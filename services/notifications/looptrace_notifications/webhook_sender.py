@@ -31,6 +31,7 @@ from looptrace_notifications.webhook_tables import (
 )
 from looptrace_notifications.webhook_targets import WebhookTargetRefused, check_target
 from looptrace_shared.db import json_rows
+from looptrace_shared.runtime import Runtime
 
 D, S = WebhookDeliveryRow, WebhookSubscriptionRow
 
@@ -63,17 +64,25 @@ def backoff_s(settings: NotificationsSettings, attempts: int) -> float:
     return random.uniform(0, ceiling)
 
 
-def client_for(runtime: Any) -> aiohttp.ClientSession:
-    """One HTTP client per process (its connections are kept alive between runs)."""
-    client = runtime.extras.get("webhook_client")
-    if client is None or client.closed:
-        s: NotificationsSettings = runtime.settings
+@dataclass
+class Clients:
+    """What notifications keeps for the life of the process (``Runtime.state``): one HTTP
+    client for webhooks, made on first use, whose connections are kept alive between runs."""
+
+    webhook: aiohttp.ClientSession | None = None
+
+
+def client_for(runtime: Runtime[NotificationsSettings, Clients]) -> aiohttp.ClientSession:
+    """The process's webhook client (a new one if there is none yet or it was closed)."""
+    clients = runtime.state
+    if clients.webhook is None or clients.webhook.closed:
+        s = runtime.settings
         connector = aiohttp.TCPConnector(limit=s.webhook_concurrency, ttl_dns_cache=60)
         timeout = aiohttp.ClientTimeout(total=s.webhook_timeout_s)
-        client = runtime.extras["webhook_client"] = aiohttp.ClientSession(
+        clients.webhook = aiohttp.ClientSession(
             connector=connector, timeout=timeout, auto_decompress=False
         )
-    return client
+    return clients.webhook
 
 
 RUN_BATCHES = 20  # batches one run may send before it returns (the next run goes on)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pydantic import Field
 
 from looptrace_orders.order_dates import TargetWindow
+from looptrace_shared.ports import SERVICES
 from looptrace_shared.settings import ServiceSettings
 
 
 class OrdersSettings(ServiceSettings):
     service_name: str = "orders"
-    http_port: int = 8101
+    http_port: int = SERVICES["orders"]
     order_target_past_days: int = Field(
         default=365, ge=0, le=36_500, description="earliest target date: today minus this"
     )

@@ -1,23 +1,22 @@
-"""Kafka entrypoints of the orders service: envelope in → use case → events out."""
+"""Kafka entrypoints of the orders service: the reaction table and the batch's preload."""
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from looptrace_orders import qc_gate
 from looptrace_orders import services as uc
-from looptrace_orders.order_dates import TargetWindow
+from looptrace_orders.config import OrdersSettings
 from looptrace_orders.services import OrdersContext
-from looptrace_shared.db import UnitOfWork
 from looptrace_shared.events import orders as ev
-from looptrace_shared.messaging.consumer import ConsumerGroup
-from looptrace_shared.messaging.dispatch import Dispatcher, Outcomes
+from looptrace_shared.messaging.dispatch import ConsumerGroup, Reaction
 from looptrace_shared.messaging.incoming import Incoming
+from looptrace_shared.runtime import Runtime
 from looptrace_shared.topics import ORDERS_INBOUND, PRODUCTION_EVENTS, QUALITY_EVENTS
 
 
-def with_payload(fn):  # type: ignore[no-untyped-def]
+def with_payload(fn: Callable[[OrdersContext, Any], Awaitable[object]]) -> Reaction[OrdersContext]:
     """A use case that takes the message's validated payload."""
 
     async def reaction(ctx: OrdersContext, item: Incoming) -> None:
@@ -46,7 +45,7 @@ async def when_order_cancelled(ctx: OrdersContext, cmd: ev.OrderCancelled) -> No
     await uc.cancel(ctx, cmd.order_id, cmd.reason)
 
 
-def react_as(cause: str):  # type: ignore[no-untyped-def]
+def react_as(cause: str) -> Reaction[OrdersContext]:
     """A production or quality fact moves the workflow as the domain's reaction table says."""
 
     async def reaction(ctx: OrdersContext, item: Incoming) -> None:
@@ -66,49 +65,43 @@ async def when_plan_reforecast(ctx: OrdersContext, item: Incoming) -> None:
         await react_as("production.plan_back_on_track")(ctx, item)
 
 
+REACTIONS: dict[str, Reaction[OrdersContext]] = {
+    "OrderPlaced": with_payload(when_order_placed),
+    "QuoteRequested": with_payload(uc.request_quote),
+    "QuoteProvided": with_payload(uc.provide_quote),
+    "QuoteAccepted": with_payload(uc.accept_quote),
+    "SupplierAssigned": with_payload(when_supplier_assigned),
+    "OrderShipped": with_payload(when_order_shipped),
+    "DeliveryConfirmed": with_payload(when_delivery_confirmed),
+    "OrderCancelled": with_payload(when_order_cancelled),
+    "production.stage_started": react_as("production.stage_started"),
+    "production.stage_delayed": react_as("production.stage_delayed"),
+    "production.stage_completed": when_stage_completed,
+    "production.plan_reforecast": when_plan_reforecast,
+    "production.quality_gate_passed": with_payload(qc_gate.open_the_gate),
+    "quality.inspection_scheduled": with_payload(qc_gate.hold_the_gate_for),
+    "quality.inspection_failed": with_payload(qc_gate.close_the_gate_after),
+}
+# what creates an order: applied while later messages of that order wait for it
 UNBLOCKS = frozenset({"OrderPlaced", "QuoteRequested"})
 
-dispatcher: Dispatcher[OrdersContext] = Dispatcher(
-    {
-        "OrderPlaced": with_payload(when_order_placed),
-        "QuoteRequested": with_payload(uc.request_quote),
-        "QuoteProvided": with_payload(uc.provide_quote),
-        "QuoteAccepted": with_payload(uc.accept_quote),
-        "SupplierAssigned": with_payload(when_supplier_assigned),
-        "OrderShipped": with_payload(when_order_shipped),
-        "DeliveryConfirmed": with_payload(when_delivery_confirmed),
-        "OrderCancelled": with_payload(when_order_cancelled),
-        "production.stage_started": react_as("production.stage_started"),
-        "production.stage_delayed": react_as("production.stage_delayed"),
-        "production.stage_completed": when_stage_completed,
-        "production.plan_reforecast": when_plan_reforecast,
-        "production.quality_gate_passed": with_payload(qc_gate.open_the_gate),
-        "quality.inspection_scheduled": with_payload(qc_gate.hold_the_gate_for),
-        "quality.inspection_failed": with_payload(qc_gate.close_the_gate_after),
-    },
-    UNBLOCKS,
-)
 
-
-async def handle_batch(
-    uow: UnitOfWork, items: list[Incoming], window: TargetWindow | None = None
-) -> Outcomes:
-    ctx = OrdersContext(uow, target_window=window or TargetWindow())
-    numbers = [i.data.order_number for i in items if i.type == "OrderPlaced"]
+async def preload(ctx: OrdersContext, items: list[Incoming]) -> None:
+    """Every order the batch names, by id (key or payload) or, for new ones, by number."""
+    numbers = [i.data.order_number for i in items if isinstance(i.data, ev.OrderPlaced)]
     ids = [i.subject for i in items] + [getattr(i.data, "order_id", i.subject) for i in items]
     await ctx.preload(ids, numbers)
-    outcomes = await dispatcher.run(ctx, items)
-    await uow.session.flush()
-    return outcomes
 
 
-def consumer_groups(rt: Any) -> list[ConsumerGroup]:
-    window = getattr(rt.settings, "target_window", None) if rt is not None else None
+def consumer_groups(rt: Runtime[OrdersSettings, None]) -> list[ConsumerGroup[OrdersContext]]:
+    window = rt.settings.target_window
     return [
         ConsumerGroup(
             "orders",
             (ORDERS_INBOUND, PRODUCTION_EVENTS, QUALITY_EVENTS),
-            functools.partial(handle_batch, window=window),
+            REACTIONS,
+            context=lambda uow: OrdersContext(uow, target_window=window),
+            preload=preload,
             unblocks=UNBLOCKS,
         )
     ]

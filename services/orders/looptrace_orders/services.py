@@ -24,10 +24,9 @@ from looptrace_orders.workflow import (
     production_status,
     react,
 )
-from looptrace_shared.db import UnitOfWork
-from looptrace_shared.envelope import Envelope, new_envelope
 from looptrace_shared.errors import Conflict, StaleVersion, WaitingFor, as_rule_violation
 from looptrace_shared.events import orders as ev
+from looptrace_shared.messaging.dispatch import Context
 
 SOURCE = "orders"
 
@@ -52,13 +51,13 @@ class ReferenceInUse(Conflict):
 
 
 @dataclass
-class OrdersContext:
+class OrdersContext(Context):
     """One batch (or one request): the unit of work and the orders loaded for it."""
 
-    uow: UnitOfWork
+    SOURCE = SOURCE
+
     orders: dict[str, OrderRow] = field(default_factory=dict)
     by_number: dict[str, OrderRow] = field(default_factory=dict)
-    cause: Envelope | None = None
     actor: str = "system"
     preloaded: bool = False
     target_window: TargetWindow = field(default_factory=TargetWindow)
@@ -104,9 +103,6 @@ class OrdersContext:
     @property
     def cause_name(self) -> str:
         return f"event:{self.cause.type}:{self.cause.id}" if self.cause else f"http:{self.actor}"
-
-    def emit(self, type_: str, order: OrderRow, data: ev.Payload) -> None:
-        self.uow.emit(new_envelope(type_, SOURCE, order.id, data, cause=self.cause))
 
 
 # ---- facts --------------------------------------------------------------------------
@@ -174,8 +170,7 @@ def record_move(
         )
     )
     ctx.emit(
-        "order.status_changed",
-        order,
+        order.id,
         ev.OrderStatusChanged(
             order_id=order.id,
             order_number=order.order_number,
@@ -276,8 +271,7 @@ async def place_order(ctx: OrdersContext, cmd: ev.OrderPlaced) -> OrderRow:
     ctx.remember(order)
     record_move(ctx, order, None, WorkflowStatus.PLACED, "firm order placed")
     ctx.emit(
-        "order.created",
-        order,
+        order.id,
         ev.OrderCreated(
             **facts(order),
             workflow_status=order.workflow_status,
@@ -305,8 +299,7 @@ async def assign_supplier(
     order.supplier_email = supplier.email
     order.assigned_at, order.assigned_by = datetime.now(UTC), assigned_by
     ctx.emit(
-        "order.supplier_assigned",
-        order,
+        order.id,
         ev.OrderSupplierAssigned(
             **facts(order), supplier=supplier, assigned_by=assigned_by, reassigned=reassigned
         ),
@@ -342,8 +335,7 @@ async def record_shipment(ctx: OrdersContext, cmd: ev.OrderShipped) -> OrderRow:
         )
     )
     ctx.emit(
-        "order.shipment_recorded",
-        order,
+        order.id,
         ev.OrderShipmentRecorded(
             order_id=order.id,
             order_number=order.order_number,

@@ -180,10 +180,6 @@ def can_transition(current: WorkflowStatus, requested: WorkflowStatus) -> bool:
     return requested in ALLOWED_TRANSITIONS[current]
 
 
-def is_terminal(status: WorkflowStatus) -> bool:
-    return status in TERMINAL
-
-
 @dataclass(frozen=True)
 class StatusChange:
     """One recorded move of the workflow (the audit trail keeps every one)."""

@@ -122,7 +122,7 @@ class ModelsOut(BaseModel):
 
 
 def _live(rt: Any) -> LiveModel:
-    return rt.extras["model"]  # type: ignore[no-any-return]
+    return rt.state.live  # type: ignore[no-any-return]
 
 
 def _models(rt: Any) -> ModelsOut:

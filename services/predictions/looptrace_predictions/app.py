@@ -22,26 +22,26 @@ log = logging.getLogger(__name__)
 RESCORE_CHUNK = 500
 
 
-async def load_model(rt: Runtime) -> None:
+PredictionsRuntime = Runtime[PredictionsSettings, uc.Scoring]
+
+
+async def load_model(rt: PredictionsRuntime) -> None:
     """Start-up: the active model of the model directory (or the baseline rule)."""
-    model_dir = rt.settings.model_dir  # type: ignore[attr-defined]
-    rt.extras["model"] = await asyncio.to_thread(LiveModel, model_dir)
-    log.info("predictions scores with %s", rt.extras["model"].version)
+    rt.state.model = await asyncio.to_thread(LiveModel, rt.settings.model_dir)
+    log.info("predictions scores with %s", rt.state.model.version)
 
 
-async def reload_model(rt: Runtime) -> bool:
+async def reload_model(rt: PredictionsRuntime) -> bool:
     """Periodic: swap in a newly promoted model version without a restart."""
-    return await asyncio.to_thread(rt.extras["model"].reload)
+    return await asyncio.to_thread(rt.state.live.reload)
 
 
-async def rescore_open_orders(rt: Runtime) -> int:
+async def rescore_open_orders(rt: PredictionsRuntime) -> int:
     """Periodic: assess open orders that had no event today (a target date can pass silently)."""
     total = 0
     while True:
         async with rt.unit_of_work() as uow:
-            today = rt.extras.get("today", uc.utc_today)()
-            margin = rt.settings.hysteresis_margin  # type: ignore[attr-defined]
-            ctx = uc.PredictionsContext(uow, rt.extras["model"], today, margin)
+            ctx = rt.state.context(uow, rt.settings.hysteresis_margin)
             done = await uc.rescore_stale(ctx, RESCORE_CHUNK)
             await uow.commit()
         total += done
@@ -66,13 +66,10 @@ def spec(settings: PredictionsSettings) -> ServiceSpec:
     )
 
 
-SPEC = spec(PredictionsSettings())
-
-
 def load_settings() -> PredictionsSettings:
     return PredictionsSettings()
 
 
 def create_app(settings: PredictionsSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    return create_service_app(settings, spec(settings))
+    return create_service_app(settings, spec(settings), uc.Scoring())

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from looptrace_shared.ports import SERVICES
 from looptrace_shared.settings import ServiceSettings
 
 
 class PredictionsSettings(ServiceSettings):
     service_name: str = "predictions"
-    http_port: int = 8105
+    http_port: int = SERVICES["predictions"]
     predictions_model_dir: str = Field(
         default=".looptrace/models",
         description="PREDICTIONS_MODEL_DIR: the model registry (versions + ACTIVE); "

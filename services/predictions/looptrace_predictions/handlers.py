@@ -1,7 +1,7 @@
 """Kafka entrypoints of the predictions worker: events → live order state → one scoring call.
 
-``handle_batch`` loads every order of the batch in one query, applies each event's
-facts in order, saves the states, then scores all touched open orders together.
+The batch: ``preload`` loads every order of it in one query, the reactions apply each event's
+facts in order, ``save`` saves the states, then scores all touched open orders together.
 """
 
 from __future__ import annotations
@@ -11,15 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 from looptrace_predictions import services as uc
+from looptrace_predictions.config import PredictionsSettings
 from looptrace_predictions.domain import LiveOrder, LiveStage, StageUnknown
-from looptrace_predictions.services import PredictionsContext
-from looptrace_shared.db import UnitOfWork
+from looptrace_predictions.services import PredictionsContext, Scoring
 from looptrace_shared.errors import RuleViolation
 from looptrace_shared.events import orders as oev
 from looptrace_shared.events import production as pev
 from looptrace_shared.events import quality as qev
-from looptrace_shared.messaging.consumer import ConsumerGroup
-from looptrace_shared.messaging.dispatch import Dispatcher, Outcomes
+from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes, Reaction
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.runtime import Runtime
 from looptrace_shared.topics import ORDERS_EVENTS, PRODUCTION_EVENTS, QUALITY_EVENTS
@@ -134,7 +133,7 @@ async def when_status_changed(ctx: PredictionsContext, item: Incoming) -> None:
         ctx.close(data.order_id, item.envelope.time, completed=FINISHED_STATUSES[data.status])
 
 
-REACTIONS = {
+REACTIONS: dict[str, Reaction[PredictionsContext]] = {
     "order.created": when_order_created,
     "order.supplier_assigned": when_supplier_assigned,
     "order.status_changed": when_status_changed,
@@ -149,7 +148,7 @@ REACTIONS = {
 }
 
 
-def unless_closed(reaction):  # type: ignore[no-untyped-def]
+def unless_closed(reaction: Reaction[PredictionsContext]) -> Reaction[PredictionsContext]:
     """Events of a finished order change nothing (its outcome is already recorded)."""
 
     async def guarded(ctx: PredictionsContext, item: Incoming) -> None:
@@ -159,28 +158,29 @@ def unless_closed(reaction):  # type: ignore[no-untyped-def]
     return guarded
 
 
-dispatcher: Dispatcher[PredictionsContext] = Dispatcher(
-    {event_type: unless_closed(reaction) for event_type, reaction in REACTIONS.items()}, UNBLOCKS
-)
+async def preload(ctx: PredictionsContext, items: list[Incoming]) -> None:
+    """Every order of the batch, locked, in one query."""
+    await ctx.preload(i.subject for i in items)
 
 
-def batch_handler(rt: Runtime):  # type: ignore[no-untyped-def]
-    """The batch handler; the model (``rt.extras["model"]``) is loaded at start-up."""
-    settings = rt.settings
-
-    async def handle_batch(uow: UnitOfWork, items: list[Incoming]) -> Outcomes:
-        today = rt.extras.get("today", uc.utc_today)
-        margin = settings.hysteresis_margin  # type: ignore[attr-defined]
-        ctx = PredictionsContext(uow, rt.extras["model"], today(), margin)
-        await ctx.preload(i.subject for i in items)
-        outcomes = await dispatcher.run(ctx, items)
-        await uc.save(ctx)
-        await uc.assess_orders(ctx, list(ctx.touched))
-        return outcomes
-
-    return handle_batch
+async def save(ctx: PredictionsContext, items: list[Incoming], outcomes: Outcomes) -> None:
+    """The states, then one scoring call for every touched open order."""
+    await uc.save(ctx)
+    await uc.assess_orders(ctx, list(ctx.touched))
 
 
-def consumer_groups(rt: Runtime) -> list[ConsumerGroup]:
-    topics = (ORDERS_EVENTS, PRODUCTION_EVENTS, QUALITY_EVENTS)
-    return [ConsumerGroup(GROUP, topics, batch_handler(rt), UNBLOCKS)]
+def consumer_groups(
+    rt: Runtime[PredictionsSettings, Scoring],
+) -> list[ConsumerGroup[PredictionsContext]]:
+    scoring, margin = rt.state, rt.settings.hysteresis_margin
+    return [
+        ConsumerGroup(
+            GROUP,
+            (ORDERS_EVENTS, PRODUCTION_EVENTS, QUALITY_EVENTS),
+            {event_type: unless_closed(reaction) for event_type, reaction in REACTIONS.items()},
+            context=lambda uow: scoring.context(uow, margin),
+            preload=preload,
+            save=save,
+            unblocks=UNBLOCKS,
+        )
+    ]

@@ -8,7 +8,7 @@ assessment, the new level and — when the level changed — the ``DelayRisk`` a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -25,6 +25,7 @@ from looptrace_shared.db import UnitOfWork
 from looptrace_shared.envelope import Envelope, new_envelope
 from looptrace_shared.errors import WaitingFor
 from looptrace_shared.events.predictions import DelayRisk
+from looptrace_shared.messaging.dispatch import Context
 
 SOURCE = "predictions"
 ALERT = "predictions.delay_risk"
@@ -35,10 +36,27 @@ def utc_today() -> date:
 
 
 @dataclass
-class PredictionsContext:
+class Scoring:
+    """What the worker keeps for the life of the process: the model (loaded at start-up,
+    swapped in place by ``reload``) and what "today" is (a test sets its own clock)."""
+
+    model: LiveModel | None = None
+    today: Callable[[], date] = utc_today
+
+    @property
+    def live(self) -> LiveModel:
+        if self.model is None:
+            raise RuntimeError("the model is loaded at start-up (load_model) before use")
+        return self.model
+
+    def context(self, uow: UnitOfWork, margin: float) -> PredictionsContext:
+        return PredictionsContext(uow, self.live, self.today(), margin)
+
+
+@dataclass
+class PredictionsContext(Context):
     """One batch: the unit of work, the orders it touches, and how to score them."""
 
-    uow: UnitOfWork
     model: LiveModel
     as_of: date
     margin: float
@@ -47,7 +65,6 @@ class PredictionsContext:
     touched: dict[str, Envelope | None] = field(default_factory=dict)
     closing: dict[str, datetime] = field(default_factory=dict)
     pending_outcomes: list[dict[str, Any]] = field(default_factory=list)
-    cause: Envelope | None = None
 
     async def preload(self, order_ids: Iterable[str]) -> None:
         self.use(await repo.lock_orders(self.uow.session, order_ids))

@@ -27,7 +27,7 @@ from looptrace_production.photos import (
     remove_photo_files,
     store_photo,
 )
-from looptrace_production.services import Planning, ProductionContext
+from looptrace_production.services import Fact, Planning, ProductionContext
 from looptrace_production.timeline import TimelineOut, build_timeline
 from looptrace_shared.auth import CurrentUser, Principal, Roles
 from looptrace_shared.errors import NotFound, RuleViolation
@@ -84,7 +84,7 @@ class PhotoOut(BaseModel):
 
 
 def planning(request: Request) -> Planning:
-    return request.app.state.runtime.extras["planning"]  # type: ignore[no-any-return]
+    return request.app.state.runtime.state  # type: ignore[no-any-return]
 
 
 def can_see(user: Principal, order: SupplierOrder) -> bool:
@@ -107,21 +107,15 @@ def _item_refusal(n: int, err: RuleViolation) -> RuleViolation:
     return refusal
 
 
-async def _report_one(
-    ctx: ProductionContext, user: Principal, r: ProgressReported
-) -> uc.ProgressResult:
+async def _report_one(ctx: ProductionContext, user: Principal, fact: Fact) -> uc.ProgressResult:
+    r: ProgressReported = fact.data
     ref = r.order_id or r.order_number
     if not ref:
         raise RuleViolation("give the order as order_id or order_number")
-    order = await ctx.get(ref)
-    if not user.is_admin and order.supplier_id != user.subject:
+    order = await ctx.find(ref)
+    if order is None or not (user.is_admin or order.supplier_id == user.subject):
         raise NotFound(f"no order {ref!r} in production visible to you")
-    return await uc.report_progress(ctx, r, r.message_id or str(uuid.uuid4()))
-
-
-def _message_keys(ctx: ProductionContext, reports: list[ProgressReported]) -> list[tuple[str, str]]:
-    keys = [(r.order_id or ctx.numbers.get(r.order_number or ""), r.message_id) for r in reports]
-    return [(order_id, message_id) for order_id, message_id in keys if order_id and message_id]
+    return await uc.report_progress(ctx, r, fact.message_id or "")
 
 
 @router.post("/progress")
@@ -133,16 +127,13 @@ async def report_progress(
 ) -> list[ProgressOut]:
     """Report progress on stages (one report or a list of at most 1000, all-or-nothing)."""
     reports = body if isinstance(body, list) else [body]
-    ctx = ProductionContext(uow, planning(request), over_http=True)
-    await ctx.preload(
-        [r.order_id for r in reports if r.order_id],
-        [r.order_number for r in reports if r.order_number],
-    )
-    await ctx.preload_messages(_message_keys(ctx, reports))
+    facts = [Fact(r, message_id=r.message_id or str(uuid.uuid4())) for r in reports]
+    ctx = ProductionContext(uow, planning(request))
+    await uc.preload(ctx, facts)
     results = []
-    for n, r in enumerate(reports, start=1):
+    for n, fact in enumerate(facts, start=1):
         try:
-            results.append(await _report_one(ctx, user, r))
+            results.append(await _report_one(ctx, user, fact))
         except RuleViolation as err:
             raise (_item_refusal(n, err) if len(reports) > 1 else err) from err
     await ctx.save()

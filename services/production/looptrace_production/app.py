@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -18,8 +19,16 @@ from looptrace_production.templates import load_templates
 from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
 
 
+def tune_gc(settings: ProductionSettings) -> None:
+    """Collect cycles less often, and never re-scan what start-up allocated (gc.freeze): the
+    plan cache holds tens of thousands of long-lived decoded plans, which Python's default
+    thresholds would re-scan over and over (bench/production_bench.py shows the cost)."""
+    gc.set_threshold(*settings.gc_threshold)
+    gc.freeze()
+
+
 def spec(planning: Planning) -> ServiceSpec:
-    async def sweep(rt: Runtime) -> None:
+    async def sweep(rt: Runtime[ProductionSettings, Planning]) -> None:
         await sweep_delays(rt, planning)
 
     return ServiceSpec(
@@ -27,10 +36,11 @@ def spec(planning: Planning) -> ServiceSpec:
         metadata=Base.metadata,
         plumbing=plumbing,
         migrations=Path(__file__).parent / "migrations",
-        groups=lambda rt: consumer_groups(planning),
+        groups=consumer_groups,
         routers=[router, calendars_router],
         periodic=[(planning.settings.sweep_interval_s, sweep)],
         publishes=list(PUBLISHES),
+        on_started=lambda rt: tune_gc(planning.settings),
     )
 
 
@@ -41,6 +51,4 @@ def load_settings() -> ProductionSettings:
 def create_app(settings: ProductionSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
     planning = Planning(settings, load_templates(settings.templates_file))
-    app = create_service_app(settings, spec(planning))
-    app.state.runtime.extras["planning"] = planning
-    return app
+    return create_service_app(settings, spec(planning), planning)

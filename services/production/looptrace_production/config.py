@@ -7,12 +7,13 @@ from pathlib import Path
 
 from pydantic import Field
 
+from looptrace_shared.ports import SERVICES
 from looptrace_shared.settings import ServiceSettings
 
 
 class ProductionSettings(ServiceSettings):
     service_name: str = "production"
-    http_port: int = 8102
+    http_port: int = SERVICES["production"]
     # larger batches in four lanes: every row a progress report touches belongs to its own
     # order, so two orders' transactions never wait on each other; while the last lane waits
     # on PostgreSQL the others are done (measured: bench/production_kafka_bench.py)
@@ -43,6 +44,11 @@ class ProductionSettings(ServiceSettings):
     )
     photo_max_pixels: int = Field(
         default=40_000_000, ge=1, description="largest photo accepted, in pixels (width x height)"
+    )
+    gc_threshold: tuple[int, int, int] = Field(
+        default=(500_000, 100, 1000),
+        description="Python's cyclic GC thresholds (gc.set_threshold): with the defaults "
+        "(700, 10, 10) the collector keeps re-scanning the plan cache's long-lived plans",
     )
 
     @property

@@ -1,9 +1,10 @@
-"""Domain events of a plan → the wire contracts of ``production.events.v1``.
+"""Domain events of a plan → the wire contracts of ``production.events.v1``: one table.
 
-The events of every progress report (started, progressed, completed, re-forecast, production
-completed) take a hot path: their payloads are built as plain dicts and their envelopes
-without validation, since the domain has already checked every value; ``to_wire`` validates
-the same dicts against their pydantic contracts, and a unit test holds the hot JSON to it.
+``WIRE`` maps each domain event to its wire type and the builder of its payload, as JSON-ready
+data. The events of every progress report (started, progressed, completed, re-forecast,
+production completed) are built as plain dicts, without their pydantic models: the domain has
+already checked every value, and a report's events are most of what production sends; a unit
+test holds each of them to its contract. The other events are built through their models.
 """
 
 from __future__ import annotations
@@ -17,18 +18,7 @@ from looptrace_shared.envelope import Encoded, encode_envelope
 from looptrace_shared.events import production as wire
 from looptrace_shared.events.registry import Payload
 
-PUBLISHES = (
-    "production.stages_initialized",
-    "production.stage_started",
-    "production.stage_progressed",
-    "production.stage_completed",
-    "production.stage_delayed",
-    "production.stage_reopened",
-    "production.plan_reforecast",
-    "production.production_completed",
-    "production.quality_gate_passed",
-    "production.supplier_reassigned",
-)
+Builder = Callable[[SupplierOrder, Any], dict[str, Any]]
 
 
 def _ref(order: SupplierOrder, event: Any) -> dict[str, Any]:
@@ -101,18 +91,6 @@ def reassigned(order: SupplierOrder, e: de.SupplierReassigned) -> wire.SupplierR
     )
 
 
-_COLD: dict[type, tuple[str, Callable[[SupplierOrder, Any], Payload]]] = {
-    de.StagesInitialized: ("production.stages_initialized", initialized),
-    de.StageDelayed: ("production.stage_delayed", delayed),
-    de.StageReopened: ("production.stage_reopened", reopened),
-    de.QualityGatePassed: ("production.quality_gate_passed", gate_passed),
-    de.SupplierReassigned: ("production.supplier_reassigned", reassigned),
-}
-
-
-# ---- hot path: plain dicts, envelopes built without validation ----------------------------
-
-
 def started_data(order: SupplierOrder, e: de.StageStarted) -> dict[str, Any]:
     data = _ref(order, e)
     data.update(started_at=e.started_at, first_stage=e.first_stage, planned_start=e.planned_start)
@@ -154,26 +132,24 @@ def production_completed_data(order: SupplierOrder, e: de.ProductionCompleted) -
     }
 
 
-HOT: dict[type, tuple[str, type[Payload], Callable[[SupplierOrder, Any], dict[str, Any]]]] = {
-    de.StageStarted: ("production.stage_started", wire.StageStarted, started_data),
-    de.StageProgressed: ("production.stage_progressed", wire.StageProgressed, progressed_data),
-    de.StageCompleted: ("production.stage_completed", wire.StageCompleted, completed_data),
-    de.PlanReforecast: ("production.plan_reforecast", wire.PlanReforecast, reforecast_data),
-    de.ProductionCompleted: (
-        "production.production_completed",
-        wire.ProductionCompleted,
-        production_completed_data,
-    ),
+def _through(build: Callable[[SupplierOrder, Any], Payload]) -> Builder:
+    """A builder through the event's pydantic contract (validated, dumped as JSON)."""
+    return lambda order, event: build(order, event).model_dump(mode="json")
+
+
+WIRE: dict[type, tuple[str, Builder]] = {
+    de.StagesInitialized: ("production.stages_initialized", _through(initialized)),
+    de.StageStarted: ("production.stage_started", started_data),
+    de.StageProgressed: ("production.stage_progressed", progressed_data),
+    de.StageCompleted: ("production.stage_completed", completed_data),
+    de.StageDelayed: ("production.stage_delayed", _through(delayed)),
+    de.StageReopened: ("production.stage_reopened", _through(reopened)),
+    de.PlanReforecast: ("production.plan_reforecast", reforecast_data),
+    de.ProductionCompleted: ("production.production_completed", production_completed_data),
+    de.QualityGatePassed: ("production.quality_gate_passed", _through(gate_passed)),
+    de.SupplierReassigned: ("production.supplier_reassigned", _through(reassigned)),
 }
-
-
-def to_wire(order: SupplierOrder, event: de.DomainEvent) -> tuple[str, Payload]:
-    """The event's type and its payload as its pydantic contract (hot events: validated)."""
-    if type(event) in HOT:
-        type_, model, data = HOT[type(event)]
-        return type_, model.model_validate(data(order, event))
-    type_, build = _COLD[type(event)]
-    return type_, build(order, event)
+PUBLISHES = tuple(type_ for type_, _ in WIRE.values())
 
 
 def wire_envelope(
@@ -182,12 +158,7 @@ def wire_envelope(
     source: str,
     ids: tuple[str | None, str | None] = (None, None),
 ) -> Encoded:
-    """The envelope of one domain event as ``new_envelope`` builds it, serialized; hot events
-    skip the pydantic models. ``ids``: ``cause_ids()`` of the message that caused it."""
-    hot = HOT.get(type(event))
-    if hot is not None:
-        type_, data = hot[0], hot[2](order, event)
-    else:
-        type_, build = _COLD[type(event)]
-        data = build(order, event).model_dump(mode="json")
-    return encode_envelope(type_, source, order.order_id, data, ids)
+    """The envelope of one domain event as ``new_envelope`` builds it, serialized.
+    ``ids``: ``cause_ids()`` of the message that caused it (worked out once per cause)."""
+    type_, build = WIRE[type(event)]
+    return encode_envelope(type_, source, order.order_id, build(order, event), ids)

@@ -1,13 +1,14 @@
 """Use cases of the production service. The same functions serve Kafka handlers and HTTP routes.
 
 A ``ProductionContext`` is one batch (or one request): the unit of work, the supplier orders
-locked for it, the progress-log rows to write. ``save()`` writes them all at the end.
+locked for it, the progress-log rows to write. ``preload`` loads what a batch of facts needs
+(the consumer's and ``POST /v1/progress``'s); ``save()`` writes them all at the end.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,11 +27,12 @@ from looptrace_production.schedule import plan_stages, template_for
 from looptrace_production.supplier_calendars import SupplierCalendar
 from looptrace_production.templates import Template
 from looptrace_shared.db import UnitOfWork
-from looptrace_shared.envelope import Envelope, cause_ids
-from looptrace_shared.errors import NotFound, StaleVersion, WaitingFor
+from looptrace_shared.envelope import cause_ids
+from looptrace_shared.errors import StaleVersion, WaitingFor
 from looptrace_shared.events import orders as order_events
 from looptrace_shared.events import production as wire
 from looptrace_shared.events import quality as quality_events
+from looptrace_shared.messaging.dispatch import Context
 
 SOURCE = "production"
 
@@ -43,13 +45,15 @@ def utcnow() -> datetime:
 class Planning:
     """What scheduling needs, loaded once per process.
 
-    ``calendar`` is the default for suppliers that have not stored their own.
+    ``calendar`` is the default for suppliers that have not stored their own; ``plans`` keeps
+    the decoded plans the consumer committed, so the next batch need not decode them again.
     """
 
     settings: ProductionSettings
     templates: dict[str, Template]
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     now: Callable[[], datetime] = utcnow
+    plans: PlanCache = field(default_factory=PlanCache)  # committed plans, between batches
 
     @functools.cached_property
     def clock_skew(self) -> timedelta:
@@ -68,18 +72,36 @@ class ProgressResult:
     events: list[str]
 
 
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A message as the use cases take it, from Kafka or HTTP: its payload, the order it is
+    about when the payload may not say (Kafka's key; none over HTTP), and its message id."""
+
+    data: Any
+    subject: str | None = None
+    message_id: str | None = None
+
+
 @dataclass
-class ProductionContext:
-    uow: UnitOfWork
+class ProductionContext(Context):
+    """One batch or one request: the plans locked for it, the progress-log rows to write."""
+
+    SOURCE = SOURCE
+
     planning: Planning
-    over_http: bool = False  # an unknown order is 404 over HTTP, parked when it comes from Kafka
-    cause: Envelope | None = None
     orders: dict[str, SupplierOrder] = field(default_factory=dict)
     numbers: dict[str, str] = field(default_factory=dict)
     logged: set[tuple[str, str]] = field(default_factory=set)
     log_rows: list[dict[str, Any]] = field(default_factory=list)
-    cache: PlanCache | None = None  # committed plans kept between batches (Kafka handlers)
+    cache: PlanCache | None = None  # committed plans kept between batches (the consumer's)
     calendars: dict[str, WorkCalendar] = field(default_factory=dict)  # by supplier id
+
+    @classmethod
+    def for_batch(cls, uow: UnitOfWork, planning: Planning) -> ProductionContext:
+        """A consumer batch's context: its plans come from, and go back to, the plan cache."""
+        ctx = cls(uow, planning)
+        ctx.cache_after_commit(planning.plans)
+        return ctx
 
     # -- loading and saving --
 
@@ -121,15 +143,20 @@ class ProductionContext:
         """The id of the loaded order ``ref`` names (by id or number), else ``ref`` itself."""
         return ref if ref in self.orders else self.numbers.get(ref, ref)
 
-    async def get(self, ref: str) -> SupplierOrder:
-        """The order by id or number (preloaded, else looked up and locked)."""
+    async def find(self, ref: str) -> SupplierOrder | None:
+        """The order by id or number (preloaded, else looked up and locked), if it is planned."""
         order = self.orders.get(ref) or self.orders.get(self.numbers.get(ref, ""))
         if order is None:
             await self.preload([ref], [ref])
             order = self.orders.get(ref) or self.orders.get(self.numbers.get(ref, ""))
+        return order
+
+    async def get(self, ref: str) -> SupplierOrder:
+        """The order, or wait for it: a fact about an order not planned yet is parked (an
+        HTTP route looks the order up with ``find`` first and answers 404 itself)."""
+        order = await self.find(ref)
         if order is None:
-            message = f"order {ref} has no supplier assigned in production yet"
-            raise NotFound(message) if self.over_http else WaitingFor(message)
+            raise WaitingFor(f"order {ref} has no supplier assigned in production yet")
         return order
 
     async def save(self) -> None:
@@ -144,11 +171,30 @@ class ProductionContext:
         for event in events:
             if isinstance(event, ProductionCompleted):
                 order.completed_at = event.completed_at
-            types.append(self.uow.emit(wire_envelope(order, event, SOURCE, ids)).type)
+            types.append(self.uow.emit(wire_envelope(order, event, self.SOURCE, ids)).type)
         return types
 
 
 # ---- use cases ----------------------------------------------------------------------------
+
+
+async def preload(ctx: ProductionContext, facts: Sequence[Fact]) -> None:
+    """Everything a batch of facts needs, one query each, for Kafka and HTTP alike: every plan
+    they name (by id, else the key, or by number), locked; the progress log of their reports;
+    the calendars of the suppliers they assign (the plans named by number are loaded first,
+    so the reports' log keys use their order ids)."""
+    ids = {getattr(f.data, "order_id", None) or f.subject for f in facts}
+    numbers = {n for f in facts if (n := getattr(f.data, "order_number", None))}
+    await ctx.preload([i for i in ids if i], numbers)
+    keys = []
+    for f in facts:
+        if isinstance(f.data, wire.ProgressReported) and f.message_id:
+            ref = f.data.order_id or f.data.order_number or f.subject
+            if ref:
+                keys.append((ctx.order_id_of(ref), f.message_id))
+    await ctx.preload_messages(keys)
+    assigned = [f.data for f in facts if isinstance(f.data, order_events.OrderSupplierAssigned)]
+    await ctx.preload_calendars([a.supplier.id for a in assigned])
 
 
 async def supplier_calendar(ctx: ProductionContext, supplier_id: str) -> SupplierCalendar:

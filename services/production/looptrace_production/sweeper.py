@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from looptrace_production import repository as repo
 from looptrace_production import services as uc
@@ -13,7 +14,7 @@ log = logging.getLogger(__name__)
 
 
 async def sweep_once(
-    rt: Runtime, planning: Planning, after: str, limit: int
+    rt: Runtime[Any, Any], planning: Planning, after: str, limit: int
 ) -> tuple[int, int, str]:
     """One transaction: lock the next open plans, mark delays, save. (plans, events, last id)."""
     async with rt.unit_of_work() as uow:
@@ -26,7 +27,7 @@ async def sweep_once(
     return len(ctx.orders), emitted, max(ctx.orders, default=after)
 
 
-async def sweep_delays(rt: Runtime, planning: Planning) -> int:
+async def sweep_delays(rt: Runtime[Any, Any], planning: Planning) -> int:
     """Walk every open plan once (keyset by order id); returns the delay events emitted."""
     limit, after, total = planning.settings.sweep_batch, "", 0
     while True:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from looptrace_shared.ports import SERVICES
 from looptrace_shared.settings import ServiceSettings
 
 
 class QualitySettings(ServiceSettings):
     service_name: str = "quality"
-    http_port: int = 8103
+    http_port: int = SERVICES["quality"]
     aql_critical: str = Field(default="0", description="default AQL of critical defects (0 = none)")
     aql_major: str = Field(default="2.5", description="default AQL of major defects")
     aql_minor: str = Field(default="4.0", description="default AQL of minor defects")

@@ -1,13 +1,11 @@
-"""Kafka entrypoints of the quality service: envelope in → use case → events out."""
+"""Kafka entrypoints of the quality service: the reaction table and the batch's preload."""
 
 from __future__ import annotations
 
 from looptrace_quality import services as uc
 from looptrace_quality.config import QualitySettings
 from looptrace_quality.services import QualityContext
-from looptrace_shared.db import UnitOfWork
-from looptrace_shared.messaging.consumer import ConsumerGroup
-from looptrace_shared.messaging.dispatch import Dispatcher, Outcomes
+from looptrace_shared.messaging.dispatch import ConsumerGroup, Reaction
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.runtime import Runtime
 from looptrace_shared.topics import PRODUCTION_EVENTS, QUALITY_INBOUND
@@ -40,28 +38,28 @@ async def when_result_submitted_decide_the_lot(ctx: QualityContext, item: Incomi
     await uc.submit_result(ctx, item.data)
 
 
-dispatcher: Dispatcher[QualityContext] = Dispatcher(
-    {
-        "production.stages_initialized": when_stages_initialized_keep_the_order_lot,
-        "production.stage_completed": when_qc_stage_completed_schedule_inspection,
-        "production.supplier_reassigned": when_supplier_reassigned_move_the_open_work,
-        "InspectionResultSubmitted": when_result_submitted_decide_the_lot,
-    },
-    UNBLOCKS,
-)
+REACTIONS: dict[str, Reaction[QualityContext]] = {
+    "production.stages_initialized": when_stages_initialized_keep_the_order_lot,
+    "production.stage_completed": when_qc_stage_completed_schedule_inspection,
+    "production.supplier_reassigned": when_supplier_reassigned_move_the_open_work,
+    "InspectionResultSubmitted": when_result_submitted_decide_the_lot,
+}
 
 
-def batch_handler(settings: QualitySettings):  # type: ignore[no-untyped-def]
-    async def handle_batch(uow: UnitOfWork, items: list[Incoming]) -> Outcomes:
-        ctx = QualityContext(uow, settings)
-        await ctx.preload([i.subject for i in items])
-        outcomes = await dispatcher.run(ctx, items)
-        await uow.session.flush()
-        return outcomes
-
-    return handle_batch
+async def preload(ctx: QualityContext, items: list[Incoming]) -> None:
+    """The lots of every order of the batch, in one query."""
+    await ctx.preload([i.subject for i in items])
 
 
-def consumer_groups(rt: Runtime) -> list[ConsumerGroup]:
-    handle = batch_handler(rt.settings)  # type: ignore[arg-type]
-    return [ConsumerGroup("quality", (PRODUCTION_EVENTS, QUALITY_INBOUND), handle, UNBLOCKS)]
+def consumer_groups(rt: Runtime[QualitySettings, None]) -> list[ConsumerGroup[QualityContext]]:
+    settings = rt.settings
+    return [
+        ConsumerGroup(
+            "quality",
+            (PRODUCTION_EVENTS, QUALITY_INBOUND),
+            REACTIONS,
+            context=lambda uow: QualityContext(uow, settings),
+            preload=preload,
+            unblocks=UNBLOCKS,
+        )
+    ]

@@ -10,9 +10,8 @@ from looptrace_shared.events.registry import (
     EventSpec,
     UnknownEventType,
     event_spec,
-    parse_data,
 )
 
 from . import notifications, orders, predictions, production, quality  # noqa: F401  (register)
 
-__all__ = ["EVENT_TYPES", "EventSpec", "UnknownEventType", "event_spec", "parse_data"]
+__all__ = ["EVENT_TYPES", "EventSpec", "UnknownEventType", "event_spec"]

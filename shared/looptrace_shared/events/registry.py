@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-M = TypeVar("M", bound=type[BaseModel])
-
 
 class Payload(BaseModel):
-    """Base of every event payload: unknown fields are ignored (additive evolution)."""
+    """Base of every event payload: unknown fields are ignored (additive evolution).
+
+    ``EVENT_TYPE`` and ``TOPIC`` are set by ``@event``: a payload names its own wire type."""
 
     model_config = ConfigDict(extra="ignore")
+    EVENT_TYPE: ClassVar[str]
+    TOPIC: ClassVar[str]
 
 
 PayloadModel = type[BaseModel]
+M = TypeVar("M", bound=type[Payload])
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,8 @@ def event(type_: str, topic: str, version: int = 1) -> Callable[[M], M]:
         if type_ in EVENT_TYPES:
             raise ValueError(f"event type {type_!r} registered twice")
         EVENT_TYPES[type_] = EventSpec(type_, topic, model, version)
-        model.EVENT_TYPE = type_  # type: ignore[attr-defined]
-        model.TOPIC = topic  # type: ignore[attr-defined]
+        model.EVENT_TYPE = type_
+        model.TOPIC = topic
         return model
 
     return register
@@ -59,7 +62,3 @@ def event_spec(type_: str) -> EventSpec:
         return EVENT_TYPES[type_]
     except KeyError:
         raise UnknownEventType(type_) from None
-
-
-def parse_data(type_: str, data: dict[str, Any]) -> BaseModel:
-    return event_spec(type_).model.model_validate(data)

@@ -14,15 +14,15 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ARRAY, String, any_, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from looptrace_shared.db import DeadLetter, Plumbing, UnitOfWork, json_rows
-from looptrace_shared.messaging.dispatch import Outcomes
+from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes
 from looptrace_shared.messaging.incoming import Incoming, Record, Unparseable, parse_record
 from looptrace_shared.messaging.transient import is_transient
 from looptrace_shared.observability import metrics
@@ -31,34 +31,11 @@ from looptrace_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
-BatchHandler = Callable[[UnitOfWork, list[Incoming]], Awaitable[Outcomes]]
-
-
-@dataclass
-class ConsumerGroup:
-    """One consumer group of a service: its topics and its batch handler.
-
-    ``unblocks`` names the event types that can make a parked order known (e.g. the
-    order's creation): they are applied even while older messages of that order are
-    parked, and the parked ones are retried right after.
-
-    ``idempotent`` names the event types whose handler recognises a repeat by a key of its
-    own, in the same transaction as its effects (production's progress log holds each
-    supplier message id once per order): those skip the inbox, which would record the same
-    fact a second time.
-    """
-
-    name: str
-    topics: tuple[str, ...]
-    handle: BatchHandler
-    unblocks: frozenset[str] = frozenset()
-    idempotent: frozenset[str] = frozenset()
-
 
 class BatchProcessor:
     def __init__(
         self,
-        group: ConsumerGroup,
+        group: ConsumerGroup[Any],
         sessions: async_sessionmaker[AsyncSession],
         plumbing: Plumbing,
         settings: ServiceSettings,

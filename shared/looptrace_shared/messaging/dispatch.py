@@ -1,17 +1,47 @@
-"""Routing a batch, in order, to one reaction per event type; collecting refusals and waits."""
+"""One consumer shape for every service: a table of reactions, one preload, one dispatcher.
+
+A service declares a ``ConsumerGroup``: the topics it reads, a table from each consumed event
+type to its reaction (``when_<fact>_<what it does>(ctx, item)``, thin: it calls a use case),
+how a batch's context is made, ``preload(ctx, items)`` (everything the batch needs, loaded in
+as few queries as possible; where an HTTP route takes a batch too, as production's
+``POST /v1/progress`` does, it loads through the same use-case preload) and ``save`` (what the
+batch changed, written once). The group builds its dispatcher and owns the unblocking rules:
+``unblocks`` is given once and serves both the dispatcher (within a batch) and the batch
+processor (across batches, against parked messages).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, ClassVar, Generic, TypeVar
 
-from looptrace_shared.envelope import Envelope
+from looptrace_shared.db import UnitOfWork
+from looptrace_shared.envelope import Envelope, new_envelope
 from looptrace_shared.errors import RuleViolation, WaitingFor
+from looptrace_shared.events.registry import Payload
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.observability.logs import bind
 
-Ctx = TypeVar("Ctx")
+
+@dataclass
+class Context:
+    """What every use case works in, from Kafka or HTTP: the unit of work, and the message
+    being handled (``cause``: the events it leads to name it). Only the dispatcher sets
+    ``cause``; over HTTP there is none. ``SOURCE``: the service, as its envelopes name it."""
+
+    SOURCE: ClassVar[str] = ""
+    uow: UnitOfWork
+    cause: Envelope | None = field(default=None, kw_only=True)
+
+    def emit(self, subject: str, data: Payload) -> Envelope:
+        """Publish the event ``data`` (its contract names its type) about order ``subject``
+        once the transaction commits; it names ``cause`` as its cause."""
+        envelope = new_envelope(data.EVENT_TYPE, self.SOURCE, subject, data, cause=self.cause)
+        return self.uow.emit(envelope)
+
+
+Ctx = TypeVar("Ctx", bound=Context)
 Reaction = Callable[[Ctx, Incoming], Awaitable[None]]
 
 
@@ -20,18 +50,6 @@ class Outcomes:
     processed: int = 0
     rejected: list[tuple[Incoming, RuleViolation]] = field(default_factory=list)
     waiting: list[tuple[Incoming, str]] = field(default_factory=list)
-
-    def merge(self, other: Outcomes) -> None:
-        self.processed += other.processed
-        self.rejected += other.rejected
-        self.waiting += other.waiting
-
-
-@runtime_checkable
-class CausedBy(Protocol):
-    """A context whose events name the message that caused them (``causation_id``)."""
-
-    cause: Envelope | None
 
 
 class Dispatcher(Generic[Ctx]):
@@ -42,7 +60,7 @@ class Dispatcher(Generic[Ctx]):
     waits, the later ones of that order in the batch wait too, so order is preserved —
     except the types in ``unblocks``, which can make the order known (its creation) and
     so must not wait behind what waits for them. Before each reaction the context's
-    ``cause`` is set to the message's envelope (when the context has one).
+    ``cause`` is set to the message's envelope: the one place it is set.
     """
 
     def __init__(
@@ -51,14 +69,9 @@ class Dispatcher(Generic[Ctx]):
         self.reactions = dict(reactions)
         self.unblocks = unblocks
 
-    @property
-    def types(self) -> set[str]:
-        return set(self.reactions)
-
     async def run(self, ctx: Ctx, items: list[Incoming]) -> Outcomes:
         out = Outcomes()
         blocked: set[str] = set()
-        caused = isinstance(ctx, CausedBy)  # once a batch: the protocol check is not cheap
         for item in items:
             reaction = self.reactions.get(item.type)
             if reaction is None:
@@ -67,8 +80,7 @@ class Dispatcher(Generic[Ctx]):
                 out.waiting.append((item, f"an earlier message of order {item.subject} is waiting"))
                 continue
             bind(item.subject, item.envelope.correlation_id)  # every log line names the order
-            if caused:
-                ctx.cause = item.envelope  # type: ignore[attr-defined]
+            ctx.cause = item.envelope
             try:
                 await reaction(ctx, item)
                 out.processed += 1
@@ -78,3 +90,57 @@ class Dispatcher(Generic[Ctx]):
             except RuleViolation as refusal:
                 out.rejected.append((item, refusal))
         return out
+
+
+async def load_nothing(ctx: Any, items: list[Incoming]) -> None:
+    """The preload of a group whose reactions look up what they need themselves."""
+
+
+async def flush(ctx: Context, items: list[Incoming], outcomes: Outcomes) -> None:
+    """The save of a group whose use cases change ORM rows: flush them."""
+    await ctx.uow.session.flush()
+
+
+@dataclass
+class ConsumerGroup(Generic[Ctx]):
+    """One consumer group of a service: its topics, its reaction table, and its batch steps.
+
+    ``unblocks`` names the event types that can make a parked order known (e.g. the
+    order's creation): they are applied even while older messages of that order are
+    parked (or waiting earlier in the batch), and the parked ones are retried right after.
+
+    ``idempotent`` names the event types whose reaction recognises a repeat by a key of its
+    own, in the same transaction as its effects (production's progress log holds each
+    supplier message id once per order): those skip the inbox, which would record the same
+    fact a second time.
+
+    ``handle`` is the batch: context → ``preload`` (all items the processor let through,
+    so a preload can also serve ``save``) → the dispatcher → ``save``.
+    """
+
+    name: str
+    topics: tuple[str, ...]
+    reactions: Mapping[str, Reaction[Ctx]]
+    context: Callable[[UnitOfWork], Ctx]
+    preload: Callable[[Ctx, list[Incoming]], Awaitable[None]] = load_nothing
+    save: Callable[[Ctx, list[Incoming], Outcomes], Awaitable[None]] = flush
+    unblocks: frozenset[str] = frozenset()
+    idempotent: frozenset[str] = frozenset()
+    dispatcher: Dispatcher[Ctx] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        unknown = self.unblocks - set(self.reactions)
+        if unknown:
+            raise ValueError(f"{self.name}: unblocks names types it has no reaction to: {unknown}")
+        self.dispatcher = Dispatcher(self.reactions, self.unblocks)
+
+    @property
+    def types(self) -> frozenset[str]:
+        return frozenset(self.reactions)
+
+    async def handle(self, uow: UnitOfWork, items: list[Incoming]) -> Outcomes:
+        ctx = self.context(uow)
+        await self.preload(ctx, items)
+        outcomes = await self.dispatcher.run(ctx, items)
+        await self.save(ctx, items, outcomes)
+        return outcomes

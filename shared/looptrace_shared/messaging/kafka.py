@@ -74,7 +74,8 @@ class KeyHashCache:
     """aiokafka's default partitioner, with each key's murmur2 hash remembered.
 
     The outbox relay picks partitions itself (it sends record batches) for every event of an
-    order under the same key, and aiokafka's murmur2 is pure Python (about 5 µs a key).
+    order under the same key, and aiokafka's murmur2 is pure Python: one order's many events
+    would hash the same key again and again.
     Same partitions as the default.
     """
 

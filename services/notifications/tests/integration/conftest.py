@@ -22,6 +22,7 @@ from aiosmtpd.controller import Controller
 from looptrace_notifications.config import NotificationsSettings
 from looptrace_notifications.handlers import consumer_group
 from looptrace_notifications.models import plumbing
+from looptrace_notifications.webhook_sender import Clients
 from looptrace_shared.db import make_engine, make_sessionmaker
 from looptrace_shared.envelope import Envelope, new_envelope
 from looptrace_shared.events import orders as o
@@ -112,7 +113,7 @@ def settings(db_url: str, smtp: tuple[RecordingSmtp, int]) -> NotificationsSetti
 async def runtime(settings: NotificationsSettings) -> AsyncIterator[Runtime]:
     engine = make_engine(settings.database_url, 5)
     try:
-        yield Runtime(settings, engine, make_sessionmaker(engine), plumbing)
+        yield Runtime(settings, engine, make_sessionmaker(engine), plumbing, Clients())
     finally:
         await engine.dispose()
 

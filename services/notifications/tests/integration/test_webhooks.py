@@ -103,7 +103,7 @@ def hook_settings(settings):  # type: ignore[no-untyped-def]
 async def app(hook_settings):  # type: ignore[no-untyped-def]
     app = create_app(hook_settings)
     yield app
-    client = app.state.runtime.extras.get("webhook_client")
+    client = app.state.runtime.state.webhook
     if client is not None:
         await client.close()
     await app.state.runtime.engine.dispose()

@@ -73,7 +73,26 @@ async def until(
     raise AssertionError(f"{path}: condition not met; last {body}")
 
 
-async def test_workflow_with_qc_failure_loop_and_delay_recovery(running) -> None:  # type: ignore[no-untyped-def]
+async def refused(kafka_bootstrap: str, oid: str, words: str) -> None:
+    """Wait until a message of order ``oid`` was dead-lettered with ``words`` in its error."""
+    consumer = AIOKafkaConsumer(
+        "orders.inbound.v1.dlq", bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for r in records:
+                    error = dict(r.headers).get("error", b"").decode()
+                    if json.loads(r.value).get("subject") == oid and words in error:
+                        return
+    finally:
+        await consumer.stop()
+    raise AssertionError(f"no dead letter of order {oid} saying {words!r}")
+
+
+async def test_workflow_with_qc_failure_loop_and_delay_recovery(running, kafka_bootstrap) -> None:  # type: ignore[no-untyped-def]
     settings, producer, http = running
     admin = mint_token(settings.jwt_secret, "admin", "ops")
     oid = str(uuid.uuid4())
@@ -152,6 +171,8 @@ async def test_workflow_with_qc_failure_loop_and_delay_recovery(running) -> None
         "shipped_at": now,
     }
     await send(producer, "OrderShipped", oid, shipment)  # before the QC gate: refused
+    # the gate comes on another topic: only once the shipment was refused may it open
+    await refused(kafka_bootstrap, oid, "cannot ship yet")
     gate = {"order_id": oid, "order_number": "x", "inspection_ids": ["i2"], "passed_at": now}
     await send(producer, "production.quality_gate_passed", oid, gate, "production.events.v1")
     await until(http, f"/v1/orders/{oid}", lambda b: b["qc_gate_passed"], admin)

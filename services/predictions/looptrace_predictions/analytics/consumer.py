@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
@@ -18,10 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from looptrace_predictions.analytics import store
 from looptrace_predictions.analytics.projector import REACTIONS, project
 from looptrace_predictions.analytics.tables import JournalRow
-from looptrace_shared.db import UnitOfWork, text_array
+from looptrace_shared.db import text_array
 from looptrace_shared.events import EVENT_TYPES
-from looptrace_shared.messaging.consumer import ConsumerGroup
-from looptrace_shared.messaging.dispatch import Outcomes
+from looptrace_shared.messaging.dispatch import ConsumerGroup, Context, Outcomes
 from looptrace_shared.messaging.incoming import Incoming, Record, parse_record
 from looptrace_shared.runtime import Runtime
 from looptrace_shared.topics import (
@@ -65,18 +65,40 @@ async def journal(session: AsyncSession, items: list[Incoming]) -> list[Incoming
     return out
 
 
-def batch_handler(rt: Runtime) -> Callable[[UnitOfWork, list[Incoming]], Any]:
-    async def handle_batch(uow: UnitOfWork, items: list[Incoming]) -> Outcomes:
-        relevant = [i for i in items if i.type in REACTIONS]
-        fresh = await journal(uow.session, relevant)
-        return Outcomes(processed=await project(uow.session, fresh))
+@dataclass
+class Projection(Context):
+    """One batch of the read model: the events the journal took (not seen before)."""
 
-    return handle_batch
+    fresh: list[Incoming] = field(default_factory=list)
 
 
-def consumer_groups(rt: Runtime) -> list[ConsumerGroup]:
+async def preload(ctx: Projection, items: list[Incoming]) -> None:
+    """Journal the batch's events; those not journaled before are the ones to project."""
+    ctx.fresh = await journal(ctx.uow.session, [i for i in items if i.type in REACTIONS])
+
+
+async def when_event_project_it(ctx: Projection, item: Incoming) -> None:
+    """Nothing one by one: the journaled events are projected together (``save``)."""
+
+
+async def save(ctx: Projection, items: list[Incoming], outcomes: Outcomes) -> None:
+    """Project the fresh events; only those count as processed (a repeat changes nothing)."""
+    outcomes.processed = await project(ctx.uow.session, ctx.fresh)
+
+
+def consumer_groups(rt: Runtime[Any, Any]) -> list[ConsumerGroup[Projection]]:
     # every type is recognised by the journal (``idempotent``): no inbox row per event
-    return [ConsumerGroup(GROUP, TOPICS, batch_handler(rt), idempotent=frozenset(EVENT_TYPES))]
+    return [
+        ConsumerGroup(
+            GROUP,
+            TOPICS,
+            dict.fromkeys(REACTIONS, when_event_project_it),
+            context=Projection,
+            preload=preload,
+            save=save,
+            idempotent=frozenset(EVENT_TYPES),
+        )
+    ]
 
 
 async def rebuild(sessions: Any, progress: Callable[[int], None] = lambda n: None) -> int:

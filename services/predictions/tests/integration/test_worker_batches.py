@@ -26,6 +26,7 @@ from looptrace_predictions.models import (
 )
 from looptrace_predictions.registry import promote
 from looptrace_predictions.scoring import LiveModel
+from looptrace_predictions.services import Scoring
 from looptrace_predictions.training import workflows
 from looptrace_predictions.training.history import summarise_orders
 from looptrace_predictions.training.live_history import export_history, live_frame
@@ -52,8 +53,8 @@ async def worker(database_url: str, tmp_path_factory: pytest.TempPathFactory):  
     settings = PredictionsSettings(database_url=database_url, predictions_model_dir=str(model_dir),
                                    parking_retry_s=0.0)  # fmt: skip
     engine = make_engine(database_url)
-    rt = Runtime(settings, engine, make_sessionmaker(engine), plumbing)
-    rt.extras.update(model=LiveModel(model_dir), today=lambda: clock["today"])
+    scoring = Scoring(LiveModel(model_dir), today=lambda: clock["today"])
+    rt = Runtime(settings, engine, make_sessionmaker(engine), plumbing, scoring)
     (group,) = consumer_groups(rt)
     yield rt, BatchProcessor(group, rt.sessions, plumbing, settings)
     await engine.dispose()
@@ -234,7 +235,7 @@ async def test_a_promoted_model_is_picked_up_without_a_restart(
     (before,) = ids(1)
     await p.process(on_track(before))
     assert (await alerts(p, before))[0]["model_version"] == "baseline"
-    model_dir = rt.extras["model"].model_dir
+    model_dir = rt.state.live.model_dir
     for version in ("v1", "v2"):
         shutil.copytree(trained_models / version, model_dir / version)
     promote(model_dir, "v2")
@@ -248,7 +249,7 @@ async def test_a_promoted_model_is_picked_up_without_a_restart(
 
 async def test_a_models_alert_carries_the_interval_and_the_completion_range(worker) -> None:  # type: ignore[no-untyped-def]
     rt, p = worker
-    assert not rt.extras["model"].is_baseline  # the model promoted by the test above
+    assert not rt.state.live.is_baseline  # the model promoted by the test above
     (oid,) = ids(1)
     await p.process([created(oid), initialized(oid), stage("started", oid, 1, -24)])
     (alert,) = await alerts(p, oid)
@@ -276,7 +277,7 @@ async def test_drift_and_the_live_history_read_the_services_own_tables(worker) -
         live = await live_frame(s, DAY)
         history = await export_history(s)
     assert len(live) >= 1 and set(live["model_version"]) >= {"v2"}
-    report = workflows.drift(rt.extras["model"].model_dir, "v2", live)
+    report = workflows.drift(rt.state.live.model_dir, "v2", live)
     assert report["verdict"] == "not enough live data"  # a handful of orders, not a population
     summary = summarise_orders(history)
     assert summary["labelled"].any() and (~summary["labelled"]).any()  # finished and open ones

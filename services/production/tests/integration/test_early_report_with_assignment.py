@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 import looptrace_production
 from looptrace_production.config import ProductionSettings
-from looptrace_production.handlers import consumer_groups
+from looptrace_production.handlers import consumer_group
 from looptrace_production.models import plumbing
 from looptrace_production.services import Planning
 from looptrace_production.templates import load_templates
@@ -35,7 +35,7 @@ async def processor(database_url: str):  # type: ignore[no-untyped-def]
     settings = ProductionSettings(
         database_url=database_url, parking_timeout_s=0.5, parking_retry_s=0
     )
-    group = consumer_groups(Planning(settings, load_templates()))[0]
+    group = consumer_group(Planning(settings, load_templates()))
     yield BatchProcessor(group, make_sessionmaker(engine), plumbing, settings)
     await engine.dispose()
 

@@ -12,13 +12,13 @@ import pytest
 import looptrace_production
 from looptrace_production import repository as repo
 from looptrace_production.config import ProductionSettings
-from looptrace_production.handlers import batch_handler
+from looptrace_production.handlers import consumer_group
 from looptrace_production.models import plumbing
 from looptrace_production.plan_cache import PlanCache
 from looptrace_production.services import Planning, ProductionContext
 from looptrace_production.templates import load_templates
 from looptrace_shared.db import UnitOfWork, make_engine, make_sessionmaker
-from looptrace_shared.messaging.consumer import BatchProcessor, ConsumerGroup
+from looptrace_shared.messaging.consumer import BatchProcessor
 from looptrace_shared.messaging.incoming import Record, parse_record
 from looptrace_shared.migrations import migrate
 
@@ -39,8 +39,9 @@ async def setup(database_url: str, build):  # type: ignore[no-untyped-def]
     await asyncio.to_thread(migrate, database_url, MIGRATIONS)
     engine = make_engine(database_url, 2)
     settings = ProductionSettings(database_url=database_url)
-    planning, cache = Planning(settings, load_templates()), PlanCache(100)
-    group = ConsumerGroup("production", ("x",), batch_handler(planning, cache))
+    cache = PlanCache(100)
+    planning = Planning(settings, load_templates(), plans=cache)
+    group = consumer_group(planning)
     sessions = make_sessionmaker(engine)
     processor = BatchProcessor(group, sessions, plumbing, settings)
     oid = str(uuid.uuid4())

@@ -126,7 +126,7 @@ async def test_the_sweeper_marks_late_stages_delayed_once_per_slip(running, orde
     from looptrace_production.sweeper import sweep_delays
 
     rt = running.app.state.runtime
-    later = replace(rt.extras["planning"], now=lambda: datetime.now(UTC) + timedelta(days=400))
+    later = replace(rt.state, now=lambda: datetime.now(UTC) + timedelta(days=400))
     assert await sweep_delays(rt, later) > 0
     assert await sweep_delays(rt, later) == 0, "a slip is reported once"
     stages = (await running.timeline(order))["stages"]

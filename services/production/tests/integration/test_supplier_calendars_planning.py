@@ -15,13 +15,13 @@ from looptrace_production import repository as repo
 from looptrace_production import services as uc
 from looptrace_production.calendar import WorkCalendar
 from looptrace_production.config import ProductionSettings
-from looptrace_production.handlers import batch_handler
+from looptrace_production.handlers import consumer_group
 from looptrace_production.models import plumbing
 from looptrace_production.plan_cache import PlanCache
 from looptrace_production.services import Planning, ProductionContext
 from looptrace_production.templates import load_templates
 from looptrace_shared.db import UnitOfWork, make_engine, make_sessionmaker
-from looptrace_shared.messaging.consumer import BatchProcessor, ConsumerGroup
+from looptrace_shared.messaging.consumer import BatchProcessor
 from looptrace_shared.messaging.incoming import Record
 from looptrace_shared.migrations import migrate
 from looptrace_shared.topics import ORDERS_EVENTS
@@ -76,7 +76,7 @@ async def world(database_url: str):  # type: ignore[no-untyped-def]
 
 
 def processor(sessions, planning: Planning) -> BatchProcessor:  # type: ignore[no-untyped-def]
-    group = ConsumerGroup("production", ("x",), batch_handler(planning, PlanCache(100)))
+    group = consumer_group(replace(planning, plans=PlanCache(100)))
     return BatchProcessor(group, sessions, plumbing, planning.settings)
 
 

@@ -22,10 +22,8 @@ from looptrace_quality.domain import (
 )
 from looptrace_quality.models import OrderLotRow
 from looptrace_quality.switching import InspectionDiscontinued
-from looptrace_shared.db import UnitOfWork
-from looptrace_shared.envelope import Envelope, new_envelope
 from looptrace_shared.errors import WaitingFor, as_rule_violation
-from looptrace_shared.events.registry import Payload
+from looptrace_shared.messaging.dispatch import Context
 
 SOURCE = "quality"
 REFUSALS = (
@@ -48,13 +46,13 @@ def domain_rules() -> Iterator[None]:
 
 
 @dataclass
-class QualityContext:
+class QualityContext(Context):
     """One batch (or one request): the unit of work and the order lots loaded for it."""
 
-    uow: UnitOfWork
+    SOURCE = SOURCE
+
     settings: QualitySettings
     lots: dict[str, OrderLotRow] = field(default_factory=dict)
-    cause: Envelope | None = None
     actor: str = "system"
 
     async def preload(self, order_ids: list[str]) -> None:
@@ -72,7 +70,3 @@ class QualityContext:
                 f"order {order_id} is not known to quality yet (no stages_initialized)"
             )
         return lot
-
-    def emit(self, order_id: str, data: Payload) -> None:
-        type_ = data.EVENT_TYPE  # type: ignore[attr-defined]
-        self.uow.emit(new_envelope(type_, SOURCE, order_id, data, cause=self.cause))
