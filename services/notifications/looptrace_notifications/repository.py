@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -125,8 +125,8 @@ async def mark_read(
     stmt = update(NotificationRow).where(mine(role, user_id), NotificationRow.read_at.is_(None))
     if ids is not None:
         stmt = stmt.where(NotificationRow.id.in_(ids))
-    result = await session.execute(stmt.values(read_at=now))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    result = cast(CursorResult[Any], await session.execute(stmt.values(read_at=now)))
+    return int(result.rowcount or 0)
 
 
 async def notification(

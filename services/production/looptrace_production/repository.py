@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ARRAY, Row, String, any_, bindparam, insert, or_, select, text
+from sqlalchemy import ARRAY, CursorResult, Row, String, any_, bindparam, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_production.domain import SupplierOrder
@@ -168,8 +168,8 @@ async def _update(session: AsyncSession, old: list[SupplierOrder]) -> None:
         WHERE s.order_id = v.order_id AND s.version = v.old_version
         """
     )
-    result = await session.execute(update, params)
-    missed = len(old) - result.rowcount  # type: ignore[attr-defined]
+    result = cast(CursorResult[Any], await session.execute(update, params))
+    missed = len(old) - result.rowcount
     if missed:  # a row's version moved since it was read (another writer): retry the batch
         raise ConcurrentUpdate(
             f"{missed} of {len(old)} orders changed by someone else meanwhile; retry"
