@@ -92,23 +92,8 @@ def build_timeline(
     photos: list[PhotoRow],
     photo_url: str,
 ) -> TimelineOut:
-    stage_notes: dict[int, list[NoteOut]] = defaultdict(list)
-    stage_photos: dict[int, list[PhotoOut]] = defaultdict(list)
-    for p in progress:
-        if p.notes:
-            stage_notes[p.stage_number].append(
-                NoteOut(at=p.reported_at, text=p.notes, by=order.supplier_id, source="progress")
-            )
-        stage_photos[p.stage_number] += [PhotoOut(url=u, source="progress") for u in p.photo_urls]
-    for n in notes:
-        stage_notes[n.stage_number].append(
-            NoteOut(at=n.created_at, text=n.text, by=n.author, source="note")
-        )
-    for ph in photos:
-        url = f"{photo_url}/{ph.id}"
-        stage_photos[ph.stage_number].append(
-            PhotoOut(url=url, thumbnail_url=f"{url}/thumbnail", source="upload")
-        )
+    stage_notes = _stage_notes(order, progress, notes)
+    stage_photos = _stage_photos(progress, photos, photo_url)
     plan, today = order.plan, datetime.now(UTC).date()
     projected = plan.projected_completion
     stages = [
@@ -139,6 +124,38 @@ def build_timeline(
         qc_gate_waiting_for=waiting,
         stages=stages,
     )
+
+
+def _stage_notes(
+    order: SupplierOrder, progress: list[ProgressLogRow], notes: list[StageNoteRow]
+) -> dict[int, list[NoteOut]]:
+    """Each stage's notes: the supplier's progress reports' notes, then the timeline's notes."""
+    stage_notes: dict[int, list[NoteOut]] = defaultdict(list)
+    for p in progress:
+        if p.notes:
+            stage_notes[p.stage_number].append(
+                NoteOut(at=p.reported_at, text=p.notes, by=order.supplier_id, source="progress")
+            )
+    for n in notes:
+        stage_notes[n.stage_number].append(
+            NoteOut(at=n.created_at, text=n.text, by=n.author, source="note")
+        )
+    return stage_notes
+
+
+def _stage_photos(
+    progress: list[ProgressLogRow], photos: list[PhotoRow], photo_url: str
+) -> dict[int, list[PhotoOut]]:
+    """Each stage's photos: URLs in progress reports, then uploads (served under photo_url)."""
+    stage_photos: dict[int, list[PhotoOut]] = defaultdict(list)
+    for p in progress:
+        stage_photos[p.stage_number] += [PhotoOut(url=u, source="progress") for u in p.photo_urls]
+    for ph in photos:
+        url = f"{photo_url}/{ph.id}"
+        stage_photos[ph.stage_number].append(
+            PhotoOut(url=url, thumbnail_url=f"{url}/thumbnail", source="upload")
+        )
+    return stage_photos
 
 
 def _stage_out(s: Stage, notes: list[NoteOut], photos: list[PhotoOut], today: date) -> StageOut:
