@@ -8,7 +8,8 @@ from typing import Any
 from looptrace_orders import qc_gate
 from looptrace_orders import services as uc
 from looptrace_orders.config import OrdersSettings
-from looptrace_orders.services import OrdersContext
+from looptrace_orders.context import OrdersContext
+from looptrace_orders.transitions import apply_reaction
 from looptrace_shared.events import orders as ev
 from looptrace_shared.messaging.dispatch import ConsumerGroup, Reaction
 from looptrace_shared.messaging.incoming import Incoming
@@ -50,7 +51,7 @@ def react_as(cause: str) -> Reaction[OrdersContext]:
 
     async def reaction(ctx: OrdersContext, item: Incoming) -> None:
         order = await ctx.get(item.data.order_id)
-        uc.apply_reaction(ctx, order, cause, getattr(item.data, "summary", None))
+        apply_reaction(ctx, order, cause, getattr(item.data, "summary", None))
 
     return reaction
 

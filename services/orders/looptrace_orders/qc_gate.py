@@ -8,7 +8,8 @@ late over the other topic, changes nothing.
 
 from __future__ import annotations
 
-from looptrace_orders.services import OrdersContext, apply_reaction, domain_rules, qc_gate_passed
+from looptrace_orders.context import OrdersContext, domain_rules
+from looptrace_orders.transitions import apply_reaction, qc_gate_passed
 from looptrace_orders.workflow import QcGateClosed
 from looptrace_shared.events import production as pev
 from looptrace_shared.events import quality as qev

@@ -2,44 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from looptrace_orders import repository as repo
+from looptrace_orders.context import OrdersContext, domain_rules
 from looptrace_orders.domain import Money, Pricing, Shipment, check_shipments
-from looptrace_orders.models import OrderRow, QuoteRow, ShipmentRow, StatusHistoryRow
-from looptrace_orders.order_dates import TargetWindow
-from looptrace_orders.workflow import (
-    InvalidTransition,
-    OrderRuleViolation,
-    QcGateClosed,
-    ShipmentNotAllowed,
-    WorkflowStatus,
-    change_status,
-    check_shipment,
-    order_status,
-    production_status,
-    react,
+from looptrace_orders.models import OrderRow, QuoteRow, ShipmentRow
+from looptrace_orders.transitions import (
+    apply_reaction,
+    facts,
+    move,
+    qc_gate_passed,
+    reaction_steps,
+    record_move,
 )
-from looptrace_shared.errors import Conflict, StaleVersion, WaitingFor, as_rule_violation
+from looptrace_orders.workflow import WorkflowStatus, check_shipment
+from looptrace_shared.errors import Conflict, StaleVersion
 from looptrace_shared.events import orders as ev
-from looptrace_shared.messaging.dispatch import Context
-
-SOURCE = "orders"
-
-
-@contextmanager
-def domain_rules() -> Iterator[None]:
-    """Domain refusals become rule violations (HTTP 409/422, or a dead letter)."""
-    try:
-        yield
-    except (InvalidTransition, ShipmentNotAllowed, QcGateClosed) as err:
-        raise as_rule_violation(err, 409) from err
-    except OrderRuleViolation as err:
-        raise as_rule_violation(err, 422) from err
 
 
 class DuplicateOrderNumber(Conflict):
@@ -48,156 +28,6 @@ class DuplicateOrderNumber(Conflict):
 
 class ReferenceInUse(Conflict):
     rule = "order_reference_in_use"
-
-
-@dataclass
-class OrdersContext(Context):
-    """One batch (or one request): the unit of work and the orders loaded for it."""
-
-    SOURCE = SOURCE
-
-    orders: dict[str, OrderRow] = field(default_factory=dict)
-    by_number: dict[str, OrderRow] = field(default_factory=dict)
-    actor: str = "system"
-    preloaded: bool = False
-    target_window: TargetWindow = field(default_factory=TargetWindow)
-
-    async def preload(self, ids: Sequence[str], numbers: Sequence[str] = ()) -> None:
-        """Load every order a batch names (by id or order number) in one query; after this
-        the batch looks nothing up one by one (a miss means: not there)."""
-        for order in await repo.load_orders(self.uow.session, ids, numbers):
-            self.remember(order)
-        self.preloaded = True
-
-    def remember(self, order: OrderRow) -> None:
-        self.orders[order.id] = order
-        self.by_number[order.order_number] = order
-
-    async def lookup(self, order_id: str) -> OrderRow | None:
-        if order_id in self.orders or self.preloaded:
-            return self.orders.get(order_id)
-        order = await repo.find_order(self.uow.session, order_id)
-        if order is not None:
-            self.remember(order)
-        return order
-
-    async def get(self, order_id: str) -> OrderRow:
-        order = await self.lookup(order_id)
-        if order is None:
-            raise WaitingFor(f"order {order_id} is not known yet")
-        return order
-
-    async def using(self, refs: Sequence[str]) -> list[OrderRow]:
-        """The orders whose id or order number is one of ``refs``."""
-        if not self.preloaded:
-            for order in await repo.load_orders(self.uow.session, refs):
-                self.remember(order)
-        found = [o for r in refs for o in (self.orders.get(r), self.by_number.get(r)) if o]
-        return list({o.id: o for o in found}.values())
-
-    async def with_number(self, number: str) -> OrderRow | None:
-        if number in self.by_number or self.preloaded:
-            return self.by_number.get(number)
-        return await repo.order_by_number(self.uow.session, number)
-
-    @property
-    def cause_name(self) -> str:
-        return f"event:{self.cause.type}:{self.cause.id}" if self.cause else f"http:{self.actor}"
-
-
-# ---- facts --------------------------------------------------------------------------
-
-
-def buyer(order: OrderRow) -> ev.Party:
-    # stored values were validated when the order was placed: no second e-mail validation
-    return ev.Party.model_construct(
-        id=order.buyer_id,
-        name=order.buyer_name,
-        email=order.buyer_email,
-        company=order.buyer_company,
-    )
-
-
-def facts(order: OrderRow) -> dict[str, object]:
-    return {
-        "order_id": order.id,
-        "order_number": order.order_number,
-        "buyer": buyer(order),
-        "product_category": order.product_category,
-        "quantity": order.quantity,
-        "target_date": order.target_date,
-        "has_print": order.has_print,
-    }
-
-
-def pricing(order: OrderRow) -> Pricing:
-    cost = order.supplier_unit_cost
-    return Pricing(
-        Money.of(order.unit_price, order.currency),
-        order.quantity,
-        None if cost is None else Money.of(cost, order.currency),
-    )
-
-
-# ---- transitions ------------------------------------------------------------------
-
-
-def move(
-    ctx: OrdersContext, order: OrderRow, to: WorkflowStatus, reason: str | None = None
-) -> None:
-    current = WorkflowStatus(order.workflow_status)
-    with domain_rules():
-        change_status(current, to, ctx.cause_name, order.order_number)
-    record_move(ctx, order, current, to, reason)
-
-
-def record_move(
-    ctx: OrdersContext,
-    order: OrderRow,
-    current: WorkflowStatus | None,
-    to: WorkflowStatus,
-    reason: str | None,
-) -> None:
-    order.workflow_status = to.value
-    ctx.uow.session.add(
-        StatusHistoryRow(
-            order_id=order.id,
-            from_status=current and current.value,
-            to_status=to.value,
-            cause=ctx.cause_name[:200],
-            reason=reason,
-            at=datetime.now(UTC),
-        )
-    )
-    ctx.emit(
-        order.id,
-        ev.OrderStatusChanged(
-            order_id=order.id,
-            order_number=order.order_number,
-            from_status=current and current.value,
-            to_status=to.value,
-            status=order_status(to).value,
-            production_status=production_status(to).value,
-            reason=reason,
-            cause=ctx.cause_name,
-        ),
-    )
-
-
-def reaction_steps(order: OrderRow, cause: str) -> list[WorkflowStatus]:
-    with domain_rules():
-        return react(WorkflowStatus(order.workflow_status), cause, order.order_number)
-
-
-def apply_reaction(
-    ctx: OrdersContext, order: OrderRow, cause: str, reason: str | None = None
-) -> None:
-    for step in reaction_steps(order, cause):
-        move(ctx, order, step, reason)
-
-
-def qc_gate_passed(order: OrderRow) -> bool:
-    return order.qc_passed_inspections is not None
 
 
 # ---- use cases ----------------------------------------------------------------------
@@ -239,6 +69,25 @@ async def place_order(ctx: OrdersContext, cmd: ev.OrderPlaced) -> OrderRow:
         if not differing:
             return using[0]  # the same order again: nothing to do
         raise _clash(using, cmd, differing)
+    _check_new_order(ctx, cmd)
+    order = _new_order(cmd)
+    ctx.uow.session.add(order)
+    ctx.remember(order)
+    record_move(ctx, order, None, WorkflowStatus.PLACED, "firm order placed")
+    ctx.emit(
+        order.id,
+        ev.OrderCreated(
+            **facts(order),
+            workflow_status=order.workflow_status,
+            currency=order.currency,
+            unit_price=order.unit_price,
+        ),
+    )
+    return order
+
+
+def _check_new_order(ctx: OrdersContext, cmd: ev.OrderPlaced) -> None:
+    """The target date lies in the window and the prices are amounts in the currency."""
     with domain_rules():
         ctx.target_window.check(cmd.target_date, datetime.now(UTC).date())
         Pricing(
@@ -246,7 +95,10 @@ async def place_order(ctx: OrdersContext, cmd: ev.OrderPlaced) -> OrderRow:
             cmd.quantity,
             None if cmd.supplier_cost is None else Money.of(cmd.supplier_cost, cmd.currency),
         )
-    order = OrderRow(
+
+
+def _new_order(cmd: ev.OrderPlaced) -> OrderRow:
+    return OrderRow(
         id=cmd.order_id,
         order_number=cmd.order_number,
         buyer_id=cmd.buyer.id,
@@ -267,19 +119,6 @@ async def place_order(ctx: OrdersContext, cmd: ev.OrderPlaced) -> OrderRow:
         notes=cmd.notes,
         workflow_status=WorkflowStatus.PLACED.value,
     )
-    ctx.uow.session.add(order)
-    ctx.remember(order)
-    record_move(ctx, order, None, WorkflowStatus.PLACED, "firm order placed")
-    ctx.emit(
-        order.id,
-        ev.OrderCreated(
-            **facts(order),
-            workflow_status=order.workflow_status,
-            currency=order.currency,
-            unit_price=order.unit_price,
-        ),
-    )
-    return order
 
 
 async def assign_supplier(
@@ -309,18 +148,7 @@ async def assign_supplier(
 
 async def record_shipment(ctx: OrdersContext, cmd: ev.OrderShipped) -> OrderRow:
     order = await ctx.get(cmd.order_id)
-    with domain_rules():  # goods exist and passed the QC gate, before anything is written
-        check_shipment(
-            WorkflowStatus(order.workflow_status), qc_gate_passed(order), order.order_number
-        )
-    already = await repo.shipped_total(ctx.uow.session, order.id)
-    shipments = (
-        [Shipment(already), Shipment(cmd.quantity_shipped)]
-        if already
-        else [Shipment(cmd.quantity_shipped)]
-    )
-    with domain_rules():
-        total = check_shipments(order.quantity, shipments)
+    total = await _shipped_total_after(ctx, order, cmd)
     full = total >= order.quantity
     if full:
         reaction_steps(order, "OrderShipped")  # refuse before anything is written
@@ -351,6 +179,23 @@ async def record_shipment(ctx: OrdersContext, cmd: ev.OrderShipped) -> OrderRow:
             ctx, order, "OrderShipped", f"{total} of {order.quantity} shipped via {cmd.carrier}"
         )
     return order
+
+
+async def _shipped_total_after(ctx: OrdersContext, order: OrderRow, cmd: ev.OrderShipped) -> int:
+    """The quantity shipped once ``cmd`` is recorded, refused (before anything is written)
+    unless the goods exist, passed the QC gate and do not exceed the order."""
+    with domain_rules():
+        check_shipment(
+            WorkflowStatus(order.workflow_status), qc_gate_passed(order), order.order_number
+        )
+    already = await repo.shipped_total(ctx.uow.session, order.id)
+    shipments = (
+        [Shipment(already), Shipment(cmd.quantity_shipped)]
+        if already
+        else [Shipment(cmd.quantity_shipped)]
+    )
+    with domain_rules():
+        return check_shipments(order.quantity, shipments)
 
 
 async def confirm_delivery(ctx: OrdersContext, order_id: str, delivered_at: datetime) -> OrderRow:
