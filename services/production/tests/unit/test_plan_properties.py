@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -92,10 +93,10 @@ def _baselines(plan: Plan) -> list[tuple[date | None, date | None]]:
 
 
 def _check_report_effects(
-    before: dict[str, object], plan: Plan, report: ProgressReport, events: Sequence[object]
+    before: dict[str, Any], plan: Plan, report: ProgressReport, events: Sequence[object]
 ) -> None:
-    old = {stage["number"]: stage for stage in before["stages"]}  # type: ignore[attr-defined]
-    assert plan.version == before["version"] + (1 if events else 0)  # type: ignore[operator]
+    old = {stage["number"]: stage for stage in before["stages"]}
+    assert plan.version == before["version"] + (1 if events else 0)
     if not report.correction:
         for stage in plan.stages:
             assert stage.percentage >= old[stage.number]["percentage"], "progress went backwards"
