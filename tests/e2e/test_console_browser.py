@@ -28,6 +28,11 @@ from looptrace_shared.system import System
 
 from ..conftest import ROOT, admin_token, envelope
 
+# a refusal or a page travels console -> service -> console: on a loaded machine that took more
+# than playwright's default 5 s once (seen 2026-12-01, load average 9); the 2 s live-update
+# promise keeps its own explicit bound below
+expect.set_options(timeout=15_000)
+
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = "/usr/bin/chromium"
