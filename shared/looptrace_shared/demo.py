@@ -118,6 +118,24 @@ class Season:
     async def order_life(self, oid: str, i: int, progress: Progress) -> None:
         category = CATEGORIES[i % 2]
         task = progress.add_task(f"PO-{oid[:6]} {category}", total=100)
+        await self.place_order(oid, i, category)
+        await self.assign_supplier(oid, i)
+        if not await self.wait(lambda: oid in self.stages):
+            progress.update(task, description=f"PO-{oid[:6]} [red]no plan")
+            return
+        stages = [s for s in self.stages[oid] if s["status"] != "skipped"]
+        for n, stage in enumerate(stages, start=1):
+            await self.report_stage(oid, stage)
+            progress.update(
+                task,
+                completed=100 * n / len(stages),
+                description=f"PO-{oid[:6]} {stage['stage_name'][:22]}",
+            )
+        if await self.wait(lambda: oid in self.completed, 15):
+            await self.ship_and_deliver(oid, category)
+            progress.update(task, description=f"PO-{oid[:6]} delivered")
+
+    async def place_order(self, oid: str, i: int, category: str) -> None:
         await self.send(
             ORDERS_INBOUND,
             "OrderPlaced",
@@ -140,6 +158,8 @@ class Season:
                 "has_print": bool(i % 3),
             },
         )
+
+    async def assign_supplier(self, oid: str, i: int) -> None:
         await self.send(
             ORDERS_INBOUND,
             "SupplierAssigned",
@@ -153,20 +173,6 @@ class Season:
                 },
             },
         )
-        if not await self.wait(lambda: oid in self.stages):
-            progress.update(task, description=f"PO-{oid[:6]} [red]no plan")
-            return
-        stages = [s for s in self.stages[oid] if s["status"] != "skipped"]
-        for n, stage in enumerate(stages, start=1):
-            await self.report_stage(oid, stage)
-            progress.update(
-                task,
-                completed=100 * n / len(stages),
-                description=f"PO-{oid[:6]} {stage['stage_name'][:22]}",
-            )
-        if await self.wait(lambda: oid in self.completed, 15):
-            await self.ship_and_deliver(oid, category)
-            progress.update(task, description=f"PO-{oid[:6]} delivered")
 
     async def ship_and_deliver(self, oid: str, category: str) -> None:
         """Knitwear ships with its last stage; cut-and-sew is shipped by the upstream system."""

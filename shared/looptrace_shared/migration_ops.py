@@ -16,6 +16,12 @@ def _created_at(name: str) -> sa.Column:  # type: ignore[type-arg]
 
 
 def create_plumbing_v1(schema: str) -> None:
+    _create_inbox(schema)
+    _create_outbox(schema)
+    _create_parked_messages(schema)
+
+
+def _create_inbox(schema: str) -> None:
     op.create_table(
         "inbox",
         sa.Column("consumer_group", sa.String(length=255), nullable=False),
@@ -24,6 +30,9 @@ def create_plumbing_v1(schema: str) -> None:
         sa.PrimaryKeyConstraint("consumer_group", "event_id", name=op.f("pk_inbox")),
         schema=schema,
     )
+
+
+def _create_outbox(schema: str) -> None:
     op.create_table(
         "outbox",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -39,6 +48,9 @@ def create_plumbing_v1(schema: str) -> None:
         sa.UniqueConstraint("dedup_key", name=op.f("uq_outbox_dedup_key")),
         schema=schema,
     )
+
+
+def _create_parked_messages(schema: str) -> None:
     op.create_table(
         "parked_messages",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),

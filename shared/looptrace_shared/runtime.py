@@ -6,20 +6,20 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy import MetaData
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from looptrace_shared.db import Plumbing, UnitOfWork, make_engine, make_sessionmaker
+from looptrace_shared.db import Plumbing, make_engine, make_sessionmaker
 from looptrace_shared.events import EVENT_TYPES
+from looptrace_shared.health import install_health
+from looptrace_shared.http import install_http
 from looptrace_shared.messaging.consumer import BatchProcessor
 from looptrace_shared.messaging.dispatch import ConsumerGroup
 from looptrace_shared.messaging.incoming import Record
@@ -27,48 +27,10 @@ from looptrace_shared.messaging.kafka import consumer_options, ensure_topics, ma
 from looptrace_shared.messaging.outbox import OutboxRelay
 from looptrace_shared.migrations import migrate
 from looptrace_shared.observability.logs import configure_logging
+from looptrace_shared.process import Runtime as Runtime  # re-exported: the services' import
 from looptrace_shared.settings import ServiceSettings
 
-if TYPE_CHECKING:
-    from looptrace_shared.health import Health
-
 log = logging.getLogger(__name__)
-
-
-S = TypeVar("S", bound=ServiceSettings)
-T = TypeVar("T")
-
-
-@dataclass
-class Runtime(Generic[S, T]):
-    """What a running service shares between its HTTP routes, handlers and sweepers.
-
-    ``settings`` are the service's own (typed); ``state`` is what the service keeps for the
-    life of the process (production's planning and plan cache, predictions' model), made by
-    the service's ``create_app`` before anything consumes.
-    """
-
-    settings: S
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    plumbing: Plumbing
-    state: T = None  # type: ignore[assignment]  # services without state of their own
-    relay: OutboxRelay | None = None
-    processors: list[BatchProcessor] = field(default_factory=list)
-    producer: AIOKafkaProducer | None = None
-    health: Health | None = None
-
-    def uow(self, session: AsyncSession) -> UnitOfWork:
-        return UnitOfWork(session, self.plumbing, on_commit=self.wake_relay)
-
-    @contextlib.asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
-        async with self.sessions() as session:
-            yield self.uow(session)
-
-    def wake_relay(self) -> None:
-        if self.relay:
-            self.relay.wake()
 
 
 Periodic = Callable[[Runtime[Any, Any]], Awaitable[Any]]
@@ -205,51 +167,67 @@ async def _retry_all_parked(rt: Runtime[Any, Any]) -> None:
         await processor.retry_parked()
 
 
-def create_service_app(settings: ServiceSettings, spec: ServiceSpec, state: Any = None) -> FastAPI:
-    from looptrace_shared.health import install_health
-    from looptrace_shared.http import install_http
-
-    broker = build_broker(settings, spec)
-    engine = make_engine(settings.database_url, settings.db_pool_size)
-    rt = Runtime(settings, engine, make_sessionmaker(engine), spec.plumbing, state)
+def _processors(rt: Runtime[Any, Any], spec: ServiceSpec, broker: KafkaBroker) -> None:
+    """One batch processor per consumer group of the service, each subscribed on ``broker``."""
     for group in spec.groups(rt):
         processor = BatchProcessor(
-            group, rt.sessions, spec.plumbing, settings, on_commit=rt.wake_relay
+            group, rt.sessions, spec.plumbing, rt.settings, on_commit=rt.wake_relay
         )
         rt.processors.append(processor)
-        subscribe(broker, processor, settings)
+        subscribe(broker, processor, rt.settings)
 
+
+async def _start(rt: Runtime[Any, Any], spec: ServiceSpec) -> _Tasks:
+    """Schema, topics, producer and outbox relay, the service's own start, then the relay and
+    the periodic jobs as tasks (the broker is started after, by the caller)."""
+    settings = rt.settings
+    configure_logging(spec.name, settings.log_level)
+    await asyncio.to_thread(migrate, settings.database_url, spec.migrations)
+    await ensure_topics(settings)
+    rt.producer = make_producer(settings)
+    await rt.producer.start()
+    rt.relay = OutboxRelay(
+        rt.sessions, spec.plumbing, rt.producer, spec.name, settings.outbox_poll_s
+    )
+    if spec.on_start:
+        await spec.on_start(rt)
+    stopping = asyncio.Event()
+    jobs = [(settings.parking_retry_s, _retry_all_parked), *spec.periodic]
+    return _Tasks(
+        stopping,
+        [asyncio.create_task(rt.relay.run(), name="outbox-relay")],
+        [asyncio.create_task(_every(s, job, rt, stopping)) for s, job in jobs],
+    )
+
+
+def _lifespan(
+    rt: Runtime[Any, Any], spec: ServiceSpec, broker: KafkaBroker
+) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(spec.name, settings.log_level)
-        await asyncio.to_thread(migrate, settings.database_url, spec.migrations)
-        await ensure_topics(settings)
-        rt.producer = make_producer(settings)
-        await rt.producer.start()
-        rt.relay = OutboxRelay(
-            rt.sessions, spec.plumbing, rt.producer, spec.name, settings.outbox_poll_s
-        )
-        if spec.on_start:
-            await spec.on_start(rt)
-        stopping = asyncio.Event()
-        jobs = [(settings.parking_retry_s, _retry_all_parked), *spec.periodic]
-        tasks = _Tasks(
-            stopping,
-            [asyncio.create_task(rt.relay.run(), name="outbox-relay")],
-            [asyncio.create_task(_every(s, job, rt, stopping)) for s, job in jobs],
-        )
+        tasks = await _start(rt, spec)
         await broker.start()
         app.state.broker_started = True
         if spec.on_started:
             spec.on_started(rt)
-        log.info("%s started on %s", spec.name, settings.http_address)
+        log.info("%s started on %s", spec.name, rt.settings.http_address)
         try:
             yield
         finally:
             app.state.broker_started = False
             await shut_down(rt, broker, tasks)
 
-    app = FastAPI(title=f"LoopTrace {spec.name}", version="1.0.0", lifespan=lifespan)
+    return lifespan
+
+
+def create_service_app(settings: ServiceSettings, spec: ServiceSpec, state: Any = None) -> FastAPI:
+    broker = build_broker(settings, spec)
+    engine = make_engine(settings.database_url, settings.db_pool_size)
+    rt = Runtime(settings, engine, make_sessionmaker(engine), spec.plumbing, state)
+    _processors(rt, spec, broker)
+    app = FastAPI(
+        title=f"LoopTrace {spec.name}", version="1.0.0", lifespan=_lifespan(rt, spec, broker)
+    )
     app.state.runtime = rt
     app.state.broker = broker
     app.state.broker_started = False

@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -26,6 +27,9 @@ from looptrace_shared.lifeline import Lifeline
 from looptrace_shared.ports import CONSOLE as CONSOLE
 from looptrace_shared.ports import PROCESSES as PROCESSES
 from looptrace_shared.ports import SERVICES as SERVICES
+
+if TYPE_CHECKING:
+    from aiosmtpd.controller import Controller
 
 # tansu: a consumer-group join takes about half the session timeout
 EMBEDDED_KAFKA_ENV = {"KAFKA_SESSION_TIMEOUT_MS": "2000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"}
@@ -65,7 +69,7 @@ class System:
     infra: list[Process] = field(default_factory=list)
     services: dict[str, subprocess.Popen] = field(default_factory=dict)  # type: ignore[type-arg]
     ports: dict[str, int] = field(default_factory=dict)
-    smtp: object | None = None
+    smtp: Controller | None = None
     broker_port: int | None = None  # None: any free port
     smtp_port: int | None = None
     embedded_broker: bool = False
@@ -218,7 +222,7 @@ class System:
                 proc.wait()
         self.services.clear()
         if self.smtp is not None:
-            self.smtp.stop()  # type: ignore[attr-defined]
+            self.smtp.stop()
             self.smtp = None
         for p in reversed(self.infra):
             p.stop()

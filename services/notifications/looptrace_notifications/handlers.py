@@ -7,22 +7,14 @@ from typing import Any
 from looptrace_notifications import services as uc
 from looptrace_notifications import webhooks
 from looptrace_notifications.config import NotificationsSettings
+from looptrace_notifications.consumed import CONSUMED, TOPICS
 from looptrace_notifications.rulebook import default_rules
 from looptrace_notifications.services import NotificationsContext
-from looptrace_shared.events import EVENT_TYPES
 from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes, Reaction
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.runtime import Runtime
-from looptrace_shared.topics import (
-    ORDERS_EVENTS,
-    PREDICTIONS_ALERTS,
-    PRODUCTION_EVENTS,
-    QUALITY_EVENTS,
-)
 
 GROUP = "notifications"
-TOPICS = (ORDERS_EVENTS, PRODUCTION_EVENTS, QUALITY_EVENTS, PREDICTIONS_ALERTS)
-CONSUMED = {t for t, spec in EVENT_TYPES.items() if spec.topic in TOPICS}
 
 
 async def when_event_tell_who_the_rules_name(ctx: NotificationsContext, item: Incoming) -> None:

@@ -16,22 +16,14 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from looptrace_shared.db import plumbing_tables, service_metadata
-
-SCHEMA = "notifications"
-
-
-class Base(DeclarativeBase):
-    metadata = service_metadata(SCHEMA)
-
-
-plumbing = plumbing_tables(Base.metadata)
-NOW = func.now()
+from looptrace_notifications.base import NOW as NOW
+from looptrace_notifications.base import SCHEMA as SCHEMA
+from looptrace_notifications.base import Base as Base
+from looptrace_notifications.base import plumbing as plumbing
 
 
 class OrderContactRow(Base):
@@ -162,4 +154,5 @@ class DlqWatermarkRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
 
 
+# last, so the metadata lists this module's tables first, as it always has
 from looptrace_notifications import webhook_tables  # noqa: E402,F401  (the webhook tables)

@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from looptrace_notifications.models import NOW, Base
+from looptrace_notifications.base import NOW, Base
 
 
 class WebhookSubscriptionRow(Base):

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_notifications.config import NotificationsSettings
+from looptrace_notifications.consumed import TOPICS
 from looptrace_notifications.services import NotificationsContext, flush
 from looptrace_notifications.webhook_signing import new_secret
 from looptrace_notifications.webhook_tables import WebhookDeliveryRow, WebhookSubscriptionRow
@@ -34,8 +35,6 @@ class UnknownWebhookEventType(RuleViolation):
 
 def subscribable_types() -> list[str]:
     """The types a webhook can carry: every type the notifications service consumes."""
-    from looptrace_notifications.handlers import TOPICS
-
     return sorted(t for t, s in EVENT_TYPES.items() if s.topic in TOPICS)
 
 

@@ -6,18 +6,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, Index, String, func
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from looptrace_shared.db import plumbing_tables, service_metadata
-
-SCHEMA = "predictions"
-
-
-class Base(DeclarativeBase):
-    metadata = service_metadata(SCHEMA)
-
-
-plumbing = plumbing_tables(Base.metadata)
+from looptrace_predictions.base import SCHEMA as SCHEMA
+from looptrace_predictions.base import Base as Base
+from looptrace_predictions.base import plumbing as plumbing
 
 
 class OrderFeaturesRow(Base):
@@ -105,4 +98,5 @@ class LiveSampleRow(Base):
     __table_args__ = (Index("ix_live_samples_as_of", "as_of"),)
 
 
+# last, so the metadata lists this module's tables first, as it always has
 from looptrace_predictions.analytics import tables as _analytics_tables  # noqa: E402,F401 - same metadata

@@ -35,17 +35,38 @@ async def gather(session: AsyncSession, f: Filters) -> dict[str, Any]:
 
 def render(data: dict[str, Any], f: Filters, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
-    stages, delivery, cards = data["stages"], data["delivery"], data["scorecards"]
-    bottleneck = stages["bottleneck"]["stage"] if stages["bottleneck"] else None
+    cards = data["scorecards"]
     body = [
         f"<h1>LoopTrace production analytics</h1><p class='muted'>{html.escape(_scope(f))}"
         f" · generated {now:%Y-%m-%d %H:%M} UTC</p>",
         _kpis(data),
+        *_bottleneck_section(data["stages"]),
+        "<h2>On-time delivery trend</h2>",
+        charts.on_time_trend(cards["on_time_trend"]),
+        *_delivery_section(data["delivery"]),
+        "<h2>Supplier scorecards</h2>",
+        f"<p class='muted'>{html.escape(cards['formula'])}</p>",
+        _scorecard_table(cards["suppliers"]),
+        "<h2>QC effectiveness by supplier</h2>",
+        _quality_table(data["quality"]["by_supplier"]),
+    ]
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>LoopTrace analytics</title>"
+        f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>"
+    )
+
+
+def _bottleneck_section(stages: dict[str, Any]) -> list[str]:
+    bottleneck = stages["bottleneck"]["stage"] if stages["bottleneck"] else None
+    return [
         "<h2>Stage bottlenecks</h2>",
         f"<p>The bottleneck is <b>{html.escape(bottleneck or 'none')}</b>: lateness is counted at the stage that created it.</p>",
         charts.bottlenecks(stages["stages"], bottleneck),
-        "<h2>On-time delivery trend</h2>",
-        charts.on_time_trend(cards["on_time_trend"]),
+    ]
+
+
+def _delivery_section(delivery: dict[str, Any]) -> list[str]:
+    return [
         "<h2>Delivery projection</h2>",
         f"<p>{delivery['open_orders']} open orders; projected on time: {_pct(delivery['projected_on_time_pct'])}"
         f" (model: {_pct(delivery['model_on_time_pct'])}).</p>",
@@ -64,39 +85,34 @@ def render(data: dict[str, Any], f: Filters, now: datetime | None = None) -> str
             ],
             "risk-orders",
         ),  # fmt: skip
-        "<h2>Supplier scorecards</h2>",
-        f"<p class='muted'>{html.escape(cards['formula'])}</p>",
-        _scorecard_table(cards["suppliers"]),
-        "<h2>QC effectiveness by supplier</h2>",
-        _table(
-            [
-                "supplier",
-                "first pass %",
-                "re-inspections",
-                "critical/100",
-                "major/100",
-                "minor/100",
-                "DHU",
-            ],
-            [
-                [
-                    q["key"],
-                    _pct(q["first_pass_pct"]),
-                    q["reinspections"],
-                    q["critical_per_100"],
-                    q["major_per_100"],
-                    q["minor_per_100"],
-                    q["dhu"],
-                ]
-                for q in data["quality"]["by_supplier"]
-            ],
-            "quality",
-        ),  # fmt: skip
     ]
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>LoopTrace analytics</title>"
-        f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>"
-    )
+
+
+def _quality_table(by_supplier: list[dict[str, Any]]) -> str:
+    return _table(
+        [
+            "supplier",
+            "first pass %",
+            "re-inspections",
+            "critical/100",
+            "major/100",
+            "minor/100",
+            "DHU",
+        ],
+        [
+            [
+                q["key"],
+                _pct(q["first_pass_pct"]),
+                q["reinspections"],
+                q["critical_per_100"],
+                q["major_per_100"],
+                q["minor_per_100"],
+                q["dhu"],
+            ]
+            for q in by_supplier
+        ],
+        "quality",
+    )  # fmt: skip
 
 
 def _scope(f: Filters) -> str:

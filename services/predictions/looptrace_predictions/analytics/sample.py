@@ -8,7 +8,7 @@ QC stages (some fail and are re-inspected), messages answered, most of them fini
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -37,6 +37,16 @@ class Message:
 
 def _at(day: date, hour: int = 9) -> datetime:
     return datetime.combine(day, time(hour), UTC)
+
+
+def _plan(placed: date) -> list[dict[str, Any]]:
+    """The stages planned back to back from the day after ``placed``."""
+    plan, day = [], placed + timedelta(days=1)
+    for n, (name, days, qc) in enumerate(STAGES, 1):
+        plan.append({"stage_number": n, "stage_name": name, "status": "pending", "qc": qc,
+                     "planned_start": day.isoformat(), "planned_end": (day + timedelta(days=days)).isoformat()})  # fmt: skip
+        day += timedelta(days=days)
+    return plan
 
 
 class Season:
@@ -90,17 +100,13 @@ class Season:
 
     def _production(self, oid: str, supplier: str, placed: date, target: date,
                     facts: dict[str, Any], buyer: str) -> Iterator[Message]:  # fmt: skip
-        rng, plan, day = self.rng, [], placed + timedelta(days=1)
-        for n, (name, days, qc) in enumerate(STAGES, 1):
-            plan.append({"stage_number": n, "stage_name": name, "status": "pending", "qc": qc,
-                         "planned_start": day.isoformat(), "planned_end": (day + timedelta(days=days)).isoformat()})  # fmt: skip
-            day += timedelta(days=days)
+        plan = _plan(placed)
         yield self._m(PRODUCTION_EVENTS, "production.stages_initialized", oid, _at(placed, 11), facts | {
             "supplier_id": supplier, "buyer_id": buyer, "projected_completion": plan[-1]["planned_end"],
             "at_risk": False, "stages": plan})  # fmt: skip
-        now = placed + timedelta(days=1 + rng.choice((0, 0, 1)))
+        now = placed + timedelta(days=1 + self.rng.choice((0, 0, 1)))
         finish_by = self.start + timedelta(days=330)
-        for n, (name, days, qc) in enumerate(STAGES, 1):
+        for n in range(1, len(STAGES) + 1):
             if now > finish_by:  # still open at the end of the season
                 yield self._m(PRODUCTION_EVENTS, "production.plan_reforecast", oid, _at(now), {
                     "order_id": oid, "order_number": facts["order_number"],
@@ -108,44 +114,61 @@ class Season:
                     "previous_projected_completion": plan[-1]["planned_end"],
                     "target_date": target.isoformat(), "slip_days": 0})  # fmt: skip
                 return
-            ref = {
-                "order_id": oid,
-                "order_number": facts["order_number"],
-                "stage_number": n,
-                "stage_name": name,
-            }
-            yield self._m(
-                PRODUCTION_EVENTS,
-                "production.stage_started",
-                oid,
-                _at(now),
-                ref | {"started_at": _at(now).isoformat()},
-            )
-            yield self._m(
-                PRODUCTION_EVENTS,
-                "production.stage_progressed",
-                oid,
-                _at(now, 15),
-                ref
-                | {
-                    "percentage": 50.0,
-                    "previous_percentage": 0.0,
-                    "reported_at": _at(now, 15).isoformat(),
-                },
-            )
-            slip = max(0, round(rng.gauss(self.skill[supplier] * days / 3, 1.0)))
-            now += timedelta(days=days + slip)
-            yield self._m(
-                PRODUCTION_EVENTS,
-                "production.stage_completed",
-                oid,
-                _at(now, 17),
-                ref | {"completed_at": _at(now, 17).isoformat(), "qc": qc},
-            )
-            if qc:
-                yield from self._inspections(oid, facts, supplier, n, name, now)
-            if n == 6 and rng.random() < 0.3:
-                yield from self._conversation(oid, now, rng.uniform(2, 90))
+            now = yield from self._stage(oid, supplier, facts, n, now)
+        yield from self._delivery(oid, facts, now)
+
+    def _stage(
+        self, oid: str, supplier: str, facts: dict[str, Any], n: int, now: date
+    ) -> Generator[Message, None, date]:
+        """Stage ``n`` started on ``now``, half done, completed after its days and the
+        supplier's slip (then its inspections, and maybe a conversation); returns its end."""
+        name, days, qc = STAGES[n - 1]
+        ref = {
+            "order_id": oid,
+            "order_number": facts["order_number"],
+            "stage_number": n,
+            "stage_name": name,
+        }
+        yield from self._stage_begun(oid, ref, now)
+        slip = max(0, round(self.rng.gauss(self.skill[supplier] * days / 3, 1.0)))
+        now += timedelta(days=days + slip)
+        yield self._m(
+            PRODUCTION_EVENTS,
+            "production.stage_completed",
+            oid,
+            _at(now, 17),
+            ref | {"completed_at": _at(now, 17).isoformat(), "qc": qc},
+        )
+        if qc:
+            yield from self._inspections(oid, facts, supplier, n, name, now)
+        if n == 6 and self.rng.random() < 0.3:
+            yield from self._conversation(oid, now, self.rng.uniform(2, 90))
+        return now
+
+    def _stage_begun(self, oid: str, ref: dict[str, Any], now: date) -> Iterator[Message]:
+        """The stage of ``ref`` started on ``now`` and half done by the afternoon."""
+        yield self._m(
+            PRODUCTION_EVENTS,
+            "production.stage_started",
+            oid,
+            _at(now),
+            ref | {"started_at": _at(now).isoformat()},
+        )
+        yield self._m(
+            PRODUCTION_EVENTS,
+            "production.stage_progressed",
+            oid,
+            _at(now, 15),
+            ref
+            | {
+                "percentage": 50.0,
+                "previous_percentage": 0.0,
+                "reported_at": _at(now, 15).isoformat(),
+            },
+        )
+
+    def _delivery(self, oid: str, facts: dict[str, Any], now: date) -> Iterator[Message]:
+        """Production completed on ``now``, then the order shipped, delivered and completed."""
         yield self._m(
             PRODUCTION_EVENTS,
             "production.production_completed",

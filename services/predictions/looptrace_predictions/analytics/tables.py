@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from looptrace_predictions.models import Base
+from looptrace_predictions.base import Base
 
 
 class JournalRow(Base):

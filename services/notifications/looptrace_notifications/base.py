@@ -1,0 +1,22 @@
+"""The declarative base of the ``notifications`` schema: one metadata for every table module.
+
+Its own module so that ``models`` and ``webhook_tables`` both build on it without importing each
+other's tables; ``models`` imports ``webhook_tables`` so that its metadata holds them all.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlalchemy.orm import DeclarativeBase
+
+from looptrace_shared.db import plumbing_tables, service_metadata
+
+SCHEMA = "notifications"
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata(SCHEMA)
+
+
+plumbing = plumbing_tables(Base.metadata)
+NOW = func.now()
