@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from looptrace_shared.contracts.stage_templates import TemplateStage
+
 DEFAULT_TEMPLATES_FILE = Path(__file__).with_name("templates.yaml")
 _FLAGS = ("optional", "qc", "milestone", "shipping")
 _STAGE_KEYS = frozenset({"number", "name", "duration_days", "depends_on", *_FLAGS})
@@ -21,16 +23,9 @@ class TemplateFileInvalid(ValueError):
     rule = "template_file_invalid"
 
 
-@dataclass(frozen=True)
-class StageTemplate:
-    number: int
-    name: str
-    duration_days: int
-    optional: bool = False
-    qc: bool = False
-    milestone: bool = False
-    shipping: bool = False
-    depends_on: tuple[int, ...] = ()
+# A stage of a template is the contract's type: the shape other services read from the
+# generated stage_templates.json is, by construction, the shape production plans with.
+StageTemplate = TemplateStage
 
 
 @dataclass(frozen=True)
