@@ -64,6 +64,24 @@ function sendReadReceipts(body) {
   });
 }
 
+function keptStatuses(root) {
+  const said = {};
+  root.querySelectorAll(".form-status[data-testid]").forEach(function (p) {
+    if (p.textContent) said[p.dataset.testid] = { text: p.textContent, cls: p.className, role: p.getAttribute("role") };
+  });
+  return said;
+}
+
+function restoreStatuses(root, said) {
+  root.querySelectorAll(".form-status[data-testid]").forEach(function (p) {
+    const was = said[p.dataset.testid];
+    if (!was) return;
+    p.textContent = was.text;
+    p.className = was.cls;
+    if (was.role) p.setAttribute("role", was.role);
+  });
+}
+
 function liveOrder(body) {
   const state = document.querySelector(".live");
   const id = body.dataset.order;
@@ -82,7 +100,9 @@ function liveOrder(body) {
     }
     const r = await fetch("/orders/" + encodeURIComponent(id) + "/panel", { credentials: "same-origin" });
     if (!r.ok) return;
+    const said = keptStatuses(body);   // a refusal's reason must outlive the refresh after it
     body.innerHTML = await r.text();
+    restoreStatuses(body, said);
     bindProgressForms(body);
     sendReadReceipts(body);
     state.textContent = "live · updated " + new Date().toLocaleTimeString();
