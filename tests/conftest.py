@@ -118,13 +118,13 @@ def admin_token() -> str:
     return mint_token(DEV_JWT_SECRET, "admin", "ops-1")
 
 
-def envelope(type_: str, subject: str, data: dict[str, Any]) -> bytes:
+def envelope(type_: str, subject: str, data: dict[str, Any], source: str = "e2e-upstream") -> bytes:
     """Built by hand, the way an outside system would — not with the project's helpers."""
     return json.dumps(
         {
             "id": str(uuid.uuid4()),
             "type": type_,
-            "source": "e2e-upstream",
+            "source": source,
             "time": "2026-11-21T10:00:00Z",
             "subject": subject,
             "schema_version": "1",

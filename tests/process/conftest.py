@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -25,6 +24,8 @@ import pytest
 from looptrace_shared.embedded import free_port, port_open
 from looptrace_shared.runrecord import Entry, started_ticks
 from looptrace_shared.testing import Infra, scratch_database
+
+from ..conftest import envelope as outside_envelope
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = getattr(sys, "_base_executable", sys.executable)  # dev.py runs on a plain python3
@@ -212,19 +213,7 @@ def module_runs(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 def envelope(type_: str, subject: str, data: dict[str, Any]) -> bytes:
-    """Built by hand, the way an outside system would."""
-    return json.dumps(
-        {
-            "id": str(uuid.uuid4()),
-            "type": type_,
-            "source": "process-test",
-            "time": "2026-11-21T10:00:00Z",
-            "subject": subject,
-            "schema_version": "1",
-            "correlation_id": f"corr-{subject}",
-            "data": data,
-        }
-    ).encode()
+    return outside_envelope(type_, subject, data, source="process-test")
 
 
 def order_placed(order_id: str) -> bytes:
