@@ -11,28 +11,13 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from looptrace_quality.app import create_app
-from looptrace_quality.config import QualitySettings
 from looptrace_shared.envelope import new_envelope
 from looptrace_shared.testing import (
     bearer,
-    broker_settings,
     order_envelopes,
-    serving,
-    upstream_producer,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-async def running(database_url: str, kafka_bootstrap: str):  # type: ignore[no-untyped-def]
-    settings = QualitySettings(**broker_settings(database_url, kafka_bootstrap))
-    async with (
-        serving(create_app(settings)) as http,
-        upstream_producer(kafka_bootstrap) as producer,
-    ):
-        yield settings, producer, http
 
 
 async def send(producer: AIOKafkaProducer, type_: str, oid: str, data: dict[str, Any]) -> None:
