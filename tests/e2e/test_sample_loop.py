@@ -43,7 +43,9 @@ async def mails(inbox: Any, address: str, kind: str, count: int, timeout: float 
     deadline = asyncio.get_running_loop().time() + timeout
     found: list[Any] = []
     while asyncio.get_running_loop().time() < deadline:
-        found = [m for m in inbox.to(address) if m["headers"].get("X-LoopTrace-Notification") == kind]
+        found = [
+            m for m in inbox.to(address) if m["headers"].get("X-LoopTrace-Notification") == kind
+        ]
         if len(found) >= count:
             return found
         await asyncio.sleep(0.3)
@@ -55,7 +57,10 @@ async def test_sample_loop_with_mails_and_the_pp_gate(system, producer, topics, 
     inbox, _ = smtp
     oid = str(uuid.uuid4())
     buyer_mail, supplier_mail = f"ada+{oid[:6]}@buyer.example", f"ops+{oid[:6]}@knit.example"
-    production, dead = await topics("production.events.v1"), await topics("production.progress.v1.dlq")
+    production, dead = (
+        await topics("production.events.v1"),
+        await topics("production.progress.v1.dlq"),
+    )
     key = oid.encode()
     await producer.send_and_wait("orders.inbound.v1", order_placed(oid, buyer_mail), key=key)
     await wait_status(system, oid, "placed")
@@ -87,7 +92,11 @@ async def test_sample_loop_with_mails_and_the_pp_gate(system, producer, topics, 
         assert (await http.post(submit, json=submission, headers=supplier_auth)).status_code == 200
         (submitted,) = await mails(inbox, buyer_mail, "sample_submitted", 1)
         assert f"JD{oid[:6]}" in submitted["body"]
-        reject = {"decision": "rejected", "comments": "shade off the lab dip", "next_due_date": day(12)}
+        reject = {
+            "decision": "rejected",
+            "comments": "shade off the lab dip",
+            "next_due_date": day(12),
+        }
         assert (await http.post(decide, json=reject, headers=buyer_auth)).status_code == 200
         (rejected,) = await mails(inbox, supplier_mail, "sample_rejected", 1)
         assert "shade off the lab dip" in rejected["body"]
@@ -101,8 +110,9 @@ async def test_sample_loop_with_mails_and_the_pp_gate(system, producer, topics, 
 
     await producer.send_and_wait("production.progress.v1", progress(oid, 2, 10), key=key)
     _, started = await production.wait_for(
-        lambda h, v: about(oid, "production.stage_started")(h, v)
-        and v["data"]["stage_number"] == 2,
+        lambda h, v: (
+            about(oid, "production.stage_started")(h, v) and v["data"]["stage_number"] == 2
+        ),
         what="knitting started after the approval",
     )
     assert started["data"]["stage_name"] == "Knitting"

@@ -8,7 +8,7 @@ plan, the events it published, the commit.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_validator
@@ -179,4 +179,3 @@ async def decide_sample(
     decision = Decision(body.decision)
     sample = uc.decide_sample(ctx, order, sample_id, decision, body.comments, body.next_due_date)
     return await _commit(ctx, order, sample)
-

@@ -28,8 +28,8 @@ from looptrace_production.domain.stage import utc
 from looptrace_production.events import (
     DomainEvent,
     SampleApproved,
-    SampleRejected,
     SampleKind,
+    SampleRejected,
     SampleRequested,
     SampleSubmitted,
 )
@@ -233,7 +233,9 @@ class SampleChecks(Forecasting):
         if not samples:
             return "no pre-production sample has been requested yet" if gate.required else None
         latest = samples[-1]
-        return f"sample {latest.sample_id}, round {latest.current.number}, is {latest.current.status}"
+        return (
+            f"sample {latest.sample_id}, round {latest.current.number}, is {latest.current.status}"
+        )
 
     def expected_approval(self, today: date) -> date | None:
         """When the gate's sample is expected to be approved (None: approved or none asked)."""

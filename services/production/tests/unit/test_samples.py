@@ -59,7 +59,9 @@ def test_gate_refuses_bulk_until_the_pp_sample_is_approved_after_a_rejection() -
     events = plan.request_sample("s1", PP, NOW.date() + timedelta(days=10), NOW)
     assert isinstance(events[0], SampleRequested) and events[0].planned_date is not None
     report(plan, 1, 100)
-    with pytest.raises(PpSampleNotApproved, match=r"stage 2 \(Knitting\).*s1, round 1, is requested"):
+    with pytest.raises(
+        PpSampleNotApproved, match=r"stage 2 \(Knitting\).*s1, round 1, is requested"
+    ):
         report(plan, 2, 10)
     submitted(plan, "s1")
     rejected = plan.decide_sample("s1", Decision.REJECTED, "seams", NOW.date() + timedelta(14), NOW)
