@@ -49,7 +49,7 @@ class ProductionSettings(ServiceSettings):
         default=Path(".looptrace/documents"), description="where order documents are stored"
     )
     document_max_bytes: int = Field(
-        default=25 * 1024 * 1024, ge=1, description="largest order document accepted"
+        default=10 * 1024 * 1024, ge=1, description="largest order document accepted"
     )
     gc_threshold: tuple[int, int, int] = Field(
         default=(500_000, 100, 1000),
