@@ -128,6 +128,18 @@ class Samples:
     def gate(self) -> SampleMilestone | None:
         return next((m for m in self.milestones if m.gates), None)
 
+    def forecast(self, milestone: SampleMilestone, today: date) -> tuple[str, date | None]:
+        """(state, date) of a milestone: approved on, expected by, or planned for."""
+        samples = self.of_kind(milestone.kind)
+        approved = [s for s in samples if s.approved]
+        if approved:
+            decided = approved[0].current.decided_at
+            return "approved", decided.date() if decided else None
+        if samples:
+            current = samples[-1].current
+            return f"round {current.number} {current.status}", max(current.due_date, today)
+        return "not requested", milestone.planned_date
+
     def rounds_so_far(self) -> int:
         return sum(len(s.rounds) for s in self.by_id.values())
 

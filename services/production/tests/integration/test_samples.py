@@ -60,6 +60,10 @@ async def test_sample_loop_and_the_pp_gate(running, kit, order) -> None:  # type
     r = await running.http.post("/v1/progress", json=knit, headers=supplier)
     assert r.status_code == 409 and r.json()["rule"] == "pp_sample_not_approved"
     assert "round 1, is requested" in r.json()["detail"]
+    line = await running.timeline(order, "buyer", BUYER)
+    assert "round 1, is requested" in line["pp_gate_waiting_for"]
+    (pp,) = [m for m in line["sample_milestones"] if m["kind"] == "pre_production"]
+    assert pp["gates"] and pp["state"] == "round 1 requested" and pp["forecast_date"] == day(5)
     refused = await kit.report(kit.progress(order, 2, 20, kit.stamp(base, 3)))
     letters = await kit.read(dlq(PRODUCTION_PROGRESS), {order}, lambda rs: len(rs) >= 1)
     assert [kit.headers(x)["rule"] for x in letters] == ["pp_sample_not_approved"]
@@ -92,6 +96,9 @@ async def test_sample_loop_and_the_pp_gate(running, kit, order) -> None:  # type
     r = await running.http.post("/v1/progress", json=knit, headers=supplier)
     assert r.status_code == 200 and r.json()[0]["status"] == "in_progress", r.text
 
+    line = await running.timeline(order, "supplier", SUPPLIER)
+    assert line["pp_gate_waiting_for"] is None
+    assert [m["state"] for m in line["sample_milestones"]] == ["approved"]
     listed = await running.http.get(samples, headers=running.token("buyer", BUYER))
     assert [s["round"] for s in listed.json()] == [2]
     hidden = await running.http.get(samples, headers=running.token("buyer", "b-x"))
