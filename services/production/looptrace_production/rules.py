@@ -179,3 +179,12 @@ class SampleDueDateInPast(RuleViolation):
 
     def __init__(self, due: object, today: object) -> None:
         super().__init__(f"due_date {due} is before today ({today}); give a date from today on")
+
+
+class RejectionIncomplete(RuleViolation):
+    rule = "rejection_incomplete"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a rejection needs its reasons (comments) and next_due_date, the resubmission's date"
+        )

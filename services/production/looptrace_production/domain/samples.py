@@ -33,7 +33,12 @@ from looptrace_production.events import (
     SampleRequested,
     SampleSubmitted,
 )
-from looptrace_production.rules import SampleDueDateInPast, SampleNotAwaiting, UnknownSample
+from looptrace_production.rules import (
+    RejectionIncomplete,
+    SampleDueDateInPast,
+    SampleNotAwaiting,
+    UnknownSample,
+)
 
 
 class Decision(StrEnum):
@@ -219,14 +224,14 @@ class SampleChecks(Forecasting):
             wants = "only a submitted sample can be approved or rejected"
             raise SampleNotAwaiting(sample_id, current.status, wants)
         if decision is Decision.REJECTED:
-            assert next_due_date is not None and comments, "the API requires both"
+            if next_due_date is None or not comments:
+                raise RejectionIncomplete()
             if next_due_date < now.date():
                 raise SampleDueDateInPast(next_due_date, now.date())
         current.decision, current.comments, current.decided_at = decision, comments, now
         self.version += 1
         kind = sample.kind.value
-        if decision is Decision.REJECTED:
-            assert next_due_date is not None and comments
+        if decision is Decision.REJECTED and next_due_date is not None and comments:
             sample.rounds.append(Round(current.number + 1, next_due_date, now))
             rejected = SampleRejected(sample_id, kind, current.number, comments, next_due_date, now)
             return [rejected, *self.reforecast_samples(now)]

@@ -151,3 +151,27 @@ def test_a_plan_stored_before_samples_reads_without_any() -> None:
     data.pop("samples")
     assert Plan.from_dict(data).samples.by_id == {}
     assert date.fromisoformat(data["target_date"]) == plan.target_date
+
+
+def test_the_sweep_pushes_bulk_while_the_pp_sample_stays_late() -> None:
+    plan = plan_of(days=60)
+    start = plan.stage(2).forecast_start
+    assert start is not None
+    plan.request_sample("s1", PP, NOW.date() + timedelta(days=1), NOW)
+    assert plan.reforecast_samples(NOW) == [], "on time: nothing moves"
+    later = datetime.combine(start + timedelta(days=3), NOW.timetz())
+    events = plan.reforecast_samples(later)
+    assert [e.reason for e in events if isinstance(e, PlanReforecast)] == ["sample_late"]
+    assert plan.stage(2).forecast_start == WorkCalendar().next_working_day(later.date())
+    assert plan.reforecast_samples(later) == [], "once per slip"
+
+
+def test_a_rejection_without_reasons_or_date_is_refused() -> None:
+    from looptrace_production.rules import RejectionIncomplete
+
+    plan = plan_of()
+    plan.request_sample("s1", PP, NOW.date(), NOW)
+    submitted(plan, "s1")
+    with pytest.raises(RejectionIncomplete, match="next_due_date"):
+        plan.decide_sample("s1", Decision.REJECTED, "bad", None, NOW)
+    assert plan.sample("s1").current.status == "submitted"
