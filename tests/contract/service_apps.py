@@ -22,7 +22,9 @@ def build_app(service: str, database_url: str, kafka: str, tmp: Path) -> tuple[A
         from looptrace_production.app import create_app  # type: ignore[assignment]
         from looptrace_production.config import ProductionSettings
 
-        settings = ProductionSettings(**base, photo_dir=tmp / "photos")
+        settings = ProductionSettings(
+            **base, photo_dir=tmp / "photos", document_dir=tmp / "documents"
+        )
     elif service == "quality":
         from looptrace_quality.app import create_app  # type: ignore[assignment]
         from looptrace_quality.config import QualitySettings

@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from looptrace_production.api import router
 from looptrace_production.api_calendars import router as calendars_router
+from looptrace_production.api_documents import router as documents_router
+from looptrace_production.api_samples import router as samples_router
 from looptrace_production.config import ProductionSettings
 from looptrace_production.handlers import consumer_groups
 from looptrace_production.models import Base, plumbing
@@ -37,7 +39,7 @@ def spec(planning: Planning) -> ServiceSpec:
         plumbing=plumbing,
         migrations=Path(__file__).parent / "migrations",
         groups=consumer_groups,
-        routers=[router, calendars_router],
+        routers=[router, calendars_router, samples_router, documents_router],
         periodic=[(planning.settings.sweep_interval_s, sweep)],
         publishes=list(PUBLISHES),
         on_started=lambda rt: tune_gc(planning.settings),

@@ -45,6 +45,12 @@ class ProductionSettings(ServiceSettings):
     photo_max_pixels: int = Field(
         default=40_000_000, ge=1, description="largest photo accepted, in pixels (width x height)"
     )
+    document_dir: Path = Field(
+        default=Path(".looptrace/documents"), description="where order documents are stored"
+    )
+    document_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1, description="largest order document accepted"
+    )
     gc_threshold: tuple[int, int, int] = Field(
         default=(500_000, 100, 1000),
         description="Python's cyclic GC thresholds (gc.set_threshold): with the defaults "

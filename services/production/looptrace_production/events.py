@@ -29,6 +29,14 @@ class DelayReason(StrEnum):
     OTHER = "other"
 
 
+class SampleKind(StrEnum):
+    PROTO = "proto"
+    FIT = "fit"
+    SIZE_SET = "size_set"
+    PRE_PRODUCTION = "pre_production"
+    SHIPMENT = "shipment"
+
+
 @dataclass(frozen=True)
 class PlannedStage:
     stage_number: int
@@ -136,6 +144,52 @@ class SupplierReassigned:
     reassigned_at: datetime
 
 
+@dataclass(frozen=True)
+class SampleRequested:
+    """The buyer asked for a sample (round 1), or for a resubmission after a rejection."""
+
+    sample_id: str
+    kind: str
+    round: int
+    due_date: date
+    requested_at: datetime
+    planned_date: date | None  # the T&A milestone of this kind, scheduled backwards
+
+
+@dataclass(frozen=True)
+class SampleSubmitted:
+    sample_id: str
+    kind: str
+    round: int
+    quantity: int
+    courier: str | None
+    tracking_number: str | None
+    photo_refs: tuple[str, ...]
+    document_refs: tuple[str, ...]
+    submitted_at: datetime
+    due_date: date
+
+
+@dataclass(frozen=True)
+class SampleApproved:
+    sample_id: str
+    kind: str
+    round: int
+    comments: str | None  # approved with comments when given
+    approved_at: datetime
+    gate_opened: bool  # the pre-production sample: bulk production may now start
+
+
+@dataclass(frozen=True)
+class SampleRejected:
+    sample_id: str
+    kind: str
+    round: int
+    reasons: str
+    next_due_date: date  # the resubmission's due date (the next round)
+    rejected_at: datetime
+
+
 DomainEvent = (
     StagesInitialized
     | StageStarted
@@ -147,4 +201,8 @@ DomainEvent = (
     | ProductionCompleted
     | QualityGatePassed
     | SupplierReassigned
+    | SampleRequested
+    | SampleSubmitted
+    | SampleApproved
+    | SampleRejected
 )

@@ -128,3 +128,28 @@ class SupplierCalendarRow(Base):
     holidays: Mapped[list[date]] = mapped_column(ARRAY(Date))
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DocumentRow(Base):
+    """One version of an order document (``documents.py``): versions share ``document_id``."""
+
+    __tablename__ = "order_documents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # this version's id
+    document_id: Mapped[str] = mapped_column(String(36), index=True)
+    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    doc_type: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(500))
+    original_name: Mapped[str | None] = mapped_column(String(255))
+    uploaded_by: Mapped[str] = mapped_column(String(320))
+    uploaded_role: Mapped[str] = mapped_column(String(16))
+    uploaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (UniqueConstraint("document_id", "version"),)

@@ -91,6 +91,58 @@ def reassigned(order: SupplierOrder, e: de.SupplierReassigned) -> wire.SupplierR
     )
 
 
+def _sample_ref(order: SupplierOrder, e: Any) -> dict[str, Any]:
+    return {
+        "order_id": order.order_id,
+        "order_number": order.order_number,
+        "sample_id": e.sample_id,
+        "kind": e.kind,
+        "round": e.round,
+        "supplier_id": order.supplier_id,
+        "buyer_id": order.buyer_id,
+    }
+
+
+def sample_requested(order: SupplierOrder, e: de.SampleRequested) -> wire.SampleRequested:
+    return wire.SampleRequested(
+        **_sample_ref(order, e),
+        due_date=e.due_date,
+        requested_at=e.requested_at,
+        planned_date=e.planned_date,
+    )
+
+
+def sample_submitted(order: SupplierOrder, e: de.SampleSubmitted) -> wire.SampleSubmitted:
+    return wire.SampleSubmitted(
+        **_sample_ref(order, e),
+        quantity=e.quantity,
+        courier=e.courier,
+        tracking_number=e.tracking_number,
+        photo_refs=list(e.photo_refs),
+        document_refs=list(e.document_refs),
+        submitted_at=e.submitted_at,
+        due_date=e.due_date,
+    )
+
+
+def sample_approved(order: SupplierOrder, e: de.SampleApproved) -> wire.SampleApproved:
+    return wire.SampleApproved(
+        **_sample_ref(order, e),
+        comments=e.comments,
+        approved_at=e.approved_at,
+        gate_opened=e.gate_opened,
+    )
+
+
+def sample_rejected(order: SupplierOrder, e: de.SampleRejected) -> wire.SampleRejected:
+    return wire.SampleRejected(
+        **_sample_ref(order, e),
+        reasons=e.reasons,
+        next_due_date=e.next_due_date,
+        rejected_at=e.rejected_at,
+    )
+
+
 def started_data(order: SupplierOrder, e: de.StageStarted) -> dict[str, Any]:
     data = _ref(order, e)
     data.update(started_at=e.started_at, first_stage=e.first_stage, planned_start=e.planned_start)
@@ -148,6 +200,10 @@ WIRE: dict[type, tuple[str, Builder]] = {
     de.ProductionCompleted: ("production.production_completed", production_completed_data),
     de.QualityGatePassed: ("production.quality_gate_passed", _through(gate_passed)),
     de.SupplierReassigned: ("production.supplier_reassigned", _through(reassigned)),
+    de.SampleRequested: ("production.sample_requested", _through(sample_requested)),
+    de.SampleSubmitted: ("production.sample_submitted", _through(sample_submitted)),
+    de.SampleApproved: ("production.sample_approved", _through(sample_approved)),
+    de.SampleRejected: ("production.sample_rejected", _through(sample_rejected)),
 }
 PUBLISHES = tuple(type_ for type_, _ in WIRE.values())
 

@@ -141,3 +141,50 @@ class QcGateClosed(RuleViolation):
             f"({'; '.join(blockers)}); report it below 100 % until the inspection passes "
             "(production.quality_gate_passed), or have an admin grant a concession"
         )
+
+
+class PpSampleNotApproved(RuleViolation):
+    rule = "pp_sample_not_approved"
+    status = 409
+    title = "The pre-production sample is not approved"
+
+    def __init__(self, label: str, why: str) -> None:
+        super().__init__(
+            f"{label} is bulk production and cannot start before the pre-production sample is "
+            f"approved ({why}); report it at 0 % until the buyer approves the sample "
+            "(production.sample_approved)"
+        )
+
+
+class UnknownSample(RuleViolation):
+    rule = "unknown_sample"
+    status = 404
+    title = "Not found"
+
+    def __init__(self, sample_id: str) -> None:
+        super().__init__(f"this order has no sample {sample_id!r}; list them with GET .../samples")
+
+
+class SampleNotAwaiting(RuleViolation):
+    rule = "sample_not_awaiting"
+    status = 409
+    title = "The sample is not at that step"
+
+    def __init__(self, sample_id: str, status: str, wants: str) -> None:
+        super().__init__(f"sample {sample_id} is {status}; {wants}")
+
+
+class SampleDueDateInPast(RuleViolation):
+    rule = "sample_due_date_in_past"
+
+    def __init__(self, due: object, today: object) -> None:
+        super().__init__(f"due_date {due} is before today ({today}); give a date from today on")
+
+
+class RejectionIncomplete(RuleViolation):
+    rule = "rejection_incomplete"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a rejection needs its reasons (comments) and next_due_date, the resubmission's date"
+        )

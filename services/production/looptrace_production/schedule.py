@@ -8,8 +8,9 @@ from datetime import date
 from looptrace_production.calendar import Calendar
 from looptrace_production.calendar_cache import remembered
 from looptrace_production.domain import Plan, Stage
+from looptrace_production.domain.samples import SampleMilestone
 from looptrace_production.rules import UnknownCategory
-from looptrace_production.templates import Template, category_key
+from looptrace_production.templates import SampleTemplate, Template, category_key
 
 
 def template_for(templates: Mapping[str, Template], category: str) -> Template:
@@ -49,7 +50,17 @@ def plan_stages(
         )
     for stage in plan.active_stages:
         stage.baseline_start, stage.baseline_end = stage.forecast_start, stage.forecast_end
+    plan.samples.milestones = tuple(_sample_milestone(plan, s) for s in template.samples)
     return plan
+
+
+def _sample_milestone(plan: Plan, sample: SampleTemplate) -> SampleMilestone:
+    """The sample's approval, ``lead_days`` working days before its stage's baseline start."""
+    start = plan.stage(sample.before_stage).baseline_start
+    planned = plan.calendar.subtract_working_days(start, sample.lead_days) if start else None
+    return SampleMilestone(
+        sample.kind, sample.before_stage, sample.lead_days, sample.gates, sample.required, planned
+    )
 
 
 def _schedule_backward(plan: Plan, finish: date) -> None:

@@ -361,4 +361,5 @@ def mark_delays(ctx: ProductionContext) -> int:
     now, emitted = ctx.planning.now(), 0
     for order in ctx.orders.values():
         emitted += len(ctx.publish(order, order.plan.mark_delayed(now)))
+        emitted += len(ctx.publish(order, order.plan.reforecast_samples(now)))
     return emitted

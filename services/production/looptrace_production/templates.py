@@ -10,11 +10,13 @@ from typing import Any
 
 import yaml
 
+from looptrace_production.events import SampleKind
 from looptrace_shared.contracts.stage_templates import TemplateStage
 
 DEFAULT_TEMPLATES_FILE = Path(__file__).with_name("templates.yaml")
 _FLAGS = ("optional", "qc", "milestone", "shipping")
 _STAGE_KEYS = frozenset({"number", "name", "duration_days", "depends_on", *_FLAGS})
+_SAMPLE_KEYS = frozenset({"kind", "before_stage", "lead_days", "gates", "required"})
 
 
 class TemplateFileInvalid(ValueError):
@@ -29,9 +31,23 @@ StageTemplate = TemplateStage
 
 
 @dataclass(frozen=True)
+class SampleTemplate:
+    """A sample kind on the category's T&A plan: approved ``lead_days`` working days before
+    ``before_stage`` starts. ``gates``: that stage may not start before the approval (the
+    pre-production gate); ``required``: the gate holds before any sample is requested."""
+
+    kind: SampleKind
+    before_stage: int
+    lead_days: int
+    gates: bool = False
+    required: bool = False
+
+
+@dataclass(frozen=True)
 class Template:
     category: str
     stages: tuple[StageTemplate, ...]
+    samples: tuple[SampleTemplate, ...] = ()
 
 
 def category_key(category: str) -> str:
@@ -75,7 +91,51 @@ def _parse_category(name: str, body: object, where: str) -> Template:
         stages.append(_parse_stage(raw, previous, where))
     _check_unique(stages, where)
     _check_dependencies(stages, where)
-    return Template(category=name, stages=tuple(stages))
+    raw_samples = body.get("samples", []) if isinstance(body, Mapping) else []
+    if not isinstance(raw_samples, list):
+        raise TemplateFileInvalid(f"{where}: 'samples:' must be a list")
+    samples = tuple(_parse_sample(raw, stages, where) for raw in raw_samples)
+    _check_samples(samples, where)
+    return Template(category=name, stages=tuple(stages), samples=samples)
+
+
+def _parse_sample(raw: object, stages: list[StageTemplate], where: str) -> SampleTemplate:
+    if not isinstance(raw, Mapping):
+        raise TemplateFileInvalid(f"{where}: each sample must be a mapping, got {raw!r}")
+    unknown = sorted(set(raw) - _SAMPLE_KEYS)
+    if unknown:
+        raise TemplateFileInvalid(
+            f"{where}: sample {raw.get('kind')!r} has unknown keys {unknown}; "
+            f"allowed: {sorted(_SAMPLE_KEYS)}"
+        )
+    kinds = [k.value for k in SampleKind]
+    if raw.get("kind") not in kinds:
+        raise TemplateFileInvalid(f"{where}: sample kind {raw.get('kind')!r}: use one of {kinds}")
+    here = f"{where}, sample {raw['kind']}"
+    before = _positive_int(raw.get("before_stage"), f"{here}: before_stage")
+    if before not in [stage.number for stage in stages]:
+        raise TemplateFileInvalid(f"{here}: before_stage {before} is not a stage of this category")
+    return SampleTemplate(
+        kind=SampleKind(raw["kind"]),
+        before_stage=before,
+        lead_days=_positive_int(raw.get("lead_days"), f"{here}: lead_days"),
+        gates=_flag(raw.get("gates", False), f"{here}: gates"),
+        required=_flag(raw.get("required", False), f"{here}: required"),
+    )
+
+
+def _check_samples(samples: tuple[SampleTemplate, ...], where: str) -> None:
+    kinds = [s.kind for s in samples]
+    twice = sorted({k.value for k in kinds if kinds.count(k) > 1})
+    if twice:
+        raise TemplateFileInvalid(f"{where}: sample kinds {twice} are listed twice")
+    for s in samples:
+        if s.gates and s.kind is not SampleKind.PRE_PRODUCTION:
+            raise TemplateFileInvalid(
+                f"{where}, sample {s.kind.value}: only the pre_production sample gates bulk"
+            )
+        if s.required and not s.gates:
+            raise TemplateFileInvalid(f"{where}, sample {s.kind.value}: required needs gates")
 
 
 def _parse_stage(raw: object, previous: int | None, where: str) -> StageTemplate:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from looptrace_production.domain import Stage, SupplierOrder
+from looptrace_production.domain import Plan, Stage, SupplierOrder
 from looptrace_production.models import PhotoRow, ProgressLogRow, StageNoteRow
 
 
@@ -51,6 +52,15 @@ class WorkingDaysOut(BaseModel):
     holidays: list[date]
 
 
+class SampleMilestoneOut(BaseModel):
+    kind: str
+    before_stage: int
+    planned_date: date | None = Field(description="scheduled backwards from the stage's start")
+    forecast_date: date | None = Field(description="approved on, or expected (due date, today)")
+    state: str = Field(description="approved, round N requested/submitted, or not requested")
+    gates: bool = Field(description="the pre-production gate: before_stage waits for it")
+
+
 class TimelineOut(BaseModel):
     order_id: str
     order_number: str
@@ -70,6 +80,10 @@ class TimelineOut(BaseModel):
     qc_gate_passed: bool = Field(description="every inspection passed: the goods may ship")
     qc_gate_waiting_for: list[str] = Field(description="what the QC gate still waits for")
     stages: list[StageOut]
+    sample_milestones: list[SampleMilestoneOut] = Field(default_factory=list)
+    pp_gate_waiting_for: str | None = Field(
+        default=None, description="why the first bulk stage may not start yet (the PP gate)"
+    )
 
 
 def delay_days(stage: Stage, today: date) -> int:
@@ -123,7 +137,24 @@ def build_timeline(
         qc_gate_passed=not (waiting := plan.gate_blockers()),
         qc_gate_waiting_for=waiting,
         stages=stages,
+        **_sample_fields(plan, today),
     )
+
+
+def _sample_fields(plan: Plan, today: date) -> dict[str, Any]:
+    """The plan's sample milestones and what the PP gate waits for."""
+    milestones = []
+    for m in plan.samples.milestones:
+        state, forecast = plan.samples.forecast(m, today)
+        milestones.append(
+            SampleMilestoneOut(
+                kind=m.kind.value, before_stage=m.before_stage, planned_date=m.planned_date,
+                forecast_date=forecast, state=state, gates=m.gates,
+            )
+        )  # fmt: skip
+    gate = plan.samples.gate
+    waiting = plan.sample_gate_blocker(gate.before_stage) if gate else None
+    return {"sample_milestones": milestones, "pp_gate_waiting_for": waiting}
 
 
 def _stage_notes(

@@ -157,3 +157,57 @@ class SupplierReassigned(Payload):
     supplier_name: str | None = None
     buyer_id: str | None = None
     reassigned_at: datetime
+
+
+class SampleRef(Payload):
+    order_id: str
+    order_number: str
+    sample_id: str
+    kind: str = Field(description="proto | fit | size_set | pre_production | shipment")
+    round: int = Field(description="1 for the first submission, +1 after each rejection")
+    supplier_id: str | None = None
+    buyer_id: str | None = None
+
+
+@event("production.sample_requested", PRODUCTION_EVENTS)
+class SampleRequested(SampleRef):
+    """The buyer asked the supplier for a sample, due on ``due_date``."""
+
+    due_date: date
+    requested_at: datetime
+    planned_date: date | None = Field(
+        default=None, description="the kind's T&A milestone (scheduled backwards), if any"
+    )
+
+
+@event("production.sample_submitted", PRODUCTION_EVENTS)
+class SampleSubmitted(SampleRef):
+    """The supplier sent the sample: the buyer is asked to approve or reject it."""
+
+    quantity: int
+    courier: str | None = None
+    tracking_number: str | None = None
+    photo_refs: list[str] = Field(default_factory=list)
+    document_refs: list[str] = Field(default_factory=list)
+    submitted_at: datetime
+    due_date: date
+
+
+@event("production.sample_approved", PRODUCTION_EVENTS)
+class SampleApproved(SampleRef):
+    """The buyer approved the sample (with comments when ``comments`` is set)."""
+
+    comments: str | None = None
+    approved_at: datetime
+    gate_opened: bool = Field(
+        default=False, description="the pre-production sample: bulk production may start"
+    )
+
+
+@event("production.sample_rejected", PRODUCTION_EVENTS)
+class SampleRejected(SampleRef):
+    """The buyer rejected the sample: resubmit by ``next_due_date`` (round + 1)."""
+
+    reasons: str
+    next_due_date: date
+    rejected_at: datetime

@@ -51,6 +51,17 @@ SAMPLE: dict[str, Any] = {
     "dead_letter_count": 37,
     "from_severity": "normal",
     "to_severity": "tightened",
+    # the sample loop (production.sample_*)
+    "kind": "pre_production",
+    "round": 2,
+    "due_date": "2025-03-10",
+    "planned_date": "2025-03-12",
+    "next_due_date": "2025-03-17",
+    "reasons": "Shade off against the lab dip.",
+    "comments": "Keep this hand feel.",
+    "courier": "DHL",
+    "tracking_number": "JD0001",
+    "gate_opened": True,
 }
 
 NOTIFICATION_TYPES = sorted(default_rules().notification_types)

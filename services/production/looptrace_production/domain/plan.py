@@ -17,6 +17,7 @@ from typing import Any
 from looptrace_production.calendar import Calendar, WorkCalendar
 from looptrace_production.domain.layout import Layout
 from looptrace_production.domain.rework import QualityChecks
+from looptrace_production.domain.samples import SampleChecks, Samples
 from looptrace_production.domain.stage import (
     ProgressReport,
     Stage,
@@ -39,6 +40,7 @@ from looptrace_production.rules import (
     CompletedBeforeStarted,
     DependentStageAlreadyStarted,
     PercentageOutOfRange,
+    PpSampleNotApproved,
     PrerequisiteStageNotDone,
     ReportedBeforeStageStarted,
     ReportedInTheFuture,
@@ -50,7 +52,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass
-class Plan(QualityChecks):
+class Plan(QualityChecks, SampleChecks):
     """The time-and-action plan of one supplier order. ``version`` grows on every change."""
 
     category: str
@@ -62,6 +64,7 @@ class Plan(QualityChecks):
     at_risk_reason: str | None = None
     version: int = 1
     inspections: Inspections = field(default_factory=Inspections)  # what quality booked
+    samples: Samples = field(default_factory=Samples)  # the sample loop and its milestones
     layout: Layout = field(init=False, repr=False, compare=False)  # from the stages, fixed
     # True once a re-forecast found every not-started stage after its prerequisites; it stays
     # true until a stage's dates move, so a report that moves no date skips the re-forecast.
@@ -116,6 +119,8 @@ class Plan(QualityChecks):
             missing = [before.label for before in prerequisites if not before.done]
             if missing:
                 raise PrerequisiteStageNotDone(stage.label, missing)
+            if stage.started_at is None and (why := self.sample_gate_blocker(stage.number)):
+                raise PpSampleNotApproved(stage.label, why)
         if percentage > 0 and stage.started_at and reported_at < stage.started_at:
             error = CompletedBeforeStarted if percentage == 100 else ReportedBeforeStageStarted
             raise error(stage.label, reported_at, stage.started_at)
@@ -183,6 +188,8 @@ class Plan(QualityChecks):
             "version": self.version,
             "inspections": self.inspections.to_dict(),
         }
+        if self.samples.by_id or self.samples.milestones:
+            data["samples"] = self.samples.to_dict()
         if stages:
             data["stages"] = [stage.to_dict() for stage in self.stages]
         return data
@@ -200,4 +207,5 @@ class Plan(QualityChecks):
             at_risk_reason=data["at_risk_reason"],
             version=data["version"],
             inspections=Inspections.from_dict(data.get("inspections")),
+            samples=Samples.from_dict(data.get("samples")),
         )

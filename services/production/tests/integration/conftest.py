@@ -220,6 +220,8 @@ async def running(
         kafka_heartbeat_interval_ms=500,
         photo_dir=Path(tmp_path_factory.mktemp("photos")),
         photo_max_bytes=200_000,
+        document_dir=Path(tmp_path_factory.mktemp("documents")),
+        document_max_bytes=100_000,
         sweep_interval_s=3600,
     )
     app = create_app(settings)
