@@ -26,10 +26,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
 
+from looptrace_predictions.features import EPOCH
 from looptrace_shared.contracts import stage_templates
 
 RECENT_LOTS = 5
@@ -62,7 +64,12 @@ INSPECTION_FEATURES = [
     "supplier_severity",
 ]
 QUALITY_FEATURES = ["product_category", *SCHEDULE_FEATURES, *INSPECTION_FEATURES]
-KEY_COLUMNS = ["order_id", "supplier_id", "as_of_day", "inspection_stage"]
+INFO = ["order_id", "supplier_id", "as_of", "inspection_stage"]
+
+
+@cache
+def qc_stage_names(category: str) -> frozenset[str]:
+    return frozenset(s.name for s in stage_templates.load().get(category, []) if s.qc)
 
 
 def final_qc_stage(category: str) -> str | None:
@@ -76,7 +83,8 @@ def switching_severity(rejected: np.ndarray) -> np.ndarray:
     normal → tightened when 2 of the last 5 lots were rejected; tightened → normal after 5
     accepted in a row; normal → reduced after 10 accepted in a row; reduced → normal on a
     rejection."""
-    state, run, window = NORMAL, 0, []
+    state, run = NORMAL, 0
+    window: list[bool] = []
     out = [state]
     for lot_rejected in rejected:
         window = [*window[-(RECENT_LOTS - 1) :], bool(lot_rejected)]
@@ -191,3 +199,19 @@ def _one_order(past: list[tuple], stage: str) -> tuple[float, float, float, floa
 
 def _cumsum(values: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(values, dtype=float)])
+
+
+def combine(
+    schedule: pd.DataFrame, extra: pd.DataFrame, keys: pd.DataFrame, has_print: np.ndarray
+) -> pd.DataFrame:
+    """Schedule features + inspection features → the quality feature frame (INFO + features)."""
+    frame = schedule.reset_index(drop=True).copy()
+    frame["as_of"] = EPOCH + keys["as_of_day"].to_numpy(dtype="int64").astype("timedelta64[D]")
+    frame["inspection_stage"] = keys["inspection_stage"].to_numpy()
+    for name in INSPECTION_FEATURES:
+        if name in extra:
+            frame[name] = extra[name].to_numpy()
+    frame["has_print"] = has_print
+    finals = np.array([final_qc_stage(c) for c in frame["product_category"]], dtype=object)
+    frame["inspection_final"] = (finals == frame["inspection_stage"].to_numpy()).astype(float)
+    return frame[INFO + QUALITY_FEATURES]

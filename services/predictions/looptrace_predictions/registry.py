@@ -84,7 +84,7 @@ def load_version(model_dir: str | Path, version: str, kind: type[M] = ScoringMod
             f"model version {version!r} in {model_dir} was saved without {', '.join(missing)} "
             "(an older format); train a new version with `looptrace predictions train`"
         )
-    return kind(version=version, **{name: stored[name] for name in names})
+    return kind(version=version, **{name: stored[name] for name in names})  # type: ignore[call-arg]
 
 
 def load_active(model_dir: str | Path, kind: type[M] = ScoringModel) -> M:  # type: ignore[assignment]
@@ -106,7 +106,7 @@ class ActiveModel:
     def __init__(self, model_dir: str | Path, kind: type = ScoringModel):
         self.model_dir = Path(model_dir)
         self.kind = kind
-        self.model = load_active(self.model_dir, kind)
+        self.model: Any = load_active(self.model_dir, kind)
 
     @property
     def version(self) -> str:

@@ -12,20 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
-from looptrace_predictions.features import EPOCH, assemble_features, epoch_days
-from looptrace_predictions.quality_features import (
-    INSPECTION_FEATURES,
-    QUALITY_FEATURES,
-    final_qc_stage,
-    inspection_features,
-)
+from looptrace_predictions.features import assemble_features, epoch_days
+from looptrace_predictions.quality_features import combine, inspection_features
 from looptrace_predictions.training.inspections import INLINE, REJECTED
 from looptrace_predictions.training.snapshots import IndexedHistory, index_history
 
-INFO = ["order_id", "supplier_id", "as_of", "inspection_stage"]
 LABELS = ["rejected", "order_date", "labelled", "qc_start"]
 
 
@@ -73,19 +66,3 @@ def quality_frame(quality: QualityHistory, keys: pd.DataFrame) -> pd.DataFrame:
     extra = inspection_features(quality.inspections, keys)
     has_print = quality.has_print.reindex(keys["order_id"]).to_numpy(dtype=float)
     return combine(schedule, extra, keys, has_print)
-
-
-def combine(
-    schedule: pd.DataFrame, extra: pd.DataFrame, keys: pd.DataFrame, has_print: np.ndarray
-) -> pd.DataFrame:
-    """Schedule features + inspection features → the quality feature frame (INFO + features)."""
-    frame = schedule.reset_index(drop=True).copy()
-    frame["as_of"] = EPOCH + keys["as_of_day"].to_numpy(dtype="int64").astype("timedelta64[D]")
-    frame["inspection_stage"] = keys["inspection_stage"].to_numpy()
-    for name in INSPECTION_FEATURES:
-        if name in extra:
-            frame[name] = extra[name].to_numpy()
-    frame["has_print"] = has_print
-    finals = np.array([final_qc_stage(c) for c in frame["product_category"]], dtype=object)
-    frame["inspection_final"] = (finals == frame["inspection_stage"].to_numpy()).astype(float)
-    return frame[INFO + QUALITY_FEATURES]

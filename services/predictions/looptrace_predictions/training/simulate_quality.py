@@ -23,19 +23,18 @@ to the inspectors.
 from __future__ import annotations
 
 from bisect import bisect_right
-from functools import cache
 
 import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
+from looptrace_predictions.quality_features import qc_stage_names
 from looptrace_predictions.training.inspections import (
     ACCEPTED,
     INLINE,
     INSPECTION_COLUMNS,
     REJECTED,
 )
-from looptrace_shared.contracts import stage_templates
 
 PRINT_FACTOR, PLAIN_FACTOR = 1.3, 0.8
 MAX_DEFECT_RATE = 0.3
@@ -102,11 +101,6 @@ def order_inspections(
                 lot = _lot_inspection(rng, quantity, rate, rejected=r < failures)
                 out.append((order_id, name, int(day), *lot))
     return out
-
-
-@cache
-def qc_stage_names(category: str) -> frozenset[str]:
-    return frozenset(s.name for s in stage_templates.load()[category] if s.qc)
 
 
 def _inline_checks(
