@@ -16,8 +16,12 @@ from looptrace_predictions.config import PredictionsSettings
 from looptrace_predictions.registry import ModelNotFound, load_active
 from looptrace_predictions.training import quality_cli, workflows
 from looptrace_predictions.training.history import load_history, write_history
-from looptrace_predictions.training.inspections import inspections_path_for
-from looptrace_predictions.training.live_history import read_history, read_live_frame
+from looptrace_predictions.training.inspections import inspections_path_for, write_inspections
+from looptrace_predictions.training.live_history import (
+    read_history,
+    read_inspections,
+    read_live_frame,
+)
 from looptrace_predictions.training.reliability_plot import write_reliability_diagram
 from looptrace_predictions.training.report import metrics_report
 from looptrace_predictions.training.simulate import write_simulated_history
@@ -174,10 +178,18 @@ def predict(
     "export-history", help="Write the orders this service followed as a history CSV."
 )
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
-def export_history(out: str) -> None:
+@click.option(
+    "--inspections-out", type=click.Path(dir_okay=False),
+    help="where the recorded inspections go; default <out>.inspections.csv",
+)  # fmt: skip
+def export_history(out: str, inspections_out: str | None) -> None:
     frame = _live_history()
     write_history(frame, out)
     click.echo(f"wrote {len(frame)} stage rows of {frame['order_id'].nunique()} orders to {out}")
+    inspections = read_inspections(PredictionsSettings().database_url)
+    target = inspections_out or str(inspections_path_for(out))
+    write_inspections(inspections, target)
+    click.echo(f"wrote {len(inspections)} inspections to {target}")
 
 
 @predictions.command(help="Export the live history and train a new active version on it.")

@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from looptrace_predictions.app import create_app
 from looptrace_predictions.config import PredictionsSettings
+from looptrace_predictions.training.inspections import INSPECTION_COLUMNS
+from looptrace_predictions.training.live_history import export_inspections
 from looptrace_shared.envelope import new_envelope
 from looptrace_shared.testing import (
     bearer,
@@ -132,6 +134,15 @@ async def test_quality_risk_is_alerted_once_per_level_change(running, kafka_boot
     ).json()
     assert risk["quality_risk_level"] == data["risk_level"]
     assert risk["quality_probability"] == data["probability"]
+
+    async with AsyncSession(engine) as session:  # the record a user exports for training
+        exported = await export_inspections(session)
+    (row,) = exported[exported["order_id"] == oid].to_dict("records")
+    assert list(exported.columns) == list(INSPECTION_COLUMNS)
+    assert (row["inspection_stage"], row["sample_size"], row["major"], row["minor"]) == (
+        "Sewing & Assembly", 100, 30, 15,
+    )  # fmt: skip
+    assert row["result"] == "inline" and row["inspected_on"].date() == datetime.now(UTC).date()
 
 
 async def _assessments(http: Any, settings: PredictionsSettings, oid: str) -> int:
