@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from looptrace_predictions.features import assemble_features, epoch_days
@@ -37,7 +38,8 @@ def index_quality(history: pd.DataFrame, inspections: pd.DataFrame) -> QualityHi
     known = inspections[inspections["order_id"].isin(supplier.index)].copy()
     known["supplier_id"] = supplier.reindex(known["order_id"]).to_numpy()
     known["day"] = epoch_days(known["inspected_on"])
-    has_print = history.groupby("order_id", sort=False)["has_print"].first()
+    flags = history["has_print"] if "has_print" in history else pd.Series(np.nan, history.index)
+    has_print = flags.groupby(history["order_id"], sort=False).first()
     return QualityHistory(indexed, known.reset_index(drop=True), has_print.astype(float))
 
 
