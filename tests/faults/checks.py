@@ -41,7 +41,7 @@ GROUPS = {
     ),
     "predictions": ("orders.events.v1", "production.events.v1", "quality.events.v1"),
 }
-RISK_TYPES = {"delay_risk_raised", "delay_risk_cleared", "stage_delayed"}
+RISK_TYPES = {"delay_risk_raised", "delay_risk_cleared", "stage_delayed", "quality_risk_raised"}
 
 
 @dataclass
@@ -266,6 +266,8 @@ def published_alerts(topics: Topics) -> dict[str, list[dict[str, Any]]]:
     by_order: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for r in topics.records[PREDICTIONS_ALERTS]:
         e = json.loads(r.value)
+        if e["type"] != "predictions.delay_risk":  # quality risk: its own chain (not checked here)
+            continue
         by_order[e["subject"]][e["id"]] = e  # the relay may publish one event twice
     return {k: list(v.values()) for k, v in by_order.items()}
 

@@ -15,6 +15,11 @@ class NotificationsSettings(ServiceSettings):
     notifications_admin_emails: str = Field(
         default="", description="comma-separated admin e-mails; an admin's user id is the e-mail"
     )
+    notifications_inspection_emails: str = Field(
+        default="",
+        description="comma-separated e-mails of the inspection company (role inspector; its "
+        "user id is the e-mail): it hears the quality-risk alerts",
+    )
     timeline_base_url: str = Field(
         default=local_url("production"),
         description="production's public URL: e-mail links open <this>/v1/orders/<id>/timeline",
@@ -75,3 +80,7 @@ class NotificationsSettings(ServiceSettings):
     @property
     def admin_emails(self) -> list[str]:
         return [e.strip() for e in self.notifications_admin_emails.split(",") if e.strip()]
+
+    @property
+    def inspection_emails(self) -> list[str]:
+        return [e.strip() for e in self.notifications_inspection_emails.split(",") if e.strip()]

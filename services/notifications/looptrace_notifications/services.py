@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -104,7 +104,7 @@ async def notify(
     rules = match(event_type, data)
     if not rules:
         return
-    needs_contact = any(r.role is not Role.ADMIN for r in rules)
+    needs_contact = any(r.role not in (Role.ADMIN, Role.INSPECTOR) for r in rules)
     contact = await ctx.contact(order_id) if needs_contact else ctx.contacts.get(order_id)
     ctx.pending += _notification_rows(ctx, rules, contact, event_type, order_id, data, event_id)
 
@@ -120,9 +120,12 @@ async def flush(ctx: NotificationsContext) -> list[NotificationRow]:
     return created
 
 
-def recipients(rule: Rule, contact: OrderContactRow | None, admins: list[str]) -> list[Recipient]:
-    if rule.role is Role.ADMIN:
-        return [Recipient(a, Role.ADMIN, None, a) for a in admins]
+def recipients(
+    rule: Rule, contact: OrderContactRow | None, admins: list[str], inspectors: Sequence[str] = ()
+) -> list[Recipient]:
+    if rule.role in (Role.ADMIN, Role.INSPECTOR):  # addressed by e-mail, from the settings
+        listed = admins if rule.role is Role.ADMIN else inspectors
+        return [Recipient(a, rule.role, None, a) for a in listed]
     if contact is None:
         return []
     if rule.role is Role.BUYER:
@@ -155,7 +158,9 @@ def mail_context(
 def _notification_rows(ctx, rules, contact, event_type, order_id, data, event_id):  # type: ignore[no-untyped-def]
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for rule in rules:
-        for who in recipients(rule, contact, ctx.settings.admin_emails):
+        for who in recipients(
+            rule, contact, ctx.settings.admin_emails, ctx.settings.inspection_emails
+        ):
             if (who.role.value, who.id) in rows:  # one notification per event and recipient
                 continue
             context = mail_context(ctx.settings, contact, order_id, data, who)

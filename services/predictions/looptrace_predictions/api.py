@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from looptrace_predictions import registry
 from looptrace_predictions import repository as repo
@@ -75,6 +75,12 @@ class OrderRiskOut(BaseModel):
     model_version: str | None
     assessed_on: date | None
     history: list[AssessmentOut]
+    quality_risk_level: str | None = Field(
+        default=None, description="quality risk of the next inspection: low | medium | high"
+    )
+    quality_probability: float | None = Field(
+        default=None, description="P(the next inspection is rejected); advisory, no verdict"
+    )
 
 
 def _may_see(user: Principal, row: OrderFeaturesRow) -> bool:
@@ -100,7 +106,8 @@ async def order_risk(
         order_id=order_id, open=row.closed_at is None, risk_level=row.risk_level,
         probability=row.probability, expected_delay_days=row.expected_delay_days,
         interval=DelayInterval.of(row), model_version=row.model_version, assessed_on=row.assessed_on,
-        history=[AssessmentOut.of(h) for h in history],
+        history=[AssessmentOut.of(h) for h in history], quality_risk_level=row.quality_risk_level,
+        quality_probability=row.quality_probability,
     )  # fmt: skip
 
 

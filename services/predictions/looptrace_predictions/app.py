@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from looptrace_predictions import quality_services as quc
 from looptrace_predictions import services as uc
 from looptrace_predictions.analytics.api import router as analytics_router
 from looptrace_predictions.analytics.consumer import consumer_groups as analytics_groups
@@ -15,6 +16,7 @@ from looptrace_predictions.api import router
 from looptrace_predictions.config import PredictionsSettings
 from looptrace_predictions.handlers import consumer_groups
 from looptrace_predictions.models import Base, plumbing
+from looptrace_predictions.quality_scoring import LiveQualityModel
 from looptrace_predictions.scoring import LiveModel
 from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
 
@@ -28,12 +30,19 @@ PredictionsRuntime = Runtime[PredictionsSettings, uc.Scoring]
 async def load_model(rt: PredictionsRuntime) -> None:
     """Start-up: the active model of the model directory (or the baseline rule)."""
     rt.state.model = await asyncio.to_thread(LiveModel, rt.settings.model_dir)
-    log.info("predictions scores with %s", rt.state.model.version)
+    rt.state.quality = await asyncio.to_thread(LiveQualityModel, rt.settings.quality_model_dir)
+    log.info(
+        "predictions scores with %s (quality risk: %s)",
+        rt.state.model.version, rt.state.quality.version,
+    )  # fmt: skip
 
 
 async def reload_model(rt: PredictionsRuntime) -> bool:
-    """Periodic: swap in a newly promoted model version without a restart."""
-    return await asyncio.to_thread(rt.state.live.reload)
+    """Periodic: swap in newly promoted model versions without a restart."""
+    changed = await asyncio.to_thread(rt.state.live.reload)
+    if rt.state.quality is not None:
+        changed = await asyncio.to_thread(rt.state.quality.reload) or changed
+    return changed
 
 
 async def rescore_open_orders(rt: PredictionsRuntime) -> int:
@@ -43,6 +52,7 @@ async def rescore_open_orders(rt: PredictionsRuntime) -> int:
         async with rt.unit_of_work() as uow:
             ctx = rt.state.context(uow, rt.settings.hysteresis_margin)
             done = await uc.rescore_stale(ctx, RESCORE_CHUNK)
+            await quc.assess_quality_orders(ctx, list(ctx.rows))
             await uow.commit()
         total += done
         if done < RESCORE_CHUNK:
@@ -62,7 +72,7 @@ def spec(settings: PredictionsSettings) -> ServiceSpec:
             (settings.rescore_interval_s, rescore_open_orders),
         ],
         on_start=load_model,
-        publishes=["predictions.delay_risk"],
+        publishes=["predictions.delay_risk", "predictions.quality_risk"],
     )
 
 

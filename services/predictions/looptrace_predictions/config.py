@@ -16,6 +16,11 @@ class PredictionsSettings(ServiceSettings):
         description="PREDICTIONS_MODEL_DIR: the model registry (versions + ACTIVE); "
         "no active version = the baseline rule serves",
     )
+    predictions_quality_model_dir: str | None = Field(
+        default=None,
+        description="PREDICTIONS_QUALITY_MODEL_DIR: the quality-risk model registry; default "
+        "<model dir>/quality; no active version = the supplier baseline serves",
+    )
     hysteresis_margin: float = Field(
         default=0.05, ge=0.0, le=0.2, description="P(late) margin before a level changes"
     )
@@ -29,3 +34,7 @@ class PredictionsSettings(ServiceSettings):
     @property
     def model_dir(self) -> str:
         return self.predictions_model_dir
+
+    @property
+    def quality_model_dir(self) -> str:
+        return self.predictions_quality_model_dir or f"{self.predictions_model_dir}/quality"

@@ -54,6 +54,7 @@ class LiveOrder:
     projected_completion: date | None = None
     stages: list[LiveStage] = field(default_factory=list)
     qc_failures: int = 0
+    has_print: bool | None = None  # print or embroidery (the quality-risk model's feature)
 
     # ---- facts ------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from looptrace_predictions import quality_services as quc
 from looptrace_predictions import services as uc
 from looptrace_predictions.config import PredictionsSettings
 from looptrace_predictions.domain import LiveOrder, LiveStage, StageUnknown
@@ -64,6 +65,7 @@ def _order_facts(data: oev.OrderFacts) -> dict[str, object]:
         "product_category": data.product_category,
         "quantity": data.quantity,
         "target_date": data.target_date,
+        "has_print": data.has_print,
     }
 
 
@@ -119,6 +121,21 @@ async def when_inspection_failed(ctx: PredictionsContext, item: Incoming) -> Non
     data: qev.InspectionFailed = item.data
     order = ctx.planned_order(data.order_id)
     order.inspection_failed(data.stage_number)
+    quc.record_outcome(ctx, order, data, item.envelope.time.date())
+    ctx.touch(order)
+
+
+async def when_inspection_passed(ctx: PredictionsContext, item: Incoming) -> None:
+    data: qev.InspectionPassed = item.data
+    order = ctx.order(data.order_id)
+    quc.record_outcome(ctx, order, data, item.envelope.time.date())
+    ctx.touch(order)
+
+
+async def when_inline_check_recorded(ctx: PredictionsContext, item: Incoming) -> None:
+    data: qev.InlineCheckRecorded = item.data
+    order = ctx.order(data.order_id)
+    quc.record_inline(ctx, order, data)
     ctx.touch(order)
 
 
@@ -145,6 +162,8 @@ REACTIONS: dict[str, Reaction[PredictionsContext]] = {
     "production.plan_reforecast": on_planned_order(_reforecast),
     "production.production_completed": when_production_completed,
     "quality.inspection_failed": when_inspection_failed,
+    "quality.inspection_passed": when_inspection_passed,
+    "quality.inline_check_recorded": when_inline_check_recorded,
 }
 
 
@@ -164,9 +183,11 @@ async def preload(ctx: PredictionsContext, items: list[Incoming]) -> None:
 
 
 async def save(ctx: PredictionsContext, items: list[Incoming], outcomes: Outcomes) -> None:
-    """The states, then one scoring call for every touched open order."""
+    """The states and inspections, then one scoring call per model for every touched open order."""
     await uc.save(ctx)
+    await quc.save_inspections(ctx)
     await uc.assess_orders(ctx, list(ctx.touched))
+    await quc.assess_quality_orders(ctx, list(ctx.touched))
 
 
 def consumer_groups(

@@ -31,6 +31,8 @@ class OrderFeaturesRow(Base):
     completion_latest: Mapped[date | None] = mapped_column(Date)
     model_version: Mapped[str | None] = mapped_column(String(32))
     assessed_on: Mapped[date | None] = mapped_column(Date)
+    quality_risk_level: Mapped[str | None] = mapped_column(String(16))  # of the next inspection
+    quality_probability: Mapped[float | None] = mapped_column(Float)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -40,6 +42,26 @@ class OrderFeaturesRow(Base):
         Index("ix_order_features_supplier_open", "supplier_id", "closed_at"),
         Index("ix_order_features_open_assessed", "closed_at", "assessed_on"),
     )
+
+
+class InspectionLogRow(Base):
+    """One inspection quality reported (lot inspection or inline check), in the columns of the
+    inspections history (``training/inspections.py``): the quality model's record."""
+
+    __tablename__ = "inspection_log"
+
+    inspection_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    supplier_id: Mapped[str | None] = mapped_column(String(64))
+    inspection_stage: Mapped[str] = mapped_column(String(128))
+    inspected_on: Mapped[date] = mapped_column(Date)
+    sample_size: Mapped[int] = mapped_column(BigInteger)
+    critical: Mapped[int] = mapped_column(BigInteger)
+    major: Mapped[int] = mapped_column(BigInteger)
+    minor: Mapped[int] = mapped_column(BigInteger)
+    result: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (Index("ix_inspection_log_supplier_day", "supplier_id", "inspected_on"),)
 
 
 class SupplierOutcomeRow(Base):

@@ -14,22 +14,16 @@ import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from looptrace_predictions.risk_model import ScoringModel
+
+M = TypeVar("M")  # a model class with STORED (ScoringModel, QualityModel)
 
 ACTIVE_FILE = "ACTIVE"
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 _VERSION = re.compile(r"^v(\d+)$")
-_STORED = (
-    "classifier",
-    "calibrator",
-    "quantiles",
-    "interval_correction",
-    "features",
-    "thresholds",
-)
 
 
 class ModelNotFound(LookupError):
@@ -59,7 +53,7 @@ def promote(model_dir: str | Path, version: str) -> None:
     _write_atomic(Path(model_dir) / ACTIVE_FILE, version + "\n")
 
 
-def save_version(model_dir: str | Path, model: ScoringModel, metadata: dict[str, Any]) -> str:
+def save_version(model_dir: str | Path, model: Any, metadata: dict[str, Any]) -> str:
     """Store a new version (not yet active) and return its name."""
     root = Path(model_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -69,36 +63,37 @@ def save_version(model_dir: str | Path, model: ScoringModel, metadata: dict[str,
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
     import joblib
 
-    joblib.dump({name: getattr(model, name) for name in _STORED}, staging / MODEL_FILE)
+    joblib.dump({name: getattr(model, name) for name in type(model).STORED}, staging / MODEL_FILE)
     meta = {"version": version, "created_at": datetime.now(UTC).isoformat(), **metadata}
     (staging / METADATA_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
     staging.rename(root / version)
     return version
 
 
-def load_version(model_dir: str | Path, version: str) -> ScoringModel:
+def load_version(model_dir: str | Path, version: str, kind: type[M] = ScoringModel) -> M:  # type: ignore[assignment]
     path = Path(model_dir) / version / MODEL_FILE
     if not path.exists():
         raise ModelNotFound(f"no model version {version!r} in {model_dir}")
     import joblib  # scikit-learn and joblib load only with a trained model (start-up time)
 
     stored = joblib.load(path)
-    missing = [name for name in _STORED if name not in stored]
+    names: tuple[str, ...] = kind.STORED  # type: ignore[attr-defined]
+    missing = [name for name in names if name not in stored]
     if missing:
         raise ModelNotFound(
             f"model version {version!r} in {model_dir} was saved without {', '.join(missing)} "
             "(an older format); train a new version with `looptrace predictions train`"
         )
-    return ScoringModel(version=version, **{name: stored[name] for name in _STORED})
+    return kind(version=version, **{name: stored[name] for name in names})  # type: ignore[call-arg]
 
 
-def load_active(model_dir: str | Path) -> ScoringModel:
+def load_active(model_dir: str | Path, kind: type[M] = ScoringModel) -> M:  # type: ignore[assignment]
     version = active_version(model_dir)
     if version is None:
         raise ModelNotFound(
             f"no active model in {model_dir}; run `looptrace predictions train --out {model_dir}`"
         )
-    return load_version(model_dir, version)
+    return load_version(model_dir, version, kind)
 
 
 def read_metadata(model_dir: str | Path, version: str) -> dict[str, Any]:
@@ -108,9 +103,10 @@ def read_metadata(model_dir: str | Path, version: str) -> dict[str, Any]:
 class ActiveModel:
     """Holds the active model and swaps it when ACTIVE names another version."""
 
-    def __init__(self, model_dir: str | Path):
+    def __init__(self, model_dir: str | Path, kind: type = ScoringModel):
         self.model_dir = Path(model_dir)
-        self.model = load_active(self.model_dir)
+        self.kind = kind
+        self.model: Any = load_active(self.model_dir, kind)
 
     @property
     def version(self) -> str:
@@ -121,7 +117,7 @@ class ActiveModel:
         version = active_version(self.model_dir)
         if version is None or version == self.model.version:
             return False
-        self.model = load_version(self.model_dir, version)
+        self.model = load_version(self.model_dir, version, self.kind)
         return True
 
 

@@ -7,7 +7,7 @@ only by the pickled parts themselves (start-up time of a worker without a model)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,9 @@ class RiskEstimate:
 class ScoringModel:
     """The fitted parts of one model version."""
 
+    STORED: ClassVar[tuple[str, ...]] = (
+        "classifier", "calibrator", "quantiles", "interval_correction", "features", "thresholds",
+    )  # fmt: skip
     version: str
     classifier: Pipeline
     calibrator: IsotonicRegression

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from looptrace_predictions import repository as repo
 from looptrace_predictions.domain import UNKNOWN_SUPPLIER, LiveOrder
 from looptrace_predictions.models import OrderFeaturesRow, SupplierOutcomeRow
+from looptrace_predictions.quality_scoring import LiveQualityModel
 from looptrace_predictions.risk import INTERVAL_LEVEL
 from looptrace_predictions.scoring import Assessment, LiveModel, assess
 from looptrace_predictions.state import SupplierRecord
@@ -42,6 +43,7 @@ class Scoring:
 
     model: LiveModel | None = None
     today: Callable[[], date] = utc_today
+    quality: LiveQualityModel | None = None
 
     @property
     def live(self) -> LiveModel:
@@ -50,7 +52,7 @@ class Scoring:
         return self.model
 
     def context(self, uow: UnitOfWork, margin: float) -> PredictionsContext:
-        return PredictionsContext(uow, self.live, self.today(), margin)
+        return PredictionsContext(uow, self.live, self.today(), margin, quality=self.quality)
 
 
 @dataclass
@@ -65,6 +67,8 @@ class PredictionsContext(Context):
     touched: dict[str, Envelope | None] = field(default_factory=dict)
     closing: dict[str, datetime] = field(default_factory=dict)
     pending_outcomes: list[dict[str, Any]] = field(default_factory=list)
+    quality: LiveQualityModel | None = None  # the quality-risk model (quality_services.py)
+    pending_inspections: list[dict[str, Any]] = field(default_factory=list)
 
     async def preload(self, order_ids: Iterable[str]) -> None:
         self.use(await repo.lock_orders(self.uow.session, order_ids))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+
 from pydantic import Field
 
 from looptrace_shared.events.bounds import (
@@ -105,3 +108,17 @@ class SupplierSeverityChanged(Payload):
     to_severity: str
     discontinued: bool = False
     reason: str | None = Field(default=None, description="the switching rule that applied")
+
+
+@event("quality.inline_check_recorded", QUALITY_EVENTS)
+class InlineCheckRecorded(Payload):
+    """An inline check at a production stage (no lot decision): units checked, defects, DHU."""
+
+    order_id: Id
+    inline_check_id: str
+    supplier_id: str | None = None
+    stage_name: str = Field(description="the stage checked, e.g. 'Sewing & Assembly'")
+    units_checked: int
+    defects_by_class: dict[str, int] = Field(description="critical / major / minor counts")
+    dhu: Decimal = Field(description="defects per hundred units")
+    checked_at: datetime

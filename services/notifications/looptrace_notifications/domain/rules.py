@@ -23,6 +23,7 @@ class Role(StrEnum):
     BUYER = "buyer"
     SUPPLIER = "supplier"
     ADMIN = "admin"
+    INSPECTOR = "inspector"  # the inspection company: NOTIFICATIONS_INSPECTION_EMAILS
 
 
 class Category(StrEnum):

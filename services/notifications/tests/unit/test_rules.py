@@ -359,3 +359,25 @@ def test_backoff_honours_base_and_cap() -> None:
 def test_backoff_counts_attempts_from_one() -> None:
     with pytest.raises(ValueError, match="from 1"):
         next_attempt_delay(0)
+
+
+Q_BUYER = (B, "quality_risk_raised", Category.QUALITY)
+Q_INSPECTOR = (Role.INSPECTOR, "quality_risk_raised", Category.QUALITY)
+
+
+@pytest.mark.parametrize(
+    ("level", "previous", "expected"),
+    [
+        ("medium", "low", {Q_BUYER, Q_INSPECTOR}),
+        ("high", "medium", {Q_BUYER, Q_INSPECTOR}),
+        ("high", None, {Q_BUYER, Q_INSPECTOR}),  # first assessment
+        ("low", None, set()),
+        ("medium", "high", set()),  # falling: no news
+        ("low", "high", set()),
+        ("high", "high", set()),
+    ],
+)
+def test_quality_risk_reaches_the_buyer_and_the_inspection_company_when_it_rises(
+    level: str, previous: str | None, expected: set[Any]
+) -> None:
+    assert heard("predictions.quality_risk", **risk(level, previous)) == expected

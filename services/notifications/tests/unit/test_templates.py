@@ -62,6 +62,9 @@ SAMPLE: dict[str, Any] = {
     "courier": "DHL",
     "tracking_number": "JD0001",
     "gate_opened": True,
+    "probability": 0.62,
+    "baseline_probability": 0.18,
+    "inspection_stage": "Final Inspection",
 }
 
 NOTIFICATION_TYPES = sorted(default_rules().notification_types)
@@ -200,3 +203,11 @@ def test_the_two_cut_and_sew_inspection_mails_say_which_inspection_passed() -> N
     assert failed.subject.endswith(
         "Inline inspection at stage 8 (Quality Control (Internal)) failed"
     )
+
+
+def test_quality_risk_mail_states_the_chance_the_supplier_rate_and_that_it_is_advisory() -> None:
+    subject, text, html = render("quality_risk_raised", SAMPLE)
+    assert subject == "Order PO-2025-042: high risk that the next inspection fails"
+    assert "(Final Inspection) has a high risk of being rejected: about 62 %" in text
+    assert "the supplier's usual rate is 18 %" in text and "advisory" in html
+    assert "- yarn arrived late" in text and "<li>add a second shift</li>" in html

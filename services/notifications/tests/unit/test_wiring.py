@@ -77,3 +77,15 @@ def test_digest_is_due_once_a_day_after_the_local_hour() -> None:
     assert is_due(prefs, datetime(2025, 3, 10, 12, 0, tzinfo=UTC), 8)  # 08:00 EDT
     prefs.last_digest_on = date(2025, 3, 10)
     assert not is_due(prefs, datetime(2025, 3, 10, 20, 0, tzinfo=UTC), 8)
+
+
+def test_the_inspection_company_is_addressed_by_the_e_mails_in_its_setting() -> None:
+    settings = NotificationsSettings(notifications_inspection_emails="qc@insp.example, ,")
+    (rule,) = [
+        r
+        for r in match("predictions.quality_risk", {"risk_level": "high"})
+        if r.role.value == "inspector"
+    ]
+    (who,) = recipients(rule, None, settings.admin_emails, settings.inspection_emails)
+    assert (who.id, who.email, who.role.value) == ("qc@insp.example",) * 2 + ("inspector",)
+    assert recipients(rule, CONTACT, SETTINGS.admin_emails) == []  # none configured

@@ -14,9 +14,14 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from looptrace_predictions.config import PredictionsSettings
 from looptrace_predictions.registry import ModelNotFound, load_active
-from looptrace_predictions.training import workflows
+from looptrace_predictions.training import quality_cli, workflows
 from looptrace_predictions.training.history import load_history, write_history
-from looptrace_predictions.training.live_history import read_history, read_live_frame
+from looptrace_predictions.training.inspections import inspections_path_for, write_inspections
+from looptrace_predictions.training.live_history import (
+    read_history,
+    read_inspections,
+    read_live_frame,
+)
 from looptrace_predictions.training.reliability_plot import write_reliability_diagram
 from looptrace_predictions.training.report import metrics_report
 from looptrace_predictions.training.simulate import write_simulated_history
@@ -33,12 +38,20 @@ def predictions() -> None:
 @click.option("--orders", "n_orders", type=click.IntRange(min=1), default=3000, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
-def simulate(n_orders: int, seed: int, out: str) -> None:
+@click.option(
+    "--inspections-out", type=click.Path(dir_okay=False),
+    help="where the inspections go; default <out>.inspections.csv",
+)  # fmt: skip
+def simulate(n_orders: int, seed: int, out: str, inspections_out: str | None) -> None:
     console = Console(stderr=True)
+    inspections = inspections_out or str(inspections_path_for(out))
     with Progress(*_columns(), console=console, transient=True) as bar:
         task = bar.add_task("simulating orders", total=n_orders)
-        frame = write_simulated_history(out, n_orders, seed, lambda n: bar.advance(task, n))
-    console.print(f"wrote {len(frame)} stage rows of {n_orders} orders to {out}")
+        sim = write_simulated_history(
+            out, n_orders, seed, lambda n: bar.advance(task, n), inspections
+        )
+    console.print(f"wrote {len(sim.stages)} stage rows of {n_orders} orders to {out}")
+    console.print(f"wrote {len(sim.inspections)} inspections to {inspections}")
 
 
 @predictions.command(help="Train a new model version on a history and make it active.")
@@ -46,9 +59,17 @@ def simulate(n_orders: int, seed: int, out: str) -> None:
     "--history", "history_path", type=click.Path(exists=True, dir_okay=False), required=True
 )
 @click.option("--out", "model_dir", type=click.Path(file_okay=False), required=True)
-def train(history_path: str, model_dir: str) -> None:
+@quality_cli.target_option()
+@quality_cli.inspections_option()
+def train(history_path: str, model_dir: str, target: str, inspections_path: str | None) -> None:
     console = Console()
-    _train(_load(history_path, console), history_path, model_dir, console)
+    history = _load(history_path, console)
+    if target == "quality":
+        inspections = quality_cli.load(history_path, inspections_path, console)
+        sha = workflows.file_sha256(history_path)
+        quality_cli.train(history, inspections, sha, model_dir, console)
+        return
+    _train(history, history_path, model_dir, console)
 
 
 def _train(history: pd.DataFrame, history_path: str, model_dir: str, console: Console) -> None:
@@ -83,9 +104,18 @@ def _train(history: pd.DataFrame, history_path: str, model_dir: str, console: Co
 @click.option(
     "--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a reliability diagram PNG."
 )
-def evaluate(history_path: str, model_dir: str, as_json: bool, plot_path: str | None) -> None:
+@quality_cli.target_option()
+@quality_cli.inspections_option()
+def evaluate(
+    history_path: str, model_dir: str, as_json: bool, plot_path: str | None, target: str,
+    inspections_path: str | None,
+) -> None:  # fmt: skip
     console = Console(stderr=as_json)
     history = _load(history_path, console)
+    if target == "quality":
+        inspections = quality_cli.load(history_path, inspections_path, console)
+        quality_cli.evaluate(history, inspections, history_path, model_dir, as_json, console)
+        return
     model = _active(model_dir)
     sha = workflows.file_sha256(history_path)
     try:
@@ -116,10 +146,21 @@ def _plot(path: str, result: dict) -> None:
     "--history", "history_path", type=click.Path(exists=True, dir_okay=False), required=True
 )
 @click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False), required=True)
-@click.option("--as-of", "as_of", required=True, help="Date YYYY-MM-DD.")
+@click.option("--as-of", "as_of", help="Date YYYY-MM-DD (delay; quality scores every inspection).")
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
-def predict(history_path: str, model_dir: str, as_of: str, out: str) -> None:
+@quality_cli.target_option()
+@quality_cli.inspections_option()
+def predict(
+    history_path: str, model_dir: str, as_of: str | None, out: str, target: str,
+    inspections_path: str | None,
+) -> None:  # fmt: skip
     console = Console(stderr=True)
+    if target == "quality":
+        inspections = quality_cli.load(history_path, inspections_path, console)
+        quality_cli.predict(_load(history_path, console), inspections, model_dir, out, console)
+        return
+    if as_of is None:
+        raise click.UsageError("--as-of is required with --target delay")
     try:
         date.fromisoformat(as_of)
     except ValueError as error:
@@ -137,10 +178,18 @@ def predict(history_path: str, model_dir: str, as_of: str, out: str) -> None:
     "export-history", help="Write the orders this service followed as a history CSV."
 )
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
-def export_history(out: str) -> None:
+@click.option(
+    "--inspections-out", type=click.Path(dir_okay=False),
+    help="where the recorded inspections go; default <out>.inspections.csv",
+)  # fmt: skip
+def export_history(out: str, inspections_out: str | None) -> None:
     frame = _live_history()
     write_history(frame, out)
     click.echo(f"wrote {len(frame)} stage rows of {frame['order_id'].nunique()} orders to {out}")
+    inspections = read_inspections(PredictionsSettings().database_url)
+    target = inspections_out or str(inspections_path_for(out))
+    write_inspections(inspections, target)
+    click.echo(f"wrote {len(inspections)} inspections to {target}")
 
 
 @predictions.command(help="Export the live history and train a new active version on it.")

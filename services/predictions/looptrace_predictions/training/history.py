@@ -34,6 +34,8 @@ REQUIRED_DATES = ("order_date", "target_date", "planned_start", "planned_end")
 OPTIONAL_DATES = ("actual_start", "actual_end")
 TEXT_COLUMNS = ("order_id", "supplier_id", "product_category", "stage_name")
 ORDER_LEVEL = ("supplier_id", "product_category", "quantity", "order_date", "target_date")
+OPTIONAL_COLUMNS = ("qc_failures", "has_print")  # has_print: the order has print/embroidery
+_TRUTH = {"true": 1.0, "1": 1.0, "yes": 1.0, "false": 0.0, "0": 0.0, "no": 0.0}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -58,7 +60,7 @@ def load_history(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
             rows.append(record)
             lines.append(reader.line_num)
     raw = pd.DataFrame(rows, columns=header, dtype=object)
-    keep = [c for c in (*HISTORY_COLUMNS, "qc_failures") if c in header]
+    keep = [c for c in (*HISTORY_COLUMNS, *OPTIONAL_COLUMNS) if c in header]
     raw = raw[keep].apply(lambda column: column.str.strip())
     raw["line"] = lines
     frame, row_errors = _validate(raw)
@@ -153,6 +155,10 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     if "qc_failures" not in frame:
         frame["qc_failures"] = 0
     frame["qc_failures"] = frame["qc_failures"].astype("int64")
+    if "has_print" in frame:  # unknown (empty or unreadable) = NaN
+        frame["has_print"] = frame["has_print"].astype(str).str.lower().map(_TRUTH)
+    else:
+        frame["has_print"] = np.nan
     for column in TEXT_COLUMNS:
         frame[column] = frame[column].astype(str)
     return frame.reset_index(drop=True)

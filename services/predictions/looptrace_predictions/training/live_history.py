@@ -7,6 +7,8 @@
   ends on the day its supplier outcome was recorded; an order closed without finishing
   (cancelled) is left out, and open orders are kept (their actuals so far; they are not
   labelled, but they count for their supplier's load).
+* ``export_inspections`` is the inspections quality reported (``inspection_log``) in the
+  inspections CSV's columns, for ``train --target quality``.
 * ``live_frame`` is what the worker scored (``live_samples``), features and scores.
 """
 
@@ -22,11 +24,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_predictions.domain import LiveOrder
-from looptrace_predictions.models import LiveSampleRow, OrderFeaturesRow, SupplierOutcomeRow
+from looptrace_predictions.models import (
+    InspectionLogRow,
+    LiveSampleRow,
+    OrderFeaturesRow,
+    SupplierOutcomeRow,
+)
 from looptrace_predictions.training.history import HISTORY_COLUMNS
+from looptrace_predictions.training.inspections import INSPECTION_COLUMNS
 from looptrace_shared.db import make_engine, make_sessionmaker
 
-COLUMNS = [*HISTORY_COLUMNS, "qc_failures"]
+COLUMNS = [*HISTORY_COLUMNS, "qc_failures", "has_print"]
 
 
 def history_rows(orders: Iterable[tuple[LiveOrder, bool, date | None]]) -> pd.DataFrame:
@@ -51,6 +59,7 @@ def _stage_rows(order: LiveOrder, ended_on: date | None) -> list[dict[str, Any]]
         "order_id": order.order_id, "supplier_id": order.supplier_id,
         "product_category": order.product_category, "quantity": order.quantity,
         "order_date": order.order_date, "target_date": order.target_date,
+        "has_print": "" if order.has_print is None else order.has_print,
     }  # fmt: skip
     out = []
     for k, stage in enumerate(planned):
@@ -78,6 +87,21 @@ async def export_history(session: AsyncSession) -> pd.DataFrame:
     return history_rows(
         (LiveOrder.from_json(r.state), r.closed_at is not None, ended.get(r.order_id)) for r in rows
     )
+
+
+async def export_inspections(session: AsyncSession) -> pd.DataFrame:
+    """Every recorded inspection, oldest first, in the inspections CSV's columns."""
+    columns = [getattr(InspectionLogRow, c) for c in INSPECTION_COLUMNS]
+    q = select(*columns).order_by(InspectionLogRow.inspected_on, InspectionLogRow.inspection_id)
+    frame = pd.DataFrame([tuple(r) for r in (await session.execute(q)).all()],
+                         columns=list(INSPECTION_COLUMNS))  # fmt: skip
+    frame["inspected_on"] = pd.to_datetime(frame["inspected_on"])
+    return frame
+
+
+def read_inspections(database_url: str) -> pd.DataFrame:
+    """``export_inspections`` against the predictions schema of ``database_url``."""
+    return asyncio.run(_with_session(database_url, export_inspections))  # type: ignore[no-any-return]
 
 
 async def live_frame(session: AsyncSession, since: date) -> pd.DataFrame:

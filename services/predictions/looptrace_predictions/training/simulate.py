@@ -9,7 +9,10 @@ What makes lateness predictable (but not trivially):
 * stages are finish-to-start: a slip pushes every later stage;
 * a supplier with more open orders than its capacity, and the peak season
   (August–November), slow every stage down;
-* quality stages can fail and loop back for rework (``qc_failures``).
+* quality stages can fail and loop back for rework (``qc_failures``); an order with
+  print or embroidery (``has_print``) fails more often, and every inspection (inline
+  checks and lot inspections with their defect counts) is written to a second table
+  (``simulate_quality.py``).
 
 Noise on every stage and QC outcomes keeps it from being a lookup table.
 
@@ -31,6 +34,14 @@ import pandas as pd
 
 from looptrace_predictions.stage_params import STAGE_PARAMS
 from looptrace_predictions.training.history import HISTORY_COLUMNS, write_history
+from looptrace_predictions.training.inspections import write_inspections
+from looptrace_predictions.training.simulate_quality import (
+    QUALITY_STREAM,
+    inspections_frame,
+    order_defect_rate,
+    order_inspections,
+    round_fail_chance,
+)
 from looptrace_shared.contracts import stage_templates
 from looptrace_shared.contracts.stage_templates import TemplateStage
 
@@ -41,6 +52,7 @@ REFERENCE_QUANTITY = 2000
 CATEGORIES = ("knitwear", "cut-and-sew")
 MAX_STAGES = max(len(stage_templates.load()[category]) for category in CATEGORIES)
 MAX_QC_LOOPS = 3
+PRINT_SHARE = {"cut-and-sew": 0.6, "knitwear": 0.3}
 
 Progress = Callable[[int], None]
 
@@ -65,8 +77,19 @@ class _Draws:
     slack: np.ndarray
 
 
+@dataclass(frozen=True)
+class SimulatedHistory:
+    stages: pd.DataFrame  # one row per stage of each order (``history.py``)
+    inspections: pd.DataFrame  # one row per inspection (``inspections.py``)
+
+
 def simulate_history(n_orders: int, seed: int, progress: Progress | None = None) -> pd.DataFrame:
     """Simulate ``n_orders`` finished orders; deterministic for a given seed."""
+    return simulate(n_orders, seed, progress).stages
+
+
+def simulate(n_orders: int, seed: int, progress: Progress | None = None) -> SimulatedHistory:
+    """The stage history and the inspections of ``n_orders`` simulated orders."""
     if n_orders < 1:
         raise ValueError("n_orders must be at least 1")
     rng = np.random.default_rng(seed)
@@ -78,7 +101,10 @@ def simulate_history(n_orders: int, seed: int, progress: Progress | None = None)
     categories = np.where(rng.random(n_orders) < 0.55, "cut-and-sew", "knitwear")
     quantities = np.round(np.exp(rng.uniform(np.log(300), np.log(8000), n_orders)), -1)
     draws = _draw(rng, n_orders)
+    quality_rng = np.random.default_rng([seed, QUALITY_STREAM])  # the delay draws stay as they were
+    has_print = quality_rng.random(n_orders) < np.vectorize(PRINT_SHARE.get)(categories)
     rows: list[tuple] = []
+    inspections: list[tuple] = []
     open_orders: list[list[int]] = [[] for _ in suppliers]
     for i in range(n_orders):
         heap = open_orders[assigned[i]]
@@ -86,24 +112,32 @@ def simulate_history(n_orders: int, seed: int, progress: Progress | None = None)
             heapq.heappop(heap)
         supplier = suppliers[assigned[i]]
         load = len(heap) / supplier.capacity
-        order_rows, end = _simulate_order(
-            i, supplier, str(categories[i]), int(quantities[i]), int(order_days[i]), load, draws
-        )
+        order = _OrderSpec(str(categories[i]), int(quantities[i]), int(order_days[i]), load)
+        order_rows, end, defects = _simulate_order(i, supplier, order, bool(has_print[i]), draws)
         heapq.heappush(heap, end)
         rows.extend(order_rows)
+        inspections.extend(
+            order_inspections(quality_rng, order_rows, defects, draws.rework[i], draws.trouble[i])
+        )
         if progress is not None and (i + 1) % 1000 == 0:
             progress(1000)
     if progress is not None:
         progress(n_orders % 1000)
-    return _to_frame(rows)
+    return SimulatedHistory(_to_frame(rows), inspections_frame(inspections))
 
 
 def write_simulated_history(
-    path: str, n_orders: int, seed: int, progress: Progress | None = None
-) -> pd.DataFrame:
-    frame = simulate_history(n_orders, seed, progress)
-    write_history(frame, path)
-    return frame
+    path: str,
+    n_orders: int,
+    seed: int,
+    progress: Progress | None = None,
+    inspections_path: str | None = None,
+) -> SimulatedHistory:
+    simulated = simulate(n_orders, seed, progress)
+    write_history(simulated.stages, path)
+    if inspections_path is not None:
+        write_inspections(simulated.inspections, inspections_path)
+    return simulated
 
 
 def _make_suppliers(rng: np.random.Generator, orders_per_day: float) -> list[Supplier]:
@@ -144,18 +178,23 @@ def _planned_days(category: str, stage: TemplateStage, quantity: int) -> int:
     return max(1, round(stage.duration_days * (quantity / REFERENCE_QUANTITY) ** 0.5))
 
 
+@dataclass(frozen=True)
+class _OrderSpec:
+    category: str
+    quantity: int
+    order_day: int
+    load: float  # the supplier's open orders / its capacity when the order is placed
+
+
 def _simulate_order(
-    i: int,
-    supplier: Supplier,
-    category: str,
-    quantity: int,
-    order_day: int,
-    load: float,
-    draws: _Draws,
-) -> tuple[list[tuple], int]:
+    i: int, supplier: Supplier, order: _OrderSpec, has_print: bool, draws: _Draws
+) -> tuple[list[tuple], int, float]:
+    """The order's stage rows, its end day and its true defect rate (``simulate_quality``)."""
+    category, quantity, order_day = order.category, order.quantity, order.order_day
     template = stage_templates.load()[category]
     trouble = draws.trouble[i]
-    load_factor = min(2.0, 1.0 + 0.9 * max(0.0, load - 0.8))
+    load_factor = min(2.0, 1.0 + 0.9 * max(0.0, order.load - 0.8))
+    defects = order_defect_rate(supplier.qc_fail_rate, trouble, load_factor, has_print)
     planned_start = order_day
     actual_end = order_day
     rows = []
@@ -169,8 +208,9 @@ def _simulate_order(
         duration = planned * np.exp(draws.noise[i, k]) + slip * draws.slip[i, k]
         failures = 0
         if stage.qc:
-            fail_p = min(0.9, supplier.qc_fail_rate * (0.5 + 0.5 * trouble) * load_factor)
-            while failures < MAX_QC_LOOPS and draws.qc[i, k, failures] < fail_p:
+            while failures < MAX_QC_LOOPS and draws.qc[i, k, failures] < round_fail_chance(
+                defects, quantity, failures
+            ):
                 duration += draws.rework[i, k, failures]
                 failures += 1
         actual_end = actual_start + max(1, round(duration))
@@ -180,11 +220,11 @@ def _simulate_order(
         planned_start = planned_end
     target = planned_start + int(draws.slack[i])
     head = (f"PO-{i + 1:06d}", supplier.supplier_id, category, quantity, order_day, target)
-    return [head + row for row in rows], actual_end
+    return [head + row + (has_print,) for row in rows], actual_end, defects
 
 
 def _to_frame(rows: list[tuple]) -> pd.DataFrame:
-    columns = [*HISTORY_COLUMNS, "qc_failures"]
+    columns = [*HISTORY_COLUMNS, "qc_failures", "has_print"]
     frame = pd.DataFrame(rows, columns=columns)
     day_columns = [c for c in columns if c.endswith("_date") or c.startswith(("planned", "actual"))]
     epoch = np.datetime64("1970-01-01", "D")

@@ -1,4 +1,5 @@
-"""Use case of inline checks: record one at a stage of an order, with its DHU."""
+"""Use case of inline checks: record one at a stage of an order, with its DHU, and tell the
+others (``quality.inline_check_recorded``: predictions scores the quality risk on it)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 from looptrace_quality.dhu import check_inline
 from looptrace_quality.models import InlineCheckRow, OrderLotRow
 from looptrace_quality.services.context import QualityContext, domain_rules
+from looptrace_shared.events import quality as ev
 
 
 @dataclass(frozen=True)
@@ -49,4 +51,13 @@ async def record_inline_check(
         checked_at=report.checked_at or datetime.now(UTC),
     )  # fmt: skip
     ctx.uow.session.add(row)
+    ctx.emit(lot.order_id, recorded_event(row))
     return row
+
+
+def recorded_event(row: InlineCheckRow) -> ev.InlineCheckRecorded:
+    return ev.InlineCheckRecorded(
+        order_id=row.order_id, inline_check_id=row.id, supplier_id=row.supplier_id,
+        stage_name=row.stage, units_checked=row.units_checked, defects_by_class=row.defects_by_class,
+        dhu=row.dhu, checked_at=row.checked_at,
+    )  # fmt: skip

@@ -30,6 +30,11 @@ async def test_inline_check_gives_dhu_and_a_weekly_trend(kit) -> None:  # type: 
     check = r.json()
     assert (check["dhu"], check["defects_found"], check["inspector"]) == ("12.50", 5, "qc-7")
     assert check["defects_by_class"] == {"critical": 0, "major": 3, "minor": 2}
+    (published,) = await kit.events(oid, "quality.inline_check_recorded")  # predictions scores it
+    assert (published["inline_check_id"], published["stage_name"], published["dhu"]) == (
+        check["id"], check["stage"], "12.50",
+    )  # fmt: skip
+    assert published["defects_by_class"] == check["defects_by_class"]
     await kit.http.post(
         url, json=inline(60, ("OPEN_SEAM", 1), at="2031-03-06T09:00:00Z"), headers=qc
     )
