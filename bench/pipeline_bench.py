@@ -155,9 +155,14 @@ def envelope(type_: str, subject: str, data: dict[str, Any], correlation: str) -
     """Built by hand, the way an outside system would."""
     return orjson.dumps(
         {
-            "id": str(uuid.uuid4()), "type": type_, "source": "pipeline-bench",
-            "time": datetime.now(UTC).isoformat(), "subject": subject, "schema_version": "1",
-            "correlation_id": correlation, "data": data,
+            "id": str(uuid.uuid4()),
+            "type": type_,
+            "source": "pipeline-bench",
+            "time": datetime.now(UTC).isoformat(),
+            "subject": subject,
+            "schema_version": "1",
+            "correlation_id": correlation,
+            "data": data,
         }  # fmt: skip
     )
 
@@ -260,8 +265,12 @@ async def place_and_plan(
     sender: Sender, listener: Listener, ids: list[str], timeout: float
 ) -> dict[str, Any]:
     started = time.time()
-    await asyncio.gather(*await sender.send(INBOUND, [(o, order_placed(o, n)) for n, o in enumerate(ids)]))
-    await asyncio.gather(*await sender.send(INBOUND, [(o, supplier_assigned(o, n)) for n, o in enumerate(ids)]))
+    await asyncio.gather(
+        *await sender.send(INBOUND, [(o, order_placed(o, n)) for n, o in enumerate(ids)])
+    )
+    await asyncio.gather(
+        *await sender.send(INBOUND, [(o, supplier_assigned(o, n)) for n, o in enumerate(ids)])
+    )
     sent = time.time()
     planned = await wait_for(listener, "production.stages_initialized", len(ids), timeout)
     types, _ = listener.ask("counts")
