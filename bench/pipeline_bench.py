@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy.engine import make_url
@@ -72,7 +73,7 @@ async def _listen(bootstrap: str, conn: Any) -> None:
         auto_offset_reset="earliest", fetch_max_wait_ms=20, max_partition_fetch_bytes=4 << 20,
     )  # fmt: skip
     await consumer.start()
-    first: dict[str, dict[str, float]] = {EVENTS: {}, ALERTS: {}}
+    first: dict[str, dict[str, tuple[float, float]]] = {EVENTS: {}, ALERTS: {}}
     types: dict[str, int] = {}
     last: dict[str, float] = {}
     conn.send("ready")
@@ -87,7 +88,7 @@ async def _listen(bootstrap: str, conn: Any) -> None:
                 seen = first.get(r.topic)
                 corr = h.get("correlation_id")
                 if seen is not None and corr is not None:
-                    seen.setdefault(corr.decode(), now)
+                    seen.setdefault(corr.decode(), (now, r.timestamp / 1000))
         while conn.poll():
             ask = conn.recv()
             if ask == "stop":
@@ -240,6 +241,31 @@ def usage(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, 
     }
 
 
+async def batch_metrics(system: System) -> dict[str, tuple[float, float, float]]:
+    """Per service: (batches, messages, seconds handling them) from its /metrics so far."""
+    wanted = ("looptrace_batch_handler_seconds_sum", "looptrace_batch_handler_seconds_count",
+              "looptrace_batch_size_sum")  # fmt: skip
+    out = {}
+    async with httpx.AsyncClient(timeout=10) as http:
+        for name in SERVICES:
+            values = dict.fromkeys(wanted, 0.0)
+            for line in (await http.get(system.url(name) + "/metrics")).text.splitlines():
+                metric = line.split("{", 1)[0]
+                if metric in values:
+                    values[metric] += float(line.rsplit(" ", 1)[1])
+            out[name] = (values[wanted[1]], values[wanted[2]], values[wanted[0]])
+    return out
+
+
+def batches(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, float]]:
+    out = {}
+    for n, (count, msgs, secs) in after.items():
+        c, m, s = count - before[n][0], msgs - before[n][1], secs - before[n][2]
+        out[n] = {"batches": c, "mean_size": round(m / c, 1) if c else 0,
+                  "mean_ms": round(s / c * 1000, 1) if c else 0, "busy_s": round(s, 2)}  # fmt: skip
+    return out
+
+
 def percentiles(values: list[float]) -> dict[str, float | None]:
     if not values:
         return {"n": 0, "p50": None, "p95": None, "p99": None}
@@ -313,15 +339,17 @@ async def one_rate(
         await asyncio.sleep(0.1)
         for t, sub in listener.ask(prefix).items():
             got[t].update(sub)
-    drained = max(got[EVENTS].values(), default=stopped)
-    lat = [at - sent_at[int(c[len(prefix) :])] for c, at in got[EVENTS].items()]
-    alerts = [at - sent_at[int(c[len(prefix) :])] for c, at in got[ALERTS].items()]
+    drained = max((at for at, _ in got[EVENTS].values()), default=stopped)
+    sent = {t: [(sent_at[int(c[len(prefix) :])], *v) for c, v in got[t].items()] for t in got}
     return {
         "rate": rate, "reports": total, "send_s": round(stopped - started, 2),
         "events": len(got[EVENTS]), "handled_per_s": round(len(got[EVENTS]) / (drained - started), 1),
         "lag_at_stop": behind, "drain_s": round(max(0.0, drained - stopped), 2),
         "kept_up": len(got[EVENTS]) == total and drained - stopped <= 1.0,
-        "production_ms": percentiles(lat), "alert_ms": percentiles(alerts),
+        "production_ms": percentiles([at - s for s, at, _ in sent[EVENTS]]),
+        "production_published_ms": percentiles([pub - s for s, _, pub in sent[EVENTS]]),
+        "alert_ms": percentiles([at - s for s, at, _ in sent[ALERTS]]),
+        "alert_published_ms": percentiles([pub - s for s, _, pub in sent[ALERTS]]),
     }  # fmt: skip
 
 
@@ -354,21 +382,23 @@ async def run(system: System, url: str, args: argparse.Namespace) -> dict[str, A
     await sender.producer.start()
     report: dict[str, Any] = {"load_average": [os.getloadavg()], "rates": []}
     try:
-        idle = await procs.snapshot()
+        idle, counted = await procs.snapshot(), await batch_metrics(system)
         ids = [str(uuid.uuid4()) for _ in range(args.orders)]
         report["planning"] = await place_and_plan(sender, listener, ids, args.plan_timeout)
         await asyncio.sleep(2)  # the alerts and notifications of the planning settle
         planned = await procs.snapshot()
         report["planning"]["processes"] = usage(idle, planned)
+        report["planning"]["batches"] = batches(counted, await batch_metrics(system))
         report["planning"]["rss_per_order_kib"] = {
             n: round((planned[n][1] - idle[n][1]) * 1024 / len(ids), 2) for n in SERVICES
         }
         report["load_average"].append(os.getloadavg())
         offset = 0
         for rate in args.rates:
-            before = await procs.snapshot()
+            before, counted = await procs.snapshot(), await batch_metrics(system)
             result = await one_rate(sender, listener, lag, ids, offset, rate, args.seconds)
             result["processes"] = usage(before, await procs.snapshot())
+            result["batches"] = batches(counted, await batch_metrics(system))
             result["load_average"] = os.getloadavg()
             report["rates"].append(result)
             offset += -(-result["reports"] // len(ids))
@@ -404,6 +434,17 @@ def table(report: dict[str, Any]) -> str:
         lines.append(f"  CPU s / RSS MiB at {r['rate']}/s (load {r['load_average'][0]:.1f}): " + ", ".join(
             f"{n} {u['cpu_s']}/{u['rss_mib']}" for n, u in r["processes"].items()
         ))  # fmt: skip
+    for phase in [p, *report["rates"]]:
+        lines.append(f"  batches at {phase.get('rate', 'planning')} (n, mean size, mean ms, busy s): " + ", ".join(
+            f"{n} {b['batches']:.0f}/{b['mean_size']}/{b['mean_ms']}/{b['busy_s']}"
+            for n, b in phase["batches"].items()
+        ))  # fmt: skip
+    for r in report["rates"]:
+        e, a = r["production_published_ms"], r["alert_published_ms"]
+        lines.append(
+            f"  at {r['rate']}/s, send to published by the service (record timestamp) p50/p95/p99"
+            f" ms: event {e['p50']}/{e['p95']}/{e['p99']}, alert {a['p50']}/{a['p95']}/{a['p99']}"
+        )
     return "\n".join(lines)
 
 
