@@ -12,13 +12,14 @@ letters, digits and ``. _ - @ +``, starting with a letter or digit (so never ``.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, EmailStr, Field, validate_email
 from pydantic.config import JsonDict
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$"
@@ -133,3 +134,21 @@ Money = Annotated[
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Day = Annotated[date, AfterValidator(_in_range)]
 Moment = Annotated[datetime, AfterValidator(_in_range)]
+
+
+EMAIL_MEMO = 4096  # distinct addresses remembered (a few buyers and suppliers send most messages)
+
+
+@functools.lru_cache(maxsize=EMAIL_MEMO)
+def _valid_email(value: str) -> str:
+    """pydantic's e-mail check (email-validator: tens of microseconds an address) once per
+    address: a refusal raises and is not remembered."""
+    return validate_email(value)[1]
+
+
+class Email(EmailStr):  # type: ignore[misc,valid-type]
+    """``EmailStr`` (same checks, errors and JSON schema), each distinct address checked once."""
+
+    @classmethod
+    def _validate(cls, input_value: str, /) -> str:
+        return _valid_email(input_value)
