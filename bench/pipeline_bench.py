@@ -299,9 +299,13 @@ async def place_and_plan(
     )
     sent = time.time()
     planned = await wait_for(listener, "production.stages_initialized", len(ids), timeout)
+    await asyncio.sleep(2)  # the first assessments' alerts (every order gets one) arrive
     types, _ = listener.ask("counts")
     took = (planned or time.time()) - started
+    got = listener.ask("assign-")
     return {
+        "assigned_to_stages_initialized_ms": percentiles([at - sent for at, _ in got[EVENTS].values()]),
+        "assigned_to_first_alert_ms": percentiles([at - sent for at, _ in got[ALERTS].values()]),
         "orders": len(ids), "send_s": round(sent - started, 2),
         "planned": types.get("production.stages_initialized", 0),
         "placed_to_planned_s": round(took, 2), "plans_per_s": round(len(ids) / took, 1),
@@ -385,7 +389,6 @@ async def run(system: System, url: str, args: argparse.Namespace) -> dict[str, A
         idle, counted = await procs.snapshot(), await batch_metrics(system)
         ids = [str(uuid.uuid4()) for _ in range(args.orders)]
         report["planning"] = await place_and_plan(sender, listener, ids, args.plan_timeout)
-        await asyncio.sleep(2)  # the alerts and notifications of the planning settle
         planned = await procs.snapshot()
         report["planning"]["processes"] = usage(idle, planned)
         report["planning"]["batches"] = batches(counted, await batch_metrics(system))
@@ -416,6 +419,10 @@ def table(report: dict[str, Any]) -> str:
         f"load average at start {report['load_average'][0][0]:.1f}; cores {os.cpu_count()}",
         f"planning: {p['orders']} orders placed + assigned, {p['planned']} planned in "
         f"{p['placed_to_planned_s']}s = {p['plans_per_s']} orders/s end to end",
+        "  from the last assignment sent (p50/p95/p99 ms): stages_initialized "
+        + "/".join(str(p["assigned_to_stages_initialized_ms"][q]) for q in ("p50", "p95", "p99"))
+        + f"; first alert ({p['assigned_to_first_alert_ms']['n']} orders) "
+        + "/".join(str(p["assigned_to_first_alert_ms"][q]) for q in ("p50", "p95", "p99")),
         "  RSS MiB after planning (KiB per order): " + ", ".join(
             f"{n} {p['processes'][n]['rss_mib']} ({p['rss_per_order_kib'][n]})" for n in SERVICES
         ),
