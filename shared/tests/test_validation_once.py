@@ -1,15 +1,24 @@
-"""The memoised e-mail check (``bounds.Email``) decides every address as ``EmailStr`` does,
-with the same normalised value and the same refusal, and checks each address once."""
+"""Validation done once per value on the hot path: the memoised e-mail check
+(``bounds.Email``) decides every address as ``EmailStr`` does, with the same normalised value
+and the same refusal, and checks each address once; the control-character scan of text fields
+decides as the per-character category check it replaces."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, EmailStr, ValidationError
 
-from looptrace_shared.events.bounds import EMAIL_MEMO, Email, _valid_email
+from looptrace_shared.events.bounds import (
+    EMAIL_MEMO,
+    Email,
+    _no_controls_in_line,
+    _no_controls_in_text,
+    _valid_email,
+)
 from looptrace_shared.events.orders import Party
 
 
@@ -67,3 +76,29 @@ def test_the_memo_is_bounded() -> None:
         Party(id="b-1", name="Ada", email=f"a{n}@buyer.example")
     assert _valid_email.cache_info().currsize == EMAIL_MEMO
     assert _valid_email.cache_info().maxsize == EMAIL_MEMO
+
+
+def reference(value: str, allowed: set[str]) -> bool:
+    """The rule as it reads: no character of category Cc or Cs except those allowed."""
+    return all(ch in allowed or unicodedata.category(ch) not in ("Cc", "Cs") for ch in value)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    value=st.text(
+        alphabet=st.characters(min_codepoint=0, max_codepoint=0xE000, exclude_categories=()),
+        max_size=40,
+    )
+)
+def test_the_control_character_scan_decides_as_the_character_categories(value: str) -> None:
+    for check, allowed in (
+        (_no_controls_in_line, {"\t"}),
+        (_no_controls_in_text, {"\t", "\n", "\r"}),
+    ):
+        try:
+            check(value)
+            accepted = True
+        except ValueError as err:
+            accepted = False
+            assert "control character U+" in str(err)
+        assert accepted == reference(value, allowed), repr(value)
