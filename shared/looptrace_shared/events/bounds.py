@@ -155,7 +155,7 @@ def _valid_email(value: str) -> str:
     return validate_email(value)[1]
 
 
-class Email(EmailStr):  # type: ignore[misc,valid-type]
+class Email(EmailStr):
     """``EmailStr`` (same checks, errors and JSON schema), each distinct address checked once."""
 
     @classmethod
