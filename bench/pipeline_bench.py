@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing as mp
 import os
 import sys
 import tempfile
@@ -40,10 +39,18 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-import httpx
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
+from pipeline_probes import (  # this folder: the bench's measuring
+    ALERTS,
+    EVENTS,
+    Listener,
+    Processes,
+    batch_metrics,
+    batches,
+    percentiles,
+    usage,
+)
 from sqlalchemy.engine import make_url
 
 from looptrace_shared.embedded import free_port
@@ -52,75 +59,10 @@ from looptrace_shared.messaging.kafka import KeyHashCache, ensure_topics
 from looptrace_shared.settings import ServiceSettings
 from looptrace_shared.system import SERVICES, System
 from looptrace_shared.testing import scratch_database
-from looptrace_shared.topics import ORDERS_EVENTS, PRODUCTION_PROGRESS
+from looptrace_shared.topics import PRODUCTION_PROGRESS
 
-INBOUND, EVENTS, ALERTS = "orders.inbound.v1", "production.events.v1", "predictions.alerts.v1"
+INBOUND = "orders.inbound.v1"
 SERVER = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-CLK = os.sysconf("SC_CLK_TCK")
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-# ---- the listener: first arrival of each correlation id (its own process) ------------------
-
-
-def listen(bootstrap: str, conn: Any) -> None:
-    asyncio.run(_listen(bootstrap, conn))
-
-
-async def _listen(bootstrap: str, conn: Any) -> None:
-    consumer = AIOKafkaConsumer(
-        EVENTS, ALERTS, ORDERS_EVENTS, bootstrap_servers=bootstrap, group_id=None,
-        auto_offset_reset="earliest", fetch_max_wait_ms=20, max_partition_fetch_bytes=4 << 20,
-    )  # fmt: skip
-    await consumer.start()
-    first: dict[str, dict[str, tuple[float, float]]] = {EVENTS: {}, ALERTS: {}}
-    types: dict[str, int] = {}
-    last: dict[str, float] = {}
-    conn.send("ready")
-    while True:
-        for records in (await consumer.getmany(timeout_ms=20)).values():
-            now = time.time()
-            for r in records:
-                h = dict(r.headers or ())
-                kind = h.get("type", b"?").decode()
-                types[kind] = types.get(kind, 0) + 1
-                last[kind] = now
-                seen = first.get(r.topic)
-                corr = h.get("correlation_id")
-                if seen is not None and corr is not None:
-                    seen.setdefault(corr.decode(), (now, r.timestamp / 1000))
-        while conn.poll():
-            ask = conn.recv()
-            if ask == "stop":
-                await consumer.stop()
-                return
-            if ask == "counts":
-                conn.send((types, last))
-            else:  # a correlation-id prefix: arrivals of those, then forget them
-                got = {
-                    t: {c: at for c, at in seen.items() if c.startswith(ask)}
-                    for t, seen in first.items()
-                }
-                for t, sub in got.items():
-                    for c in sub:
-                        first[t].pop(c, None)
-                conn.send(got)
-
-
-class Listener:
-    def __init__(self, bootstrap: str) -> None:
-        self.conn, child = mp.Pipe()
-        self.proc = mp.get_context("spawn").Process(target=listen, args=(bootstrap, child))
-        self.proc.start()
-        assert self.conn.recv() == "ready"
-
-    def ask(self, what: str) -> Any:
-        self.conn.send(what)
-        return self.conn.recv()
-
-    def stop(self) -> None:
-        self.conn.send("stop")
-        self.proc.join(10)
 
 
 # ---- the upstream producer ------------------------------------------------------------------
@@ -196,84 +138,6 @@ def progress(oid: str, n: int, base: datetime, correlation: str) -> bytes:
     return envelope("ProgressReported", oid, data, correlation)
 
 
-# ---- processes: CPU seconds and RSS from /proc -------------------------------------------------
-
-
-def proc_stat(pid: int) -> tuple[float, float] | None:
-    """(CPU seconds user+system, RSS MiB) of one process, None if it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-        rss_pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / CLK, rss_pages * PAGE / 2**20
-
-
-class Processes:
-    """The processes measured: services, broker, this database's PostgreSQL backends, us."""
-
-    def __init__(self, system: System, dsn: str, listener: Listener) -> None:
-        self.fixed = {name: p.pid for name, p in system.services.items()}
-        self.fixed.update({p.name: p.proc.pid for p in system.infra})
-        self.fixed["bench"], self.fixed["bench-listener"] = os.getpid(), listener.proc.pid  # type: ignore[assignment]
-        self.dsn, self.db = dsn, make_url(dsn).database
-
-    async def snapshot(self) -> dict[str, tuple[float, float]]:
-        out = {n: s for n, pid in self.fixed.items() if (s := proc_stat(pid))}
-        c = await asyncpg.connect(self.dsn)
-        try:
-            rows = await c.fetch(
-                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                self.db,
-            )
-        finally:
-            await c.close()
-        stats = [s for r in rows if (s := proc_stat(r["pid"]))]
-        out["postgres"] = (sum(s[0] for s in stats), sum(s[1] for s in stats))
-        return out
-
-
-def usage(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, float]]:
-    return {
-        n: {"cpu_s": round(cpu - before.get(n, (0.0, 0.0))[0], 2), "rss_mib": round(rss, 1)}
-        for n, (cpu, rss) in after.items()
-    }
-
-
-async def batch_metrics(system: System) -> dict[str, tuple[float, float, float]]:
-    """Per service: (batches, messages, seconds handling them) from its /metrics so far."""
-    wanted = ("looptrace_batch_handler_seconds_sum", "looptrace_batch_handler_seconds_count",
-              "looptrace_batch_size_sum")  # fmt: skip
-    out = {}
-    async with httpx.AsyncClient(timeout=10) as http:
-        for name in SERVICES:
-            values = dict.fromkeys(wanted, 0.0)
-            for line in (await http.get(system.url(name) + "/metrics")).text.splitlines():
-                metric = line.split("{", 1)[0]
-                if metric in values:
-                    values[metric] += float(line.rsplit(" ", 1)[1])
-            out[name] = (values[wanted[1]], values[wanted[2]], values[wanted[0]])
-    return out
-
-
-def batches(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, float]]:
-    out = {}
-    for n, (count, msgs, secs) in after.items():
-        c, m, s = count - before[n][0], msgs - before[n][1], secs - before[n][2]
-        out[n] = {"batches": c, "mean_size": round(m / c, 1) if c else 0,
-                  "mean_ms": round(s / c * 1000, 1) if c else 0, "busy_s": round(s, 2)}  # fmt: skip
-    return out
-
-
-def percentiles(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"n": 0, "p50": None, "p95": None, "p99": None}
-    v = sorted(values)
-    pick = lambda q: round(v[min(len(v) - 1, int(q * len(v)))] * 1000, 1)  # noqa: E731
-    return {"n": len(v), "p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99)}
-
-
 # ---- the run ----------------------------------------------------------------------------------
 
 
@@ -313,11 +177,10 @@ async def place_and_plan(
     }  # fmt: skip
 
 
-async def one_rate(
-    sender: Sender, listener: Listener, lag: LagProbe, ids: list[str], offset: int,
-    rate: int, seconds: float,
-) -> dict[str, Any]:  # fmt: skip
-    prefix, total = f"r{rate}-", int(rate * seconds)
+async def send_at_rate(
+    sender: Sender, ids: list[str], offset: int, prefix: str, rate: int, total: int
+) -> list[float]:
+    """``total`` reports at ``rate``/s (every couple of ms what is due); each one's send time."""
     base = datetime.now(UTC) - timedelta(days=1)
     sent_at: list[float] = []
     futures: list[Any] = []
@@ -335,6 +198,16 @@ async def one_rate(
             sent_at += [now] * due
         await asyncio.sleep(0.002)
     await asyncio.gather(*futures)
+    return sent_at
+
+
+async def one_rate(
+    sender: Sender, listener: Listener, lag: LagProbe, ids: list[str], offset: int,
+    rate: int, seconds: float,
+) -> dict[str, Any]:  # fmt: skip
+    prefix, total = f"r{rate}-", int(rate * seconds)
+    started = time.time()
+    sent_at = await send_at_rate(sender, ids, offset, prefix, rate, total)
     stopped = time.time()
     behind = await lag.lag("production", (PRODUCTION_PROGRESS,))
     got: dict[str, dict[str, float]] = {EVENTS: {}, ALERTS: {}}
