@@ -42,6 +42,13 @@ class ServiceSettings(BaseSettings):
     kafka_heartbeat_interval_ms: int = 3_000
     kafka_max_batch: int = Field(default=1000, ge=1)
     kafka_batch_timeout_ms: int = 100
+    kafka_fetch_max_wait_ms: int = Field(
+        default=50,
+        ge=0,
+        description="how long the broker may hold a consumer's fetch while it has nothing new "
+        "(aiokafka's fetch_max_wait_ms; its default 500 let tansu hold a fetch with data waiting "
+        "for up to half a second at every hop: bench/pipeline_bench.py)",
+    )
     kafka_auto_offset_reset: str = "earliest"
     kafka_batch_lanes: int = Field(
         default=1,

@@ -15,6 +15,7 @@ from looptrace_production.config import ProductionSettings
 from looptrace_production.handlers import consumer_groups
 from looptrace_production.models import Base, plumbing
 from looptrace_production.outgoing import PUBLISHES
+from looptrace_production.plan_cache import PlanCache
 from looptrace_production.services import Planning
 from looptrace_production.sweeper import sweep_delays
 from looptrace_production.templates import load_templates
@@ -52,5 +53,6 @@ def load_settings() -> ProductionSettings:
 
 def create_app(settings: ProductionSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    planning = Planning(settings, load_templates(settings.templates_file))
+    plans = PlanCache(settings.plan_cache_size)
+    planning = Planning(settings, load_templates(settings.templates_file), plans=plans)
     return create_service_app(settings, spec(planning), planning)

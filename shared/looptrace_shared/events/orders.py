@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 
 from looptrace_shared.events.bounds import (
     LIST_MAX,
     Code,
     Day,
+    Email,
     Id,
     Moment,
     Money,
@@ -25,7 +26,7 @@ from looptrace_shared.topics import ORDERS_EVENTS, ORDERS_INBOUND
 class Party(Payload):
     id: Id
     name: Name
-    email: EmailStr | None = Field(default=None, max_length=320)
+    email: Email | None = Field(default=None, max_length=320)
     company: Name | None = None
 
 
