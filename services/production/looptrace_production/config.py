@@ -45,6 +45,12 @@ class ProductionSettings(ServiceSettings):
     photo_max_pixels: int = Field(
         default=40_000_000, ge=1, description="largest photo accepted, in pixels (width x height)"
     )
+    utilisation_fold_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="how often planned-load changes are folded into the "
+        "supplier-week utilisation (and overload / recovery events emitted)",
+    )
     gc_threshold: tuple[int, int, int] = Field(
         default=(500_000, 100, 1000),
         description="Python's cyclic GC thresholds (gc.set_threshold): with the defaults "

@@ -43,12 +43,17 @@ async def when_inspection_passed_open_the_gate(ctx: ProductionContext, item: Inc
     await uc.record_inspection_passed(ctx, item.data)
 
 
+async def when_supplier_master_data_store_it(ctx: ProductionContext, item: Incoming) -> None:
+    await uc.store_master_data(ctx, item.data)
+
+
 REACTIONS: dict[str, Reaction[ProductionContext]] = {
     "order.supplier_assigned": when_supplier_assigned_plan_the_order,
     "ProgressReported": when_progress_reported_update_the_plan,
     "quality.inspection_scheduled": when_inspection_booked_hold_the_gate,
     "quality.inspection_passed": when_inspection_passed_open_the_gate,
     "quality.inspection_failed": when_inspection_failed_reopen_for_rework,
+    "SupplierMasterData": when_supplier_master_data_store_it,
 }
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from looptrace_production import repository as repo
 from looptrace_production import supplier_calendars as calendar_repo
+from looptrace_production import suppliers as supplier_store
+from looptrace_production import utilisation
 from looptrace_production.calendar import WorkCalendar
 from looptrace_production.config import ProductionSettings
 from looptrace_production.domain import ProgressReport, SupplierOrder
@@ -32,6 +34,7 @@ from looptrace_shared.errors import StaleVersion, WaitingFor
 from looptrace_shared.events import orders as order_events
 from looptrace_shared.events import production as wire
 from looptrace_shared.events import quality as quality_events
+from looptrace_shared.events import suppliers as supplier_events
 from looptrace_shared.messaging.dispatch import Context
 
 SOURCE = "production"
@@ -135,6 +138,7 @@ class ProductionContext(Context):
         self.logged |= await repo.logged_messages(self.uow.session, pairs)
 
     def keep(self, order: SupplierOrder) -> SupplierOrder:
+        utilisation.remember_loaded(order)
         self.orders[order.order_id] = order
         self.numbers[order.order_number] = order.order_id
         return order
@@ -160,6 +164,7 @@ class ProductionContext(Context):
         return order
 
     async def save(self) -> None:
+        await utilisation.record(self.uow.session, self.orders.values())
         await repo.save_orders(self.uow.session, self.orders.values())
         await repo.add_progress_log(self.uow.session, self.log_rows)
         self.log_rows.clear()
@@ -218,6 +223,16 @@ async def change_supplier_calendar(
     )
     ctx.calendars[supplier_id] = calendar
     return stored
+
+
+async def store_master_data(
+    ctx: ProductionContext, fact: supplier_events.SupplierMasterData
+) -> None:
+    """An upstream system's supplier record: create or replace the supplier (unknown
+    categories or processes refuse the message: it goes to the dead-letter topic)."""
+    profile = supplier_events.SupplierProfile(**fact.model_dump(exclude={"supplier_id"}))
+    checked = supplier_store.checked_profile(profile, ctx.planning.templates)
+    await supplier_store.upsert(ctx.uow.session, fact.supplier_id, checked)
 
 
 async def assign_supplier(ctx: ProductionContext, fact: order_events.OrderSupplierAssigned) -> None:

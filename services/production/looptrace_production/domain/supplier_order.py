@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
+from looptrace_production.domain import capacity
 from looptrace_production.domain.plan import Plan
 
 
@@ -26,9 +28,18 @@ class SupplierOrder:
     completed_at: datetime | None = None
     plan_version: int = field(init=False)
     dirty: bool = False
+    # the load signature (domain.capacity) as stored: a save records the load's change
+    load_seen: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.plan_version = self.plan.version
+
+    def load_signature(self) -> Any:
+        return capacity.signature(self.supplier_id, True, self.plan.stages)
+
+    def load_shape(self) -> capacity.PlanShape:
+        stages = {s.number: s for s in self.plan.stages}
+        return capacity.PlanShape(self.product_category, self.quantity, self.plan.calendar, stages)
 
     @property
     def is_new(self) -> bool:
