@@ -221,6 +221,7 @@ async def running(
         photo_dir=Path(tmp_path_factory.mktemp("photos")),
         photo_max_bytes=200_000,
         sweep_interval_s=3600,
+        utilisation_fold_s=0.3,
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
