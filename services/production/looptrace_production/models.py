@@ -139,7 +139,7 @@ class SupplierRow(Base):
 
     supplier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    country: Mapped[str] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="active")
     # contacts, categories, processes, certifications as the profile's JSON
     profile: Mapped[dict[str, Any]] = mapped_column(JSONB)

@@ -237,7 +237,9 @@ async def store_master_data(
 
 async def assign_supplier(ctx: ProductionContext, fact: order_events.OrderSupplierAssigned) -> None:
     """A supplier got the order: plan it with the supplier's working days (first time), or hand
-    the plan to the new supplier (the plan keeps its dates and the calendar it was made with)."""
+    the plan to the new supplier (the plan keeps its dates and the calendar it was made with).
+    A supplier production has no record of is recorded with its name."""
+    await supplier_store.register(ctx.uow.session, fact.supplier.id, fact.supplier.name)
     existing = ctx.orders.get(fact.order_id)
     if existing is not None:
         if existing.supplier_id != fact.supplier.id:

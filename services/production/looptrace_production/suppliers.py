@@ -164,6 +164,18 @@ async def replace(
     return _supplier(row)
 
 
+async def register(session: AsyncSession, supplier_id: str, name: str | None) -> None:
+    """A supplier first met in an assignment: recorded with its name only (no capabilities
+    yet), unless it is known already."""
+    profile = SupplierProfile(name=name or supplier_id)
+    stmt = (
+        insert(SupplierRow)
+        .values(supplier_id=supplier_id, version=1, **_values(profile))
+        .on_conflict_do_nothing(index_elements=[SupplierRow.supplier_id])
+    )
+    await session.execute(stmt)
+
+
 async def upsert(session: AsyncSession, supplier_id: str, profile: SupplierProfile) -> None:
     """Create or replace (upstream master data: the newest record wins)."""
     values = _values(profile)

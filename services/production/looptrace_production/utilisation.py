@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
@@ -34,7 +33,7 @@ SOURCE = "production"
 
 def load_changes(orders: Iterable[SupplierOrder]) -> cap.Load:
     """The load change of the changed orders since they were stored; marks them as stored."""
-    total: cap.Load = Counter()
+    total: cap.Load = {}
     for order in orders:
         if not order.changed:
             continue

@@ -11,24 +11,30 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from looptrace_shared.events.bounds import Code, Day, Id, Line, Name
+from looptrace_shared.events.bounds import Code, Day, Id, Name
 from looptrace_shared.events.registry import Payload, event
 from looptrace_shared.topics import PRODUCTION_EVENTS, PRODUCTION_PROGRESS
 
-Country = Line(64, 2)
+# one line of text (``Name``: no control characters) of these lengths
+Country = Annotated[Name, Field(min_length=2, max_length=64)]
+Email = Annotated[Name, Field(min_length=3, max_length=200)]
+Phone = Annotated[Name, Field(min_length=3, max_length=40)]
+Role = Annotated[Name, Field(min_length=1, max_length=100)]
 LeadDays = Annotated[int, Field(ge=1, le=365)]
 Moq = Annotated[int, Field(ge=1, le=10_000_000)]
 
 
 class Contact(Payload):
     name: Name
-    email: Line(320, 3) | None = None
-    phone: Line(40, 3) | None = None
-    role: Line(100, 1) | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    role: Role | None = None
 
 
 class CategoryCapability(Payload):
-    category: Code = Field(description="a product category production has a template for")
+    category: Code = Field(
+        description="a product category production has a template for", examples=["knitwear"]
+    )
     moq: Moq = Field(default=1, description="minimum order quantity, units")
     lead_time_days: LeadDays = Field(description="standard lead time, working days")
 
@@ -39,8 +45,10 @@ class Certification(Payload):
 
 
 class SupplierProfile(Payload):
-    name: Name
-    country: Country
+    name: Name = Field(examples=["Knit Co"])
+    country: Country | None = Field(
+        default=None, examples=["PT"], description="none: known from an assignment only"
+    )
     contacts: list[Contact] = Field(default_factory=list, max_length=20)
     categories: list[CategoryCapability] = Field(default_factory=list, max_length=50)
     processes: list[Code] = Field(
@@ -49,7 +57,7 @@ class SupplierProfile(Payload):
         description="e.g. knitting, linking, printing, embroidery, washing, cutting, sewing",
     )
     certifications: list[Certification] = Field(default_factory=list, max_length=50)
-    status: Literal["active", "suspended"] = "active"
+    status: Literal["active", "suspended"] = Field(default="active", examples=["active"])
 
 
 @event("SupplierMasterData", PRODUCTION_PROGRESS)
@@ -61,8 +69,10 @@ class SupplierMasterData(SupplierProfile):
 
 class CapacityWeek(Payload):
     supplier_id: Id
-    week: date = Field(description="the Monday of the ISO week")
-    bucket: str = Field(description="'category:<key>' or 'process:<name>'")
+    week: date = Field(description="the Monday of the ISO week", examples=["2027-03-08"])
+    bucket: str = Field(
+        description="'category:<key>' or 'process:<name>'", examples=["category:knitwear"]
+    )
     load_units: float
     capacity_units: int
     utilisation_pct: float

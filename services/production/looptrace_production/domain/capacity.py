@@ -16,7 +16,6 @@ The model (README "Supplier network"):
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -30,7 +29,7 @@ _DAY = timedelta(days=1)
 
 Bucket = str
 LoadKey = tuple[str, date, Bucket]  # supplier id, Monday of the week, bucket
-Load = Counter[LoadKey]
+Load = dict[LoadKey, float]
 # what a plan's load depends on that can change: the supplier and each stage's dates
 Signature = tuple[str, bool, tuple[tuple[int, date | None, date | None], ...]]
 
@@ -105,7 +104,7 @@ class PlanShape:
 
     def load(self, sig: Signature | None) -> Load:
         """The plan's load with the supplier and stage dates of ``sig`` (None: no load)."""
-        total: Load = Counter()
+        total: Load = {}
         if sig is None or not sig[1]:
             return total
         supplier_id, _, dates = sig
@@ -117,13 +116,14 @@ class PlanShape:
             weeks = spread(self.quantity, start, end, self.calendar)
             for bucket in buckets:
                 for week, units in weeks.items():
-                    total[(supplier_id, week, bucket)] += units
+                    key = (supplier_id, week, bucket)
+                    total[key] = total.get(key, 0.0) + units
         return total
 
 
 def delta(old: Load, new: Load) -> Load:
     """``new - old`` per key, negative values kept; keys that cancel out left out."""
-    out: Load = Counter()
+    out: Load = {}
     for key in old.keys() | new.keys():
         change = new.get(key, 0.0) - old.get(key, 0.0)
         if abs(change) > 1e-9:
@@ -154,5 +154,5 @@ def capacity_on(week: date, rows: Iterable[tuple[date, date | None, int]]) -> in
 
 def add(total: Load, more: Mapping[LoadKey, float]) -> Load:
     for key, units in more.items():
-        total[key] += units
+        total[key] = total.get(key, 0.0) + units
     return total

@@ -28,7 +28,7 @@ def upgrade() -> None:
         "suppliers",
         sa.Column("supplier_id", sa.String(64), primary_key=True),
         sa.Column("name", sa.String(200), nullable=False),
-        sa.Column("country", sa.String(64), nullable=False),
+        sa.Column("country", sa.String(64), nullable=True),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("profile", postgresql.JSONB(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
