@@ -205,3 +205,48 @@ async def test_assignment_and_reforecast_move_utilisation_with_one_event_per_cha
     back = Counter(e.data["week"] for e in events if e.type.endswith("recovered"))
     assert set(over) == overloaded and set(back) == overloaded
     assert set(over.values()) == {1} and set(back.values()) == {1}, (over, back)
+
+
+async def test_candidates_rank_capable_active_suppliers_with_reasons(
+    running, kit, supplier
+) -> None:  # type: ignore[no-untyped-def]
+    free, busy, suspended, other = (f"{supplier}-{n}" for n in ("free", "busy", "susp", "sew"))
+    for s in (free, busy, suspended):
+        assert (await create(running, s)).status_code == 201
+    sew = [{"category": "cut-and-sew", "lead_time_days": 20}]
+    assert (await create(running, other, categories=sew)).status_code == 201
+    admin = running.token("admin", "ops")
+    await running.http.post(f"/v1/suppliers/{suspended}/suspend", headers=admin)
+    this_week = date.today() - timedelta(days=date.today().weekday())
+    for s, units in ((free, 1000), (busy, 300)):
+        entry = {"category": "knitwear", "units_per_week": units, "effective_from": str(this_week)}
+        r = await running.http.put(
+            f"/v1/suppliers/{s}/capacity", json={"entries": [entry]}, headers=admin
+        )
+        assert r.status_code == 200, r.text
+    await kit.assign(kit.assignment(str(uuid.uuid4()), "knitwear", supplier=busy, days=70))
+    await kit.until(lambda: utilisation(running, busy), lambda w: bool(knitting(w)), what="load")
+
+    target = date.today() + timedelta(days=70)
+    q = f"/v1/suppliers/candidates?category=knitwear&quantity=500&target_date={target}"
+    r = await running.http.get(q, headers=admin)
+    assert r.status_code == 200, r.text
+    mine = [c for c in r.json() if c["supplier_id"].startswith(supplier)]
+    assert [c["supplier_id"] for c in mine] == [free, busy]
+    first, second = mine
+    assert first["feasible"] and not second["feasible"]
+    assert first["rank"] < second["rank"]
+    assert any(
+        "would be at" in reason and "% of its capacity" in reason for reason in second["reasons"]
+    )
+    assert any(w["planned_units"] > 0 for w in second["weeks"])
+    assert first["stages"][1]["stage_name"] == "Knitting"
+    assert (
+        "QC first-pass rate: kept by the quality service, not known to production"
+        in first["reasons"]
+    )
+
+    bad = await running.http.get(q.replace("knitwear", "spacesuits"), headers=admin)
+    assert bad.status_code == 422 and bad.json()["rule"] == "unknown_category"
+    denied = await running.http.get(q, headers=running.token("supplier", free))
+    assert denied.status_code == 403
