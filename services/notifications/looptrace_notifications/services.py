@@ -120,9 +120,14 @@ async def flush(ctx: NotificationsContext) -> list[NotificationRow]:
     return created
 
 
-def recipients(rule: Rule, contact: OrderContactRow | None, admins: list[str]) -> list[Recipient]:
+def recipients(
+    rule: Rule, contact: OrderContactRow | None, admins: list[str], actor: str | None = None
+) -> list[Recipient]:
+    """``actor``: the admin the event names as having acted (``assigned_by``); when it is one
+    of the admins, only that admin hears of it."""
     if rule.role is Role.ADMIN:
-        return [Recipient(a, Role.ADMIN, None, a) for a in admins]
+        chosen = [actor] if actor in admins else admins
+        return [Recipient(a, Role.ADMIN, None, a) for a in chosen]
     if contact is None:
         return []
     if rule.role is Role.BUYER:
@@ -155,7 +160,8 @@ def mail_context(
 def _notification_rows(ctx, rules, contact, event_type, order_id, data, event_id):  # type: ignore[no-untyped-def]
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for rule in rules:
-        for who in recipients(rule, contact, ctx.settings.admin_emails):
+        actor = data.get("assigned_by") if event_type == "production.assignment_warned" else None
+        for who in recipients(rule, contact, ctx.settings.admin_emails, actor):
             if (who.role.value, who.id) in rows:  # one notification per event and recipient
                 continue
             context = mail_context(ctx.settings, contact, order_id, data, who)

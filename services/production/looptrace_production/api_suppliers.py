@@ -16,6 +16,7 @@ from looptrace_production import suppliers as store
 from looptrace_production import utilisation
 from looptrace_production.api import planning
 from looptrace_production.api_candidates import router as candidates_router
+from looptrace_production.assignment_check import warnings_of
 from looptrace_production.domain import capacity as cap
 from looptrace_production.suppliers import CapacityEntry, Supplier
 from looptrace_shared.auth import AdminUser, CurrentUser, Principal
@@ -245,3 +246,19 @@ async def supplier_utilisation(
             )
         )
     return out
+
+
+class AssignmentWarningOut(BaseModel):
+    supplier_id: str
+    assigned_by: str
+    warnings: list[str]
+    created_at: datetime
+
+
+@router.get("/orders/{order_id}/assignment-warnings")
+async def assignment_warnings(
+    order_id: IdPath, uow: UowDep, user: AdminUser
+) -> list[AssignmentWarningOut]:
+    """What each assignment of the order was warned of (empty: nothing), oldest first."""
+    rows = await warnings_of(uow.session, order_id)
+    return [AssignmentWarningOut.model_validate(r, from_attributes=True) for r in rows]

@@ -18,7 +18,11 @@ from looptrace_production.outgoing import PUBLISHES
 from looptrace_production.services import Planning
 from looptrace_production.sweeper import sweep_delays
 from looptrace_production.templates import load_templates
-from looptrace_shared.events.suppliers import CapacityOverloaded, CapacityRecovered
+from looptrace_shared.events.suppliers import (
+    AssignmentWarned,
+    CapacityOverloaded,
+    CapacityRecovered,
+)
 from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
 
 
@@ -48,7 +52,10 @@ def spec(planning: Planning) -> ServiceSpec:
             (planning.settings.sweep_interval_s, sweep),
             (planning.settings.utilisation_fold_s, fold),
         ],
-        publishes=[*PUBLISHES, CapacityOverloaded.EVENT_TYPE, CapacityRecovered.EVENT_TYPE],
+        publishes=[
+            *PUBLISHES,
+            *(e.EVENT_TYPE for e in (CapacityOverloaded, CapacityRecovered, AssignmentWarned)),
+        ],
         on_started=lambda rt: tune_gc(planning.settings),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from looptrace_production import services as uc
+from looptrace_production.assignment_check import check_assignment
 from looptrace_production.config import ProductionSettings
 from looptrace_production.services import Fact, Planning, ProductionContext
 from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes, Reaction
@@ -24,7 +25,10 @@ def message_id(item: Incoming) -> str:
 
 
 async def when_supplier_assigned_plan_the_order(ctx: ProductionContext, item: Incoming) -> None:
-    await uc.assign_supplier(ctx, item.data)
+    """Plan the order, then warn of what the assignment overlooks (assignment_check)."""
+    order = await uc.assign_supplier(ctx, item.data)
+    if order is not None:
+        await check_assignment(ctx, order, item.data.assigned_by)
 
 
 async def when_progress_reported_update_the_plan(ctx: ProductionContext, item: Incoming) -> None:

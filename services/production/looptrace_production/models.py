@@ -206,3 +206,16 @@ class CapacityUtilizationLogRow(Base):
     )
 
     __table_args__ = (UniqueConstraint("supplier_id", "week", "bucket"),)
+
+
+class AssignmentWarningRow(Base):
+    """What an assignment was warned of (``production.assignment_warned``), kept with it."""
+
+    __tablename__ = "assignment_warnings"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    supplier_id: Mapped[str] = mapped_column(String(64))
+    assigned_by: Mapped[str] = mapped_column(String(320))
+    warnings: Mapped[list[str]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

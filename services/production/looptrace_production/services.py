@@ -235,10 +235,13 @@ async def store_master_data(
     await supplier_store.upsert(ctx.uow.session, fact.supplier_id, checked)
 
 
-async def assign_supplier(ctx: ProductionContext, fact: order_events.OrderSupplierAssigned) -> None:
+async def assign_supplier(
+    ctx: ProductionContext, fact: order_events.OrderSupplierAssigned
+) -> SupplierOrder | None:
     """A supplier got the order: plan it with the supplier's working days (first time), or hand
     the plan to the new supplier (the plan keeps its dates and the calendar it was made with).
-    A supplier production has no record of is recorded with its name."""
+    A supplier production has no record of is recorded with its name. Returns the order when
+    it was planned or moved (None: the assignment repeats what is known)."""
     await supplier_store.register(ctx.uow.session, fact.supplier.id, fact.supplier.name)
     existing = ctx.orders.get(fact.order_id)
     if existing is not None:
@@ -249,7 +252,8 @@ async def assign_supplier(ctx: ProductionContext, fact: order_events.OrderSuppli
             existing.supplier_id, existing.supplier_name = fact.supplier.id, fact.supplier.name
             existing.dirty = True
             ctx.publish(existing, [moved])
-        return
+            return existing
+        return None
     p = ctx.planning
     template = template_for(p.templates, fact.product_category)
     plan = plan_stages(
@@ -276,6 +280,7 @@ async def assign_supplier(ctx: ProductionContext, fact: order_events.OrderSuppli
     )
     order.dirty = True
     ctx.publish(order, [plan.initialized()])
+    return order
 
 
 async def report_progress(

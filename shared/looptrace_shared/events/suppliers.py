@@ -86,3 +86,19 @@ class CapacityOverloaded(CapacityWeek):
 @event("production.capacity_recovered", PRODUCTION_EVENTS)
 class CapacityRecovered(CapacityWeek):
     """A supplier-week that was overloaded is back at or below its capacity."""
+
+
+@event("production.assignment_warned", PRODUCTION_EVENTS)
+class AssignmentWarned(Payload):
+    """An order went to a supplier that lacks the capability, is suspended, has an expired
+    certification, is below its MOQ or would be over capacity: not refused, but warned.
+    Orders records it in the order's history; notifications tells the assigning admin."""
+
+    order_id: Id
+    order_number: Id
+    supplier_id: Id
+    assigned_by: str = Field(examples=["ops@looptrace.example"])
+    warnings: list[str] = Field(
+        min_length=1,
+        examples=[["week of 2027-03-08: category:knitwear would be at 130.0 % of its capacity"]],
+    )

@@ -137,10 +137,7 @@ def judge(
 def _judge_weeks(c: Candidate) -> None:
     for w in c.weeks:
         if w.overloaded:
-            c.problems.append(
-                f"week of {w.week}: {w.bucket} would be at {w.utilisation_pct} % of its "
-                f"capacity ({w.total:.0f} of {w.capacity_units} units)"
-            )
+            c.problems.append(overload_words(w))
     unknown = sorted({w.bucket for w in c.weeks if w.capacity_units is None})
     if unknown:
         c.notes.append(f"no capacity reported for {', '.join(unknown)}: load not judged there")
@@ -150,3 +147,36 @@ def _judge_weeks(c: Candidate) -> None:
 
 def ranked(candidates: list[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=Candidate.rank_key)
+
+
+def overload_words(w: WeekLoad) -> str:
+    return (
+        f"week of {w.week}: {w.bucket} would be at {w.utilisation_pct} % of its capacity "
+        f"({w.total:.0f} of {w.capacity_units} units)"
+    )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What production knows of a supplier when an order is assigned to it."""
+
+    known: bool
+    active: bool
+    moq: int | None  # None: the category is not among its capabilities
+    expired: Sequence[tuple[str, date]]
+
+
+def assignment_warnings(
+    supplier_id: str, category: str, quantity: int, standing: Standing, weeks: Sequence[WeekLoad]
+) -> list[str]:
+    """Why an assignment deserves a second look, in words (none: nothing to say)."""
+    out = []
+    if not standing.known or standing.moq is None:
+        out.append(f"supplier {supplier_id} has no recorded capability for {category}")
+    if standing.known and not standing.active:
+        out.append(f"supplier {supplier_id} is suspended")
+    if standing.moq is not None and quantity < standing.moq:
+        out.append(f"quantity {quantity} is below its minimum order of {standing.moq}")
+    out += [f"its {name} certification expired on {day}" for name, day in standing.expired]
+    out += [overload_words(w) for w in weeks if w.overloaded]
+    return out

@@ -250,3 +250,30 @@ async def test_candidates_rank_capable_active_suppliers_with_reasons(
     assert bad.status_code == 422 and bad.json()["rule"] == "unknown_category"
     denied = await running.http.get(q, headers=running.token("supplier", free))
     assert denied.status_code == 403
+
+
+async def test_an_assignment_beyond_capability_and_capacity_is_warned_not_refused(
+    running, kit, supplier
+) -> None:  # type: ignore[no-untyped-def]
+    expired = [{"name": "GOTS", "expires_on": "2020-01-01"}]
+    assert (await create(running, supplier, certifications=expired)).status_code == 201
+    this_week = date.today() - timedelta(days=date.today().weekday())
+    entry = {"category": "knitwear", "units_per_week": 100, "effective_from": str(this_week)}
+    admin = running.token("admin", "ops")
+    await running.http.put(f"/v1/suppliers/{supplier}/capacity", json={"entries": [entry]},
+                           headers=admin)  # fmt: skip
+    oid = str(uuid.uuid4())
+    await kit.assign(kit.assignment(oid, "knitwear", supplier=supplier, days=70))
+    sew = str(uuid.uuid4())
+    await kit.assign(kit.assignment(sew, "cut-and-sew", supplier=supplier, days=90))
+    records = await kit.read(PRODUCTION_EVENTS, {oid, sew},
+                             lambda rs: sum(b"assignment_warned" in r.value for r in rs) >= 2)  # fmt: skip
+    warned = {e.subject: e.data for e in kit.envelopes(records) if e.type.endswith("warned")}
+    knit, cut = warned[oid]["warnings"], warned[sew]["warnings"]
+    assert "its GOTS certification expired on 2020-01-01" in knit
+    assert any("category:knitwear would be at" in w for w in knit)
+    assert f"supplier {supplier} has no recorded capability for cut-and-sew" in cut
+    assert warned[oid]["assigned_by"] == "ops"
+    assert (await running.timeline(oid)) is not None, "planned all the same"
+    r = await running.http.get(f"/v1/orders/{oid}/assignment-warnings", headers=admin)
+    assert r.status_code == 200 and r.json()[0]["warnings"] == knit

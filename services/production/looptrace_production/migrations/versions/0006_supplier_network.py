@@ -1,4 +1,4 @@
-"""supplier network: suppliers, reported capacity, planned load, utilisation log
+"""supplier network: suppliers, capacity, planned load, utilisation log, assignment warnings
 
 Revision ID: 0006_supplier_network
 Revises: 0005
@@ -88,10 +88,26 @@ def upgrade() -> None:
         sa.UniqueConstraint("supplier_id", "week", "bucket"),
         schema=S,
     )
+    op.create_table(
+        "assignment_warnings",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("order_id", sa.String(64), nullable=False, index=True),
+        sa.Column("supplier_id", sa.String(64), nullable=False),
+        sa.Column("assigned_by", sa.String(320), nullable=False),
+        sa.Column("warnings", postgresql.JSONB(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        schema=S,
+    )
 
 
 def downgrade() -> None:
     for table in (
+        "assignment_warnings",
         "capacity_utilization_log",
         "supplier_load",
         "load_deltas",
