@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from looptrace_production import suppliers as store
 from looptrace_production import utilisation
 from looptrace_production.api import planning
+from looptrace_production.calendar import WorkCalendar
+from looptrace_production.domain import Plan
 from looptrace_production.domain import capacity as cap
 from looptrace_production.domain.candidates import (
     Ask,
@@ -33,6 +35,7 @@ from looptrace_production.schedule import plan_stages, template_for
 from looptrace_production.services import Planning
 from looptrace_production.supplier_calendars import calendars_of
 from looptrace_production.suppliers import Supplier
+from looptrace_production.templates import Template
 from looptrace_shared.auth import AdminUser
 from looptrace_shared.events.bounds import Code, Day, Quantity
 from looptrace_shared.http import UowDep
@@ -97,14 +100,13 @@ async def candidates_for(
     ids = [s.supplier_id for s in able]
     calendars = await calendars_of(session, ids)
     drafts: list[tuple[Supplier, Candidate, cap.Load]] = []
+    made: dict[WorkCalendar, tuple[Plan, cap.Load]] = {}  # suppliers of one calendar: one plan
     for s in able:
         calendar = calendars.get(s.supplier_id, p.calendar)
-        plan = plan_stages(
-            template, ask.target_date, ask.today, calendar, p.settings.buffer_days, has_print
-        )
-        stages = {st.number: st for st in plan.stages}
-        shape = cap.PlanShape(ask.category, ask.quantity, calendar, stages)
-        added = shape.load(cap.signature(s.supplier_id, True, plan.stages))
+        if calendar not in made:
+            made[calendar] = _draft(p, template, ask, calendar, has_print)
+        plan, load = made[calendar]
+        added = {(s.supplier_id, week, bucket): u for (_, week, bucket), u in load.items()}
         drafts.append((s, Candidate(s.supplier_id, s.profile.name, plan, [], Scorecard()), added))
     weeks = [k[1] for _, _, added in drafts for k in added]
     if not weeks:
@@ -114,7 +116,7 @@ async def candidates_for(
     scores = await scorecards(session, ids)
     out = []
     for s, c, added in drafts:
-        by_bucket = {b: rows for (sid, b), rows in caps.items() if sid == s.supplier_id}
+        by_bucket = caps.get(s.supplier_id, {})
         c.weeks, c.score = (
             week_loads(added, existing, by_bucket),
             scores.get(s.supplier_id, Scorecard()),
@@ -133,6 +135,17 @@ async def candidates_for(
             )
         )
     return ranked(out)
+
+
+def _draft(
+    p: Planning, template: Template, ask: Ask, calendar: WorkCalendar, has_print: bool
+) -> tuple[Plan, cap.Load]:
+    """The plan with ``calendar``, and its load (supplier id left blank)."""
+    plan = plan_stages(
+        template, ask.target_date, ask.today, calendar, p.settings.buffer_days, has_print
+    )
+    loading = cap.Loading.of(ask.category, ask.quantity, calendar, plan.stages)
+    return plan, loading.load(loading.signature("", plan.stages))
 
 
 def candidate_out(rank: int, c: Candidate) -> CandidateOut:

@@ -234,7 +234,7 @@ async def supplier_utilisation(
     for (_, week, bucket), units in sorted(load.items()):
         if abs(units) < 1e-6:
             continue
-        capacity_units = cap.capacity_on(week, caps.get((supplier_id, bucket), []))
+        capacity_units = cap.capacity_on(week, caps.get(supplier_id, {}).get(bucket, []))
         out.append(
             WeekOut(
                 week=week,

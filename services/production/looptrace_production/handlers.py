@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from looptrace_production import services as uc
-from looptrace_production.assignment_check import check_assignment
+from looptrace_production.assignment_check import check_assignments
 from looptrace_production.config import ProductionSettings
 from looptrace_production.services import Fact, Planning, ProductionContext
 from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes, Reaction
@@ -25,10 +25,10 @@ def message_id(item: Incoming) -> str:
 
 
 async def when_supplier_assigned_plan_the_order(ctx: ProductionContext, item: Incoming) -> None:
-    """Plan the order, then warn of what the assignment overlooks (assignment_check)."""
+    """Plan the order; the batch's save warns of what the assignment overlooks."""
     order = await uc.assign_supplier(ctx, item.data)
     if order is not None:
-        await check_assignment(ctx, order, item.data.assigned_by)
+        ctx.assigned.append((order, item.data.assigned_by))
 
 
 async def when_progress_reported_update_the_plan(ctx: ProductionContext, item: Incoming) -> None:
@@ -68,7 +68,9 @@ async def preload(ctx: ProductionContext, items: list[Incoming]) -> None:
 
 
 async def save(ctx: ProductionContext, items: list[Incoming], outcomes: Outcomes) -> None:
-    """Every changed plan in one UPDATE, the progress log in one INSERT."""
+    """The batch's assignments checked (a few queries for all), every changed plan in one
+    UPDATE, the progress log in one INSERT."""
+    await check_assignments(ctx)
     await ctx.save()
 
 

@@ -98,6 +98,7 @@ class ProductionContext(Context):
     log_rows: list[dict[str, Any]] = field(default_factory=list)
     cache: PlanCache | None = None  # committed plans kept between batches (the consumer's)
     calendars: dict[str, WorkCalendar] = field(default_factory=dict)  # by supplier id
+    assigned: list[tuple[SupplierOrder, str]] = field(default_factory=list)  # (order, by whom)
 
     @classmethod
     def for_batch(cls, uow: UnitOfWork, planning: Planning) -> ProductionContext:
@@ -240,9 +241,8 @@ async def assign_supplier(
 ) -> SupplierOrder | None:
     """A supplier got the order: plan it with the supplier's working days (first time), or hand
     the plan to the new supplier (the plan keeps its dates and the calendar it was made with).
-    A supplier production has no record of is recorded with its name. Returns the order when
-    it was planned or moved (None: the assignment repeats what is known)."""
-    await supplier_store.register(ctx.uow.session, fact.supplier.id, fact.supplier.name)
+    Returns the order when it was planned or moved (None: the assignment repeats what is
+    known); the batch then checks it (``assignment_check``)."""
     existing = ctx.orders.get(fact.order_id)
     if existing is not None:
         if existing.supplier_id != fact.supplier.id:

@@ -164,15 +164,16 @@ async def replace(
     return _supplier(row)
 
 
-async def register(session: AsyncSession, supplier_id: str, name: str | None) -> None:
-    """A supplier first met in an assignment: recorded with its name only (no capabilities
-    yet), unless it is known already."""
-    profile = SupplierProfile(name=name or supplier_id)
-    stmt = (
-        insert(SupplierRow)
-        .values(supplier_id=supplier_id, version=1, **_values(profile))
-        .on_conflict_do_nothing(index_elements=[SupplierRow.supplier_id])
-    )
+async def register(session: AsyncSession, names: Mapping[str, str | None]) -> None:
+    """Suppliers first met in assignments: recorded with their names only (no capabilities
+    yet), unless known already. One statement."""
+    if not names:
+        return
+    rows = [
+        {"supplier_id": s, "version": 1, **_values(SupplierProfile(name=(n or s)[:200]))}
+        for s, n in sorted(names.items())
+    ]
+    stmt = insert(SupplierRow).values(rows).on_conflict_do_nothing(index_elements=["supplier_id"])
     await session.execute(stmt)
 
 

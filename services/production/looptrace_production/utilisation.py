@@ -40,8 +40,7 @@ def load_changes(orders: Iterable[SupplierOrder]) -> cap.Load:
         new = order.load_signature()
         if new == order.load_seen:
             continue
-        shape = order.load_shape()
-        cap.add(total, cap.delta(shape.load(order.load_seen), shape.load(new)))
+        cap.add(total, order.loading.change(order.load_seen, new))
         order.load_seen = new
     return total
 
@@ -110,12 +109,13 @@ async def reevaluate(uow: UnitOfWork, supplier_id: str, bucket: str) -> int:
     return await _crossings(uow, [tuple(r) for r in rows])
 
 
-async def capacities(
-    session: AsyncSession, suppliers: Iterable[str]
-) -> dict[tuple[str, str], list[tuple[date, date | None, int]]]:
-    """Every reported capacity of these suppliers, by (supplier, bucket)."""
+Capacities = dict[str, dict[str, list[tuple[date, date | None, int]]]]
+
+
+async def capacities(session: AsyncSession, suppliers: Iterable[str]) -> Capacities:
+    """Every reported capacity of these suppliers: supplier → bucket → (from, to, units)."""
     ids = sorted(set(suppliers))
-    out: dict[tuple[str, str], list[tuple[date, date | None, int]]] = {}
+    out: Capacities = {}
     if not ids:
         return out
     q = text(
@@ -123,7 +123,7 @@ async def capacities(
         "FROM production.supplier_capacity WHERE supplier_id = ANY(:ids)"
     )
     for r in await session.execute(q, {"ids": ids}):
-        out.setdefault((r.supplier_id, r.bucket), []).append(
+        out.setdefault(r.supplier_id, {}).setdefault(r.bucket, []).append(
             (r.effective_from, r.effective_to, r.units_per_week)
         )
     return out
@@ -133,7 +133,7 @@ async def _crossings(uow: UnitOfWork, rows: Sequence[tuple[Any, ...]]) -> int:
     caps = await capacities(uow.session, (r[0] for r in rows))
     flips: list[tuple[str, date, str, bool]] = []
     for supplier_id, week, bucket, units, was in rows:
-        capacity = cap.capacity_on(week, caps.get((supplier_id, bucket), []))
+        capacity = cap.capacity_on(week, caps.get(supplier_id, {}).get(bucket, []))
         now = cap.overloaded(units, capacity)
         if now != was:
             flips.append((supplier_id, week, bucket, now))

@@ -16,7 +16,7 @@ The model (README "Supplier network"):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -30,8 +30,6 @@ _DAY = timedelta(days=1)
 Bucket = str
 LoadKey = tuple[str, date, Bucket]  # supplier id, Monday of the week, bucket
 Load = dict[LoadKey, float]
-# what a plan's load depends on that can change: the supplier and each stage's dates
-Signature = tuple[str, bool, tuple[tuple[int, date | None, date | None], ...]]
 
 
 def week_of(day: date) -> date:
@@ -81,44 +79,82 @@ def main_stage(stages: Iterable[Stage]) -> int | None:
     return best.number if best else None
 
 
-def signature(supplier_id: str, active: bool, stages: Iterable[Stage]) -> Signature:
-    """What the load of a plan depends on that can change (the template's stages do not)."""
-    dates = tuple((s.number, s.forecast_start, s.forecast_end) for s in stages if not s.skipped)
-    return (supplier_id, active, dates)
+Dates = tuple[tuple[date | None, date | None], ...]  # of the loading stages, in order
+Signature = tuple[str, Dates]  # the supplier and the loading stages' forecast dates
+
+
+def _add_spread(
+    total: Load,
+    supplier_id: str,
+    buckets: tuple[Bucket, ...],
+    weeks: dict[date, float],
+    sign: float,
+) -> None:
+    for bucket in buckets:
+        for week, units in weeks.items():
+            key = (supplier_id, week, bucket)
+            total[key] = total.get(key, 0.0) + sign * units
 
 
 @dataclass(frozen=True)
-class PlanShape:
-    """What does not change in a plan's load: category, quantity, calendar, stage templates."""
+class Loading:
+    """Which stages of a plan load which buckets: fixed when the plan is made (the template's
+    stages never change), so worked out once per plan. ``index`` is the stage's place in
+    ``plan.stages``; only stages that load some bucket are listed."""
 
-    category: str
     quantity: int
     calendar: Calendar
-    stages: Mapping[int, Stage]  # by number
+    stages: tuple[tuple[int, tuple[Bucket, ...]], ...]  # (index, buckets)
 
-    def buckets(self, number: int, main: int | None) -> list[Bucket]:
-        buckets = [process_bucket(p) for p in processes_of(self.stages[number].name)]
-        if number == main:
-            buckets.append(category_bucket(self.category))
-        return buckets
+    @classmethod
+    def of(
+        cls, category: str, quantity: int, calendar: Calendar, stages: Sequence[Stage]
+    ) -> Loading:
+        active = [s for s in stages if not s.skipped]
+        main = main_stage(active)
+        out = []
+        for index, stage in enumerate(stages):
+            if stage.skipped:
+                continue
+            buckets = [process_bucket(p) for p in processes_of(stage.name)]
+            if stage.number == main:
+                buckets.append(category_bucket(category))
+            if buckets:
+                out.append((index, tuple(buckets)))
+        return cls(quantity, calendar, tuple(out))
+
+    def signature(self, supplier_id: str, stages: Sequence[Stage]) -> Signature:
+        return (
+            supplier_id,
+            tuple((stages[i].forecast_start, stages[i].forecast_end) for i, _ in self.stages),
+        )
+
+    def _stage(self, total: Load, supplier_id: str, buckets: tuple[Bucket, ...],
+               dates: tuple[date | None, date | None], sign: float) -> None:  # fmt: skip
+        start, end = dates
+        if start is not None and end is not None:
+            _add_spread(
+                total, supplier_id, buckets, spread(self.quantity, start, end, self.calendar), sign
+            )
 
     def load(self, sig: Signature | None) -> Load:
         """The plan's load with the supplier and stage dates of ``sig`` (None: no load)."""
         total: Load = {}
-        if sig is None or not sig[1]:
-            return total
-        supplier_id, _, dates = sig
-        main = main_stage(s for s in self.stages.values() if not s.skipped)
-        for number, start, end in dates:
-            buckets = self.buckets(number, main)
-            if not buckets or start is None or end is None:
-                continue
-            weeks = spread(self.quantity, start, end, self.calendar)
-            for bucket in buckets:
-                for week, units in weeks.items():
-                    key = (supplier_id, week, bucket)
-                    total[key] = total.get(key, 0.0) + units
+        if sig is not None:
+            for (_, buckets), dates in zip(self.stages, sig[1], strict=True):
+                self._stage(total, sig[0], buckets, dates, 1.0)
         return total
+
+    def change(self, old: Signature | None, new: Signature | None) -> Load:
+        """``load(new) - load(old)``, spreading only the stages whose dates moved."""
+        if old is None or new is None or old[0] != new[0]:
+            return delta(self.load(old), self.load(new))
+        total: Load = {}
+        for (_, buckets), was, now in zip(self.stages, old[1], new[1], strict=True):
+            if was != now:
+                self._stage(total, old[0], buckets, was, -1.0)
+                self._stage(total, new[0], buckets, now, 1.0)
+        return {k: v for k, v in total.items() if abs(v) > 1e-9}
 
 
 def delta(old: Load, new: Load) -> Load:

@@ -30,16 +30,23 @@ class SupplierOrder:
     dirty: bool = False
     # the load signature (domain.capacity) as stored: a save records the load's change
     load_seen: Any = field(default=None, init=False, repr=False, compare=False)
+    _loading: capacity.Loading | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.plan_version = self.plan.version
 
-    def load_signature(self) -> Any:
-        return capacity.signature(self.supplier_id, True, self.plan.stages)
+    @property
+    def loading(self) -> capacity.Loading:
+        """Which stages load which capacity buckets (worked out once per order in memory)."""
+        if self._loading is None:
+            plan = self.plan
+            self._loading = capacity.Loading.of(
+                self.product_category, self.quantity, plan.calendar, plan.stages
+            )
+        return self._loading
 
-    def load_shape(self) -> capacity.PlanShape:
-        stages = {s.number: s for s in self.plan.stages}
-        return capacity.PlanShape(self.product_category, self.quantity, self.plan.calendar, stages)
+    def load_signature(self) -> capacity.Signature:
+        return self.loading.signature(self.supplier_id, self.plan.stages)
 
     @property
     def is_new(self) -> bool:

@@ -40,8 +40,8 @@ def candidate(
 ) -> Candidate:
     calendar = WorkCalendar()
     plan = plan_stages(template_for(TEMPLATES, "knitwear"), target, TODAY, calendar)
-    shape = cap.PlanShape("knitwear", quantity, calendar, {s.number: s for s in plan.stages})
-    added = shape.load(cap.signature(supplier, True, plan.stages))
+    loading = cap.Loading.of("knitwear", quantity, calendar, plan.stages)
+    added = loading.load(loading.signature(supplier, plan.stages))
     existing = {k: planned for k in added if k[2] == "category:knitwear"}
     caps = {"category:knitwear": FOREVER if capacity is None else capacity}
     c = Candidate(supplier, supplier.upper(), plan, week_loads(added, existing, caps), score)

@@ -21,8 +21,8 @@ TODAY = date(2025, 3, 3)  # a Monday
 
 def knitwear(calendar: WorkCalendar, quantity: int = 1200) -> tuple[Plan, cap.Load]:
     plan = plan_stages(template_for(TEMPLATES, "knitwear"), date(2025, 6, 30), TODAY, calendar)
-    shape = cap.PlanShape("knitwear", quantity, calendar, {s.number: s for s in plan.stages})
-    return plan, shape.load(cap.signature("s-1", True, plan.stages))
+    loading = cap.Loading.of("knitwear", quantity, calendar, plan.stages)
+    return plan, loading.load(loading.signature("s-1", plan.stages))
 
 
 def test_a_stage_is_spread_over_its_working_days_per_week() -> None:
@@ -173,3 +173,21 @@ def test_a_new_order_adds_its_whole_load() -> None:
     )
     o.dirty = True
     assert utilisation.load_changes([o]) == load
+
+
+@given(st.lists(st.integers(-30, 30), min_size=8, max_size=8), st.integers(1, 5000))
+def test_the_change_of_moved_stages_equals_the_difference_of_whole_loads(shifts, quantity) -> None:  # type: ignore[no-untyped-def]
+    plan, _ = knitwear(WorkCalendar(), quantity)
+    loading = cap.Loading.of("knitwear", quantity, WorkCalendar(), plan.stages)
+    old = loading.signature("s-1", plan.stages)
+    for stage, shift in zip(plan.stages, shifts, strict=True):
+        if stage.forecast_start and stage.forecast_end:
+            stage.forecast_start += timedelta(days=shift)
+            stage.forecast_end += timedelta(days=shift + abs(shift) // 3)
+    new = loading.signature("s-1", plan.stages)
+    whole = cap.delta(loading.load(old), loading.load(new))
+    change = loading.change(old, new)
+    assert whole.keys() == change.keys()
+    assert all(change[k] == pytest.approx(v, abs=1e-6) for k, v in whole.items())
+    moved = cap.Loading.change(loading, old, ("s-2", new[1]))
+    assert sum(v for k, v in moved.items() if k[0] == "s-1") == pytest.approx(-4 * quantity)
