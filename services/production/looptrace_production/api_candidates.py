@@ -114,7 +114,7 @@ async def candidates_for(
     existing = await utilisation.weeks_of(session, ids, min(weeks), max(weeks))
     caps = await utilisation.capacities(session, ids)
     scores = await scorecards(session, ids)
-    out = []
+    out, days_left = [], {}
     for s, c, added in drafts:
         by_bucket = caps.get(s.supplier_id, {})
         c.weeks, c.score = (
@@ -123,7 +123,9 @@ async def candidates_for(
         )
         capability = s.category(ask.category)
         calendar = calendars.get(s.supplier_id, p.calendar)
-        days = calendar.working_days_between(ask.today, ask.target_date)
+        if calendar not in days_left:
+            days_left[calendar] = calendar.working_days_between(ask.today, ask.target_date)
+        days = days_left[calendar]
         out.append(
             judge(
                 c,

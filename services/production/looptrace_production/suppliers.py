@@ -126,11 +126,27 @@ async def existing(session: AsyncSession, supplier_id: str) -> Supplier:
     return found
 
 
+_DECODED: dict[str, Supplier] = {}  # by id, as last read (checked against the row version)
+
+
 async def all_suppliers(session: AsyncSession, active_only: bool = False) -> list[Supplier]:
-    q = select(SupplierRow).order_by(SupplierRow.supplier_id)
+    """Every (active) supplier, by id; profiles already decoded at the same version are reused
+    (``candidates`` reads them all on every request)."""
+    q = select(SupplierRow.supplier_id, SupplierRow.version).order_by(SupplierRow.supplier_id)
     if active_only:
         q = q.where(SupplierRow.status == "active")
-    return [_supplier(r) for r in await session.scalars(q)]
+    versions = list(await session.execute(q))
+    stale = [r.supplier_id for r in versions if _cached(r.supplier_id, r.version) is None]
+    if stale:
+        rows = await session.scalars(select(SupplierRow).where(SupplierRow.supplier_id.in_(stale)))
+        _DECODED.update({r.supplier_id: _supplier(r) for r in rows})
+    found = (_cached(r.supplier_id, r.version) for r in versions)
+    return [s for s in found if s is not None]
+
+
+def _cached(supplier_id: str, version: int) -> Supplier | None:
+    found = _DECODED.get(supplier_id)
+    return found if found is not None and found.version == version else None
 
 
 async def create(session: AsyncSession, supplier_id: str, profile: SupplierProfile) -> Supplier:

@@ -10,9 +10,11 @@ first; then the lower peak utilisation; then the better on-time rate; then the i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from looptrace_production.domain import capacity as cap
 from looptrace_production.domain.plan import Plan
@@ -30,25 +32,26 @@ class Scorecard:
         return round(100.0 * self.on_time / self.completed, 1) if self.completed else None
 
 
-@dataclass(frozen=True)
-class WeekLoad:
+class WeekLoad(NamedTuple):
+    """One week and bucket of a candidate: what is planned there, what the order adds."""
+
     week: date
     bucket: str
     existing_units: float
     added_units: float
     capacity_units: int | None
+    total: float
+    utilisation_pct: float | None
+    overloaded: bool
 
-    @property
-    def total(self) -> float:
-        return self.existing_units + self.added_units
 
-    @property
-    def utilisation_pct(self) -> float | None:
-        return cap.utilisation_pct(self.total, self.capacity_units)
-
-    @property
-    def overloaded(self) -> bool:
-        return cap.overloaded(self.total, self.capacity_units)
+def week_load(
+    week: date, bucket: str, existing: float, added: float, capacity_units: int | None
+) -> WeekLoad:
+    total = existing + added
+    pct = cap.utilisation_pct(total, capacity_units)
+    return WeekLoad(week, bucket, existing, added, capacity_units, total, pct,
+                    cap.overloaded(total, capacity_units))  # fmt: skip
 
 
 @dataclass
@@ -65,7 +68,7 @@ class Candidate:
     def feasible(self) -> bool:
         return not self.problems
 
-    @property
+    @functools.cached_property
     def peak_pct(self) -> float | None:
         known = [w.utilisation_pct for w in self.weeks if w.utilisation_pct is not None]
         return max(known, default=None)
@@ -96,10 +99,11 @@ def week_loads(
 ) -> list[WeekLoad]:
     """The weeks the order would load, each with what is planned there already (by bucket)."""
     out = []
-    for key, units in sorted(added.items()):
+    for key in sorted(added):
         _, week, bucket = key
-        capacity_units = cap.capacity_on(week, capacities.get(bucket, ()))
-        out.append(WeekLoad(week, bucket, existing.get(key, 0.0), units, capacity_units))
+        rows = capacities.get(bucket)
+        capacity_units = cap.capacity_on(week, rows) if rows else None
+        out.append(week_load(week, bucket, existing.get(key, 0.0), added[key], capacity_units))
     return out
 
 
