@@ -39,6 +39,7 @@ SAMPLE: dict[str, Any] = {
     "previous_risk_level": "low",
     "expected_delay_days": 6.4,
     "drivers": ["yarn arrived late"],
+    "warnings": ["its GOTS certification expired on 2025-01-31"],
     "recommended_actions": ["add a second shift"],
     "sample_inspected": 125,
     "defects_by_class": {"major": 4, "minor": 9},
@@ -189,3 +190,9 @@ def test_the_two_cut_and_sew_inspection_mails_say_which_inspection_passed() -> N
     assert failed.subject.endswith(
         "Inline inspection at stage 8 (Quality Control (Internal)) failed"
     )
+
+
+def test_an_assignment_warning_lists_each_warning() -> None:
+    _, text, html = render("assignment_warned", SAMPLE)
+    assert "- its GOTS certification expired on 2025-01-31" in text
+    assert "<li>its GOTS certification expired on 2025-01-31</li>" in html
