@@ -90,17 +90,16 @@ async def scorecards(session: AsyncSession, ids: Sequence[str]) -> dict[str, Sco
     return {r.supplier_id: Scorecard(r.completed, r.on_time) for r in rows}
 
 
-async def candidates_for(
-    session: AsyncSession, p: Planning, ask: Ask, has_print: bool
-) -> list[Candidate]:
+Draft = tuple[Supplier, Candidate, cap.Load]
+
+
+def _drafts(
+    p: Planning, ask: Ask, able: list[Supplier], calendars: dict[str, WorkCalendar], has_print: bool
+) -> list[Draft]:
+    """Each supplier's plan and added load (suppliers of one calendar share one plan)."""
     template = template_for(p.templates, ask.category)
-    able = [
-        s for s in await store.all_suppliers(session, active_only=True) if s.category(ask.category)
-    ]
-    ids = [s.supplier_id for s in able]
-    calendars = await calendars_of(session, ids)
-    drafts: list[tuple[Supplier, Candidate, cap.Load]] = []
-    made: dict[WorkCalendar, tuple[Plan, cap.Load]] = {}  # suppliers of one calendar: one plan
+    drafts: list[Draft] = []
+    made: dict[WorkCalendar, tuple[Plan, cap.Load]] = {}
     for s in able:
         calendar = calendars.get(s.supplier_id, p.calendar)
         if calendar not in made:
@@ -108,6 +107,18 @@ async def candidates_for(
         plan, load = made[calendar]
         added = {(s.supplier_id, week, bucket): u for (_, week, bucket), u in load.items()}
         drafts.append((s, Candidate(s.supplier_id, s.profile.name, plan, [], Scorecard()), added))
+    return drafts
+
+
+async def candidates_for(
+    session: AsyncSession, p: Planning, ask: Ask, has_print: bool
+) -> list[Candidate]:
+    template_for(p.templates, ask.category)  # an unknown category: 422 before any query
+    suppliers = await store.all_suppliers(session, active_only=True)
+    able = [s for s in suppliers if s.category(ask.category)]
+    ids = [s.supplier_id for s in able]
+    calendars = await calendars_of(session, ids)
+    drafts = _drafts(p, ask, able, calendars, has_print)
     weeks = [k[1] for _, _, added in drafts for k in added]
     if not weeks:
         return []
@@ -116,26 +127,15 @@ async def candidates_for(
     scores = await scorecards(session, ids)
     out, days_left = [], {}
     for s, c, added in drafts:
-        by_bucket = caps.get(s.supplier_id, {})
-        c.weeks, c.score = (
-            week_loads(added, existing, by_bucket),
-            scores.get(s.supplier_id, Scorecard()),
-        )
+        c.weeks = week_loads(added, existing, caps.get(s.supplier_id, {}))
+        c.score = scores.get(s.supplier_id, Scorecard())
         capability = s.category(ask.category)
         calendar = calendars.get(s.supplier_id, p.calendar)
         if calendar not in days_left:
             days_left[calendar] = calendar.working_days_between(ask.today, ask.target_date)
-        days = days_left[calendar]
-        out.append(
-            judge(
-                c,
-                ask,
-                capability.moq,
-                capability.lead_time_days,
-                s.expired_certifications(ask.today),
-                days,
-            )
-        )
+        expired = s.expired_certifications(ask.today)
+        out.append(judge(c, ask, capability.moq, capability.lead_time_days, expired,
+                         days_left[calendar]))  # fmt: skip
     return ranked(out)
 
 

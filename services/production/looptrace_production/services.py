@@ -236,24 +236,30 @@ async def store_master_data(
     await supplier_store.upsert(ctx.uow.session, fact.supplier_id, checked)
 
 
+def _reassign(
+    ctx: ProductionContext, order: SupplierOrder, fact: order_events.OrderSupplierAssigned
+) -> SupplierOrder | None:
+    """The planned order goes to another supplier (None: it is the same one)."""
+    if order.supplier_id == fact.supplier.id:
+        return None
+    moved = SupplierReassigned(
+        order.supplier_id, fact.supplier.id, fact.supplier.name, ctx.planning.now()
+    )
+    order.supplier_id, order.supplier_name = fact.supplier.id, fact.supplier.name
+    order.dirty = True
+    ctx.publish(order, [moved])
+    return order
+
+
 async def assign_supplier(
     ctx: ProductionContext, fact: order_events.OrderSupplierAssigned
 ) -> SupplierOrder | None:
     """A supplier got the order: plan it with the supplier's working days (first time), or hand
     the plan to the new supplier (the plan keeps its dates and the calendar it was made with).
-    Returns the order when it was planned or moved (None: the assignment repeats what is
-    known); the batch then checks it (``assignment_check``)."""
+    Returns the order when planned or moved (None: nothing new), for ``assignment_check``."""
     existing = ctx.orders.get(fact.order_id)
     if existing is not None:
-        if existing.supplier_id != fact.supplier.id:
-            moved = SupplierReassigned(
-                existing.supplier_id, fact.supplier.id, fact.supplier.name, ctx.planning.now()
-            )
-            existing.supplier_id, existing.supplier_name = fact.supplier.id, fact.supplier.name
-            existing.dirty = True
-            ctx.publish(existing, [moved])
-            return existing
-        return None
+        return _reassign(ctx, existing, fact)
     p = ctx.planning
     template = template_for(p.templates, fact.product_category)
     plan = plan_stages(
