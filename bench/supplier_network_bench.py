@@ -192,6 +192,9 @@ async def run(urls: tuple[str, str], n_orders: int, n_suppliers: int, stages: in
     msgs = 4 * n_orders * stages
     rate = {w.name: msgs / sum(w.took) for w in worlds}
     drop = 100 * (1 - rate["with"] / rate["without"])
+    pairs = [b / a for a, b in zip(worlds[0].took, worlds[1].took, strict=True)]  # with/without
+    print("per stage, with / without throughput: " + ", ".join(f"{r:.2f}" for r in pairs)
+          + f"; median {statistics.median(pairs):.2f}")  # fmt: skip
     print(f"progress: with utilisation {rate['with']:,.0f} msgs/s, without {rate['without']:,.0f}"
           f" msgs/s: {drop:+.1f} % drop (batches of {BATCH}, {LANES} lanes)")  # fmt: skip
     async with worlds[0].engine.connect() as c:
