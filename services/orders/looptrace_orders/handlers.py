@@ -80,6 +80,7 @@ REACTIONS: dict[str, Reaction[OrdersContext]] = {
     "production.stage_completed": when_stage_completed,
     "production.plan_reforecast": when_plan_reforecast,
     "production.quality_gate_passed": with_payload(qc_gate.open_the_gate),
+    "production.assignment_warned": with_payload(uc.record_assignment_warning),
     "quality.inspection_scheduled": with_payload(qc_gate.hold_the_gate_for),
     "quality.inspection_failed": with_payload(qc_gate.close_the_gate_after),
 }

@@ -8,7 +8,7 @@ from decimal import Decimal
 from looptrace_orders import repository as repo
 from looptrace_orders.context import OrdersContext, domain_rules
 from looptrace_orders.domain import Money, Pricing, Shipment, check_shipments
-from looptrace_orders.models import OrderRow, QuoteRow, ShipmentRow
+from looptrace_orders.models import OrderRow, QuoteRow, ShipmentRow, StatusHistoryRow
 from looptrace_orders.transitions import (
     apply_reaction,
     facts,
@@ -20,6 +20,7 @@ from looptrace_orders.transitions import (
 from looptrace_orders.workflow import WorkflowStatus, check_shipment
 from looptrace_shared.errors import Conflict, StaleVersion
 from looptrace_shared.events import orders as ev
+from looptrace_shared.events import suppliers as supplier_events
 
 
 class DuplicateOrderNumber(Conflict):
@@ -274,3 +275,21 @@ def check_version(order: OrderRow, if_match: int | None) -> None:
             f"order {order.order_number} is at version {order.version}, not {if_match}; "
             "reload it and retry with the current ETag"
         )
+
+
+async def record_assignment_warning(
+    ctx: OrdersContext, fact: supplier_events.AssignmentWarned
+) -> None:
+    """Production warned of the order's assignment: a history entry that keeps the status
+    (from = to) and names the warnings; notifications tells the admin who assigned."""
+    order = await ctx.get(fact.order_id)
+    ctx.uow.session.add(
+        StatusHistoryRow(
+            order_id=order.id,
+            from_status=order.workflow_status,
+            to_status=order.workflow_status,
+            cause=ctx.cause_name[:200],
+            reason=f"assignment to {fact.supplier_id} warned: " + "; ".join(fact.warnings),
+            at=datetime.now(UTC),
+        )
+    )

@@ -57,6 +57,12 @@ class ProductionSettings(ServiceSettings):
         description="decoded plans kept in memory between batches (least recently used "
         "dropped first; a plan not kept is read from the database)",
     )
+    utilisation_fold_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="how often planned-load changes are folded into the "
+        "supplier-week utilisation (and overload / recovery events emitted)",
+    )
     gc_threshold: tuple[int, int, int] = Field(
         default=(500_000, 100, 1000),
         description="Python's cyclic GC thresholds (gc.set_threshold): with the defaults "
