@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from fastapi import FastAPI
-
 from looptrace_orders.api import router
 from looptrace_orders.config import OrdersSettings
 from looptrace_orders.handlers import consumer_groups
-from looptrace_orders.models import Base, plumbing
-from looptrace_shared.runtime import ServiceSpec, create_service_app
+from looptrace_orders.models import plumbing
+from looptrace_shared.runtime import ServiceSpec, app_factories
 
 SPEC = ServiceSpec(
     name="orders",
-    metadata=Base.metadata,
     plumbing=plumbing,
-    migrations=Path(__file__).parent / "migrations",
     groups=consumer_groups,
     routers=[router],
     publishes=[
@@ -27,10 +21,4 @@ SPEC = ServiceSpec(
     ],
 )
 
-
-def load_settings() -> OrdersSettings:
-    return OrdersSettings()
-
-
-def create_app(settings: OrdersSettings | None = None) -> FastAPI:
-    return create_service_app(settings or load_settings(), SPEC)
+load_settings, create_app = app_factories(OrdersSettings, SPEC)
