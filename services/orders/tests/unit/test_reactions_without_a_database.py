@@ -19,6 +19,7 @@ from looptrace_shared.contracts.examples import example_data
 from looptrace_shared.events import event_spec
 from looptrace_shared.fake_uow import FakeUnitOfWork, incoming
 from looptrace_shared.messaging.dispatch import Dispatcher
+from looptrace_shared.messaging.incoming import Incoming
 
 FACTS = ["production.stage_started", "production.stage_delayed"]
 
@@ -31,7 +32,7 @@ def order(order_id: str, status: WorkflowStatus) -> OrderRow:
     )  # fmt: skip
 
 
-def fact(type_: str, order_id: str) -> object:
+def fact(type_: str, order_id: str) -> Incoming:
     data = {**example_data(event_spec(type_).model), "order_id": order_id}
     return incoming(type_, order_id, data, topic=event_spec(type_).topic)
 
