@@ -7,10 +7,8 @@ locked for it, the progress-log rows to write. ``preload`` loads what a batch of
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from looptrace_production import repository as repo
@@ -18,16 +16,15 @@ from looptrace_production import supplier_calendars as calendar_repo
 from looptrace_production import suppliers as supplier_store
 from looptrace_production import utilisation
 from looptrace_production.calendar import WorkCalendar
-from looptrace_production.config import ProductionSettings
 from looptrace_production.domain import ProgressReport, SupplierOrder
 from looptrace_production.events import DomainEvent, ProductionCompleted, SupplierReassigned
 from looptrace_production.outgoing import WIRE, wire_envelope
 from looptrace_production.plan_cache import PlanCache
 from looptrace_production.plan_cache import lock_orders as lock_cached_orders
+from looptrace_production.planning import Planning as Planning  # the use cases' import
 from looptrace_production.qc_gate import InspectionStatus
 from looptrace_production.schedule import plan_stages, template_for
 from looptrace_production.supplier_calendars import SupplierCalendar
-from looptrace_production.templates import Template
 from looptrace_shared.db import UnitOfWork
 from looptrace_shared.envelope import Emitted, cause_ids
 from looptrace_shared.errors import StaleVersion, WaitingFor
@@ -39,29 +36,6 @@ from looptrace_shared.events.registry import Payload
 from looptrace_shared.messaging.dispatch import HANDLED, Cause, Context
 
 SOURCE = "production"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class Planning:
-    """What scheduling needs, loaded once per process.
-
-    ``calendar`` is the default for suppliers that have not stored their own; ``plans`` keeps
-    the decoded plans the consumer committed, so the next batch need not decode them again.
-    """
-
-    settings: ProductionSettings
-    templates: dict[str, Template]
-    calendar: WorkCalendar = field(default_factory=WorkCalendar)
-    now: Callable[[], datetime] = utcnow
-    plans: PlanCache = field(default_factory=PlanCache)  # committed plans, between batches
-
-    @functools.cached_property
-    def clock_skew(self) -> timedelta:
-        return self.settings.clock_skew
 
 
 @dataclass
