@@ -9,7 +9,12 @@ from looptrace_production.services import Fact, Planning, ProductionContext
 from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes, Reaction
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.runtime import Runtime
-from looptrace_shared.topics import ORDERS_EVENTS, PRODUCTION_PROGRESS, QUALITY_EVENTS
+from looptrace_shared.topics import (
+    ORDERS_EVENTS,
+    PRODUCTION_PROGRESS,
+    PRODUCTION_SUPPLIERS,
+    QUALITY_EVENTS,
+)
 
 GROUP = "production"
 # an assignment plans the order: it must not wait behind its order's early report
@@ -77,7 +82,7 @@ async def save(ctx: ProductionContext, items: list[Incoming], outcomes: Outcomes
 def consumer_group(planning: Planning) -> ConsumerGroup[ProductionContext]:
     return ConsumerGroup(
         GROUP,
-        (ORDERS_EVENTS, PRODUCTION_PROGRESS, QUALITY_EVENTS),
+        (ORDERS_EVENTS, PRODUCTION_PROGRESS, PRODUCTION_SUPPLIERS, QUALITY_EVENTS),
         REACTIONS,
         context=lambda uow: ProductionContext.for_batch(uow, planning),
         preload=preload,
