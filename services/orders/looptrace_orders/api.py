@@ -242,6 +242,12 @@ class ShipmentIn(BaseModel):
     quantity_shipped: Quantity
     shipped_at: Moment | None = None
     estimated_arrival: Day | None = None
+    mode: Code | None = Field(default=None, examples=["sea", "air", "road", "rail", "courier"])
+    container_number: Code | None = Field(default=None, examples=["CSQU3054383"])
+    seal_number: Code | None = None
+    port_of_loading: Code | None = Field(default=None, examples=["CNSHA"])
+    port_of_discharge: Code | None = Field(default=None, examples=["DEHAM"])
+    estimated_departure: Day | None = None
 
 
 @router.post("/{order_ref}/shipments")

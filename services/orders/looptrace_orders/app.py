@@ -10,6 +10,7 @@ from looptrace_orders.api import router
 from looptrace_orders.config import OrdersSettings
 from looptrace_orders.handlers import consumer_groups
 from looptrace_orders.models import Base, plumbing
+from looptrace_orders.shipping_api import router as shipping_router
 from looptrace_shared.runtime import ServiceSpec, create_service_app
 
 SPEC = ServiceSpec(
@@ -18,12 +19,13 @@ SPEC = ServiceSpec(
     plumbing=plumbing,
     migrations=Path(__file__).parent / "migrations",
     groups=consumer_groups,
-    routers=[router],
+    routers=[router, shipping_router],
     publishes=[
         "order.created",
         "order.supplier_assigned",
         "order.status_changed",
         "order.shipment_recorded",
+        "order.shipment_updated",
     ],
 )
 

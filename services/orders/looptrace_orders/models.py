@@ -89,6 +89,33 @@ class ShipmentRow(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     shipped_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     estimated_arrival: Mapped[date | None] = mapped_column(Date)
+    mode: Mapped[str | None] = mapped_column(String(16))
+    container_number: Mapped[str | None] = mapped_column(String(11))
+    seal_number: Mapped[str | None] = mapped_column(String(100))
+    port_of_loading: Mapped[str | None] = mapped_column(String(5))
+    port_of_discharge: Mapped[str | None] = mapped_column(String(5))
+    estimated_departure: Mapped[date | None] = mapped_column(Date)
+
+
+class ShipmentUpdateRow(Base):
+    """One change of a shipment's departure or arrival date (the shipment keeps the latest)."""
+
+    __tablename__ = "shipment_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    shipment_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.shipments.id", ondelete="CASCADE"), index=True
+    )
+    order_id: Mapped[str] = mapped_column(
+        ForeignKey("orders.orders.id", ondelete="CASCADE"), index=True
+    )
+    estimated_departure: Mapped[date | None] = mapped_column(Date)
+    estimated_arrival: Mapped[date | None] = mapped_column(Date)
+    previous_departure: Mapped[date | None] = mapped_column(Date)
+    previous_arrival: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    cause: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class QuoteRow(Base):

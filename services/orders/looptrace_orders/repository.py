@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from looptrace_orders.models import OrderRow, ShipmentRow, StatusHistoryRow
+from looptrace_orders.models import OrderRow, ShipmentRow, ShipmentUpdateRow, StatusHistoryRow
 
 
 async def load_orders(
@@ -59,6 +59,15 @@ async def history(session: AsyncSession, order_id: str) -> list[StatusHistoryRow
 
 async def shipments(session: AsyncSession, order_id: str) -> list[ShipmentRow]:
     q = select(ShipmentRow).where(ShipmentRow.order_id == order_id).order_by(ShipmentRow.id)
+    return list(await session.scalars(q))
+
+
+async def shipment_updates(session: AsyncSession, order_id: str) -> list[ShipmentUpdateRow]:
+    q = (
+        select(ShipmentUpdateRow)
+        .where(ShipmentUpdateRow.order_id == order_id)
+        .order_by(ShipmentUpdateRow.id)
+    )
     return list(await session.scalars(q))
 
 
