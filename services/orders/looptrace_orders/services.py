@@ -8,6 +8,7 @@ from decimal import Decimal
 from looptrace_orders import repository as repo
 from looptrace_orders.context import OrdersContext, domain_rules
 from looptrace_orders.domain import Money, Pricing, Shipment, check_shipments
+from looptrace_orders.invoicing import draft_invoices
 from looptrace_orders.models import OrderRow, QuoteRow, ShipmentRow
 from looptrace_orders.shipments import reproject_delivery, shipment_row, shipping_details
 from looptrace_orders.transitions import (
@@ -160,6 +161,7 @@ async def record_shipment(ctx: OrdersContext, cmd: ev.OrderShipped) -> OrderRow:
     reproject_delivery(order, [*earlier, row])
     await ctx.uow.session.flush()
     ctx.emit(order.id, _shipment_recorded(order, row, total, full))
+    await draft_invoices(ctx, order, row)
     if full:
         apply_reaction(
             ctx, order, "OrderShipped", f"{total} of {order.quantity} shipped via {cmd.carrier}"

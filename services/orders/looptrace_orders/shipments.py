@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from looptrace_orders import repository as repo
+from looptrace_orders.archive import check_live
 from looptrace_orders.context import OrdersContext, domain_rules
 from looptrace_orders.models import OrderRow, ShipmentRow, ShipmentUpdateRow
 from looptrace_orders.shipping import ShippingDetails, projected_delivery, shipping_mode
@@ -55,7 +56,8 @@ def reproject_delivery(order: OrderRow, shipments: list[ShipmentRow]) -> date | 
 
 
 async def find_shipment(ctx: OrdersContext, order: OrderRow, ref: int | str) -> ShipmentRow:
-    """The order's shipment by its id (int) or its tracking number (str)."""
+    """The order's shipment to change, by its id (int) or its tracking number (str)."""
+    check_live(order)
     for s in await repo.shipments(ctx.uow.session, order.id):
         if (s.id if isinstance(ref, int) else s.tracking_number) == ref:
             return s

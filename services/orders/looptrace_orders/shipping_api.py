@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field, model_validator
 from looptrace_orders import repository as repo
 from looptrace_orders import shipments as uc
 from looptrace_orders.api import _change
+from looptrace_orders.archive import archived
+from looptrace_orders.models import OrderRow
 from looptrace_orders.views import IfMatch, visible_order
 from looptrace_shared.auth import AdminUser, CurrentUser
 from looptrace_shared.events import orders as ev
@@ -61,8 +63,9 @@ class ShipmentDatesIn(BaseModel):
         return self
 
 
-async def _shipments_out(uow: UowDep, order_id: str) -> list[ShipmentOut]:
-    updates = await repo.shipment_updates(uow.session, order_id)
+async def _shipments_out(uow: UowDep, order: OrderRow) -> list[ShipmentOut]:
+    old = archived(order)
+    updates = await repo.shipment_updates(uow.session, order.id, old)
     return [
         ShipmentOut.model_validate(
             {
@@ -74,7 +77,7 @@ async def _shipments_out(uow: UowDep, order_id: str) -> list[ShipmentOut]:
                 ],
             }
         )
-        for s in await repo.shipments(uow.session, order_id)
+        for s in await repo.shipments(uow.session, order.id, old)
     ]
 
 
@@ -82,7 +85,7 @@ async def _shipments_out(uow: UowDep, order_id: str) -> list[ShipmentOut]:
 async def list_shipments(order_ref: IdPath, uow: UowDep, user: CurrentUser) -> list[ShipmentOut]:
     """The order's shipments with their shipping details: its buyer, its supplier, admins."""
     order = await visible_order(uow, user, order_ref)
-    return await _shipments_out(uow, order.id)
+    return await _shipments_out(uow, order)
 
 
 @router.patch("/{order_ref}/shipments/{shipment_id}")
@@ -102,4 +105,4 @@ async def update_shipment(
     )
     await uc.update_shipment(ctx, cmd, shipment_id)
     await uow.commit()
-    return await _shipments_out(uow, order.id)
+    return await _shipments_out(uow, order)

@@ -206,3 +206,16 @@ class OrderShipmentUpdated(Payload):
     expected_delivery_date: date | None
     previous_expected_delivery_date: date | None
     reason: str | None = None
+
+
+@event("order.invoice_status_changed", ORDERS_EVENTS)
+class OrderInvoiceStatusChanged(Payload):
+    """An invoice was drafted (``previous_status`` null) or changed status. No amounts: those
+    are read over HTTP by whom the access rules let see them."""
+
+    order_id: Id
+    order_number: Id
+    invoice_number: str = Field(examples=["INV-2027-000001"])
+    kind: str = Field(examples=["buyer", "supplier"])
+    status: str = Field(examples=["draft", "issued", "paid", "void"])
+    previous_status: str | None = None
