@@ -18,12 +18,6 @@ class OrdersSettings(ServiceSettings):
     order_target_future_days: int = Field(
         default=3 * 365, ge=1, le=36_500, description="latest target date: today plus this"
     )
-    retention_years: int = Field(
-        default=2, ge=0, le=100, description="completed orders older than this go to cold storage"
-    )
-    retention_batch: int = Field(
-        default=500, ge=1, le=10_000, description="orders moved per transaction (1 = per order)"
-    )
     retention_interval_s: float = Field(
         default=86_400, ge=0, description="how often the service runs retention; 0 = never"
     )

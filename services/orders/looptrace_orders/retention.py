@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -23,49 +22,30 @@ from looptrace_orders.archive import ARCHIVED, LIVE
 from looptrace_orders.config import OrdersSettings
 from looptrace_orders.workflow import WorkflowStatus
 from looptrace_shared.db import make_engine
+from looptrace_shared.retention import Report, cutoff_for
 
 SERVICE = "orders"
 log = logging.getLogger(__name__)
 OnBatch = Callable[[list[str]], Awaitable[None]]
 
 
-@dataclass
-class Report:
-    """What a run moved (or, dry, would move): orders and rows per table."""
-
-    service: str
-    dry_run: bool
-    cutoff: datetime
-    orders: int = 0
-    rows: dict[str, int] = field(default_factory=dict)
-
-    def lines(self) -> list[str]:
-        verb = "would move" if self.dry_run else "moved"
-        per_table = ", ".join(f"{t} {n}" for t, n in self.rows.items()) or "nothing"
-        return [
-            f"{self.service}: {verb} {self.orders} completed orders finished before "
-            f"{self.cutoff:%Y-%m-%d} to cold storage ({per_table})"
-        ]
-
-
-def cutoff_for(years: int, now: datetime | None = None) -> datetime:
-    now = now or datetime.now(UTC)
-    try:
-        return now.replace(year=now.year - years)
-    except ValueError:  # 29 February
-        return now.replace(year=now.year - years, day=28)
-
-
-def _due(cutoff: datetime) -> Any:
-    """Completed orders whose completion was recorded before ``cutoff``."""
+def _due(cutoff: datetime, after: str = "") -> Any:
+    """Completed orders whose completion was recorded before ``cutoff``, in id order after
+    ``after``: the orders' status index, then each one's history by its order index (a
+    scalar subquery, so a batch stops at its limit instead of reading every history row)."""
     orders, history = LIVE["orders"], LIVE["status_history"]
-    completed_before = exists().where(
-        history.c.order_id == orders.c.id,
-        history.c.to_status == WorkflowStatus.COMPLETED.value,
-        history.c.at < cutoff,
+    completed_at = (
+        select(func.max(history.c.at))
+        .where(
+            history.c.order_id == orders.c.id,
+            history.c.to_status == WorkflowStatus.COMPLETED.value,
+        )
+        .scalar_subquery()
     )
     return select(orders.c.id).where(
-        orders.c.workflow_status == WorkflowStatus.COMPLETED.value, completed_before
+        orders.c.workflow_status == WorkflowStatus.COMPLETED.value,
+        orders.c.id > after,
+        completed_at < cutoff,
     )
 
 
@@ -100,23 +80,23 @@ async def run(
     """Move (or count, dry) every order due; ``on_batch`` is called inside each batch's
     transaction after the copy and before the commit (tests interrupt runs there)."""
     report = Report(SERVICE, dry_run, cutoff_for(settings.retention_years))
-    due = _due(report.cutoff)
     if dry_run:
         async with engine.connect() as conn:
-            report.rows = await _count(conn, due)
+            report.rows = await _count(conn, _due(report.cutoff))
         report.orders = report.rows.get("orders", 0)
         return report
+    last = ""
     while True:
         async with engine.begin() as conn:
-            batch = due.order_by(LIVE["orders"].c.id).limit(settings.retention_batch)
+            batch = _due(report.cutoff, last).order_by("id").limit(settings.retention_batch)
             ids = list((await conn.execute(batch.with_for_update(skip_locked=True))).scalars())
             if not ids:
                 return report
-            for name, n in (await _move_batch(conn, ids)).items():
-                report.rows[name] = report.rows.get(name, 0) + n
+            report.add(await _move_batch(conn, ids))
             if on_batch is not None:
                 await on_batch(ids)
         report.orders += len(ids)
+        last = ids[-1]
 
 
 async def scheduled(rt: Any) -> None:
