@@ -60,7 +60,10 @@ class OrderRow(Base):
     )
 
     __mapper_args__ = {"version_id_col": version, "eager_defaults": True}
-    __table_args__ = (Index("ix_orders_created_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_orders_created_id", "created_at", "id"),
+        Index("ix_orders_workflow_status_id", "workflow_status", "id"),  # retention's walk
+    )
 
 
 class StatusHistoryRow(Base):
