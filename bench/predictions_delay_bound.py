@@ -60,8 +60,14 @@ def _hidden(n_orders: int, seed: int) -> tuple[pd.DataFrame, list, np.ndarray, n
 
 
 def _remaining(
-    stages: pd.DataFrame, supplier: sim.Supplier, trouble: float, load: float, as_of: int,
-    target: int, rng: np.random.Generator, m: int,
+    stages: pd.DataFrame,
+    supplier: sim.Supplier,
+    trouble: float,
+    load: float,
+    as_of: int,
+    target: int,
+    rng: np.random.Generator,
+    m: int,
 ) -> np.ndarray:
     """``m`` draws of the delay of one order, given everything up to ``as_of``."""
     template = {s.name: s for s in stage_templates.load()[stages["product_category"].iloc[0]]}
@@ -82,8 +88,16 @@ def _remaining(
         weight = STAGE_PARAMS[st["product_category"], st["stage_name"]].slip_weight
         slip = supplier.slip_scale * weight * season * load_factor * (0.3 + trouble)
         tries = 40 if started else 1
-        dur = _stage_durations(rng, m * tries, planned, np.repeat(slip, tries), supplier,
-                               trouble, load_factor, template[st["stage_name"]].qc)
+        dur = _stage_durations(
+            rng,
+            m * tries,
+            planned,
+            np.repeat(slip, tries),
+            supplier,
+            trouble,
+            load_factor,
+            template[st["stage_name"]].qc,
+        )
         dur = np.maximum(1, np.round(dur)).reshape(m, tries) if started else dur.reshape(m, 1)
         if started:  # keep, per draw, the first duration that outlasts what was seen
             ok = start[:, None] + dur > as_of
@@ -125,8 +139,9 @@ def main(orders: int, seed: int, draws: int) -> None:
         as_of = int((np.datetime64(row.as_of, "D") - epoch).astype(int))
         st = by_order[row.order_id]
         target = int((np.datetime64(st["target_date"].iloc[0], "D") - epoch).astype(int))
-        oracle[j] = np.median(_remaining(st, suppliers[i], trouble[i], loads[i], as_of, target,
-                                         rng, draws))
+        oracle[j] = np.median(
+            _remaining(st, suppliers[i], trouble[i], loads[i], as_of, target, rng, draws)
+        )
     actual = snaps["delay_days"].to_numpy(dtype=float)
     for fraction in REPORT_FRACTIONS:
         mask = (snaps["fraction"] == fraction).to_numpy()
@@ -134,9 +149,7 @@ def main(orders: int, seed: int, draws: int) -> None:
         base = {
             "no_delay": np.mean(actual[mask]),
             "earned_schedule": np.mean(np.abs(earned_schedule_delay(part) - actual[mask])),
-            "production_forecast": np.mean(
-                np.abs(production_forecast_delay(part) - actual[mask])
-            ),
+            "production_forecast": np.mean(np.abs(production_forecast_delay(part) - actual[mask])),
         }
         best = min(base.values())
         bound = float(np.mean(np.abs(oracle[mask] - actual[mask])))
