@@ -123,13 +123,11 @@ def assemble_features(
 
 def slip_weights(categories: np.ndarray, names: np.ndarray) -> np.ndarray:
     """``stage_params.slip_weight`` of every (order's category, stage name); 1 when unknown."""
-    lookup = {key: params.slip_weight for key, params in STAGE_PARAMS.items()}
-    flat = [
-        lookup.get((category, name), 1.0)
-        for category, row in zip(categories, names, strict=True)
-        for name in row
-    ]
-    return np.asarray(flat, dtype=float).reshape(names.shape)
+    lookup = pd.Series({key: params.slip_weight for key, params in STAGE_PARAMS.items()})
+    category = np.repeat(np.asarray(categories, dtype=object)[:, None], names.shape[1], axis=1)
+    keys = pd.MultiIndex.from_arrays([category.ravel(), np.asarray(names, dtype=object).ravel()])
+    weights = lookup.reindex(keys).fillna(1.0).to_numpy(dtype=float)
+    return weights.reshape(names.shape)
 
 
 def _pace_features(
