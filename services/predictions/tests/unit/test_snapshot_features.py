@@ -12,7 +12,7 @@ from looptrace_predictions.state import (
     features_from_state,
     order_outcome,
 )
-from looptrace_predictions.supplier_history import PRIOR_ON_TIME_RATE
+from looptrace_predictions.supplier_history import PRIOR_ON_TIME_RATE, PRIOR_STAGE_SLIP
 from looptrace_predictions.training.simulate import simulate_history
 from looptrace_predictions.training.snapshots import build_snapshots, open_orders_features
 
@@ -146,3 +146,32 @@ def test_state_features_ignore_events_after_as_of() -> None:
     assert row["progress_fraction"] == pytest.approx(0.5)
     assert row["elapsed_fraction"] == pytest.approx(0.7)
     assert row["days_to_target"] == 7
+
+
+def test_stage_pace_features_on_a_hand_made_order() -> None:
+    """Yarn Received (slip weight 1.6) ran 8 days for a plan of 5; Knitting (1.4) has run 12
+    days of its 10; Linking (1.0) waits. A supplier without a record has the prior slip 0.5."""
+    stages = [
+        StageState(
+            1,
+            "Yarn Received",
+            date(2024, 1, 1),
+            date(2024, 1, 6),
+            date(2024, 1, 1),
+            date(2024, 1, 9),
+            0,
+        ),
+        StageState(2, "Knitting", date(2024, 1, 6), date(2024, 1, 16), date(2024, 1, 9), None, 0),
+        StageState(3, "Linking", date(2024, 1, 16), date(2024, 1, 20), None, None, 0),
+    ]
+    order = OrderState("PO-1", "S1", "knitwear", 1000, date(2024, 1, 1), date(2024, 1, 25), stages)
+    row = features_from_state([order], date(2024, 1, 21)).iloc[0]
+    assert row["supplier_avg_stage_slip"] == pytest.approx(PRIOR_STAGE_SLIP)
+    assert row["finished_overrun_days"] == 3
+    assert row["current_stage_overrun_days"] == 2
+    assert row["order_slip_rate"] == pytest.approx(5 / (1.6 + 1))
+    assert row["remaining_slip_weight"] == pytest.approx(1.4 + 1.0)
+    assert row["expected_remaining_slip_days"] == pytest.approx(2.4 * (5 + 2 * 0.5) / (1.6 + 2))
+    earlier = features_from_state([order], date(2024, 1, 12)).iloc[0]  # Knitting within plan
+    assert earlier["current_stage_overrun_days"] == 0
+    assert earlier["finished_overrun_days"] == 3
