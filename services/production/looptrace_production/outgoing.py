@@ -9,6 +9,7 @@ test holds each of them to its contract. The other events are built through thei
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -91,6 +92,24 @@ def reassigned(order: SupplierOrder, e: de.SupplierReassigned) -> wire.SupplierR
     )
 
 
+def photo_stored(order: SupplierOrder, e: de.PhotoStored) -> wire.PhotoStored:
+    copy = base64.b64encode(e.screening_copy).decode() if e.screening_copy else None
+    return wire.PhotoStored(
+        order_id=order.order_id,
+        order_number=order.order_number,
+        photo_id=e.photo_id,
+        stage_number=e.stage_number,
+        stage_name=e.stage_name,
+        content_type=e.content_type,
+        width=e.width,
+        height=e.height,
+        uploaded_by=e.uploaded_by,
+        stored_at=e.stored_at,
+        screening_copy=copy,
+        copy_problem=e.copy_problem,
+    )
+
+
 def started_data(order: SupplierOrder, e: de.StageStarted) -> dict[str, Any]:
     data = _ref(order, e)
     data.update(started_at=e.started_at, first_stage=e.first_stage, planned_start=e.planned_start)
@@ -148,6 +167,7 @@ WIRE: dict[type, tuple[str, Builder]] = {
     de.ProductionCompleted: ("production.production_completed", production_completed_data),
     de.QualityGatePassed: ("production.quality_gate_passed", _through(gate_passed)),
     de.SupplierReassigned: ("production.supplier_reassigned", _through(reassigned)),
+    de.PhotoStored: ("production.photo_stored", _through(photo_stored)),
 }
 PUBLISHES = tuple(type_ for type_, _ in WIRE.values())
 

@@ -24,6 +24,7 @@ SPEC = ServiceSpec(
         "quality.inspection_passed",
         "quality.inspection_failed",
         "quality.supplier_severity_changed",
+        "quality.photo_screened",
     ],
 )
 

@@ -105,3 +105,35 @@ class SupplierSeverityChanged(Payload):
     to_severity: str
     discontinued: bool = False
     reason: str | None = Field(default=None, description="the switching rule that applied")
+
+
+class ScreenedTile(Payload):
+    index: int = Field(ge=0, description="row * cols + col of the tile grid")
+    row: int = Field(ge=0)
+    col: int = Field(ge=0)
+    box: list[int] = Field(min_length=4, max_length=4, description="x, y, w, h in the photo")
+    kind: DefectType
+    confidence: float = Field(ge=0, le=1, description="P(defect) of the tile")
+
+
+@event("quality.photo_screened", QUALITY_EVENTS)
+class PhotoScreened(Payload):
+    """A stage photo's advisory pre-screening (never a pass/fail verdict). ``status`` is
+    ``screened`` (with score, threshold and flagged tiles) or ``unscreenable`` (with
+    ``reason``: corrupt | unsupported | too_small | too_large | no_copy)."""
+
+    order_id: Id
+    photo_id: Id
+    stage_number: int = Field(ge=1, le=100)
+    status: str = Field(pattern="^(screened|unscreenable)$")
+    reason: str | None = None
+    message: str | None = Field(default=None, max_length=500)
+    score: float | None = Field(default=None, ge=0, le=1)
+    threshold: float | None = Field(default=None, ge=0, le=1)
+    flagged: list[ScreenedTile] = Field(
+        default_factory=list, max_length=LIST_MAX, description="the most confident flagged tiles"
+    )
+    flagged_count: int = Field(default=0, ge=0, description="all flagged tiles (may exceed the list)")
+    actions: list[str] = Field(default_factory=list, max_length=10)
+    model: str = Field(description="what the model was trained on, e.g. synthetic-baseline")
+    screened_at: Moment

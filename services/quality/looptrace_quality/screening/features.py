@@ -49,6 +49,7 @@ def tile_features(pixels: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, 
         _glcm(lum, rows, cols),
         _edges(lum, rows, cols),
     ]
+    parts.append(_lighting_free(parts[0][:, [0, 2, 3]], rgb, rows, cols))
     raw = np.concatenate(parts, axis=1)
     return _relative(raw), (rows, cols, top, left)
 
@@ -60,7 +61,7 @@ def _relative(raw: np.ndarray) -> np.ndarray:
     spread = 1.4826 * np.median(np.abs(raw - median), axis=0) + 1e-3
     diff = raw - median
     z = np.clip(diff / spread, -25, 25)
-    context = np.broadcast_to(median[[1, 2]], (raw.shape[0], 2))
+    context = np.broadcast_to(median[[0, 1]], (raw.shape[0], 2))
     return np.concatenate([raw, diff, z, context], axis=1).astype(np.float32)
 
 
@@ -70,6 +71,19 @@ def _colour(lum: np.ndarray, a: np.ndarray, b: np.ndarray, rows: int, cols: int)
     return np.stack(
         [tl.mean(1), tl.std(1), ta.mean(1), tb.mean(1), ta.std(1), tb.std(1), low, high], axis=1
     )
+
+
+def _lighting_free(means: np.ndarray, rgb: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Tile brightness and colour with the photo's light gradient taken out (a plane fitted
+    over the tile grid), and chromaticity (unchanged by brighter or dimmer light): a piece of
+    another dye lot differs here even where the light falls off."""
+    r, c = np.divmod(np.arange(rows * cols), cols)
+    design = np.stack([np.ones(rows * cols), r / rows, c / cols], axis=1)
+    coef, *_ = np.linalg.lstsq(design, means, rcond=None)
+    residual = means - design @ coef
+    total = rgb.sum(axis=2) + 1e-3
+    chroma = [split(rgb[..., k] / total, rows, cols).mean(1) for k in (0, 1)]
+    return np.concatenate([residual, np.stack(chroma, axis=1)], axis=1)
 
 
 def _outliers(lum: np.ndarray, a: np.ndarray, b: np.ndarray, rows: int, cols: int) -> np.ndarray:

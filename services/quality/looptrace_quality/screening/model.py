@@ -15,6 +15,7 @@ import joblib
 import numpy as np
 from PIL import Image
 from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
 
 from looptrace_quality.screening import image, synth
 from looptrace_quality.screening.features import tile_features
@@ -22,8 +23,8 @@ from looptrace_quality.screening.image import TILE
 
 FEATURE_VERSION = 1  # raise when features change: a model of another version is not loaded
 BASELINE_SEED = 23
-BASELINE_PHOTOS = 160
-VALIDATION_PHOTOS = 60
+BASELINE_PHOTOS = 120
+VALIDATION_PHOTOS = 40
 COVERAGE = {"shade": 0.5}  # share of a tile a defect must cover to label it; others 2 %
 DEFAULT_COVERAGE = 0.02
 
@@ -45,7 +46,8 @@ class ScreeningModel:
 
     def defect_probability(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(P(defect), most likely defect kind index) per tile."""
-        proba = self.classifier.predict_proba(features)
+        with threadpool_limits(1):  # OpenMP threads only spin on a busy machine
+            proba = self.classifier.predict_proba(features)
         classes = list(self.classifier.classes_)
         none = proba[:, classes.index(0)] if 0 in classes else np.zeros(len(features))
         defect = proba.copy()
@@ -91,11 +93,12 @@ def synthetic_tiles(seed: int, photos: int) -> TileSet:
 
 def fit(tiles: TileSet, seed: int) -> HistGradientBoostingClassifier:
     classifier = HistGradientBoostingClassifier(
-        max_iter=150, learning_rate=0.1, max_leaf_nodes=31, l2_regularization=1.0,
+        max_iter=100, learning_rate=0.1, max_leaf_nodes=31, l2_regularization=1.0,
         early_stopping=False, random_state=seed,
     )  # fmt: skip
     weights = tiles.weights if len(tiles.weights) else None
-    return classifier.fit(tiles.features, tiles.labels, sample_weight=weights)
+    with threadpool_limits(1):  # deterministic, and no spinning threads on a shared machine
+        return classifier.fit(tiles.features, tiles.labels, sample_weight=weights)
 
 
 def photo_f1_threshold(model: ScreeningModel, tiles: TileSet) -> float:

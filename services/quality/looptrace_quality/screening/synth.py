@@ -66,8 +66,8 @@ def fabric(rng: np.random.Generator, h: int, w: int) -> Fabric:
     if rng.random() < 0.35:
         period = float(rng.uniform(24, 90))
         rgb = np.where(_motif(rng, u, v, period)[..., None], colour * shade[..., None], rgb)
-    light = 1 + rng.uniform(-0.25, 0.25) * (x / w - 0.5) + rng.uniform(-0.25, 0.25) * (y / h - 0.5)
-    light -= rng.uniform(0, 0.25) * (((x / w - 0.5) ** 2 + (y / h - 0.5) ** 2))
+    light = 1 + rng.uniform(-0.15, 0.15) * (x / w - 0.5) + rng.uniform(-0.15, 0.15) * (y / h - 0.5)
+    light -= rng.uniform(0, 0.2) * (((x / w - 0.5) ** 2 + (y / h - 0.5) ** 2))
     rgb = rgb * light[..., None] + rng.normal(0, rng.uniform(0.004, 0.02), (h, w, 3))
     return Fabric(rgb.astype(np.float32), u, v, period, colour)
 
@@ -137,7 +137,7 @@ def shade(rng: np.random.Generator, f: Fabric) -> np.ndarray:
     cut_h, cut_w = int(h * part), int(w * part)
     edges = (np.s_[:cut_h, :], np.s_[h - cut_h :, :], np.s_[:, :cut_w], np.s_[:, w - cut_w :])
     region[edges[rng.integers(4)]] = True
-    factor = (1 + rng.choice([-1, 1]) * rng.uniform(0.06, 0.18)) * rng.uniform(0.96, 1.04, 3)
+    factor = (1 + rng.choice([-1, 1]) * rng.uniform(0.08, 0.2)) * rng.uniform(0.94, 1.06, 3)
     f.rgb[region] *= factor.astype(np.float32)
     return region
 
