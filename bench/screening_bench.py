@@ -54,13 +54,21 @@ def main(photos: int, model_path: Path | None, fmt: str) -> None:
         cpu.append((time.process_time() - start_cpu) * 1000)
         flagged += bool(result.flagged)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{photos} photos of 4000x3000 {fmt} ({statistics.mean(map(len, inputs)) / 1e6:.1f} MB avg)")
-    print(f"ms per photo: median {statistics.median(times):.1f}, p95 "
-          f"{sorted(times)[int(0.95 * (len(times) - 1))]:.1f}, max {max(times):.1f}")
-    print(f"CPU ms per photo: median {statistics.median(cpu):.1f}, max {max(cpu):.1f} "
-          "(what one free core would take; wall time above includes waiting for a busy CPU)")
+    print(
+        f"{photos} photos of 4000x3000 {fmt} ({statistics.mean(map(len, inputs)) / 1e6:.1f} MB avg)"
+    )
+    print(
+        f"ms per photo: median {statistics.median(times):.1f}, p95 "
+        f"{sorted(times)[int(0.95 * (len(times) - 1))]:.1f}, max {max(times):.1f}"
+    )
+    print(
+        f"CPU ms per photo: median {statistics.median(cpu):.1f}, max {max(cpu):.1f} "
+        "(what one free core would take; wall time above includes waiting for a busy CPU)"
+    )
     print(f"photos per second: {1000 / statistics.mean(times):.1f} (one process, one at a time)")
-    print(f"peak RSS: {rss:.0f} MB; flagged {flagged}/{photos}; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"peak RSS: {rss:.0f} MB; flagged {flagged}/{photos}; load average {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -185,4 +185,6 @@ class ScreeningLabelRow(Base):
     tile: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     labelled_by: Mapped[str] = mapped_column(String(200))
-    labelled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    labelled_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

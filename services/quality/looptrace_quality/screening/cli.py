@@ -66,7 +66,9 @@ def evaluate_command(model_path: Path | None, seed: int, photos: int) -> None:
 @click.option("--seed", default=m.BASELINE_SEED, show_default=True)
 @click.option("--photos", default=m.BASELINE_PHOTOS, show_default=True, help="synthetic base")
 @click.option("--database-url", default=None, help="quality's database (default: its setting)")
-def train_command(model_path: Path | None, seed: int, photos: int, database_url: str | None) -> None:
+def train_command(
+    model_path: Path | None, seed: int, photos: int, database_url: str | None
+) -> None:
     """Retrain on the synthetic base plus every label people gave, and replace the model file
     (a running service picks the new file up at its next screening)."""
     from looptrace_quality.config import QualitySettings

@@ -35,7 +35,9 @@ def _noise_field(rng: np.random.Generator, h: int, w: int, blur: float) -> np.nd
         field = ndimage.gaussian_filter(rng.normal(size=(h, w)).astype(np.float32), blur)
     else:
         small = rng.normal(size=(int(h / blur) + 2, int(w / blur) + 2)).astype(np.float32)
-        field = np.asarray(Image.fromarray(small, mode="F").resize((w, h), Image.Resampling.BICUBIC))
+        field = np.asarray(
+            Image.fromarray(small, mode="F").resize((w, h), Image.Resampling.BICUBIC)
+        )
     return field / (field.std() + 1e-6)
 
 
@@ -67,7 +69,7 @@ def fabric(rng: np.random.Generator, h: int, w: int) -> Fabric:
         period = float(rng.uniform(24, 90))
         rgb = np.where(_motif(rng, u, v, period)[..., None], colour * shade[..., None], rgb)
     light = 1 + rng.uniform(-0.15, 0.15) * (x / w - 0.5) + rng.uniform(-0.15, 0.15) * (y / h - 0.5)
-    light -= rng.uniform(0, 0.2) * (((x / w - 0.5) ** 2 + (y / h - 0.5) ** 2))
+    light -= rng.uniform(0, 0.2) * ((x / w - 0.5) ** 2 + (y / h - 0.5) ** 2)
     rgb = rgb * light[..., None] + rng.normal(0, rng.uniform(0.004, 0.02), (h, w, 3))
     return Fabric(rgb.astype(np.float32), u, v, period, colour)
 

@@ -81,7 +81,9 @@ def label_rows(
     if kind not in KINDS:
         raise LabelRefused(f"kind {kind!r} is unknown; use one of {', '.join(KINDS)}")
     if row.status != "screened" or not row.rows or not row.cols:
-        raise LabelRefused(f"photo {row.photo_id} was not screened ({row.reason}); nothing to label")
+        raise LabelRefused(
+            f"photo {row.photo_id} was not screened ({row.reason}); nothing to label"
+        )
     count = row.rows * row.cols
     if tiles is None:
         if kind == "none":

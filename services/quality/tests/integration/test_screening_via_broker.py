@@ -33,7 +33,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-async def services(database_url: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+async def services(
+    database_url: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+):  # type: ignore[no-untyped-def]
     folder = Path(tmp_path_factory.mktemp("screening"))
     model_path = folder / "model.joblib"
     m.save(await asyncio.to_thread(m.train, 11, 24), model_path)  # small, synthetic, seeded
@@ -87,7 +89,9 @@ async def screened(bootstrap: str, oid: str, want: int) -> list[dict[str, Any]]:
     return [e["data"] for e in found if e["type"] == "quality.photo_screened"]
 
 
-async def test_a_stored_photo_is_screened_published_and_served(services, kafka_bootstrap: str) -> None:  # type: ignore[no-untyped-def]
+async def test_a_stored_photo_is_screened_published_and_served(
+    services, kafka_bootstrap: str
+) -> None:  # type: ignore[no-untyped-def]
     settings, q, p, producer = services
     oid = await planned_order(p, producer, settings)
     photo = await upload(p, settings, oid, fabric_jpeg(3), "jpeg")
@@ -149,7 +153,9 @@ async def test_labels_are_checked_and_kept(services, kafka_bootstrap: str) -> No
     assert wrong.status_code == 422 and "stain" in wrong.json()["detail"]
     outside = await q.post(url, json={"kind": "hole", "tiles": [9999]}, headers=buyer)
     assert outside.status_code == 422 and "9999" in outside.json()["detail"]
-    supplier = await q.post(url, json={"kind": "none"}, headers=bearer(settings, "supplier", "s-scr"))
+    supplier = await q.post(
+        url, json={"kind": "none"}, headers=bearer(settings, "supplier", "s-scr")
+    )
     assert supplier.status_code == 403
     stranger = await q.post(url, json={"kind": "none"}, headers=bearer(settings, "buyer", "b-x"))
     assert stranger.status_code == 404

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from looptrace_quality.screening import image, model as m, synth
+from looptrace_quality.screening import image, synth
+from looptrace_quality.screening import model as m
 from looptrace_quality.screening.features import tile_features
 from looptrace_quality.screening.image import TILE, Unscreenable
 from looptrace_quality.screening.overlay import FRAME, overlay_png
@@ -126,7 +127,9 @@ def test_a_photo_that_cant_be_screened_says_why(
     assert err.value.reason == reason and str(err.value)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     width=st.integers(1, 1600),
     height=st.integers(1, 1600),
@@ -145,7 +148,9 @@ def test_any_size_or_format_is_screened_or_refused_with_a_reason(
         result = screen(data, small_model)
     except Unscreenable as err:
         assert err.reason in {"unsupported", "too_small", "corrupt"}
-        assert fmt == "BMP" or min(width, height) < 128 or max(width, height) > 6 * min(width, height)
+        assert (
+            fmt == "BMP" or min(width, height) < 128 or max(width, height) > 6 * min(width, height)
+        )
         return
     assert fmt != "BMP" and result.rows >= 2 and result.cols >= 2
     assert 0 <= result.score <= 1 and all(0 <= t.confidence <= 1 for t in result.flagged)

@@ -56,7 +56,9 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("labelled_by", sa.String(length=200), nullable=False),
         sa.Column(
-            "labelled_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
+            "labelled_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
@@ -72,7 +74,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("screening_labels", schema="quality")
     op.drop_index(
-        op.f("ix_photo_screenings_order_id"), table_name="photo_screenings",
+        op.f("ix_photo_screenings_order_id"),
+        table_name="photo_screenings",
         schema="quality",
     )
     op.drop_table("photo_screenings", schema="quality")
