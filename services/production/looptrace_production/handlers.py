@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from looptrace_production import services as uc
 from looptrace_production.config import ProductionSettings
+from looptrace_production.screenings import record_photo_screening
 from looptrace_production.services import Fact, Planning, ProductionContext
 from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes, Reaction
 from looptrace_shared.messaging.incoming import Incoming
@@ -43,12 +44,19 @@ async def when_inspection_passed_open_the_gate(ctx: ProductionContext, item: Inc
     await uc.record_inspection_passed(ctx, item.data)
 
 
+async def when_photo_screened_show_it_on_the_timeline(
+    ctx: ProductionContext, item: Incoming
+) -> None:
+    await record_photo_screening(ctx, item.data)
+
+
 REACTIONS: dict[str, Reaction[ProductionContext]] = {
     "order.supplier_assigned": when_supplier_assigned_plan_the_order,
     "ProgressReported": when_progress_reported_update_the_plan,
     "quality.inspection_scheduled": when_inspection_booked_hold_the_gate,
     "quality.inspection_passed": when_inspection_passed_open_the_gate,
     "quality.inspection_failed": when_inspection_failed_reopen_for_rework,
+    "quality.photo_screened": when_photo_screened_show_it_on_the_timeline,
 }
 
 

@@ -8,6 +8,8 @@ baseline is rebuilt bit-for-bit at first use instead of being downloaded.
 from __future__ import annotations
 
 import io
+import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,7 +145,7 @@ def train(
 
 def save(model: ScreeningModel, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(path.suffix + ".partial")
+    partial = path.with_suffix(f"{path.suffix}.{os.getpid()}.{threading.get_ident()}.partial")
     joblib.dump(model, partial)
     partial.replace(path)
 

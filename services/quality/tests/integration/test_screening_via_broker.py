@@ -16,14 +16,18 @@ import numpy as np
 import pytest
 from aiokafka import AIOKafkaProducer
 from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from looptrace_production.app import create_app as create_production
 from looptrace_production.config import ProductionSettings
 from looptrace_quality.app import create_app as create_quality
 from looptrace_quality.config import QualitySettings
+from looptrace_quality.models import PhotoScreeningRow
 from looptrace_quality.screening import model as m
 from looptrace_quality.screening import synth
+from looptrace_quality.screening.labels import labelled_tiles
 from looptrace_quality.screening.overlay import FRAME
+from looptrace_quality.screening.retrain import retrain
 from looptrace_shared.envelope import new_envelope
 from looptrace_shared.events.orders import OrderSupplierAssigned, Party
 from looptrace_shared.testing import bearer, broker_settings, eventually, order_envelopes, serving
@@ -126,6 +130,18 @@ async def test_a_stored_photo_is_screened_published_and_served(
     assert drawn.shape[:2] == (576, 768)
     assert bool(body["flagged"]) == bool((drawn == FRAME).all(axis=2).sum() > 100)
 
+    async def on_the_timeline() -> bool:
+        r = await p.get(f"/v1/orders/{oid}/timeline", headers=supplier)
+        shown = {ph["id"]: ph["screening"] for ph in r.json()["stages"][0]["photos"]}
+        return all(shown.get(i) for i in (photo, small))
+
+    await eventually(on_the_timeline, timeout_s=30)
+    line = (await p.get(f"/v1/orders/{oid}/timeline", headers=supplier)).json()
+    shown = {ph["id"]: ph["screening"] for ph in line["stages"][0]["photos"]}
+    assert shown[photo]["score"] == events[photo]["score"]
+    assert shown[photo]["flagged_tiles"] == events[photo]["flagged_count"]
+    assert (shown[small]["status"], shown[small]["reason"]) == ("unscreenable", "too_small")
+
     refused = await q.get(f"/v1/orders/{oid}/photos/{small}/screening", headers=buyer)
     assert refused.json()["status"] == "unscreenable" and "128" in refused.json()["message"]
     no_overlay = await q.get(f"/v1/orders/{oid}/photos/{small}/screening/overlay", headers=buyer)
@@ -159,3 +175,37 @@ async def test_labels_are_checked_and_kept(services, kafka_bootstrap: str) -> No
     assert supplier.status_code == 403
     stranger = await q.post(url, json={"kind": "none"}, headers=bearer(settings, "buyer", "b-x"))
     assert stranger.status_code == 404
+
+
+async def test_labels_given_over_http_retrain_the_model(services, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Label every tile of a screened photo as a hole over HTTP, run the train command's
+    function against quality's database: the new model scores those tiles higher."""
+    settings, q, p, producer = services
+    oid = await planned_order(p, producer, settings)
+    photo = await upload(p, settings, oid, fabric_jpeg(21), "jpeg")
+    inspector = bearer(settings, "inspector")
+    url = f"/v1/orders/{oid}/photos/{photo}/screening"
+
+    async def done() -> bool:
+        return (await q.get(url, headers=inspector)).status_code == 200
+
+    await eventually(done, timeout_s=60)
+    body = (await q.get(url, headers=inspector)).json()
+    tiles = list(range(body["rows"] * body["cols"]))
+    r = await q.post(f"{url}/labels", json={"kind": "hole", "tiles": tiles}, headers=inspector)
+    assert r.status_code == 201 and r.json()["labelled"] == len(tiles)
+
+    engine = create_async_engine(settings.database_url)
+    async with AsyncSession(engine) as session:
+        row = await session.get(PhotoScreeningRow, photo)
+        labelled = await labelled_tiles(session)
+    await engine.dispose()
+    assert row is not None and row.feature_count
+    features = np.frombuffer(row.features, np.float32).reshape(-1, row.feature_count)
+    assert (labelled.labels == synth.KINDS.index("hole")).sum() >= len(tiles)
+    old = m.load(settings.screening_model_path)
+    new = await retrain(settings.database_url, tmp_path / "retrained.joblib", 11, 24)
+    assert old is not None and new.trained_on["labelled_tiles"] >= len(tiles)
+    before, _ = old.defect_probability(features)
+    after, _ = new.defect_probability(features)
+    assert after.mean() > before.mean() + 0.3

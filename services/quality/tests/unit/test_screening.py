@@ -157,3 +157,20 @@ def test_any_size_or_format_is_screened_or_refused_with_a_reason(
     for tile in result.flagged:
         x, y, w, h = tile.box
         assert 0 <= x and 0 <= y and x + w <= width + 1 and y + h <= height + 1
+
+
+def test_labels_move_the_score(small_model: m.ScreeningModel) -> None:
+    """A clean fabric a person labels as stained every tile: retrained with those labels, the
+    model scores that fabric's tiles higher than before."""
+    pixels, kinds = synth.photo(np.random.default_rng(41), defect_rate=0.0)
+    assert not (kinds > 0).any()
+    before = screen_pixels(pixels, small_model, pixels.shape[1])
+    n = before.tiles
+    stained = np.full(n, synth.KINDS.index("stain"))
+    labelled = m.TileSet(before.features, stained, np.zeros(n, np.intp), np.full(n, 20.0))
+    retrained = m.train(seed=7, photos=30, labelled=labelled)
+    p_before, _ = small_model.defect_probability(before.features)
+    p_after, kind = retrained.defect_probability(before.features)
+    assert p_after.mean() > p_before.mean() + 0.3
+    assert (kind == synth.KINDS.index("stain")).mean() > 0.8
+    assert retrained.trained_on["labelled_tiles"] == n
