@@ -81,7 +81,11 @@ class CapacityPeak:
 
 
 def window_overload(
-    orders: OrderTable, stages: StageTable, capacity: np.ndarray, rows: np.ndarray, as_of: np.ndarray
+    orders: OrderTable,
+    stages: StageTable,
+    capacity: np.ndarray,
+    rows: np.ndarray,
+    as_of: np.ndarray,
 ) -> np.ndarray:
     """``supplier_window_overload_pct`` of order ``rows[i]`` as of epoch day ``as_of[i]``.
 
