@@ -63,7 +63,8 @@ class CapacityPeak:
     @classmethod
     def of(cls, weeks: Iterable[WeekLoad], first: date, last: date) -> CapacityPeak:
         """From the supplier's announced weeks, over the window ``first``..``last`` (days)."""
-        start, end = monday(first), monday(last)
+        start = monday(first)
+        end = max(monday(last), start)  # an order past its last day: the as_of week still counts
         over = [w for w in weeks if w.overloaded and start <= w.week <= end]
         if not over:
             return cls(0.0)
