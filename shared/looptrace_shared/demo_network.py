@@ -2,8 +2,9 @@
 seeded through production's HTTP API the way an admin (master data) and each supplier (its
 own capacity) would, and the overloaded supplier-weeks the season causes, for the printout.
 
-``sup-0`` (the demo's knitwear factory) reports a knitting capacity far below what the demo's
-knitwear orders need, so production announces at least one overloaded week
+``sup-0`` (the demo's knitwear factory) reports a knitwear capacity below what the demo's
+knitwear orders need (their knitting, planned or, as the demo runs them, all this week), so
+production announces at least one overloaded week
 (``production.capacity_overloaded``); ``sup-1`` has room for all its cut-and-sew work;
 ``sup-2`` takes no demo orders (it shows up in ``GET /v1/suppliers/candidates``).
 """
@@ -46,7 +47,7 @@ class DemoSupplier:
 
 NETWORK = (
     DemoSupplier("sup-0", "Factory 0", "PT", ("knitwear",), ("knitting", "linking"),
-                 (("category", "knitwear", 120), ("process", "knitting", 120))),
+                 (("category", "knitwear", 400), ("process", "linking", 1_500))),
     DemoSupplier("sup-1", "Factory 1", "BD", ("cut-and-sew",),
                  ("cutting", "sewing", "printing", "embroidery"),
                  (("category", "cut-and-sew", 20_000), ("process", "printing", 20_000))),

@@ -34,7 +34,8 @@ async def test_the_demo_network_is_seeded_and_its_overloaded_week_is_named(runni
             (f"{kind}:{key}", units) for kind, key, units in s.capacity
         }
 
-    await kit.assign(kit.assignment(str(uuid.uuid4()), "knitwear", supplier="sup-0", days=70))
+    for _ in range(3):  # 3 × 500 units knitted over the same 12 working days > 400 a week
+        await kit.assign(kit.assignment(str(uuid.uuid4()), "knitwear", supplier="sup-0", days=70))
     records = await kit.read(
         PRODUCTION_EVENTS, {"sup-0"}, lambda rs: any(OVER in r.value for r in rs)
     )
