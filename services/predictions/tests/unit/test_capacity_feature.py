@@ -102,3 +102,28 @@ def test_orders_placed_after_as_of_never_change_the_feature(
 
 def test_monday_is_the_iso_week_start() -> None:
     assert monday(date(2027, 3, 28)) == MON and monday(MON) == MON
+
+
+def test_the_simulated_history_file_carries_the_capacity_and_gives_the_same_feature(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    import pandas as pd
+
+    from looptrace_predictions.training.history import load_history, write_history
+    from looptrace_predictions.training.simulate import simulate_history
+    from looptrace_predictions.training.snapshots import build_snapshots
+
+    history = simulate_history(300, seed=5)
+    path = tmp_path / "history.csv"
+    write_history(history, path)
+    loaded, errors = load_history(path)
+    assert errors == []
+    column = "supplier_window_overload_pct"
+    from_file = build_snapshots(loaded).sort_values(["order_id", "as_of"])[column]
+    in_memory = build_snapshots(history).sort_values(["order_id", "as_of"])[column]
+    assert (in_memory > 0).any()  # some snapshot sees its supplier over capacity
+    pd.testing.assert_series_equal(
+        from_file.reset_index(drop=True), in_memory.reset_index(drop=True)
+    )
+    unknown = loaded.drop(columns=["supplier_capacity_units"])
+    assert build_snapshots(unknown)[column].isna().all()
