@@ -2,14 +2,19 @@
 simulated history as of the snapshot day."""
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
 from looptrace_predictions.arrays import OrderTable, StageTable
 from looptrace_predictions.capacity import CapacityPeak, WeekLoad, monday, window_overload
 from looptrace_predictions.features import epoch_days
+from looptrace_predictions.training.history import load_history, write_history
+from looptrace_predictions.training.simulate import simulate_history
+from looptrace_predictions.training.snapshots import build_snapshots
 
 MON = date(2027, 3, 22)  # ISO week 12
 
@@ -105,14 +110,8 @@ def test_monday_is_the_iso_week_start() -> None:
 
 
 def test_the_simulated_history_file_carries_the_capacity_and_gives_the_same_feature(
-    tmp_path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
 ) -> None:
-    import pandas as pd
-
-    from looptrace_predictions.training.history import load_history, write_history
-    from looptrace_predictions.training.simulate import simulate_history
-    from looptrace_predictions.training.snapshots import build_snapshots
-
     history = simulate_history(300, seed=5)
     path = tmp_path / "history.csv"
     write_history(history, path)
