@@ -103,6 +103,12 @@ class ServiceSettings(BaseSettings):
         "exits at once)",
     )
     log_level: str = "INFO"
+    retention_years: int = Field(
+        default=2, ge=0, le=100, description="completed orders older than this go to cold storage"
+    )
+    retention_batch: int = Field(
+        default=500, ge=1, le=10_000, description="orders moved per transaction (1 = per order)"
+    )
 
     def model_post_init(self, __context: object) -> None:
         dev_or_test = self.environment in (Environment.DEV, Environment.TEST)

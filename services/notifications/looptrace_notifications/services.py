@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from looptrace_notifications import repository as repo
@@ -73,6 +74,14 @@ async def remember_supplier(ctx: NotificationsContext, facts: ev.OrderSupplierAs
     values = {"supplier_id": s.id, "supplier_name": s.name}
     values["supplier_email"] = str(s.email) if s.email else None
     await _upsert_contact(ctx, facts.order_id, {**_buyer_values(facts), **values})
+
+
+async def note_completion(ctx: NotificationsContext, order_id: str, at: datetime) -> None:
+    """The order completed: its messages become due for cold storage after retention."""
+    table = OrderContactRow.__table__
+    await ctx.uow.session.execute(
+        update(table).where(table.c.order_id == order_id).values(completed_at=at)
+    )
 
 
 def _buyer_values(facts: ev.OrderFacts) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from looptrace_shared.events.bounds import Code, Day, Id, Name
 from looptrace_shared.events.registry import Payload, event
-from looptrace_shared.topics import PRODUCTION_EVENTS, PRODUCTION_PROGRESS
+from looptrace_shared.topics import PRODUCTION_EVENTS, PRODUCTION_SUPPLIERS
 
 # one line of text (``Name``: no control characters) of these lengths
 Country = Annotated[Name, Field(min_length=2, max_length=64)]
@@ -60,7 +60,7 @@ class SupplierProfile(Payload):
     status: Literal["active", "suspended"] = Field(default="active", examples=["active"])
 
 
-@event("SupplierMasterData", PRODUCTION_PROGRESS)
+@event("SupplierMasterData", PRODUCTION_SUPPLIERS)
 class SupplierMasterData(SupplierProfile):
     """An upstream system's supplier record: creates or replaces the supplier (key: its id)."""
 

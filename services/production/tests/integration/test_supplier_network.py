@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from looptrace_shared.topics import PRODUCTION_EVENTS, PRODUCTION_PROGRESS, dlq
+from looptrace_shared.topics import PRODUCTION_EVENTS, PRODUCTION_SUPPLIERS, dlq
 
 pytestmark = pytest.mark.integration
 
@@ -120,10 +120,10 @@ async def test_master_data_arrives_as_an_event_and_bad_records_go_to_the_dlq(
     running, kit, supplier
 ) -> None:  # type: ignore[no-untyped-def]
     good = {"supplier_id": supplier, **profile("From ERP")}
-    await kit.send("SupplierMasterData", supplier, good, PRODUCTION_PROGRESS)
+    await kit.send("SupplierMasterData", supplier, good, PRODUCTION_SUPPLIERS)
     bad_id = f"{supplier}-bad"
     bad = {"supplier_id": bad_id, **profile(processes=["welding"])}
-    env = await kit.send("SupplierMasterData", bad_id, bad, PRODUCTION_PROGRESS)
+    env = await kit.send("SupplierMasterData", bad_id, bad, PRODUCTION_SUPPLIERS)
     admin = running.token("admin", "ops")
 
     async def probe() -> Any:
@@ -132,7 +132,7 @@ async def test_master_data_arrives_as_an_event_and_bad_records_go_to_the_dlq(
 
     found = await kit.until(probe, lambda s: s is not None, what="supplier stored")
     assert found["name"] == "From ERP"
-    letters = await kit.read(dlq(PRODUCTION_PROGRESS), {bad_id}, lambda rs: len(rs) >= 1)
+    letters = await kit.read(dlq(PRODUCTION_SUPPLIERS), {bad_id}, lambda rs: len(rs) >= 1)
     assert kit.headers(letters[0])["rule"] == "unknown_process"
     assert str(env.id).encode() in letters[0].value
 
