@@ -23,6 +23,7 @@ from looptrace_predictions.analytics.tables import (
     StageHistogramRow,
     StageSupplierRow,
 )
+from looptrace_predictions.analytics.writes import Writes
 from looptrace_shared.db import json_rows, text_array
 
 ORDERS = AnalyticsOrderRow.__table__.fullname
@@ -118,18 +119,19 @@ def order_row(o: OrderRecord) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def save_orders(session: AsyncSession, orders: list[OrderRecord]) -> None:
+def save_orders(writes: Writes, orders: list[OrderRecord]) -> None:
     if orders:
-        await session.execute(SAVE_ORDERS, {"rows": json_rows([order_row(o) for o in orders])})
+        writes.put("orders", SAVE_ORDERS, json_rows([order_row(o) for o in orders]))
 
 
 # ---- stage facts and their rollups ----------------------------------------------------
 
 
 async def save_stage_facts(
-    session: AsyncSession, removed: list[StageFact], added: list[StageFact]
+    session: AsyncSession, writes: Writes, removed: list[StageFact], added: list[StageFact]
 ) -> None:
-    """Write the facts that are new or changed; delete those gone (a reopened stage).
+    """Write the facts that are new or changed (in ``writes``); delete those gone now (a
+    reopened stage).
 
     A changed fact is in both lists (its old and its new form): it is upserted, not deleted.
     """
@@ -138,8 +140,7 @@ async def save_stage_facts(
     if gone:
         await session.execute(DELETE_STAGES, {"keys": orjson.dumps(gone).decode()})
     if added:
-        rows = orjson.dumps(added, default=tuple).decode()
-        await session.execute(UPSERT_STAGES, {"rows": rows})
+        writes.put("stages", UPSERT_STAGES, orjson.dumps(added, default=tuple).decode())
 
 
 def _histogram_key(f: StageFact) -> tuple[Any, ...]:
@@ -200,16 +201,14 @@ SUP_FIELDS = ("month", "supplier_id", "category", "season", "stage_number", "sta
               "n", "days_sum", "created_sum", "slipped_n", "overrun_sum")  # fmt: skip
 
 
-async def add_to_rollups(
-    session: AsyncSession, removed: list[StageFact], added: list[StageFact]
-) -> None:
+def add_to_rollups(writes: Writes, removed: list[StageFact], added: list[StageFact]) -> None:
     hist, sup = rollup_deltas(removed, added)
     if hist:
         rows = [dict(zip(HIST_FIELDS, r, strict=True)) for r in hist]
-        await session.execute(ADD_HISTOGRAM, {"rows": json_rows(rows)})
+        writes.put("stage_histogram", ADD_HISTOGRAM, json_rows(rows))
     if sup:
         rows = [dict(zip(SUP_FIELDS, r, strict=True)) for r in sup]
-        await session.execute(ADD_SUPPLIERS, {"rows": json_rows(rows)})
+        writes.put("stage_suppliers", ADD_SUPPLIERS, json_rows(rows))
 
 
 # ---- inspections and replies -----------------------------------------------------------
@@ -235,9 +234,9 @@ async def load_inspections(session: AsyncSession, ids: set[str]) -> dict[str, di
     return {r.inspection_id: dict(r._mapping) for r in rows}
 
 
-async def save_inspections(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+def save_inspections(writes: Writes, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(SAVE_INSPECTIONS, {"rows": json_rows(rows)})
+        writes.put("inspections", SAVE_INSPECTIONS, json_rows(rows))
 
 
 def inspection_dims(o: OrderRecord) -> tuple[Any, ...]:
@@ -263,14 +262,14 @@ SAVE_REPLIES = text(
 )
 
 
-async def save_replies(session: AsyncSession, replies: list[tuple[Reply, str | None]]) -> None:
+def save_replies(writes: Writes, replies: list[tuple[Reply, str | None]]) -> None:
     if replies:
         rows = [
             {"order_id": r.order_id, "asked_at": r.asked_at, "supplier_id": r.supplier_id,
              "buyer_id": buyer, "answered_on": r.answered_at.date(), "hours": r.hours}
             for r, buyer in replies
         ]  # fmt: skip
-        await session.execute(SAVE_REPLIES, {"rows": json_rows(rows)})
+        writes.put("replies", SAVE_REPLIES, json_rows(rows))
 
 
 async def truncate_derived(session: AsyncSession) -> None:
