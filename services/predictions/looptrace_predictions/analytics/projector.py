@@ -169,21 +169,22 @@ async def project(session: AsyncSession, items: list[Incoming]) -> int:
     items = [i for i in items if i.type in REACTIONS]
     if not items:
         return 0
-    batch = await load(session, {i.subject for i in items})
     inspected = {i.data.inspection_id for i in items if i.type.startswith("quality.")}
-    batch.take_inspections(await store.load_inspections(session, inspected))
+    batch = await load(session, {i.subject for i in items}, inspected)
     for i in items:
         REACTIONS[i.type](batch.order(i.subject), i.data, i.envelope.time, batch)
     await save(session, batch)
     return len(items)
 
 
-async def load(session: AsyncSession, order_ids: set[str]) -> Batch:
-    orders = await store.load_orders(session, order_ids)
+async def load(session: AsyncSession, order_ids: set[str], inspection_ids: set[str]) -> Batch:
+    """The batch's orders and inspections (one round trip), their contributions taken out."""
+    orders, inspections = await store.load_batch(session, order_ids, inspection_ids)
     facts = {oid: o.stage_facts() for oid, o in orders.items()}
     batch = Batch(orders, facts, {oid: store.inspection_dims(o) for oid, o in orders.items()})
     for o in orders.values():
         rollups.order_contributions(o, -1, batch.months, batch.counts)
+    batch.take_inspections(inspections)
     return batch
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 import orjson
@@ -53,14 +54,14 @@ INSPECTION_COLUMNS = (
 )
 
 
-def _among(params: dict[str, Any], column: str, values: list[str]) -> str:
+def _among(params: dict[str, Any], column: str, values: list[str], name: str = "keys") -> str:
     """A join that keeps the rows whose ``column`` is one of ``values`` (each given once).
 
     A join, not ``column = ANY(<array>)``: in a prepared statement's generic plan the array
     expression is no constant, and a sequential scan (the plan for a table still small, as
     when the read model is built from scratch) evaluates it again for every row.
     """
-    return f"JOIN unnest({text_array(params, 'keys', values)}) AS k(key) ON t.{column} = k.key"
+    return f"JOIN unnest({text_array(params, name, values)}) AS k(key) ON t.{column} = k.key"
 
 
 def _names(columns: str) -> list[str]:
@@ -78,7 +79,8 @@ def _upsert(table: str, columns: str, key: str, source: str = ":rows") -> Any:
 
 
 SAVE_ORDERS = _upsert(ORDERS, ORDER_COLUMNS, "order_id")
-_INSPECTION_NAMES = ", ".join(f"t.{n}" for n in _names(INSPECTION_COLUMNS))
+_INSPECTION_FIELDS = _names(INSPECTION_COLUMNS)
+_INSPECTION_NAMES = ", ".join(f"t.{n}" for n in _INSPECTION_FIELDS)
 SAVE_INSPECTIONS = _upsert(INSPECTIONS, INSPECTION_COLUMNS, "inspection_id")
 _STAGE_NAMES = _names(STAGE_COLUMNS)
 _STAGE_TYPES = [c.split()[1] for c in STAGE_COLUMNS.split(",")]
@@ -98,12 +100,29 @@ DELETE_STAGES = text(
 # ---- orders --------------------------------------------------------------------------
 
 
-async def load_orders(session: AsyncSession, order_ids: Iterable[str]) -> dict[str, OrderRecord]:
+async def load_batch(
+    session: AsyncSession, order_ids: Iterable[str], inspection_ids: set[str]
+) -> tuple[dict[str, OrderRecord], dict[str, dict[str, Any]]]:
+    """The batch's orders and the inspections it names, in one round trip."""
     params: dict[str, Any] = {}
     among = _among(params, "order_id", sorted(order_ids))
-    rows = await session.execute(text(f"SELECT t.state::text FROM {ORDERS} t {among}"), params)
-    records = [OrderRecord.from_state(orjson.loads(r[0])) for r in rows]
-    return {r.order_id: r for r in records}
+    sql = f"SELECT TRUE, t.state::text FROM {ORDERS} t {among}"
+    if inspection_ids:
+        among = _among(params, "inspection_id", sorted(inspection_ids), "inspection_keys")
+        sql += (
+            f" UNION ALL SELECT FALSE, json_build_array({_INSPECTION_NAMES})::text"
+            f" FROM {INSPECTIONS} t {among}"
+        )
+    orders, inspections = {}, {}
+    for is_order, raw in await session.execute(text(sql), params):
+        if is_order:
+            o = OrderRecord.from_state(orjson.loads(raw))
+            orders[o.order_id] = o
+        else:
+            row = dict(zip(_INSPECTION_FIELDS, orjson.loads(raw), strict=True))
+            row["decided_on"] = row["decided_on"] and date.fromisoformat(row["decided_on"])
+            inspections[row["inspection_id"]] = row
+    return orders, inspections
 
 
 def order_row(o: OrderRecord) -> dict[str, Any]:
@@ -221,17 +240,6 @@ def new_inspection(inspection_id: str, o: OrderRecord) -> dict[str, Any]:
         "stage_number": None, "inline": False, "first": True, "passed": None,
         "decided_on": None, "units": 0, "critical": 0, "major": 0, "minor": 0,
     }  # fmt: skip
-
-
-async def load_inspections(session: AsyncSession, ids: set[str]) -> dict[str, dict[str, Any]]:
-    if not ids:
-        return {}
-    params: dict[str, Any] = {}
-    among = _among(params, "inspection_id", sorted(ids))
-    rows = await session.execute(
-        text(f"SELECT {_INSPECTION_NAMES} FROM {INSPECTIONS} t {among}"), params
-    )
-    return {r.inspection_id: dict(r._mapping) for r in rows}
 
 
 def save_inspections(writes: Writes, rows: list[dict[str, Any]]) -> None:
