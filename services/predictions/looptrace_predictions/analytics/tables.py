@@ -37,6 +37,9 @@ class JournalRow(Base):
     envelope: Mapped[str] = mapped_column(Text)
 
 
+ORDER_DIMS = ["supplier_id", "buyer_id", "category", "season"]
+
+
 class AnalyticsOrderRow(Base):
     """One order: its dimensions, where it stands, and its state (``OrderRecord``) as JSON."""
 
@@ -66,6 +69,17 @@ class AnalyticsOrderRow(Base):
         Index("ix_analytics_orders_buyer", "buyer_id", "placed_on"),
         Index("ix_analytics_orders_supplier", "supplier_id", "placed_on"),
         Index("ix_analytics_orders_open_target", "is_open", "target_date"),
+        # scorecards over a range of days: index-only scans of the finished and assigned
+        Index(
+            "ix_analytics_orders_finished",
+            "finished_on",
+            postgresql_include=[*ORDER_DIMS, "on_time"],
+        ),
+        Index(
+            "ix_analytics_orders_assigned",
+            "assigned_on",
+            postgresql_include=[*ORDER_DIMS, "first_report_hours"],
+        ),
     )
 
 
