@@ -10,7 +10,8 @@
    ``BatchProcessor.process`` in batches of ``--batch``: parse, journal (the redelivery
    check), load the batch's orders, apply, save orders, stage facts, rollups, inspections.
 2. queries: a data set of ``--big-orders`` orders with ten stage rows each (10^6 stage rows
-   for 10^5 orders), 1.5 inspections an order, replies and risk rows, written by PostgreSQL
+   for 10^5 orders; each order's state about 1.1 kB, as the feed's are), 1.5 inspections an
+   order, replies and risk rows, written by PostgreSQL
    itself (generate_series), then every /v1/analytics figure is asked ``--requests`` times
    per scope over HTTP (the service's app, in process) and its p50/p95 printed.
 Uses a scratch database on that server (dropped afterwards).
@@ -100,7 +101,7 @@ DATA_SET = [
       CASE WHEN g % 5 = 0 THEN 'in_progress' ELSE 'completed' END, g % 5 = 0, g % 15 = 0,
       CASE WHEN g % 5 = 0 THEN 'Stage ' || (g % 10 + 1) END, t + (g % 7 - 3),
       CASE WHEN g % 5 <> 0 THEN t + (g % 9 - 5) END, CASE WHEN g % 5 <> 0 THEN g % 9 <= 5 END,
-      p, (g % 72)::float8, '{{}}'::json
+      p, (g % 72)::float8, json_build_array(repeat('x', 1100))
     FROM (SELECT g, date '2025-11-01' + (g % 365) AS p, date '2025-11-01' + (g % 365) + 70 AS t
           FROM generate_series(0, :n - 1) g) x""",
     f"""INSERT INTO {S}.analytics_stages SELECT o.order_id, n, 'Stage ' || n, o.supplier_id, o.buyer_id,
