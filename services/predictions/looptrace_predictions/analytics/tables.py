@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -79,6 +80,13 @@ class AnalyticsOrderRow(Base):
             "ix_analytics_orders_assigned",
             "assigned_on",
             postgresql_include=[*ORDER_DIMS, "first_report_hours"],
+        ),
+        # the delivery projection: an index-only scan of the open orders by target date
+        Index(
+            "ix_analytics_orders_open_projection",
+            "target_date",
+            postgresql_include=[*ORDER_DIMS, "order_id", "order_number", "projected_completion"],
+            postgresql_where=text("is_open"),
         ),
     )
 

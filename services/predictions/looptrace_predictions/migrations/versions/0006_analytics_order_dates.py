@@ -10,8 +10,12 @@ orders (on time or not) and first progress reports from the order rows: without 
 indexes each such request read every order row, with its state, twice. Both cover what
 those counts read and filter on (index-only scans); the columns they hold change once in an
 order's life, so an order's other updates stay HOT.
+
+The delivery projection reads the open orders by target date: a partial index of the open
+ones covering what it reads, instead of fetching each open order's row (and its state).
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_analytics_order_dates"
@@ -21,6 +25,7 @@ depends_on = None
 
 S = "predictions"
 DIMS = ["supplier_id", "buyer_id", "category", "season"]
+OPEN = [*DIMS, "order_id", "order_number", "projected_completion"]
 
 
 def upgrade() -> None:
@@ -38,8 +43,17 @@ def upgrade() -> None:
         schema=S,
         postgresql_include=[*DIMS, "first_report_hours"],
     )
+    op.create_index(
+        "ix_analytics_orders_open_projection",
+        "analytics_orders",
+        ["target_date"],
+        schema=S,
+        postgresql_include=OPEN,
+        postgresql_where=sa.text("is_open"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_analytics_orders_open_projection", table_name="analytics_orders", schema=S)
     op.drop_index("ix_analytics_orders_assigned", table_name="analytics_orders", schema=S)
     op.drop_index("ix_analytics_orders_finished", table_name="analytics_orders", schema=S)
