@@ -28,6 +28,7 @@ KAFKA_BINDING = "0.5.0"
 OUTSIDE_PUBLISHERS = {
     "orders.inbound.v1": "upstream systems (ERP, e-commerce, quoting tools)",
     "production.progress.v1": "supplier integrations (factory MES, bridges, mobile apps)",
+    "production.suppliers.v1": "supplier master data (ERP, supplier portal)",
     "quality.inbound.v1": "inspectors and third-party QC companies",
 }
 OUTSIDE_CONSUMERS = {
@@ -36,6 +37,7 @@ OUTSIDE_CONSUMERS = {
 EXAMPLE_SOURCE = {
     "orders.inbound.v1": "erp",
     "production.progress.v1": "supplier-mes",
+    "production.suppliers.v1": "erp",
     "quality.inbound.v1": "qc-company",
 }
 

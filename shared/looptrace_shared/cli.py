@@ -242,6 +242,22 @@ def token(role: str, subject: str, hours: float) -> None:
 
 
 @main.group()
+def retention() -> None:
+    """Retention: completed orders past RETENTION_YEARS to cold storage, in every service."""
+
+
+@retention.command("run")
+@click.option("--dry-run", is_flag=True, help="print what would move, change nothing")
+@click.option("--service", "services", multiple=True, help="only this service (repeatable)")
+def retention_run(dry_run: bool, services: tuple[str, ...]) -> None:
+    """Move (or with --dry-run count) what each service's retention policy says is due."""
+    from looptrace_shared.retention import run_all
+
+    for line in asyncio.run(run_all(dry_run, services)):
+        click.echo(line)
+
+
+@main.group()
 def dlq() -> None:
     """Inspect and replay dead letters (``<topic>.dlq``)."""
 

@@ -42,6 +42,13 @@ class ServiceSettings(BaseSettings):
     kafka_heartbeat_interval_ms: int = 3_000
     kafka_max_batch: int = Field(default=1000, ge=1)
     kafka_batch_timeout_ms: int = 100
+    kafka_fetch_max_wait_ms: int = Field(
+        default=50,
+        ge=0,
+        description="how long the broker may hold a consumer's fetch while it has nothing new "
+        "(aiokafka's fetch_max_wait_ms; its default 500 let tansu hold a fetch with data waiting "
+        "for up to half a second at every hop: bench/pipeline_bench.py)",
+    )
     kafka_auto_offset_reset: str = "earliest"
     kafka_batch_lanes: int = Field(
         default=1,
@@ -96,6 +103,12 @@ class ServiceSettings(BaseSettings):
         "exits at once)",
     )
     log_level: str = "INFO"
+    retention_years: int = Field(
+        default=2, ge=0, le=100, description="completed orders older than this go to cold storage"
+    )
+    retention_batch: int = Field(
+        default=500, ge=1, le=10_000, description="orders moved per transaction (1 = per order)"
+    )
 
     def model_post_init(self, __context: object) -> None:
         dev_or_test = self.environment in (Environment.DEV, Environment.TEST)

@@ -6,6 +6,9 @@ ORDERS_INBOUND = "orders.inbound.v1"
 ORDERS_EVENTS = "orders.events.v1"
 PRODUCTION_PROGRESS = "production.progress.v1"
 PRODUCTION_EVENTS = "production.events.v1"
+# supplier master data from upstream systems (its own topic: progress keeps one event type,
+# which lets production parse a report in one validation pass)
+PRODUCTION_SUPPLIERS = "production.suppliers.v1"
 QUALITY_INBOUND = "quality.inbound.v1"
 QUALITY_EVENTS = "quality.events.v1"
 PREDICTIONS_ALERTS = "predictions.alerts.v1"
@@ -16,6 +19,7 @@ ALL_TOPICS: tuple[str, ...] = (
     ORDERS_EVENTS,
     PRODUCTION_PROGRESS,
     PRODUCTION_EVENTS,
+    PRODUCTION_SUPPLIERS,
     QUALITY_INBOUND,
     QUALITY_EVENTS,
     PREDICTIONS_ALERTS,

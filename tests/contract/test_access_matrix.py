@@ -37,6 +37,11 @@ SUBJECT = {"buyer": "b-own", "supplier": "s-own", "inspector": "qc-1", "admin": 
 # a buyer may read any supplier's working calendar (to see when its orders can be made)
 SHARED_WITH = {("GET", "/v1/suppliers/{supplier_id}/calendar"): {"buyer"}}
 SKIP = {"/v1/stream", "/health", "/metrics"}
+# routes that answer only with their required query (added to both calls)
+QUERIES = {
+    "/v1/suppliers/candidates": "?category=knitwear&quantity=500&target_date="
+    + str(date.today() + timedelta(days=90)),
+}
 
 
 def facts(order_id: str) -> list[Any]:
@@ -102,7 +107,8 @@ def fill(path: str, order_id: str) -> str:
     buyer, supplier = PARTIES[order_id]
     values = {"order_id": order_id, "order_ref": order_id, "buyer_id": buyer,
               "supplier_id": supplier, "stage": "1"}  # fmt: skip
-    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "x-1"), path)
+    filled = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "x-1"), path)
+    return filled + QUERIES.get(path, "")
 
 
 OWNABLE = {

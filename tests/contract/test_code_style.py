@@ -14,6 +14,8 @@ STRICT = [
     "shared/looptrace_shared",
     "services/orders/looptrace_orders/domain.py",
     "services/orders/looptrace_orders/workflow.py",
+    "services/orders/looptrace_orders/shipping.py",
+    "services/orders/looptrace_orders/invoices.py",
     "services/production/looptrace_production/calendar.py",
     "services/production/looptrace_production/calendar_cache.py",
     "services/production/looptrace_production/templates.py",

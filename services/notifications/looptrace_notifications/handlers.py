@@ -34,6 +34,12 @@ async def when_supplier_assigned_remember_supplier(
     await when_event_tell_who_the_rules_name(ctx, item)
 
 
+async def when_order_completed_note_it(ctx: NotificationsContext, item: Incoming) -> None:
+    if item.data.to_status == "completed":
+        await uc.note_completion(ctx, item.subject, item.envelope.time)
+    await when_event_tell_who_the_rules_name(ctx, item)
+
+
 def reactions() -> dict[str, Reaction[NotificationsContext]]:
     """Every type a default rule names, plus the two that bring an order's contacts."""
     heard = {r.event_type for r in default_rules().rules} & CONSUMED
@@ -42,6 +48,7 @@ def reactions() -> dict[str, Reaction[NotificationsContext]]:
     }
     table["order.created"] = when_order_created_remember_buyer
     table["order.supplier_assigned"] = when_supplier_assigned_remember_supplier
+    table["order.status_changed"] = when_order_completed_note_it
     return table
 
 

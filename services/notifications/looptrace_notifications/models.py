@@ -40,6 +40,8 @@ class OrderContactRow(Base):
     supplier_name: Mapped[str | None] = mapped_column(String(200))
     supplier_email: Mapped[str | None] = mapped_column(String(320))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    # when orders said the order completed (its messages go to cold storage after retention)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class PreferenceRow(Base):

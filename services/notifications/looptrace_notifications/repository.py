@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, tup
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from looptrace_notifications import retention
 from looptrace_notifications.models import (
     DlqWatermarkRow,
     EmailDeliveryRow,
@@ -157,8 +158,10 @@ async def last_notification_id(session: AsyncSession, role: str, user_id: str) -
 
 
 async def thread(session: AsyncSession, order_id: str) -> list[MessageRow]:
+    """The order's messages: those in cold storage (retention), then the live ones."""
     q = select(MessageRow).where(MessageRow.order_id == order_id)
-    return list(await session.scalars(q.order_by(MessageRow.created_at, MessageRow.id)))
+    live = list(await session.scalars(q.order_by(MessageRow.created_at, MessageRow.id)))
+    return await retention.archived_thread(session, order_id) + live
 
 
 async def reads_of(
@@ -168,6 +171,8 @@ async def reads_of(
     if message_ids:
         q = select(MessageReadRow).where(MessageReadRow.message_id.in_(message_ids))
         for r in await session.scalars(q.order_by(MessageReadRow.read_at)):
+            out[r.message_id].append(r)
+        for r in await retention.archived_reads(session, message_ids):
             out[r.message_id].append(r)
     return out
 

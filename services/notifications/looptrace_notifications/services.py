@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from looptrace_notifications import repository as repo
@@ -75,6 +76,14 @@ async def remember_supplier(ctx: NotificationsContext, facts: ev.OrderSupplierAs
     await _upsert_contact(ctx, facts.order_id, {**_buyer_values(facts), **values})
 
 
+async def note_completion(ctx: NotificationsContext, order_id: str, at: datetime) -> None:
+    """The order completed: its messages become due for cold storage after retention."""
+    table = OrderContactRow.__table__
+    await ctx.uow.session.execute(
+        update(table).where(table.c.order_id == order_id).values(completed_at=at)
+    )
+
+
 def _buyer_values(facts: ev.OrderFacts) -> dict[str, Any]:
     b = facts.buyer
     values = {"order_number": facts.order_number, "buyer_id": b.id, "buyer_name": b.name}
@@ -121,10 +130,19 @@ async def flush(ctx: NotificationsContext) -> list[NotificationRow]:
 
 
 def recipients(
-    rule: Rule, contact: OrderContactRow | None, admins: list[str], inspectors: Sequence[str] = ()
+    rule: Rule,
+    contact: OrderContactRow | None,
+    admins: list[str],
+    inspectors: Sequence[str] = (),
+    actor: str | None = None,
 ) -> list[Recipient]:
+    """``actor``: the admin the event names as having acted (``assigned_by``); when it is one
+    of the admins, only that admin hears of it."""
     if rule.role in (Role.ADMIN, Role.INSPECTOR):  # addressed by e-mail, from the settings
-        listed = admins if rule.role is Role.ADMIN else inspectors
+        if rule.role is Role.ADMIN:
+            listed = [actor] if actor is not None and actor in admins else admins
+        else:
+            listed = list(inspectors)
         return [Recipient(a, rule.role, None, a) for a in listed]
     if contact is None:
         return []
@@ -158,8 +176,9 @@ def mail_context(
 def _notification_rows(ctx, rules, contact, event_type, order_id, data, event_id):  # type: ignore[no-untyped-def]
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for rule in rules:
+        actor = data.get("assigned_by") if event_type == "production.assignment_warned" else None
         for who in recipients(
-            rule, contact, ctx.settings.admin_emails, ctx.settings.inspection_emails
+            rule, contact, ctx.settings.admin_emails, ctx.settings.inspection_emails, actor
         ):
             if (who.role.value, who.id) in rows:  # one notification per event and recipient
                 continue

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from looptrace_orders import repository as repo
 from looptrace_orders import services as uc
+from looptrace_orders.archive import archived
 from looptrace_orders.context import OrdersContext
 from looptrace_orders.models import OrderRow
 from looptrace_orders.transitions import move
@@ -181,7 +182,7 @@ async def status_history(order_ref: IdPath, uow: UowDep, user: CurrentUser) -> l
     order = await visible_order(uow, user, order_ref)
     return [
         HistoryOut.model_validate(h, from_attributes=True)
-        for h in await repo.history(uow.session, order.id)
+        for h in await repo.history(uow.session, order.id, archived(order))
     ]
 
 
@@ -242,6 +243,12 @@ class ShipmentIn(BaseModel):
     quantity_shipped: Quantity
     shipped_at: Moment | None = None
     estimated_arrival: Day | None = None
+    mode: Code | None = Field(default=None, examples=["sea", "air", "road", "rail", "courier"])
+    container_number: Code | None = Field(default=None, examples=["CSQU3054383"])
+    seal_number: Code | None = None
+    port_of_loading: Code | None = Field(default=None, examples=["CNSHA"])
+    port_of_discharge: Code | None = Field(default=None, examples=["DEHAM"])
+    estimated_departure: Day | None = None
 
 
 @router.post("/{order_ref}/shipments")

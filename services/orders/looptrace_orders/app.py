@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from looptrace_orders import retention
 from looptrace_orders.api import router
 from looptrace_orders.config import OrdersSettings
 from looptrace_orders.handlers import consumer_groups
+from looptrace_orders.invoice_api import router as invoice_router
 from looptrace_orders.models import Base, plumbing
+from looptrace_orders.shipping_api import router as shipping_router
 from looptrace_shared.runtime import ServiceSpec, create_service_app
 
 SPEC = ServiceSpec(
@@ -18,12 +22,14 @@ SPEC = ServiceSpec(
     plumbing=plumbing,
     migrations=Path(__file__).parent / "migrations",
     groups=consumer_groups,
-    routers=[router],
+    routers=[router, shipping_router, invoice_router],
     publishes=[
         "order.created",
         "order.supplier_assigned",
         "order.status_changed",
         "order.shipment_recorded",
+        "order.shipment_updated",
+        "order.invoice_status_changed",
     ],
 )
 
@@ -33,4 +39,7 @@ def load_settings() -> OrdersSettings:
 
 
 def create_app(settings: OrdersSettings | None = None) -> FastAPI:
-    return create_service_app(settings or load_settings(), SPEC)
+    settings = settings or load_settings()
+    every = settings.retention_interval_s
+    spec = replace(SPEC, periodic=[(every, retention.scheduled)]) if every else SPEC
+    return create_service_app(settings, spec)

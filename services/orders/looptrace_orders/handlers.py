@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from looptrace_orders import qc_gate
+from looptrace_orders import qc_gate, shipments
 from looptrace_orders import services as uc
 from looptrace_orders.config import OrdersSettings
 from looptrace_orders.context import OrdersContext
@@ -36,6 +36,10 @@ async def when_supplier_assigned(ctx: OrdersContext, cmd: ev.SupplierAssigned) -
 
 async def when_order_shipped(ctx: OrdersContext, cmd: ev.OrderShipped) -> None:
     await uc.record_shipment(ctx, cmd)
+
+
+async def when_shipment_updated(ctx: OrdersContext, cmd: ev.ShipmentUpdated) -> None:
+    await shipments.update_shipment(ctx, cmd, cmd.tracking_number)
 
 
 async def when_delivery_confirmed(ctx: OrdersContext, cmd: ev.DeliveryConfirmed) -> None:
@@ -73,6 +77,7 @@ REACTIONS: dict[str, Reaction[OrdersContext]] = {
     "QuoteAccepted": with_payload(uc.accept_quote),
     "SupplierAssigned": with_payload(when_supplier_assigned),
     "OrderShipped": with_payload(when_order_shipped),
+    "ShipmentUpdated": with_payload(when_shipment_updated),
     "DeliveryConfirmed": with_payload(when_delivery_confirmed),
     "OrderCancelled": with_payload(when_order_cancelled),
     "production.stage_started": react_as("production.stage_started"),
@@ -80,6 +85,7 @@ REACTIONS: dict[str, Reaction[OrdersContext]] = {
     "production.stage_completed": when_stage_completed,
     "production.plan_reforecast": when_plan_reforecast,
     "production.quality_gate_passed": with_payload(qc_gate.open_the_gate),
+    "production.assignment_warned": with_payload(uc.record_assignment_warning),
     "quality.inspection_scheduled": with_payload(qc_gate.hold_the_gate_for),
     "quality.inspection_failed": with_payload(qc_gate.close_the_gate_after),
 }

@@ -60,7 +60,10 @@ class OrderRow(Base):
     )
 
     __mapper_args__ = {"version_id_col": version, "eager_defaults": True}
-    __table_args__ = (Index("ix_orders_created_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_orders_created_id", "created_at", "id"),
+        Index("ix_orders_workflow_status_id", "workflow_status", "id"),  # retention's walk
+    )
 
 
 class StatusHistoryRow(Base):
@@ -89,6 +92,33 @@ class ShipmentRow(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     shipped_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     estimated_arrival: Mapped[date | None] = mapped_column(Date)
+    mode: Mapped[str | None] = mapped_column(String(16))
+    container_number: Mapped[str | None] = mapped_column(String(11))
+    seal_number: Mapped[str | None] = mapped_column(String(100))
+    port_of_loading: Mapped[str | None] = mapped_column(String(5))
+    port_of_discharge: Mapped[str | None] = mapped_column(String(5))
+    estimated_departure: Mapped[date | None] = mapped_column(Date)
+
+
+class ShipmentUpdateRow(Base):
+    """One change of a shipment's departure or arrival date (the shipment keeps the latest)."""
+
+    __tablename__ = "shipment_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    shipment_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.shipments.id", ondelete="CASCADE"), index=True
+    )
+    order_id: Mapped[str] = mapped_column(
+        ForeignKey("orders.orders.id", ondelete="CASCADE"), index=True
+    )
+    estimated_departure: Mapped[date | None] = mapped_column(Date)
+    estimated_arrival: Mapped[date | None] = mapped_column(Date)
+    previous_departure: Mapped[date | None] = mapped_column(Date)
+    previous_arrival: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    cause: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class QuoteRow(Base):
@@ -102,3 +132,41 @@ class QuoteRow(Base):
     price_offered: Mapped[Decimal | None] = mapped_column(MONEY)
     valid_until: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(32))
+
+
+INVOICE_MONEY = Numeric(20, 4)  # a unit amount (Numeric(14, 4)) × up to 10 000 000 pieces
+
+
+class InvoiceRow(Base):
+    """One invoice of one shipment: the supplier's (cost) or the buyer's (price)."""
+
+    __tablename__ = "invoices"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    order_id: Mapped[str] = mapped_column(
+        ForeignKey("orders.orders.id", ondelete="CASCADE"), index=True
+    )
+    shipment_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.shipments.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    unit_amount: Mapped[Decimal] = mapped_column(MONEY)
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(INVOICE_MONEY)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    void_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class InvoiceSeriesRow(Base):
+    """The last number given in one invoice series (locked while a number is taken: gapless)."""
+
+    __tablename__ = "invoice_series"
+
+    series: Mapped[str] = mapped_column(String(16), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from looptrace_orders.models import OrderRow, ShipmentRow, StatusHistoryRow
+from looptrace_orders import archive
+from looptrace_orders.models import OrderRow, ShipmentRow, ShipmentUpdateRow, StatusHistoryRow
 
 
 async def load_orders(
@@ -23,7 +24,10 @@ async def load_orders(
     if not refs:
         return []
     q = select(OrderRow).where(or_(OrderRow.id.in_(refs), OrderRow.order_number.in_(refs)))
-    return list(await session.scalars(q))
+    live = list(await session.scalars(q))
+    found = {o.id for o in live} | {o.order_number for o in live}
+    rest = [r for r in refs if r not in found]
+    return live + (await archive.archived_orders(session, rest) if rest else [])
 
 
 async def find_order(session: AsyncSession, id_or_number: str) -> OrderRow | None:
@@ -34,7 +38,8 @@ async def find_order(session: AsyncSession, id_or_number: str) -> OrderRow | Non
         .where(or_(OrderRow.id == id_or_number, OrderRow.order_number == id_or_number))
         .order_by((OrderRow.id == id_or_number).desc())
     )
-    return (await session.scalars(q.limit(1))).first()
+    live = (await session.scalars(q.limit(1))).first()
+    return live if live is not None else await archive.archived_order(session, id_or_number)
 
 
 async def order_by_number(session: AsyncSession, number: str) -> OrderRow | None:
@@ -48,7 +53,11 @@ async def shipped_total(session: AsyncSession, order_id: str) -> int:
     return int(await session.scalar(q) or 0)
 
 
-async def history(session: AsyncSession, order_id: str) -> list[StatusHistoryRow]:
+async def history(
+    session: AsyncSession, order_id: str, archived: bool = False
+) -> list[StatusHistoryRow]:
+    if archived:
+        return await archive.archived_children(session, "status_history", order_id)
     q = (
         select(StatusHistoryRow)
         .where(StatusHistoryRow.order_id == order_id)
@@ -57,8 +66,25 @@ async def history(session: AsyncSession, order_id: str) -> list[StatusHistoryRow
     return list(await session.scalars(q))
 
 
-async def shipments(session: AsyncSession, order_id: str) -> list[ShipmentRow]:
+async def shipments(
+    session: AsyncSession, order_id: str, archived: bool = False
+) -> list[ShipmentRow]:
+    if archived:
+        return await archive.archived_children(session, "shipments", order_id)
     q = select(ShipmentRow).where(ShipmentRow.order_id == order_id).order_by(ShipmentRow.id)
+    return list(await session.scalars(q))
+
+
+async def shipment_updates(
+    session: AsyncSession, order_id: str, archived: bool = False
+) -> list[ShipmentUpdateRow]:
+    if archived:
+        return await archive.archived_children(session, "shipment_updates", order_id)
+    q = (
+        select(ShipmentUpdateRow)
+        .where(ShipmentUpdateRow.order_id == order_id)
+        .order_by(ShipmentUpdateRow.id)
+    )
     return list(await session.scalars(q))
 
 

@@ -8,7 +8,9 @@ from decimal import Decimal
 from looptrace_orders import repository as repo
 from looptrace_orders.context import OrdersContext, domain_rules
 from looptrace_orders.domain import Money, Pricing, Shipment, check_shipments
-from looptrace_orders.models import OrderRow, QuoteRow, ShipmentRow
+from looptrace_orders.invoicing import draft_invoices
+from looptrace_orders.models import OrderRow, QuoteRow, ShipmentRow, StatusHistoryRow
+from looptrace_orders.shipments import reproject_delivery, shipment_row, shipping_details
 from looptrace_orders.transitions import (
     apply_reaction,
     facts,
@@ -20,6 +22,7 @@ from looptrace_orders.transitions import (
 from looptrace_orders.workflow import WorkflowStatus, check_shipment
 from looptrace_shared.errors import Conflict, StaleVersion
 from looptrace_shared.events import orders as ev
+from looptrace_shared.events import suppliers as supplier_events
 
 
 class DuplicateOrderNumber(Conflict):
@@ -148,37 +151,44 @@ async def assign_supplier(
 
 async def record_shipment(ctx: OrdersContext, cmd: ev.OrderShipped) -> OrderRow:
     order = await ctx.get(cmd.order_id)
+    details = shipping_details(cmd)
     total = await _shipped_total_after(ctx, order, cmd)
     full = total >= order.quantity
     if full:
         reaction_steps(order, "OrderShipped")  # refuse before anything is written
-    ctx.uow.session.add(
-        ShipmentRow(
-            order_id=order.id,
-            carrier=cmd.carrier,
-            tracking_number=cmd.tracking_number,
-            quantity=cmd.quantity_shipped,
-            shipped_at=cmd.shipped_at,
-            estimated_arrival=cmd.estimated_arrival,
-        )
-    )
-    ctx.emit(
-        order.id,
-        ev.OrderShipmentRecorded(
-            order_id=order.id,
-            order_number=order.order_number,
-            carrier=cmd.carrier,
-            tracking_number=cmd.tracking_number,
-            quantity_shipped=cmd.quantity_shipped,
-            total_shipped=total,
-            fully_shipped=full,
-        ),
-    )
+    earlier = await repo.shipments(ctx.uow.session, order.id)
+    row = shipment_row(order, cmd, details)
+    ctx.uow.session.add(row)
+    reproject_delivery(order, [*earlier, row])
+    await ctx.uow.session.flush()
+    ctx.emit(order.id, _shipment_recorded(order, row, total, full))
+    await draft_invoices(ctx, order, row)
     if full:
         apply_reaction(
             ctx, order, "OrderShipped", f"{total} of {order.quantity} shipped via {cmd.carrier}"
         )
     return order
+
+
+def _shipment_recorded(
+    order: OrderRow, row: ShipmentRow, total: int, full: bool
+) -> ev.OrderShipmentRecorded:
+    return ev.OrderShipmentRecorded(
+        order_id=order.id,
+        order_number=order.order_number,
+        carrier=row.carrier,
+        tracking_number=row.tracking_number,
+        quantity_shipped=row.quantity,
+        total_shipped=total,
+        fully_shipped=full,
+        shipment_id=row.id,
+        mode=row.mode,
+        port_of_loading=row.port_of_loading,
+        port_of_discharge=row.port_of_discharge,
+        estimated_departure=row.estimated_departure,
+        estimated_arrival=row.estimated_arrival,
+        expected_delivery_date=order.expected_delivery_date,
+    )
 
 
 async def _shipped_total_after(ctx: OrdersContext, order: OrderRow, cmd: ev.OrderShipped) -> int:
@@ -274,3 +284,21 @@ def check_version(order: OrderRow, if_match: int | None) -> None:
             f"order {order.order_number} is at version {order.version}, not {if_match}; "
             "reload it and retry with the current ETag"
         )
+
+
+async def record_assignment_warning(
+    ctx: OrdersContext, fact: supplier_events.AssignmentWarned
+) -> None:
+    """Production warned of the order's assignment: a history entry that keeps the status
+    (from = to) and names the warnings; notifications tells the admin who assigned."""
+    order = await ctx.get(fact.order_id)
+    ctx.uow.session.add(
+        StatusHistoryRow(
+            order_id=order.id,
+            from_status=order.workflow_status,
+            to_status=order.workflow_status,
+            cause=ctx.cause_name[:200],
+            reason=f"assignment to {fact.supplier_id} warned: " + "; ".join(fact.warnings),
+            at=datetime.now(UTC),
+        )
+    )

@@ -18,8 +18,20 @@ Definitions (days are calendar days):
 * slips of done stages = actual_end - planned_end
 * ``qc_failures_so_far`` counts rework loops of done stages only (a stage's count
   is final only once it ends)
+* ``supplier_window_overload_pct``: percentage points the supplier's most loaded week of the
+  order's remaining window is above its capacity (``capacity.py``)
 * ``forecast_lateness_days`` = production's forecast completion − target, and
   ``earned_schedule_lateness_days`` = the earned-schedule projection's (``projection.py``)
+
+Stage-level pace (how this order's own stages overran, per unit of how much each kind of
+stage tends to slip, ``stage_params.slip_weight``; unknown stages weigh 1):
+
+* ``finished_overrun_days`` = Σ over done stages of (actual − planned duration);
+  ``current_stage_overrun_days`` = days the running stage has run beyond its plan (≥ 0)
+* ``order_slip_rate`` = (finished + current overrun) / (Σ slip weights of done stages + 1)
+* ``remaining_slip_weight`` = Σ slip weights of the stages not done
+* ``expected_remaining_slip_days`` = remaining_slip_weight × the order's rate shrunk towards
+  its supplier's track record (``supplier_avg_stage_slip``) with the weight of 2 stages
 """
 
 from __future__ import annotations
@@ -29,6 +41,7 @@ import pandas as pd
 
 from looptrace_predictions.arrays import OrderTable, StageTable
 from looptrace_predictions.projection import earned_schedule_lateness, forecast_end_days
+from looptrace_predictions.stage_params import STAGE_PARAMS
 from looptrace_predictions.supplier_history import SupplierFeatures
 
 NUMERIC_FEATURES = [
@@ -54,14 +67,21 @@ NUMERIC_FEATURES = [
     "supplier_avg_stage_slip",
     "supplier_avg_delay_days",
     "supplier_open_orders",
+    "supplier_window_overload_pct",
     "as_of_month",
     "forecast_lateness_days",
     "earned_schedule_lateness_days",
+    "finished_overrun_days",
+    "current_stage_overrun_days",
+    "order_slip_rate",
+    "remaining_slip_weight",
+    "expected_remaining_slip_days",
 ]
 CATEGORICAL_FEATURES = ["product_category"]
 FEATURES = CATEGORICAL_FEATURES + NUMERIC_FEATURES
 INFO_COLUMNS = ["order_id", "supplier_id", "as_of", "current_stage_name", "current_stage_started"]
 EPOCH = np.datetime64("1970-01-01", "D")
+PACE_PRIOR_STAGES = 2.0
 
 
 def epoch_days(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -91,8 +111,10 @@ def assemble_features(
     )
     plan = _plan_features(orders, stages, rows, as_of)
     progress = _stage_features(stages, rows, as_of)
-    for name, values in {**plan, **progress, **supplier.as_columns()}.items():
+    pace = _pace_features(orders.product_category[rows], stages, rows, as_of)
+    for name, values in {**plan, **progress, **pace, **supplier.as_columns()}.items():
         frame[name] = values
+    frame["expected_remaining_slip_days"] = _expected_remaining_slip(frame, pace)
     frame["progress_gap"] = frame["elapsed_fraction"] - frame["progress_fraction"]
     frame["as_of_month"] = pd.DatetimeIndex(frame["as_of"]).month.astype(float)
     frame["forecast_lateness_days"] = (
@@ -100,6 +122,46 @@ def assemble_features(
     )
     frame["earned_schedule_lateness_days"] = earned_schedule_lateness(frame)
     return frame[INFO_COLUMNS + FEATURES]
+
+
+def slip_weights(categories: np.ndarray, names: np.ndarray) -> np.ndarray:
+    """``stage_params.slip_weight`` of every (order's category, stage name); 1 when unknown."""
+    lookup = pd.Series({key: params.slip_weight for key, params in STAGE_PARAMS.items()})
+    category = np.repeat(np.asarray(categories, dtype=object)[:, None], names.shape[1], axis=1)
+    keys = pd.MultiIndex.from_arrays([category.ravel(), np.asarray(names, dtype=object).ravel()])
+    weights = lookup.reindex(keys).fillna(1.0).to_numpy(dtype=float)
+    return weights.reshape(names.shape)
+
+
+def _pace_features(
+    categories: np.ndarray, stages: StageTable, rows: np.ndarray, t: np.ndarray
+) -> dict[str, np.ndarray]:
+    valid = stages.valid[rows]
+    ps, pe = stages.planned_start[rows], stages.planned_end[rows]
+    actual_start, actual_end = stages.actual_start[rows], stages.actual_end[rows]
+    tt = t[:, None]
+    done = valid & (actual_end <= tt)
+    running = valid & ~done & (actual_start <= tt)
+    weight = np.where(valid, slip_weights(categories, stages.stage_name[rows]), 0.0)
+    overrun = np.where(done, (actual_end - actual_start) - (pe - ps), 0.0).sum(axis=1)
+    current = np.where(running, np.maximum(tt - actual_start - (pe - ps), 0.0), 0.0).sum(axis=1)
+    done_weight = np.where(done, weight, 0.0).sum(axis=1)
+    return {
+        "finished_overrun_days": overrun,
+        "current_stage_overrun_days": current,
+        "order_slip_rate": (overrun + current) / (done_weight + 1.0),
+        "remaining_slip_weight": np.where(done, 0.0, weight).sum(axis=1),
+        "done_slip_weight": done_weight,
+    }
+
+
+def _expected_remaining_slip(frame: pd.DataFrame, pace: dict[str, np.ndarray]) -> np.ndarray:
+    """Remaining slip weight × the order's overrun rate shrunk towards its supplier's."""
+    observed = pace["finished_overrun_days"] + pace["current_stage_overrun_days"]
+    prior = frame["supplier_avg_stage_slip"].to_numpy(dtype=float)
+    rate = (observed + PACE_PRIOR_STAGES * prior) / (pace["done_slip_weight"] + PACE_PRIOR_STAGES)
+    result: np.ndarray = pace["remaining_slip_weight"] * rate
+    return result
 
 
 def _plan_features(

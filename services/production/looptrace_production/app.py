@@ -11,13 +11,21 @@ from looptrace_production.api import router
 from looptrace_production.api_calendars import router as calendars_router
 from looptrace_production.api_documents import router as documents_router
 from looptrace_production.api_samples import router as samples_router
+from looptrace_production.api_suppliers import router as suppliers_router
 from looptrace_production.config import ProductionSettings
+from looptrace_production.fold_job import fold_utilisation
 from looptrace_production.handlers import consumer_groups
 from looptrace_production.models import Base, plumbing
 from looptrace_production.outgoing import PUBLISHES
+from looptrace_production.plan_cache import PlanCache
 from looptrace_production.services import Planning
 from looptrace_production.sweeper import sweep_delays
 from looptrace_production.templates import load_templates
+from looptrace_shared.events.suppliers import (
+    AssignmentWarned,
+    CapacityOverloaded,
+    CapacityRecovered,
+)
 from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
 
 
@@ -33,15 +41,24 @@ def spec(planning: Planning) -> ServiceSpec:
     async def sweep(rt: Runtime[ProductionSettings, Planning]) -> None:
         await sweep_delays(rt, planning)
 
+    async def fold(rt: Runtime[ProductionSettings, Planning]) -> None:
+        await fold_utilisation(rt, planning)
+
     return ServiceSpec(
         name="production",
         metadata=Base.metadata,
         plumbing=plumbing,
         migrations=Path(__file__).parent / "migrations",
         groups=consumer_groups,
-        routers=[router, calendars_router, samples_router, documents_router],
-        periodic=[(planning.settings.sweep_interval_s, sweep)],
-        publishes=list(PUBLISHES),
+        routers=[router, calendars_router, samples_router, documents_router, suppliers_router],
+        periodic=[
+            (planning.settings.sweep_interval_s, sweep),
+            (planning.settings.utilisation_fold_s, fold),
+        ],
+        publishes=[
+            *PUBLISHES,
+            *(e.EVENT_TYPE for e in (CapacityOverloaded, CapacityRecovered, AssignmentWarned)),
+        ],
         on_started=lambda rt: tune_gc(planning.settings),
     )
 
@@ -52,5 +69,6 @@ def load_settings() -> ProductionSettings:
 
 def create_app(settings: ProductionSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    planning = Planning(settings, load_templates(settings.templates_file))
+    plans = PlanCache(settings.plan_cache_size)
+    planning = Planning(settings, load_templates(settings.templates_file), plans=plans)
     return create_service_app(settings, spec(planning), planning)

@@ -51,6 +51,18 @@ class ProductionSettings(ServiceSettings):
     document_max_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1, description="largest order document accepted"
     )
+    plan_cache_size: int = Field(
+        default=20_000,
+        ge=0,
+        description="decoded plans kept in memory between batches (least recently used "
+        "dropped first; a plan not kept is read from the database)",
+    )
+    utilisation_fold_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="how often planned-load changes are folded into the "
+        "supplier-week utilisation (and overload / recovery events emitted)",
+    )
     gc_threshold: tuple[int, int, int] = Field(
         default=(500_000, 100, 1000),
         description="Python's cyclic GC thresholds (gc.set_threshold): with the defaults "

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     DateTime,
     Float,
@@ -101,6 +103,11 @@ class PhotoRow(Base):
     uploaded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # quality's advisory pre-screening of the photo (from quality.photo_screened), for the timeline
+    screening_status: Mapped[str | None] = mapped_column(String(16))
+    screening_reason: Mapped[str | None] = mapped_column(String(32))
+    screening_score: Mapped[float | None] = mapped_column(Float)
+    screening_flagged: Mapped[int | None] = mapped_column(Integer)
 
 
 class StageNoteRow(Base):
@@ -153,3 +160,92 @@ class DocumentRow(Base):
     )
 
     __table_args__ = (UniqueConstraint("document_id", "version"),)
+
+
+class SupplierRow(Base):
+    """A supplier as production knows it: master data and capabilities (``SupplierProfile``)."""
+
+    __tablename__ = "suppliers"
+
+    supplier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    # contacts, categories, processes, certifications as the profile's JSON
+    profile: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SupplierCapacityRow(Base):
+    """Units per week a supplier can make in one bucket (a category or a process), from a date."""
+
+    __tablename__ = "supplier_capacity"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    supplier_id: Mapped[str] = mapped_column(String(64), index=True)
+    bucket: Mapped[str] = mapped_column(String(120))
+    units_per_week: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    reported_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (UniqueConstraint("supplier_id", "bucket", "effective_from"),)
+
+
+class LoadDeltaRow(Base):
+    """A change of planned load, written with the plan change; folded into ``supplier_load``."""
+
+    __tablename__ = "load_deltas"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    supplier_id: Mapped[str] = mapped_column(String(64))
+    week: Mapped[date] = mapped_column(Date)
+    bucket: Mapped[str] = mapped_column(String(120))
+    units: Mapped[float] = mapped_column(Float)
+
+
+class SupplierLoadRow(Base):
+    """The planned units of one supplier in one ISO week (its Monday) and bucket."""
+
+    __tablename__ = "supplier_load"
+
+    supplier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(120), primary_key=True)
+    units: Mapped[float] = mapped_column(Float, default=0)
+    overloaded: Mapped[bool] = mapped_column(default=False)
+
+
+class CapacityUtilizationLogRow(Base):
+    """The seeds' CAPACITY_UTILIZATION_LOG: one snapshot per supplier, week and bucket."""
+
+    __tablename__ = "capacity_utilization_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    supplier_id: Mapped[str] = mapped_column(String(64))
+    week: Mapped[date] = mapped_column(Date)
+    bucket: Mapped[str] = mapped_column(String(120))
+    load_units: Mapped[float] = mapped_column(Float)
+    capacity_units: Mapped[int | None] = mapped_column(Integer)
+    utilisation_pct: Mapped[float | None] = mapped_column(Float)
+    snapshot_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (UniqueConstraint("supplier_id", "week", "bucket"),)
+
+
+class AssignmentWarningRow(Base):
+    """What an assignment was warned of (``production.assignment_warned``), kept with it."""
+
+    __tablename__ = "assignment_warnings"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    supplier_id: Mapped[str] = mapped_column(String(64))
+    assigned_by: Mapped[str] = mapped_column(String(320))
+    warnings: Mapped[list[str]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -15,6 +15,8 @@ from typing import Any
 
 from looptrace_production import repository as repo
 from looptrace_production import supplier_calendars as calendar_repo
+from looptrace_production import suppliers as supplier_store
+from looptrace_production import utilisation
 from looptrace_production.calendar import WorkCalendar
 from looptrace_production.config import ProductionSettings
 from looptrace_production.domain import ProgressReport, SupplierOrder
@@ -32,6 +34,7 @@ from looptrace_shared.errors import StaleVersion, WaitingFor
 from looptrace_shared.events import orders as order_events
 from looptrace_shared.events import production as wire
 from looptrace_shared.events import quality as quality_events
+from looptrace_shared.events import suppliers as supplier_events
 from looptrace_shared.messaging.dispatch import Context
 
 SOURCE = "production"
@@ -95,6 +98,7 @@ class ProductionContext(Context):
     log_rows: list[dict[str, Any]] = field(default_factory=list)
     cache: PlanCache | None = None  # committed plans kept between batches (the consumer's)
     calendars: dict[str, WorkCalendar] = field(default_factory=dict)  # by supplier id
+    assigned: list[tuple[SupplierOrder, str]] = field(default_factory=list)  # (order, by whom)
 
     @classmethod
     def for_batch(cls, uow: UnitOfWork, planning: Planning) -> ProductionContext:
@@ -135,6 +139,7 @@ class ProductionContext(Context):
         self.logged |= await repo.logged_messages(self.uow.session, pairs)
 
     def keep(self, order: SupplierOrder) -> SupplierOrder:
+        utilisation.remember_loaded(order)
         self.orders[order.order_id] = order
         self.numbers[order.order_number] = order.order_id
         return order
@@ -160,6 +165,7 @@ class ProductionContext(Context):
         return order
 
     async def save(self) -> None:
+        await utilisation.record(self.uow.session, self.orders.values())
         await repo.save_orders(self.uow.session, self.orders.values())
         await repo.add_progress_log(self.uow.session, self.log_rows)
         self.log_rows.clear()
@@ -220,19 +226,40 @@ async def change_supplier_calendar(
     return stored
 
 
-async def assign_supplier(ctx: ProductionContext, fact: order_events.OrderSupplierAssigned) -> None:
+async def store_master_data(
+    ctx: ProductionContext, fact: supplier_events.SupplierMasterData
+) -> None:
+    """An upstream system's supplier record: create or replace the supplier (unknown
+    categories or processes refuse the message: it goes to the dead-letter topic)."""
+    profile = supplier_events.SupplierProfile(**fact.model_dump(exclude={"supplier_id"}))
+    checked = supplier_store.checked_profile(profile, ctx.planning.templates)
+    await supplier_store.upsert(ctx.uow.session, fact.supplier_id, checked)
+
+
+def _reassign(
+    ctx: ProductionContext, order: SupplierOrder, fact: order_events.OrderSupplierAssigned
+) -> SupplierOrder | None:
+    """The planned order goes to another supplier (None: it is the same one)."""
+    if order.supplier_id == fact.supplier.id:
+        return None
+    moved = SupplierReassigned(
+        order.supplier_id, fact.supplier.id, fact.supplier.name, ctx.planning.now()
+    )
+    order.supplier_id, order.supplier_name = fact.supplier.id, fact.supplier.name
+    order.dirty = True
+    ctx.publish(order, [moved])
+    return order
+
+
+async def assign_supplier(
+    ctx: ProductionContext, fact: order_events.OrderSupplierAssigned
+) -> SupplierOrder | None:
     """A supplier got the order: plan it with the supplier's working days (first time), or hand
-    the plan to the new supplier (the plan keeps its dates and the calendar it was made with)."""
+    the plan to the new supplier (the plan keeps its dates and the calendar it was made with).
+    Returns the order when planned or moved (None: nothing new), for ``assignment_check``."""
     existing = ctx.orders.get(fact.order_id)
     if existing is not None:
-        if existing.supplier_id != fact.supplier.id:
-            moved = SupplierReassigned(
-                existing.supplier_id, fact.supplier.id, fact.supplier.name, ctx.planning.now()
-            )
-            existing.supplier_id, existing.supplier_name = fact.supplier.id, fact.supplier.name
-            existing.dirty = True
-            ctx.publish(existing, [moved])
-        return
+        return _reassign(ctx, existing, fact)
     p = ctx.planning
     template = template_for(p.templates, fact.product_category)
     plan = plan_stages(
@@ -259,6 +286,7 @@ async def assign_supplier(ctx: ProductionContext, fact: order_events.OrderSuppli
     )
     order.dirty = True
     ctx.publish(order, [plan.initialized()])
+    return order
 
 
 async def report_progress(

@@ -12,6 +12,13 @@ from looptrace_shared.events.registry import (
     event_spec,
 )
 
-from . import notifications, orders, predictions, production, quality  # noqa: F401  (register)
+from . import (  # noqa: F401  (register)
+    notifications,
+    orders,
+    predictions,
+    production,
+    quality,
+    suppliers,
+)
 
 __all__ = ["EVENT_TYPES", "EventSpec", "UnknownEventType", "event_spec"]

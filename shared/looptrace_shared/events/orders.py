@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from pydantic import EmailStr, Field
+from pydantic import Field, model_validator
 
 from looptrace_shared.events.bounds import (
     LIST_MAX,
     Code,
     Day,
+    Email,
     Id,
     Moment,
     Money,
@@ -25,7 +26,7 @@ from looptrace_shared.topics import ORDERS_EVENTS, ORDERS_INBOUND
 class Party(Payload):
     id: Id
     name: Name
-    email: EmailStr | None = Field(default=None, max_length=320)
+    email: Email | None = Field(default=None, max_length=320)
     company: Name | None = None
 
 
@@ -93,6 +94,30 @@ class OrderShipped(Payload):
     quantity_shipped: Quantity
     shipped_at: Moment
     estimated_arrival: Day | None = None
+    # shipping details (see the README's "Shipping details"); each optional, checked when given
+    mode: Code | None = Field(default=None, examples=["sea", "air", "road", "rail", "courier"])
+    container_number: Code | None = Field(default=None, examples=["CSQU3054383"])
+    seal_number: Code | None = None
+    port_of_loading: Code | None = Field(default=None, examples=["CNSHA"])
+    port_of_discharge: Code | None = Field(default=None, examples=["DEHAM"])
+    estimated_departure: Day | None = None
+
+
+@event("ShipmentUpdated", ORDERS_INBOUND)
+class ShipmentUpdated(Payload):
+    """A carrier's new departure or arrival date for a recorded shipment (by tracking number)."""
+
+    order_id: Id
+    tracking_number: Code
+    estimated_departure: Day | None = None
+    estimated_arrival: Day | None = Field(default=None, examples=["2027-03-01"])
+    reason: Note | None = None
+
+    @model_validator(mode="after")
+    def _some_date(self) -> ShipmentUpdated:
+        if self.estimated_departure is None and self.estimated_arrival is None:
+            raise ValueError("give estimated_departure, estimated_arrival or both")
+        return self
 
 
 @event("OrderCancelled", ORDERS_INBOUND)
@@ -155,3 +180,43 @@ class OrderShipmentRecorded(Payload):
     quantity_shipped: int
     total_shipped: int
     fully_shipped: bool
+    shipment_id: int | None = None
+    mode: str | None = None
+    port_of_loading: str | None = None
+    port_of_discharge: str | None = None
+    estimated_departure: date | None = None
+    estimated_arrival: date | None = None
+    expected_delivery_date: date | None = Field(
+        default=None, description="the order's projected delivery: the latest shipment ETA"
+    )
+
+
+@event("order.shipment_updated", ORDERS_EVENTS)
+class OrderShipmentUpdated(Payload):
+    """A shipment's ETD or ETA changed; ``expected_delivery_date`` is the order's re-projected
+    delivery (the latest ETA of its shipments)."""
+
+    order_id: Id
+    order_number: Id
+    shipment_id: int
+    tracking_number: str
+    estimated_departure: date | None
+    estimated_arrival: date | None
+    previous_departure: date | None
+    previous_arrival: date | None
+    expected_delivery_date: date | None
+    previous_expected_delivery_date: date | None
+    reason: str | None = None
+
+
+@event("order.invoice_status_changed", ORDERS_EVENTS)
+class OrderInvoiceStatusChanged(Payload):
+    """An invoice was drafted (``previous_status`` null) or changed status. No amounts: those
+    are read over HTTP by whom the access rules let see them."""
+
+    order_id: Id
+    order_number: Id
+    invoice_number: str = Field(examples=["INV-2027-000001"])
+    kind: str = Field(examples=["buyer", "supplier"])
+    status: str = Field(examples=["draft", "issued", "paid", "void"])
+    previous_status: str | None = None

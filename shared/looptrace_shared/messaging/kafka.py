@@ -105,6 +105,7 @@ def consumer_options(settings: ServiceSettings) -> dict[str, Any]:
         "auto_offset_reset": settings.kafka_auto_offset_reset,
         "max_records": settings.kafka_max_batch,
         "batch_timeout_ms": settings.kafka_batch_timeout_ms,
+        "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
         # range: partition n of every topic goes to the same consumer, and the topics share
         # their partition count and key (the order id), so one consumer sees all of an order
         "partition_assignment_strategy": (RangePartitionAssignor,),

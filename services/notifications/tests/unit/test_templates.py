@@ -39,6 +39,7 @@ SAMPLE: dict[str, Any] = {
     "previous_risk_level": "low",
     "expected_delay_days": 6.4,
     "drivers": ["yarn arrived late"],
+    "warnings": ["its GOTS certification expired on 2025-01-31"],
     "recommended_actions": ["add a second shift"],
     "sample_inspected": 125,
     "defects_by_class": {"major": 4, "minor": 9},
@@ -211,3 +212,9 @@ def test_quality_risk_mail_states_the_chance_the_supplier_rate_and_that_it_is_ad
     assert "(Final Inspection) has a high risk of being rejected: about 62 %" in text
     assert "the supplier's usual rate is 18 %" in text and "advisory" in html
     assert "- yarn arrived late" in text and "<li>add a second shift</li>" in html
+
+
+def test_an_assignment_warning_lists_each_warning() -> None:
+    _, text, html = render("assignment_warned", SAMPLE)
+    assert "- its GOTS certification expired on 2025-01-31" in text
+    assert "<li>its GOTS certification expired on 2025-01-31</li>" in html

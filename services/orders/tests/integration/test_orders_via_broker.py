@@ -328,3 +328,26 @@ async def test_unbounded_fields_on_kafka_are_dead_lettered_naming_the_field(
         assert field in found[oid]["error"], (field, found[oid]["error"])
         r = await http.get(f"/v1/orders/{oid}", headers={"Authorization": f"Bearer {admin}"})
         assert r.status_code == 404  # nothing half-written
+
+
+async def test_an_assignment_warning_from_production_shows_in_the_history(running) -> None:  # type: ignore[no-untyped-def]
+    settings, producer, http = running
+    admin = mint_token(settings.jwt_secret, "admin", "ops")
+    oid = str(uuid.uuid4())
+    await send(producer, "OrderPlaced", oid, placed(oid))
+    await until(http, f"/v1/orders/{oid}/history", lambda b: len(b) == 1, admin)
+    warned = {
+        "order_id": oid,
+        "order_number": f"PO-{oid[:8]}",
+        "supplier_id": "s-9",
+        "assigned_by": "ops",
+        "warnings": ["supplier s-9 has no recorded capability for cut-and-sew"],
+    }
+    await send(producer, "production.assignment_warned", oid, warned, "production.events.v1")
+    hist = await until(http, f"/v1/orders/{oid}/history", lambda b: len(b) == 2, admin)
+    entry = hist[1]
+    assert entry["from_status"] == entry["to_status"] == "placed"
+    assert entry["cause"].startswith("event:production.assignment_warned:")
+    assert entry["reason"] == (
+        "assignment to s-9 warned: supplier s-9 has no recorded capability for cut-and-sew"
+    )

@@ -53,6 +53,9 @@ CATEGORIES = ("knitwear", "cut-and-sew")
 MAX_STAGES = max(len(stage_templates.load()[category]) for category in CATEGORIES)
 MAX_QC_LOOPS = 3
 PRINT_SHARE = {"cut-and-sew": 0.6, "knitwear": 0.3}
+# a supplier's weekly making capacity in units: its order slots × this (``capacity.py`` measures
+# its utilisation from the planned making days of its open orders)
+UNITS_PER_SLOT_WEEK = 700
 
 Progress = Callable[[int], None]
 
@@ -63,6 +66,11 @@ class Supplier:
     capacity: int
     slip_scale: float
     qc_fail_rate: float
+
+    @property
+    def capacity_units(self) -> int:
+        """Units per week its making stages can take (the history's supplier_capacity_units)."""
+        return self.capacity * UNITS_PER_SLOT_WEEK
 
 
 @dataclass
@@ -220,11 +228,12 @@ def _simulate_order(
         planned_start = planned_end
     target = planned_start + int(draws.slack[i])
     head = (f"PO-{i + 1:06d}", supplier.supplier_id, category, quantity, order_day, target)
-    return [head + row + (has_print,) for row in rows], actual_end, defects
+    tail = (has_print, supplier.capacity_units)
+    return [head + row + tail for row in rows], actual_end, defects
 
 
 def _to_frame(rows: list[tuple]) -> pd.DataFrame:
-    columns = [*HISTORY_COLUMNS, "qc_failures", "has_print"]
+    columns = [*HISTORY_COLUMNS, "qc_failures", "has_print", "supplier_capacity_units"]
     frame = pd.DataFrame(rows, columns=columns)
     day_columns = [c for c in columns if c.endswith("_date") or c.startswith(("planned", "actual"))]
     epoch = np.datetime64("1970-01-01", "D")

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from looptrace_predictions.capacity import CapacityPeak
 from looptrace_predictions.features import FEATURES, INFO_COLUMNS
 from looptrace_predictions.state import (
     OrderState,
@@ -12,7 +13,7 @@ from looptrace_predictions.state import (
     features_from_state,
     order_outcome,
 )
-from looptrace_predictions.supplier_history import PRIOR_ON_TIME_RATE
+from looptrace_predictions.supplier_history import PRIOR_ON_TIME_RATE, PRIOR_STAGE_SLIP
 from looptrace_predictions.training.simulate import simulate_history
 from looptrace_predictions.training.snapshots import build_snapshots, open_orders_features
 
@@ -78,12 +79,16 @@ def test_supplier_without_finished_orders_gets_the_prior(history: pd.DataFrame) 
     assert np.allclose(cold["supplier_on_time_rate"], PRIOR_ON_TIME_RATE)
 
 
-def _states_on(history: pd.DataFrame, day: pd.Timestamp, order_ids: list[str]) -> list[OrderState]:
+def _states_on(
+    history: pd.DataFrame, day: pd.Timestamp, order_ids: list[str], overload: list[float]
+) -> list[OrderState]:
+    """Live states; the capacity overload is the history's (its live source is production's
+    capacity events, tested in test_capacity_feature.py)."""
     bare = {oid: _state(rows) for oid, rows in history.groupby("order_id")}
     outcomes = {oid: order_outcome(state) for oid, state in bare.items()}
     summary = history.drop_duplicates("order_id", keep="last").set_index("order_id")
     states = []
-    for oid in order_ids:
+    for oid, peak in zip(order_ids, overload, strict=True):
         supplier = bare[oid].supplier_id
         same = summary[summary["supplier_id"] == supplier]
         open_count = int(((same["order_date"] <= day) & ~(same["actual_end"] <= day)).sum())
@@ -91,7 +96,12 @@ def _states_on(history: pd.DataFrame, day: pd.Timestamp, order_ids: list[str]) -
         record = SupplierRecord.from_outcomes(mine, day.date())
         states.append(
             OrderState(
-                **{**bare[oid].__dict__, "supplier": record, "supplier_open_orders": open_count}
+                **{
+                    **bare[oid].__dict__,
+                    "supplier": record,
+                    "supplier_open_orders": open_count,
+                    "capacity": CapacityPeak(peak),
+                }
             )
         )
     return states
@@ -125,7 +135,8 @@ def _state(rows: pd.DataFrame) -> OrderState:
 def test_live_state_gives_the_same_features_as_the_history(history: pd.DataFrame) -> None:
     day = history["order_date"].quantile(0.7).floor("D")
     from_history = open_orders_features(history, day.strftime("%Y-%m-%d"))
-    states = _states_on(history, day, from_history["order_id"].tolist())
+    overload = from_history["supplier_window_overload_pct"].tolist()
+    states = _states_on(history, day, from_history["order_id"].tolist(), overload)
     from_state = features_from_state(states, day.date())
     assert len(from_state) > 10
     pd.testing.assert_frame_equal(
@@ -146,3 +157,32 @@ def test_state_features_ignore_events_after_as_of() -> None:
     assert row["progress_fraction"] == pytest.approx(0.5)
     assert row["elapsed_fraction"] == pytest.approx(0.7)
     assert row["days_to_target"] == 7
+
+
+def test_stage_pace_features_on_a_hand_made_order() -> None:
+    """Yarn Received (slip weight 1.6) ran 8 days for a plan of 5; Knitting (1.4) has run 12
+    days of its 10; Linking (1.0) waits. A supplier without a record has the prior slip 0.5."""
+    stages = [
+        StageState(
+            1,
+            "Yarn Received",
+            date(2024, 1, 1),
+            date(2024, 1, 6),
+            date(2024, 1, 1),
+            date(2024, 1, 9),
+            0,
+        ),
+        StageState(2, "Knitting", date(2024, 1, 6), date(2024, 1, 16), date(2024, 1, 9), None, 0),
+        StageState(3, "Linking", date(2024, 1, 16), date(2024, 1, 20), None, None, 0),
+    ]
+    order = OrderState("PO-1", "S1", "knitwear", 1000, date(2024, 1, 1), date(2024, 1, 25), stages)
+    row = features_from_state([order], date(2024, 1, 21)).iloc[0]
+    assert row["supplier_avg_stage_slip"] == pytest.approx(PRIOR_STAGE_SLIP)
+    assert row["finished_overrun_days"] == 3
+    assert row["current_stage_overrun_days"] == 2
+    assert row["order_slip_rate"] == pytest.approx(5 / (1.6 + 1))
+    assert row["remaining_slip_weight"] == pytest.approx(1.4 + 1.0)
+    assert row["expected_remaining_slip_days"] == pytest.approx(2.4 * (5 + 2 * 0.5) / (1.6 + 2))
+    earlier = features_from_state([order], date(2024, 1, 12)).iloc[0]  # Knitting within plan
+    assert earlier["current_stage_overrun_days"] == 0
+    assert earlier["finished_overrun_days"] == 3

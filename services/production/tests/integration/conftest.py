@@ -223,6 +223,7 @@ async def running(
         document_dir=Path(tmp_path_factory.mktemp("documents")),
         document_max_bytes=100_000,
         sweep_interval_s=3600,
+        utilisation_fold_s=0.3,
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):

@@ -87,3 +87,30 @@ async def test_a_plan_changed_by_a_rolled_back_batch_is_not_reused(setup, build)
     await processor.process([reported(build, oid, 30, 2)])  # refused if the 80 % plan were reused
     assert await stage_one(sessions, oid) == 30
     assert len(cache) == 1
+
+
+async def test_a_plan_dropped_by_the_bound_is_read_from_the_database(database_url, build) -> None:  # type: ignore[no-untyped-def]
+    await asyncio.to_thread(migrate, database_url, MIGRATIONS)
+    engine = make_engine(database_url, 2)
+    settings = ProductionSettings(database_url=database_url, plan_cache_size=1)
+    cache = PlanCache(settings.plan_cache_size)
+    planning = Planning(settings, load_templates(), plans=cache)
+    sessions = make_sessionmaker(engine)
+    processor = BatchProcessor(consumer_group(planning), sessions, plumbing, settings)
+    try:
+        first, second = str(uuid.uuid4()), str(uuid.uuid4())
+        for n, oid in enumerate((first, second)):
+            assignment = build.assignment(oid, "knitwear")
+            await processor.process(
+                [build.record("order.supplier_assigned", oid, assignment, ORDERS, n)]
+            )
+        assert len(cache) == 1  # the bound: the first plan was dropped
+        misses = cache.misses
+        await processor.process([reported(build, first, 40, 1)])
+        assert cache.misses == misses + 1  # not in memory: read from the database …
+        assert await stage_one(sessions, first) == 40  # … and the report applied to it
+        assert len(cache) == 1
+        await processor.process([reported(build, first, 55, 2)])  # now the cached one
+        assert cache.hits >= 1 and await stage_one(sessions, first) == 55
+    finally:
+        await engine.dispose()

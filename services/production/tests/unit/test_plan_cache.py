@@ -47,3 +47,13 @@ def test_size_zero_keeps_nothing() -> None:
     cache = PlanCache(0)
     cache.keep([stored("a")])
     assert len(cache) == 0
+
+
+def test_the_bound_is_the_plan_cache_size_setting() -> None:
+    from looptrace_production.app import create_app
+    from looptrace_production.config import ProductionSettings
+
+    app = create_app(ProductionSettings(plan_cache_size=3))
+    cache = app.state.runtime.state.plans
+    cache.keep([stored(n) for n in "abcde"])
+    assert cache.size == 3 and len(cache) == 3

@@ -1,8 +1,8 @@
 """analytics: orders by the day they finished and the day they were assigned (scorecards over
 a range of days)
 
-Revision ID: 0006_analytics_order_dates
-Revises: 0005_quality_risk
+Revision ID: 0007_analytics_order_dates
+Revises: 0006_capacity_weeks
 Create Date: 2026-12-01 17:45:00
 
 A scorecard over a range of days that is not whole months counts each supplier's finished
@@ -18,8 +18,8 @@ ones covering what it reads, instead of fetching each open order's row (and its 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_analytics_order_dates"
-down_revision = "0005_quality_risk"
+revision = "0007_analytics_order_dates"
+down_revision = "0006_capacity_weeks"
 branch_labels = None
 depends_on = None
 
