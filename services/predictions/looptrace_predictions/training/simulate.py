@@ -252,9 +252,9 @@ def season_factor(epoch_day: int | np.ndarray) -> float | np.ndarray:
     """The peak-season slow-down of a stage starting on ``epoch_day`` (or on each of them)."""
     if np.ndim(epoch_day) == 0:
         return PEAK_SEASON_FACTOR.get(_month(int(epoch_day)), 1.0)
-    days = np.asarray(epoch_day)
-    factors = [PEAK_SEASON_FACTOR.get(_month(int(d)), 1.0) for d in days.ravel()]
-    return np.asarray(factors).reshape(days.shape)
+    months = np.asarray(epoch_day, dtype="int64").astype("datetime64[D]").astype("datetime64[M]")
+    by_month = np.array([PEAK_SEASON_FACTOR.get(m, 1.0) for m in range(1, 13)])
+    return by_month[months.astype("int64") % 12]
 
 
 def _planned_days(category: str, stage: TemplateStage, quantity: int) -> int:

@@ -13,6 +13,7 @@ from looptrace_predictions.training.simulate import (
     HiddenOrder,
     StageDraws,
     draw_stage,
+    season_factor,
     simulate,
     simulate_history,
     stage_duration,
@@ -109,7 +110,9 @@ def test_hidden_state_explains_each_order_and_replays_its_stages() -> None:
     category, quantity = stages["product_category"].iloc[0], int(stages["quantity"].iloc[0])
     calm = StageDraws(np.log(1.0), 0.0, np.ones(MAX_QC_LOOPS), np.full(MAX_QC_LOOPS, 3))
     for stage, row in zip(stage_templates.load()[category], stages.itertuples(), strict=True):
-        days, failures = stage_duration(simulated.hidden[order_id], category, stage, quantity, 0, calm)
+        days, failures = stage_duration(
+            simulated.hidden[order_id], category, stage, quantity, 0, calm
+        )
         assert (float(days), int(failures)) == ((row.planned_end - row.planned_start).days, 0)
 
 
@@ -138,3 +141,9 @@ def test_fresh_stage_draws_rework_qc_stages_per_rejected_round(
             base, _ = stage_duration(secret, "cut-and-sew", stage, quantity, np.arange(n), plain)
             rework = (draws.rework * rejected_in_a_row).sum(axis=1)
             np.testing.assert_allclose(days - base, rework)
+
+
+@given(days=st.lists(st.integers(0, 40_000), min_size=1, max_size=50))
+def test_season_factor_of_many_start_days_is_each_day_s(days: list[int]) -> None:
+    many = season_factor(np.array(days))
+    assert many.tolist() == [season_factor(d) for d in days]
