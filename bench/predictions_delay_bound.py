@@ -37,8 +37,8 @@ def _remaining(
     """``m`` draws of the delay of one order, given everything up to ``as_of``."""
     category, quantity = stages["product_category"].iloc[0], int(stages["quantity"].iloc[0])
     template = {s.name: s for s in stage_templates.load()[category]}
-    day = lambda v: (np.datetime64(v, "D") - np.datetime64("1970-01-01", "D")).astype(int)  # noqa: E731
-    end = None
+    day = _epoch_day
+    end = np.full(m, float(day(stages["order_date"].iloc[0])))  # where the simulator starts
     for _, st in stages.iterrows():
         a_start, a_end = day(st["actual_start"]), day(st["actual_end"])
         if a_end <= as_of:
@@ -69,6 +69,11 @@ def _remaining(
     return np.maximum(0.0, end - target)
 
 
+def _epoch_day(value: object) -> int:
+    """Days since 1970-01-01 of a date (the simulator's day numbers)."""
+    return int((pd.Timestamp(value).normalize() - pd.Timestamp(0)).days)  # type: ignore[arg-type]
+
+
 @click.command()
 @click.option("--orders", type=click.IntRange(min=200), default=3000, show_default=True)
 @click.option("--seed", type=int, default=2, show_default=True)
@@ -81,27 +86,28 @@ def main(orders: int, seed: int, draws: int) -> None:
     snaps = snaps[snaps["labelled"]]
     by_order = {oid: g.sort_values("stage_number") for oid, g in frame.groupby("order_id")}
     rng = np.random.default_rng(12345)
-    epoch = np.datetime64("1970-01-01", "D")
     oracle = np.empty(len(snaps))
     for j, row in enumerate(snaps.itertuples()):
-        as_of = int((np.datetime64(row.as_of, "D") - epoch).astype(int))
+        as_of = _epoch_day(row.as_of)
         st = by_order[row.order_id]
-        target = int((np.datetime64(st["target_date"].iloc[0], "D") - epoch).astype(int))
+        target = _epoch_day(st["target_date"].iloc[0])
         oracle[j] = np.median(_remaining(st, hidden[row.order_id], as_of, target, rng, draws))
     actual = snaps["delay_days"].to_numpy(dtype=float)
     for fraction in REPORT_FRACTIONS:
         mask = (snaps["fraction"] == fraction).to_numpy()
         part = snaps[mask]
-        base = {
-            "no_delay": np.mean(actual[mask]),
-            "earned_schedule": np.mean(np.abs(earned_schedule_delay(part) - actual[mask])),
-            "production_forecast": np.mean(np.abs(production_forecast_delay(part) - actual[mask])),
+        base: dict[str, float] = {
+            "no_delay": float(np.mean(actual[mask])),
+            "earned_schedule": float(np.mean(np.abs(earned_schedule_delay(part) - actual[mask]))),
+            "production_forecast": float(
+                np.mean(np.abs(production_forecast_delay(part) - actual[mask]))
+            ),
         }
         best = min(base.values())
         bound = float(np.mean(np.abs(oracle[mask] - actual[mask])))
         click.echo(
             f"{fraction:.0%}: n={mask.sum()} oracle MAE {bound:.2f} d = {bound / best:.2f} x best "
-            f"baseline ({min(base, key=base.get)} {best:.2f}); "
+            f"baseline ({min(base, key=lambda k: base[k])} {best:.2f}); "
             + ", ".join(f"{k} {v:.2f}" for k, v in base.items())
             + f"; issue target 0.3 x = {0.3 * best:.2f}"
         )

@@ -145,5 +145,5 @@ def test_fresh_stage_draws_rework_qc_stages_per_rejected_round(
 
 @given(days=st.lists(st.integers(0, 40_000), min_size=1, max_size=50))
 def test_season_factor_of_many_start_days_is_each_day_s(days: list[int]) -> None:
-    many = season_factor(np.array(days))
+    many = np.asarray(season_factor(np.array(days)))
     assert many.tolist() == [season_factor(d) for d in days]
