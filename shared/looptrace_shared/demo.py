@@ -23,6 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from looptrace_shared.auth import mint_token
+from looptrace_shared.demo_network import Overloads, seed_network
 from looptrace_shared.settings import ServiceSettings
 from looptrace_shared.topics import (
     ORDERS_INBOUND,
@@ -61,6 +62,7 @@ class Season:
         self.quantities: dict[str, int] = {}
         self.completed: set[str] = set()
         self.alerts = 0
+        self.overloads = Overloads()  # production's overloaded supplier-weeks (demo_network)
 
     async def run(self, progress: Progress) -> None:
         self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
@@ -98,6 +100,7 @@ class Season:
 
     def observe(self, event: dict[str, Any]) -> None:
         oid, data, type_ = event["subject"], event["data"], event["type"]
+        self.overloads.observe(event)
         if type_ == "production.stages_initialized":
             self.stages[oid] = data["stages"]
         elif type_ == "quality.inspection_scheduled":
@@ -240,6 +243,7 @@ def run_demo(system: Any, n_orders: int) -> None:
     console = Console()
     mailbox = Path(system.home, "mail")
     before = len(list(mailbox.glob("*.eml")))
+    asyncio.run(seed_suppliers(system))
     season = Season(system.env["KAFKA_BOOTSTRAP_SERVERS"], n_orders)
     with Progress(
         TextColumn("{task.description:<40}"),
@@ -264,10 +268,27 @@ def run_demo(system: Any, n_orders: int) -> None:
         str(n_orders), str(len(season.completed)), str(done), str(season.alerts), str(mails)
     )
     console.print(table)
+    print_overloads(console, season.overloads)
     console.print(f"mails: {Path(system.home, 'mail')}  ·  orders API: {system.url('orders')}/docs")
     write_analytics_report(system, console)
     if "web" in system.services and season.orders:
         console.print(console_hint(system.url("web"), season.orders[0], "buyer-0"), soft_wrap=True)
+
+
+async def seed_suppliers(system: Any) -> None:
+    """The demo's supplier network (``demo_network``), through production's HTTP API."""
+    async with httpx.AsyncClient(base_url=system.url("production"), timeout=30) as http:
+        await seed_network(http, ServiceSettings().jwt_secret)
+
+
+def print_overloads(console: Console, overloads: Overloads, shown: int = 3) -> None:
+    lines = overloads.lines()
+    if not lines:
+        console.print("supplier network: no supplier-week went over its capacity")
+        return
+    console.print(f"supplier network: {len(lines)} overloaded supplier-week(s), e.g.")
+    for line in lines[:shown]:
+        console.print(f"  {line}")
 
 
 def console_hint(console_url: str, order_id: str, buyer_id: str) -> str:

@@ -10,6 +10,8 @@ to, using plain rules rather than the model's internals —
 * earlier slips: the largest end slip of a finished stage;
 * QC rework: ``QC_REWORK_DAYS`` per failed inspection so far;
 * supplier load: ``LOAD_DAYS_PER_ORDER`` per open order above ``NORMAL_LOAD``;
+* supplier over capacity in the order's window: one day per ``OVERLOAD_PCT_PER_DAY``
+  percentage points above capacity of its most loaded week (``capacity.py``);
 * remaining work vs time left: planned days still to do minus days to target.
 
 Drivers worth at least ``MIN_DRIVER_DAYS`` are ranked by those days; the top
@@ -18,8 +20,10 @@ Drivers worth at least ``MIN_DRIVER_DAYS`` are ranked by those days; the top
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from looptrace_predictions.stage_params import MAKING_STAGES, QUALITY_STAGES, SOURCING_STAGES
@@ -29,6 +33,7 @@ MIN_DRIVER_DAYS = 1.0
 QC_REWORK_DAYS = 3.0
 LOAD_DAYS_PER_ORDER = 0.5
 NORMAL_LOAD = 8
+OVERLOAD_PCT_PER_DAY = 10.0
 
 EXPEDITE_FABRIC = "expedite fabric and trims with the mill"
 ADD_CAPACITY = "add a sewing line or approve overtime"
@@ -119,6 +124,25 @@ def _load(row: Row) -> Driver | None:
     return Driver(LOAD_DAYS_PER_ORDER * (load - NORMAL_LOAD), text, (SPLIT_SHIPMENT,))
 
 
+def _over_capacity(row: Row) -> Driver | None:
+    over = float(row.get("supplier_window_overload_pct", math.nan))
+    if not over > 0:
+        return None
+    supplier = row.get("supplier_id", "the supplier")
+    bucket = str(row.get("overload_bucket") or "")
+    what = f"its {bucket.split(':', 1)[-1]} capacity" if bucket else "its capacity"
+    text = f"supplier {supplier} is at {100 + over:.0f} % of {what}{_weeks(row)}"
+    return Driver(over / OVERLOAD_PCT_PER_DAY, text, (SPLIT_SHIPMENT, ADD_CAPACITY))
+
+
+def _weeks(row: Row) -> str:
+    first, last = row.get("overload_first_week"), row.get("overload_last_week")
+    if not isinstance(first, date) or not isinstance(last, date):
+        return " in the order's remaining weeks"
+    a, b = first.isocalendar().week, last.isocalendar().week
+    return f" in week {a}" if first == last else f" in weeks {a}–{b}"
+
+
 def _time_left(row: Row) -> Driver | None:
     remaining = (1.0 - float(row["progress_fraction"])) * float(row["planned_duration_days"])
     left = float(row["days_to_target"])
@@ -137,5 +161,6 @@ _RULES: tuple[Callable[[Row], Driver | None], ...] = (
     _earlier_slips,
     _qc_rework,
     _load,
+    _over_capacity,
     _time_left,
 )

@@ -18,6 +18,8 @@ Definitions (days are calendar days):
 * slips of done stages = actual_end - planned_end
 * ``qc_failures_so_far`` counts rework loops of done stages only (a stage's count
   is final only once it ends)
+* ``supplier_window_overload_pct``: percentage points the supplier's most loaded week of the
+  order's remaining window is above its capacity (``capacity.py``)
 * ``forecast_lateness_days`` = production's forecast completion − target, and
   ``earned_schedule_lateness_days`` = the earned-schedule projection's (``projection.py``)
 
@@ -65,6 +67,7 @@ NUMERIC_FEATURES = [
     "supplier_avg_stage_slip",
     "supplier_avg_delay_days",
     "supplier_open_orders",
+    "supplier_window_overload_pct",
     "as_of_month",
     "forecast_lateness_days",
     "earned_schedule_lateness_days",

@@ -19,6 +19,7 @@ from looptrace_shared.errors import RuleViolation
 from looptrace_shared.events import orders as oev
 from looptrace_shared.events import production as pev
 from looptrace_shared.events import quality as qev
+from looptrace_shared.events import suppliers as sev
 from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes, Reaction
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.runtime import Runtime
@@ -139,6 +140,17 @@ async def when_inline_check_recorded(ctx: PredictionsContext, item: Incoming) ->
     ctx.touch(order)
 
 
+def on_capacity(overloaded: bool):  # type: ignore[no-untyped-def]
+    """Production's word on a supplier-week: kept for the load feature of the supplier's orders
+    (they use it from their next assessment: the next event or the periodic rescoring)."""
+
+    async def reaction(ctx: PredictionsContext, item: Incoming) -> None:
+        d: sev.CapacityWeek = item.data
+        ctx.capacity_week(d.supplier_id, d.week, d.bucket, d.utilisation_pct, overloaded)
+
+    return reaction
+
+
 async def when_production_completed(ctx: PredictionsContext, item: Incoming) -> None:
     data: pev.ProductionCompleted = item.data
     ctx.close(data.order_id, data.completed_at, completed=True)
@@ -161,6 +173,8 @@ REACTIONS: dict[str, Reaction[PredictionsContext]] = {
     "production.stage_reopened": on_planned_order(_reopened),
     "production.plan_reforecast": on_planned_order(_reforecast),
     "production.production_completed": when_production_completed,
+    "production.capacity_overloaded": on_capacity(overloaded=True),
+    "production.capacity_recovered": on_capacity(overloaded=False),
     "quality.inspection_failed": when_inspection_failed,
     "quality.inspection_passed": when_inspection_passed,
     "quality.inline_check_recorded": when_inline_check_recorded,

@@ -79,6 +79,19 @@ class SupplierOutcomeRow(Base):
     __table_args__ = (Index("ix_supplier_outcomes_supplier_ended", "supplier_id", "ended_on"),)
 
 
+class SupplierCapacityWeekRow(Base):
+    """Production's latest word on one supplier-week and capacity bucket
+    (``production.capacity_overloaded`` / ``capacity_recovered``): the load feature's source."""
+
+    __tablename__ = "supplier_capacity_weeks"
+
+    supplier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(128), primary_key=True)
+    utilisation_pct: Mapped[float] = mapped_column(Float)
+    overloaded: Mapped[bool] = mapped_column(Boolean)
+
+
 class RiskAssessmentRow(Base):
     """Every assessment of an order (``alerted`` when its level changed and an alert went out)."""
 

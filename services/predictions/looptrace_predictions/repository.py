@@ -10,10 +10,12 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from looptrace_predictions.capacity import WeekLoad
 from looptrace_predictions.models import (
     LiveSampleRow,
     OrderFeaturesRow,
     RiskAssessmentRow,
+    SupplierCapacityWeekRow,
     SupplierOutcomeRow,
 )
 from looptrace_predictions.state import OrderOutcome
@@ -69,6 +71,33 @@ async def open_order_counts(session: AsyncSession, supplier_ids: Iterable[str]) 
         .group_by(t.supplier_id)
     )
     return {str(s): int(n) for s, n in (await session.execute(q)).all()}
+
+
+async def save_capacity_weeks(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    """Production's latest utilisation of each supplier-week and bucket (upsert)."""
+    if not rows:
+        return
+    stmt = pg_insert(SupplierCapacityWeekRow)
+    update = {c: stmt.excluded[c] for c in ("utilisation_pct", "overloaded")}
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["supplier_id", "week", "bucket"], set_=update),
+        rows,
+    )
+
+
+async def overloaded_weeks(
+    session: AsyncSession, supplier_ids: Iterable[str], first: date, last: date
+) -> dict[str, list[WeekLoad]]:
+    """The overloaded weeks of these suppliers between two Mondays."""
+    t = SupplierCapacityWeekRow
+    ids = sorted(set(supplier_ids))
+    found: dict[str, list[WeekLoad]] = defaultdict(list)
+    if not ids:
+        return found
+    q = select(t).where(t.supplier_id.in_(ids), t.overloaded, t.week.between(first, last))
+    for r in await session.scalars(q):
+        found[r.supplier_id].append(WeekLoad(r.week, r.bucket, r.utilisation_pct, r.overloaded))
+    return found
 
 
 async def record_assessments(session: AsyncSession, rows: list[dict[str, object]]) -> None:

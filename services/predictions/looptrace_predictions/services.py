@@ -9,19 +9,20 @@ assessment, the new level and — when the level changed — the ``DelayRisk`` a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from looptrace_predictions import repository as repo
+from looptrace_predictions.capacity import CapacityPeak, monday
 from looptrace_predictions.domain import UNKNOWN_SUPPLIER, LiveOrder
 from looptrace_predictions.models import OrderFeaturesRow, SupplierOutcomeRow
 from looptrace_predictions.quality_scoring import LiveQualityModel
 from looptrace_predictions.risk import INTERVAL_LEVEL
 from looptrace_predictions.scoring import Assessment, LiveModel, assess
-from looptrace_predictions.state import SupplierRecord
+from looptrace_predictions.state import OrderState, SupplierRecord
 from looptrace_shared.db import UnitOfWork
 from looptrace_shared.envelope import Envelope, new_envelope
 from looptrace_shared.errors import WaitingFor
@@ -69,6 +70,8 @@ class PredictionsContext(Context):
     pending_outcomes: list[dict[str, Any]] = field(default_factory=list)
     quality: LiveQualityModel | None = None  # the quality-risk model (quality_services.py)
     pending_inspections: list[dict[str, Any]] = field(default_factory=list)
+    # production's capacity announcements of the batch, the latest per supplier × week × bucket
+    capacity_weeks: dict[tuple[str, date, str], dict[str, Any]] = field(default_factory=dict)
 
     async def preload(self, order_ids: Iterable[str]) -> None:
         self.use(await repo.lock_orders(self.uow.session, order_ids))
@@ -91,6 +94,14 @@ class PredictionsContext(Context):
         if found is None or not found.stages:
             raise WaitingFor(f"order {order_id} has no production plan in predictions yet")
         return found
+
+    def capacity_week(
+        self, supplier_id: str, week: date, bucket: str, pct: float, over: bool
+    ) -> None:
+        self.capacity_weeks[supplier_id, week, bucket] = {
+            "supplier_id": supplier_id, "week": week, "bucket": bucket,
+            "utilisation_pct": pct, "overloaded": over,
+        }  # fmt: skip
 
     def touch(self, order: LiveOrder) -> None:
         self.touched[order.order_id] = self.cause
@@ -131,6 +142,7 @@ async def save(ctx: PredictionsContext) -> None:
     if ctx.pending_outcomes:
         stmt = pg_insert(SupplierOutcomeRow).on_conflict_do_nothing(index_elements=["order_id"])
         await ctx.uow.session.execute(stmt, ctx.pending_outcomes)
+    await repo.save_capacity_weeks(ctx.uow.session, list(ctx.capacity_weeks.values()))
     await ctx.uow.session.flush()
 
 
@@ -176,7 +188,22 @@ async def _order_states(ctx: PredictionsContext, orders: list[LiveOrder]) -> lis
         supplier = order.supplier_id or UNKNOWN_SUPPLIER
         record = SupplierRecord.from_outcomes(outcomes.get(supplier, []), ctx.as_of)
         states.append(order.to_order_state(record, counts.get(supplier, 1)))
-    return states
+    return await _with_capacity(ctx, states)
+
+
+async def _with_capacity(ctx: PredictionsContext, states: list[OrderState]) -> list[OrderState]:
+    """Each state with its supplier's overload over the order's remaining window."""
+    last = {s.order_id: max([s.target_date, *(st.planned_end for st in s.stages)]) for s in states}
+    until = max([ctx.as_of, *last.values()])
+    weeks = await repo.overloaded_weeks(
+        ctx.uow.session, {s.supplier_id for s in states}, monday(ctx.as_of), monday(until)
+    )
+    return [
+        replace(
+            s, capacity=CapacityPeak.of(weeks.get(s.supplier_id, []), ctx.as_of, last[s.order_id])
+        )
+        for s in states
+    ]
 
 
 def _apply(ctx: PredictionsContext, order: LiveOrder, a: Assessment) -> dict[str, Any]:

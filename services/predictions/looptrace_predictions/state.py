@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from looptrace_predictions.arrays import OrderTable, StageTable
+from looptrace_predictions.capacity import CapacityPeak
 from looptrace_predictions.features import assemble_features, epoch_days
 from looptrace_predictions.supplier_history import SUPPLIER_WINDOW, SupplierFeatures, SupplierTotals
 
@@ -72,6 +73,7 @@ class OrderState:
     stages: Sequence[StageState]
     supplier: SupplierRecord = field(default_factory=SupplierRecord)
     supplier_open_orders: int = 1  # the supplier's open orders on as_of, this one included
+    capacity: CapacityPeak | None = None  # the supplier's overload in the window; None: unknown
 
 
 def order_outcome(state: OrderState) -> OrderOutcome | None:
@@ -102,7 +104,11 @@ def features_from_state(states: Sequence[OrderState], as_of: date) -> pd.DataFra
     )
     rows = np.arange(len(states))
     day = np.full(len(states), epoch_days(pd.Series([as_of]))[0])
-    return assemble_features(orders, _stage_table(states), rows, day, _supplier(states))
+    frame = assemble_features(orders, _stage_table(states), rows, day, _supplier(states))
+    peaks = [s.capacity or CapacityPeak(float("nan")) for s in states]
+    for name in CapacityPeak(0.0).columns():  # the drivers' facts, not features
+        frame[name] = [p.columns()[name] for p in peaks]
+    return frame
 
 
 def _supplier(states: Sequence[OrderState]) -> SupplierFeatures:
@@ -115,7 +121,9 @@ def _supplier(states: Sequence[OrderState]) -> SupplierFeatures:
         delay_days_total=column("delay_days_total"),
         stage_slip_total=column("stage_slip_total"),
     )
-    return SupplierFeatures(totals, np.array([s.supplier_open_orders for s in states]))
+    overload = np.array([np.nan if s.capacity is None else s.capacity.overload_pct for s in states])
+    open_orders = np.array([s.supplier_open_orders for s in states])
+    return SupplierFeatures(totals, open_orders, overload)
 
 
 def _stage_table(states: Sequence[OrderState]) -> StageTable:

@@ -38,6 +38,7 @@ class SupplierTotals:
 class SupplierFeatures:
     totals: SupplierTotals
     open_orders: np.ndarray
+    window_overload: np.ndarray | None = None  # ``capacity.py``; None: unknown (NaN)
 
     def as_columns(self) -> dict[str, np.ndarray]:
         n = self.totals.ended_orders.astype(float)
@@ -57,6 +58,11 @@ class SupplierFeatures:
             )
             / shrink,
             "supplier_open_orders": self.open_orders.astype(float),
+            "supplier_window_overload_pct": (
+                np.full(len(n), np.nan)
+                if self.window_overload is None
+                else self.window_overload.astype(float)
+            ),
         }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Request, UploadFile
@@ -19,6 +20,7 @@ from pydantic import BaseModel, Field
 from looptrace_production import repository as repo
 from looptrace_production import services as uc
 from looptrace_production.domain import SupplierOrder
+from looptrace_production.events import PhotoStored
 from looptrace_production.models import PhotoRow, StageNoteRow
 from looptrace_production.photos import (
     PhotoTooLarge,
@@ -213,7 +215,8 @@ async def add_photo(
     """Upload a stage photo; the content is checked (not the file name) and a thumbnail made.
     A failed upload leaves no file behind."""
     p = planning(request)
-    order = await visible_order(ProductionContext(uow, p), user, order_id)
+    ctx = ProductionContext(uow, p)
+    order = await visible_order(ctx, user, order_id)
     number = order.plan.stage(_stage_ref(stage)).number
     data = await _read_limited(file, p.settings.photo_max_bytes)
     photo_id = str(uuid.uuid4())
@@ -223,15 +226,18 @@ async def add_photo(
         store_photo, data, folder, photo_id, settings.photo_thumbnail_px, settings.photo_max_pixels
     )
     try:
-        return await _record_photo(uow, user, request, order, number, file, stored, photo_id)
+        return await _record_photo(ctx, user, request, order, number, file, stored, photo_id)
     except BaseException:
         remove_photo_files(stored.path, stored.thumbnail_path)
         raise
 
 
 async def _record_photo(  # type: ignore[no-untyped-def]
-    uow, user, request, order, number, file, stored, photo_id
+    ctx, user, request, order, number, file, stored, photo_id
 ) -> PhotoOut:
+    """The photo's row and its ``production.photo_stored`` event (for quality's pre-screening),
+    in one transaction."""
+    uow = ctx.uow
     row = PhotoRow(
         id=photo_id,
         order_id=order.order_id,
@@ -246,6 +252,7 @@ async def _record_photo(  # type: ignore[no-untyped-def]
         uploaded_by=user.subject,
     )
     uow.session.add(row)
+    ctx.publish(order, [_stored_event(order, number, user, stored, photo_id)])
     await uow.commit()
     url = f"{photo_base(request, order.order_id)}/{photo_id}"
     return PhotoOut(
@@ -257,6 +264,23 @@ async def _record_photo(  # type: ignore[no-untyped-def]
         height=stored.height,
         url=url,
         thumbnail_url=f"{url}/thumbnail",
+    )
+
+
+def _stored_event(  # type: ignore[no-untyped-def]
+    order: SupplierOrder, number: int, user: Principal, stored, photo_id: str
+) -> PhotoStored:
+    return PhotoStored(
+        photo_id=photo_id,
+        stage_number=number,
+        stage_name=order.plan.stage(number).name,
+        content_type=stored.content_type,
+        width=stored.width,
+        height=stored.height,
+        uploaded_by=user.subject,
+        stored_at=datetime.now(UTC),
+        screening_copy=stored.screening_copy,
+        copy_problem=stored.copy_problem,
     )
 
 

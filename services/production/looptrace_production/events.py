@@ -190,6 +190,23 @@ class SampleRejected:
     rejected_at: datetime
 
 
+@dataclass(frozen=True)
+class PhotoStored:
+    """A stage photo was stored; ``screening_copy`` is its downscaled JPEG (or None, and
+    ``copy_problem`` says why) for the quality service's pre-screening."""
+
+    photo_id: str
+    stage_number: int
+    stage_name: str
+    content_type: str
+    width: int
+    height: int
+    uploaded_by: str
+    stored_at: datetime
+    screening_copy: bytes | None
+    copy_problem: str | None
+
+
 DomainEvent = (
     StagesInitialized
     | StageStarted
@@ -205,4 +222,5 @@ DomainEvent = (
     | SampleSubmitted
     | SampleApproved
     | SampleRejected
+    | PhotoStored
 )

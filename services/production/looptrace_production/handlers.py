@@ -5,6 +5,7 @@ from __future__ import annotations
 from looptrace_production import services as uc
 from looptrace_production.assignment_check import check_assignments
 from looptrace_production.config import ProductionSettings
+from looptrace_production.screenings import record_photo_screening
 from looptrace_production.services import Fact, Planning, ProductionContext
 from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes, Reaction
 from looptrace_shared.messaging.incoming import Incoming
@@ -56,6 +57,12 @@ async def when_supplier_master_data_store_it(ctx: ProductionContext, item: Incom
     await uc.store_master_data(ctx, item.data)
 
 
+async def when_photo_screened_show_it_on_the_timeline(
+    ctx: ProductionContext, item: Incoming
+) -> None:
+    await record_photo_screening(ctx, item.data)
+
+
 REACTIONS: dict[str, Reaction[ProductionContext]] = {
     "order.supplier_assigned": when_supplier_assigned_plan_the_order,
     "ProgressReported": when_progress_reported_update_the_plan,
@@ -63,6 +70,7 @@ REACTIONS: dict[str, Reaction[ProductionContext]] = {
     "quality.inspection_passed": when_inspection_passed_open_the_gate,
     "quality.inspection_failed": when_inspection_failed_reopen_for_rework,
     "SupplierMasterData": when_supplier_master_data_store_it,
+    "quality.photo_screened": when_photo_screened_show_it_on_the_timeline,
 }
 
 

@@ -103,6 +103,11 @@ class PhotoRow(Base):
     uploaded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # quality's advisory pre-screening of the photo (from quality.photo_screened), for the timeline
+    screening_status: Mapped[str | None] = mapped_column(String(16))
+    screening_reason: Mapped[str | None] = mapped_column(String(32))
+    screening_score: Mapped[float | None] = mapped_column(Float)
+    screening_flagged: Mapped[int | None] = mapped_column(Integer)
 
 
 class StageNoteRow(Base):

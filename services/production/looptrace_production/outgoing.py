@@ -9,6 +9,7 @@ test holds each of them to its contract. The other events are built through thei
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -143,6 +144,24 @@ def sample_rejected(order: SupplierOrder, e: de.SampleRejected) -> wire.SampleRe
     )
 
 
+def photo_stored(order: SupplierOrder, e: de.PhotoStored) -> wire.PhotoStored:
+    copy = base64.b64encode(e.screening_copy).decode() if e.screening_copy else None
+    return wire.PhotoStored(
+        order_id=order.order_id,
+        order_number=order.order_number,
+        photo_id=e.photo_id,
+        stage_number=e.stage_number,
+        stage_name=e.stage_name,
+        content_type=e.content_type,
+        width=e.width,
+        height=e.height,
+        uploaded_by=e.uploaded_by,
+        stored_at=e.stored_at,
+        screening_copy=copy,
+        copy_problem=e.copy_problem,
+    )
+
+
 def started_data(order: SupplierOrder, e: de.StageStarted) -> dict[str, Any]:
     data = _ref(order, e)
     data.update(started_at=e.started_at, first_stage=e.first_stage, planned_start=e.planned_start)
@@ -204,6 +223,7 @@ WIRE: dict[type, tuple[str, Builder]] = {
     de.SampleSubmitted: ("production.sample_submitted", _through(sample_submitted)),
     de.SampleApproved: ("production.sample_approved", _through(sample_approved)),
     de.SampleRejected: ("production.sample_rejected", _through(sample_rejected)),
+    de.PhotoStored: ("production.photo_stored", _through(photo_stored)),
 }
 PUBLISHES = tuple(type_ for type_, _ in WIRE.values())
 

@@ -91,6 +91,28 @@ class StoredPhoto:
     height: int
     path: Path
     thumbnail_path: Path
+    screening_copy: bytes | None = None  # a downscaled JPEG for quality's pre-screening
+    copy_problem: str | None = None
+
+
+SCREENING_COPY_PX = 1024  # longest side of the copy the photo_stored event carries
+SCREENING_COPY_BYTES = 500_000  # its bound (base64 adds a third: under the event's limit)
+
+
+def screening_copy(image: Image.Image) -> tuple[bytes | None, str | None]:
+    """(a JPEG of at most SCREENING_COPY_PX on its longest side, None), or (None, why not).
+    A JPEG is decoded at a reduced scale (``draft``), so a 12 MP photo costs little."""
+    side = SCREENING_COPY_PX
+    if image.format == "JPEG":
+        image.draft("RGB", (side, side))
+    copy = image.convert("RGB")
+    copy.thumbnail((side, side))
+    for quality in (85, 70, 50):
+        buffer = io.BytesIO()
+        copy.save(buffer, "JPEG", quality=quality)
+        if buffer.tell() <= SCREENING_COPY_BYTES:
+            return buffer.getvalue(), None
+    return None, f"no JPEG copy of at most {SCREENING_COPY_BYTES} bytes could be made"
 
 
 def inspect_image(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[str, int, int]:
@@ -126,6 +148,8 @@ def store_photo(
     try:
         path.write_bytes(data)
         with Image.open(io.BytesIO(data)) as image:
+            copy, problem = screening_copy(image)
+        with Image.open(io.BytesIO(data)) as image:
             image.thumbnail((thumbnail_px, thumbnail_px))
             image.convert("RGB").save(thumb, "JPEG", quality=80)
     except Exception as err:
@@ -133,7 +157,7 @@ def store_photo(
         if isinstance(err, OSError | SyntaxError | ValueError):
             raise UnsupportedPhotoType(f"a damaged image ({err})") from None
         raise
-    return StoredPhoto(content_type, len(data), width, height, path, thumb)
+    return StoredPhoto(content_type, len(data), width, height, path, thumb, copy, problem)
 
 
 def remove_photo_files(*paths: Path) -> None:

@@ -19,10 +19,22 @@ class NoteOut(BaseModel):
     source: str  # "progress" (a supplier report) or "note" (posted on the timeline)
 
 
+class ScreeningSummaryOut(BaseModel):
+    """Quality's advisory pre-screening of an uploaded photo (details and overlay: quality's
+    GET /v1/orders/{id}/photos/{photo_id}/screening)."""
+
+    status: str  # screened | unscreenable
+    reason: str | None = None
+    score: float | None = None
+    flagged_tiles: int | None = None
+
+
 class PhotoOut(BaseModel):
     url: str
     thumbnail_url: str | None = None
     source: str  # "progress" (a URL in a report) or "upload"
+    id: str | None = None  # of an upload
+    screening: ScreeningSummaryOut | None = None  # of an upload, once quality screened it
 
 
 class StageOut(BaseModel):
@@ -184,9 +196,24 @@ def _stage_photos(
     for ph in photos:
         url = f"{photo_url}/{ph.id}"
         stage_photos[ph.stage_number].append(
-            PhotoOut(url=url, thumbnail_url=f"{url}/thumbnail", source="upload")
+            PhotoOut(
+                url=url,
+                thumbnail_url=f"{url}/thumbnail",
+                source="upload",
+                id=ph.id,
+                screening=_screening(ph),
+            )  # fmt: skip
         )
     return stage_photos
+
+
+def _screening(ph: PhotoRow) -> ScreeningSummaryOut | None:
+    if ph.screening_status is None:
+        return None
+    return ScreeningSummaryOut(
+        status=ph.screening_status, reason=ph.screening_reason, score=ph.screening_score,
+        flagged_tiles=ph.screening_flagged,
+    )  # fmt: skip
 
 
 def _stage_out(s: Stage, notes: list[NoteOut], photos: list[PhotoOut], today: date) -> StageOut:

@@ -25,6 +25,7 @@ from looptrace_quality.api_common import (
     readable_lot,
 )
 from looptrace_quality.api_inline_checks import router as inline_router
+from looptrace_quality.api_screening import router as screening_router
 from looptrace_quality.api_suppliers import router as suppliers_router
 from looptrace_quality.models import InspectionRow
 from looptrace_quality.services import Stage
@@ -164,5 +165,5 @@ async def concession(
     return out(row)
 
 
-for _routes in (aql_router, inline_router, suppliers_router):
+for _routes in (aql_router, inline_router, suppliers_router, screening_router):
     router.include_router(_routes)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -10,7 +12,19 @@ from looptrace_quality.api import router
 from looptrace_quality.config import QualitySettings
 from looptrace_quality.handlers import consumer_groups
 from looptrace_quality.models import Base, plumbing
-from looptrace_shared.runtime import ServiceSpec, create_service_app
+from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
+
+
+def warm_screening_model(rt: Runtime[Any, Any]) -> None:
+    """Load the screening model (training the synthetic baseline when there is none) in the
+    background, so the first photo does not wait for it and start-up is not held up."""
+    from looptrace_quality.screening import store
+
+    path = rt.settings.screening_model_path
+    threading.Thread(
+        target=store.current, args=(path,), name="screening-model", daemon=True
+    ).start()
+
 
 SPEC = ServiceSpec(
     name="quality",
@@ -19,12 +33,14 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     groups=consumer_groups,
     routers=[router],
+    on_started=warm_screening_model,
     publishes=[
         "quality.inspection_scheduled",
         "quality.inspection_passed",
         "quality.inspection_failed",
         "quality.supplier_severity_changed",
         "quality.inline_check_recorded",
+        "quality.photo_screened",
     ],
 )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from looptrace_shared.ports import SERVICES
@@ -15,6 +17,11 @@ class QualitySettings(ServiceSettings):
     aql_major: str = Field(default="2.5", description="default AQL of major defects")
     aql_minor: str = Field(default="4.0", description="default AQL of minor defects")
     inspection_level: str = Field(default="II", description="general inspection level")
+    screening_model_path: Path = Field(
+        default=Path(".looptrace/quality/screening-model.joblib"),
+        description="photo pre-screening model; while missing, the synthetic baseline shipped "
+        "with the package is used (`looptrace quality screening build|train` write this file)",
+    )
 
     @property
     def default_aqls(self) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from looptrace_quality import services as uc
 from looptrace_quality.config import QualitySettings
 from looptrace_quality.services import QualityContext
+from looptrace_quality.services.screening import screen_stored_photo
 from looptrace_shared.messaging.dispatch import ConsumerGroup, Reaction
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.runtime import Runtime
@@ -34,6 +35,10 @@ async def when_supplier_reassigned_move_the_open_work(ctx: QualityContext, item:
     await uc.move_to_supplier(ctx, item.data)
 
 
+async def when_photo_stored_screen_it(ctx: QualityContext, item: Incoming) -> None:
+    await screen_stored_photo(ctx, item.data)
+
+
 async def when_result_submitted_decide_the_lot(ctx: QualityContext, item: Incoming) -> None:
     await uc.submit_result(ctx, item.data)
 
@@ -43,6 +48,7 @@ REACTIONS: dict[str, Reaction[QualityContext]] = {
     "production.stage_completed": when_qc_stage_completed_schedule_inspection,
     "production.supplier_reassigned": when_supplier_reassigned_move_the_open_work,
     "InspectionResultSubmitted": when_result_submitted_decide_the_lot,
+    "production.photo_stored": when_photo_stored_screen_it,
 }
 
 

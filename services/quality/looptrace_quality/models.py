@@ -6,7 +6,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, func
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from looptrace_shared.db import plumbing_tables, service_metadata
@@ -133,3 +145,46 @@ class InlineCheckRow(Base):
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_inline_checks_supplier_checked", "supplier_id", "checked_at"),)
+
+
+class PhotoScreeningRow(Base):
+    """A stage photo's advisory pre-screening (from production.photo_stored): the score and
+    flagged tiles, or why it could not be screened; the overlay PNG and the tile features
+    (float32, rows * cols x feature_count) that labels train on."""
+
+    __tablename__ = "photo_screenings"
+
+    photo_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("quality.order_lots.order_id"), index=True)
+    stage_number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # screened | unscreenable
+    reason: Mapped[str | None] = mapped_column(String(32))
+    message: Mapped[str | None] = mapped_column(Text)
+    score: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    rows: Mapped[int | None] = mapped_column(Integer)
+    cols: Mapped[int | None] = mapped_column(Integer)
+    flagged: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    actions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    model: Mapped[str] = mapped_column(String(100))
+    overlay: Mapped[bytes | None] = mapped_column(LargeBinary)
+    features: Mapped[bytes | None] = mapped_column(LargeBinary)
+    feature_count: Mapped[int | None] = mapped_column(Integer)
+    screened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScreeningLabelRow(Base):
+    """A person's label of a screened photo (tile -1) or one of its tiles: a defect kind or
+    ``none``. A new label of the same photo/tile replaces the old one."""
+
+    __tablename__ = "screening_labels"
+
+    photo_id: Mapped[str] = mapped_column(
+        ForeignKey("quality.photo_screenings.photo_id"), primary_key=True
+    )
+    tile: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    labelled_by: Mapped[str] = mapped_column(String(200))
+    labelled_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

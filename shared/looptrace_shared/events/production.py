@@ -211,3 +211,26 @@ class SampleRejected(SampleRef):
     reasons: str
     next_due_date: date
     rejected_at: datetime
+
+
+SCREENING_COPY_MAX = 700_000  # base64 characters: a 1024-pixel JPEG, well under Kafka's 1 MB
+
+
+@event("production.photo_stored", PRODUCTION_EVENTS)
+class PhotoStored(Payload):
+    """A stage photo was stored. It carries a downscaled JPEG copy (longest side at most 1024
+    pixels, base64) for the quality service's pre-screening, so no service reads another's
+    files; ``screening_copy`` is None (with ``copy_problem``) when no copy could be made."""
+
+    order_id: Id
+    order_number: str
+    photo_id: Id
+    stage_number: StageNumber
+    stage_name: str
+    content_type: str
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+    uploaded_by: str
+    stored_at: Moment
+    screening_copy: str | None = Field(default=None, max_length=SCREENING_COPY_MAX)
+    copy_problem: str | None = Field(default=None, max_length=500)

@@ -122,3 +122,45 @@ class InlineCheckRecorded(Payload):
     defects_by_class: dict[str, int] = Field(description="critical / major / minor counts")
     dhu: Decimal = Field(description="defects per hundred units")
     checked_at: datetime
+
+
+class ScreenedTile(Payload):
+    index: int = Field(ge=0, description="row * cols + col of the tile grid")
+    row: int = Field(ge=0)
+    col: int = Field(ge=0)
+    box: list[int] = Field(
+        min_length=4,
+        max_length=4,
+        description="x, y, w, h in the photo",
+        examples=[[0, 0, 333, 333]],
+    )
+    kind: DefectType = Field(examples=["stain"])
+    confidence: float = Field(ge=0, le=1, description="P(defect) of the tile", examples=[0.83])
+
+
+@event("quality.photo_screened", QUALITY_EVENTS)
+class PhotoScreened(Payload):
+    """A stage photo's advisory pre-screening (never a pass/fail verdict). ``status`` is
+    ``screened`` (with score, threshold and flagged tiles) or ``unscreenable`` (with
+    ``reason``: corrupt | unsupported | too_small | too_large | no_copy)."""
+
+    order_id: Id
+    photo_id: Id
+    stage_number: int = Field(ge=1, le=100)
+    status: str = Field(pattern="^(screened|unscreenable)$", examples=["screened"])
+    reason: str | None = None
+    message: str | None = Field(default=None, max_length=500)
+    score: float | None = Field(default=None, ge=0, le=1, examples=[0.83])
+    threshold: float | None = Field(default=None, ge=0, le=1, examples=[0.225])
+    flagged: list[ScreenedTile] = Field(
+        default_factory=list, max_length=LIST_MAX, description="the most confident flagged tiles"
+    )
+    flagged_count: int = Field(
+        default=0, ge=0, description="all flagged tiles (may exceed the list)"
+    )
+    actions: list[str] = Field(default_factory=list, max_length=10)
+    model: str = Field(
+        description="what the model was trained on",
+        examples=["synthetic baseline (seed 23, 120 photos)"],
+    )
+    screened_at: Moment

@@ -34,7 +34,8 @@ REQUIRED_DATES = ("order_date", "target_date", "planned_start", "planned_end")
 OPTIONAL_DATES = ("actual_start", "actual_end")
 TEXT_COLUMNS = ("order_id", "supplier_id", "product_category", "stage_name")
 ORDER_LEVEL = ("supplier_id", "product_category", "quantity", "order_date", "target_date")
-OPTIONAL_COLUMNS = ("qc_failures", "has_print")  # has_print: the order has print/embroidery
+# has_print: the order has print/embroidery; supplier_capacity_units: its supplier's units/week
+OPTIONAL_COLUMNS = ("qc_failures", "has_print", "supplier_capacity_units")
 _TRUTH = {"true": 1.0, "1": 1.0, "yes": 1.0, "false": 0.0, "0": 0.0, "no": 0.0}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -159,6 +160,10 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         frame["has_print"] = frame["has_print"].astype(str).str.lower().map(_TRUTH)
     else:
         frame["has_print"] = np.nan
+    if "supplier_capacity_units" in frame:  # unknown (empty or unreadable) = NaN
+        frame["supplier_capacity_units"] = pd.to_numeric(
+            frame["supplier_capacity_units"], errors="coerce"
+        )
     for column in TEXT_COLUMNS:
         frame[column] = frame[column].astype(str)
     return frame.reset_index(drop=True)

@@ -55,6 +55,9 @@ MAX_QC_LOOPS = 3
 NOISE = (-0.05, 0.1)  # log-normal factor on a stage's planned days: mean, sd of the log
 REWORK_DAYS = (2, 5)  # days one rework round adds: integers in [low, high)
 PRINT_SHARE = {"cut-and-sew": 0.6, "knitwear": 0.3}
+# a supplier's weekly making capacity in units: its order slots × this (``capacity.py`` measures
+# its utilisation from the planned making days of its open orders)
+UNITS_PER_SLOT_WEEK = 700
 
 Progress = Callable[[int], None]
 
@@ -65,6 +68,11 @@ class Supplier:
     capacity: int
     slip_scale: float
     qc_fail_rate: float
+
+    @property
+    def capacity_units(self) -> int:
+        """Units per week its making stages can take (the history's supplier_capacity_units)."""
+        return self.capacity * UNITS_PER_SLOT_WEEK
 
 
 @dataclass
@@ -297,7 +305,8 @@ def _simulate_order(
         planned_start = planned_end
     target = planned_start + int(draws.slack[i])
     head = (f"PO-{i + 1:06d}", supplier.supplier_id, category, quantity, order_day, target)
-    return [head + row + (has_print,) for row in rows], actual_end, secret
+    tail = (has_print, supplier.capacity_units)
+    return [head + row + tail for row in rows], actual_end, secret
 
 
 def _hidden_order(supplier: Supplier, load: float, trouble: float, has_print: bool) -> HiddenOrder:
@@ -314,7 +323,7 @@ def _load_factor(load: float) -> float:
 
 
 def _to_frame(rows: list[tuple]) -> pd.DataFrame:
-    columns = [*HISTORY_COLUMNS, "qc_failures", "has_print"]
+    columns = [*HISTORY_COLUMNS, "qc_failures", "has_print", "supplier_capacity_units"]
     frame = pd.DataFrame(rows, columns=columns)
     day_columns = [c for c in columns if c.endswith("_date") or c.startswith(("planned", "actual"))]
     epoch = np.datetime64("1970-01-01", "D")

@@ -8,12 +8,13 @@ known on that date (see ``features.py`` and ``supplier_history.py``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from looptrace_predictions.arrays import OrderTable, StageTable
+from looptrace_predictions.capacity import window_overload
 from looptrace_predictions.features import assemble_features, epoch_days
 from looptrace_predictions.supplier_history import SupplierLedger
 from looptrace_predictions.training.history import summarise_orders
@@ -33,6 +34,7 @@ class IndexedHistory:
     ledger: SupplierLedger
     plan_end: np.ndarray
     end: np.ndarray
+    capacity: np.ndarray  # the supplier's units per week, per order (NaN: unknown)
 
 
 def index_history(history: pd.DataFrame) -> IndexedHistory:
@@ -49,7 +51,16 @@ def index_history(history: pd.DataFrame) -> IndexedHistory:
     outcomes = summary[["late", "delay_days", "mean_stage_slip"]].assign(end=end)
     ledger = SupplierLedger(orders.supplier_id, orders.order_day, outcomes.reset_index(drop=True))
     stages = _stage_table(history, summary.index)
-    return IndexedHistory(summary, orders, stages, ledger, epoch_days(summary["plan_end"]), end)
+    capacity = _capacity(history, summary.index)
+    plan_end = epoch_days(summary["plan_end"])
+    return IndexedHistory(summary, orders, stages, ledger, plan_end, end, capacity)
+
+
+def _capacity(history: pd.DataFrame, order_ids: pd.Index) -> np.ndarray:
+    if "supplier_capacity_units" not in history:
+        return np.full(len(order_ids), np.nan)
+    first = history.groupby("order_id", sort=False)["supplier_capacity_units"].first()
+    return pd.to_numeric(first.reindex(order_ids), errors="coerce").to_numpy(dtype=float)
 
 
 def build_snapshots(
@@ -84,6 +95,8 @@ def _open_on(indexed: IndexedHistory, day: np.ndarray) -> np.ndarray:
 
 def _frame(indexed: IndexedHistory, rows: np.ndarray, as_of: np.ndarray) -> pd.DataFrame:
     supplier = indexed.ledger.features(indexed.orders.supplier_id[rows], as_of)
+    overload = window_overload(indexed.orders, indexed.stages, indexed.capacity, rows, as_of)
+    supplier = replace(supplier, window_overload=overload)
     frame = assemble_features(indexed.orders, indexed.stages, rows, as_of, supplier)
     summary = indexed.summary.iloc[rows]
     frame["order_date"] = summary["order_date"].to_numpy()

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from looptrace_predictions.app import create_app
 from looptrace_predictions.config import PredictionsSettings
@@ -17,6 +19,7 @@ from looptrace_shared.envelope import new_envelope
 from looptrace_shared.testing import (
     bearer,
     broker_settings,
+    eventually,
     order_envelopes,
     serving,
     upstream_producer,
@@ -130,3 +133,41 @@ async def test_stage_events_through_the_broker_raise_an_alert(
     assert stranger.status_code == 404
     inspector = await http.get(f"/v1/orders/{oid}/risk", headers=auth(settings, "inspector"))
     assert inspector.status_code == 403
+
+
+async def test_a_capacity_overload_through_the_broker_becomes_a_driver(
+    running, kafka_bootstrap: str, database_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    """production.capacity_overloaded for the supplier's next week → stored, then the load
+    feature of the supplier's order and its driver sentence."""
+    _, producer, _ = running
+    supplier = f"sup-{uuid.uuid4().hex[:8]}"
+    week = date.today() - timedelta(days=date.today().weekday()) + timedelta(days=7)
+    over = {"supplier_id": supplier, "week": str(week), "bucket": "process:sewing",
+            "load_units": 1400.0, "capacity_units": 1000, "utilisation_pct": 140.0}  # fmt: skip
+    await send(producer, "production.events.v1", "production.capacity_overloaded", supplier, over)
+    engine = create_async_engine(database_url)
+    stored = text(
+        "SELECT utilisation_pct, overloaded FROM predictions.supplier_capacity_weeks "
+        "WHERE supplier_id = :s"
+    )
+
+    async def kept() -> bool:  # other keys may be consumed first: wait for it to be kept
+        async with engine.connect() as c:
+            return [tuple(r) for r in await c.execute(stored, {"s": supplier})] == [(140.0, True)]
+
+    await eventually(kept)
+    await engine.dispose()
+    oid = str(uuid.uuid4())
+    stages = [{"stage_number": 1, "stage_name": "Cutting", "status": "pending",
+               "planned_start": day(0), "planned_end": day(6)},
+              {"stage_number": 2, "stage_name": "Sewing & Assembly", "status": "pending",
+               "planned_start": day(6), "planned_end": day(16)}]  # fmt: skip
+    await send(producer, "production.events.v1", "production.stages_initialized", oid, {
+        "order_id": oid, "order_number": "PO-78", "supplier_id": supplier, "buyer_id": "b-9",
+        "product_category": "cut-and-sew", "target_date": day(25),
+        "projected_completion": day(16), "at_risk": False, "stages": stages, "quantity": 900})  # fmt: skip
+    alerts = await alerts_for(kafka_bootstrap, oid)
+    iso = week.isocalendar().week
+    sentence = f"supplier {supplier} is at 140 % of its sewing capacity in week {iso}"
+    assert sentence in alerts[0]["data"]["drivers"], alerts[0]["data"]["drivers"]

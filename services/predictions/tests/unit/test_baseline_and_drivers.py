@@ -1,3 +1,5 @@
+from datetime import date as date_
+
 import numpy as np
 import pandas as pd
 
@@ -88,3 +90,37 @@ def test_sourcing_delays_call_for_expediting_fabric_and_lost_time_for_a_new_date
     assert drivers[0] == "the target date passed 3 days ago"
     assert actions[0] == RENEGOTIATE
     assert EXPEDITE_FABRIC in actions
+
+
+def test_over_capacity_driver_names_the_supplier_bucket_percent_and_weeks() -> None:
+
+    from looptrace_predictions.drivers import SPLIT_SHIPMENT
+
+    drivers, actions = explain(
+        _row(
+            supplier_window_overload_pct=30.0,
+            overload_bucket="process:knitting",
+            overload_first_week=date_(2027, 3, 22),  # ISO week 12
+            overload_last_week=date_(2027, 4, 5),  # ISO week 14
+        )
+    )
+    assert drivers == ["supplier S7 is at 130 % of its knitting capacity in weeks 12–14"]
+    assert SPLIT_SHIPMENT in actions
+
+
+def test_over_capacity_driver_is_silent_at_or_under_capacity_and_when_unknown() -> None:
+    assert explain(_row(supplier_window_overload_pct=0.0)) == ([], [])
+    assert explain(_row(supplier_window_overload_pct=float("nan"))) == ([], [])
+    one_week = explain(
+        _row(
+            supplier_window_overload_pct=15.0,
+            overload_bucket="category:knitwear",
+            overload_first_week=date_(2027, 3, 8),
+            overload_last_week=date_(2027, 3, 8),
+        )
+    )[0]
+    assert one_week == ["supplier S7 is at 115 % of its knitwear capacity in week 10"]
+    # from a training snapshot (no bucket or weeks known): still a sentence
+    assert explain(_row(supplier_window_overload_pct=25.0))[0] == [
+        "supplier S7 is at 125 % of its capacity in the order's remaining weeks"
+    ]

@@ -68,15 +68,15 @@ def test_unscaled_stages_are_planned_with_production_s_durations() -> None:
             assert (planned == stage.duration_days).all(), (category, name)
 
 
-# sha256 of simulate(200, seed) stages/inspections as CSV, computed on main before the
+# sha256 of simulate(200, seed) stages/inspections as CSV, computed on main (c6467ad) before the
 # simulator exposed its hidden state and its stage-duration draw (stage_duration)
 _FROZEN = {
     7: (
-        "f14655dccfcec95eee1286fda7c7697bc2a2448aa8f72b5fcb98cb3304aa9e42",
+        "633a7d7c6a1b3e647c2df19f40c035c923e2adac7be50232f74dc5094b45b9f1",
         "89761f60edf7e821e9f78c5be5d82b7ed5bb884f4910ba0ab4e4d05f5a4fe2d7",
     ),
     2: (
-        "7f60a105e3f82b6c71341511f02413fd8f3b23fe083523df951fd71898fdc696",
+        "9b4acf6e6ad2aa079111575a2f12100304fb867cc161db1bca3db94c6d42254c",
         "12ce8d5fdf9f9ee350e984c5da7673126049af5f8c1c5947b4136bd03f9940cf",
     ),
 }

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from looptrace_predictions.capacity import CapacityPeak
 from looptrace_predictions.features import FEATURES, INFO_COLUMNS
 from looptrace_predictions.state import (
     OrderState,
@@ -78,12 +79,16 @@ def test_supplier_without_finished_orders_gets_the_prior(history: pd.DataFrame) 
     assert np.allclose(cold["supplier_on_time_rate"], PRIOR_ON_TIME_RATE)
 
 
-def _states_on(history: pd.DataFrame, day: pd.Timestamp, order_ids: list[str]) -> list[OrderState]:
+def _states_on(
+    history: pd.DataFrame, day: pd.Timestamp, order_ids: list[str], overload: list[float]
+) -> list[OrderState]:
+    """Live states; the capacity overload is the history's (its live source is production's
+    capacity events, tested in test_capacity_feature.py)."""
     bare = {oid: _state(rows) for oid, rows in history.groupby("order_id")}
     outcomes = {oid: order_outcome(state) for oid, state in bare.items()}
     summary = history.drop_duplicates("order_id", keep="last").set_index("order_id")
     states = []
-    for oid in order_ids:
+    for oid, peak in zip(order_ids, overload, strict=True):
         supplier = bare[oid].supplier_id
         same = summary[summary["supplier_id"] == supplier]
         open_count = int(((same["order_date"] <= day) & ~(same["actual_end"] <= day)).sum())
@@ -91,7 +96,12 @@ def _states_on(history: pd.DataFrame, day: pd.Timestamp, order_ids: list[str]) -
         record = SupplierRecord.from_outcomes(mine, day.date())
         states.append(
             OrderState(
-                **{**bare[oid].__dict__, "supplier": record, "supplier_open_orders": open_count}
+                **{
+                    **bare[oid].__dict__,
+                    "supplier": record,
+                    "supplier_open_orders": open_count,
+                    "capacity": CapacityPeak(peak),
+                }
             )
         )
     return states
@@ -125,7 +135,8 @@ def _state(rows: pd.DataFrame) -> OrderState:
 def test_live_state_gives_the_same_features_as_the_history(history: pd.DataFrame) -> None:
     day = history["order_date"].quantile(0.7).floor("D")
     from_history = open_orders_features(history, day.strftime("%Y-%m-%d"))
-    states = _states_on(history, day, from_history["order_id"].tolist())
+    overload = from_history["supplier_window_overload_pct"].tolist()
+    states = _states_on(history, day, from_history["order_id"].tolist(), overload)
     from_state = features_from_state(states, day.date())
     assert len(from_state) > 10
     pd.testing.assert_frame_equal(
