@@ -25,8 +25,10 @@ from looptrace_shared.events.suppliers import AssignmentWarned
 
 
 def standing(supplier: Supplier | None, order: SupplierOrder, today: date) -> Standing:
-    if supplier is None:
-        return Standing(False, False, None, ())
+    if supplier is None or not (supplier.profile.categories or supplier.profile.processes):
+        # nothing on record of what it makes (e.g. first met in this assignment): nothing to
+        # judge its capability by, so no capability warning either
+        return Standing(False, supplier.active if supplier else True, None, ())
     capability = supplier.category(order.product_category)
     expired = [(c.name, c.expires_on) for c in supplier.profile.certifications
                if c.expires_on < today]  # fmt: skip

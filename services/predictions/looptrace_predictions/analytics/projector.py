@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_predictions.analytics import rollups, store
 from looptrace_predictions.analytics.domain import OrderRecord, Reply, StageFact, StageRecord
+from looptrace_predictions.analytics.writes import Writes
 from looptrace_shared.events import orders as oev
 from looptrace_shared.events import production as pev
 from looptrace_shared.events import quality as qev
@@ -168,48 +169,58 @@ async def project(session: AsyncSession, items: list[Incoming]) -> int:
     items = [i for i in items if i.type in REACTIONS]
     if not items:
         return 0
-    batch = await load(session, {i.subject for i in items})
     inspected = {i.data.inspection_id for i in items if i.type.startswith("quality.")}
-    batch.take_inspections(await store.load_inspections(session, inspected))
+    batch = await load(session, {i.subject for i in items}, inspected)
     for i in items:
         REACTIONS[i.type](batch.order(i.subject), i.data, i.envelope.time, batch)
     await save(session, batch)
     return len(items)
 
 
-async def load(session: AsyncSession, order_ids: set[str]) -> Batch:
-    orders = await store.load_orders(session, order_ids)
+async def load(session: AsyncSession, order_ids: set[str], inspection_ids: set[str]) -> Batch:
+    """The batch's orders and inspections (one round trip), their contributions taken out."""
+    orders, inspections = await store.load_batch(session, order_ids, inspection_ids)
     facts = {oid: o.stage_facts() for oid, o in orders.items()}
     batch = Batch(orders, facts, {oid: store.inspection_dims(o) for oid, o in orders.items()})
     for o in orders.values():
         rollups.order_contributions(o, -1, batch.months, batch.counts)
+    batch.take_inspections(inspections)
     return batch
 
 
 async def save(session: AsyncSession, b: Batch) -> None:
+    """Save what ``b`` changed: the reads it needs first, then its writes in one statement."""
     touched = [b.orders[oid] for oid in sorted(b.touched)]
-    await store.save_orders(session, touched)
-    after = {o.order_id: o.stage_facts() for o in touched}
-    removed: list[StageFact] = []
-    added: list[StageFact] = []
-    for oid, facts in after.items():  # only the facts that changed are written and rolled up
-        if facts != b.facts_before[oid]:
-            old, new = set(b.facts_before[oid]), set(facts)
-            removed += old - new
-            added += new - old
-    await store.save_stage_facts(session, removed, added)
-    await store.add_to_rollups(session, removed, added)
+    writes = Writes()
+    store.save_orders(writes, touched)
+    removed, added = _changed_facts(b, touched)
+    await store.save_stage_facts(session, writes, removed, added)
+    store.add_to_rollups(writes, removed, added)
     rollups.fact_contributions(removed, added, b.months)
     await _redraw_inspections(session, b, touched)
-    await store.save_inspections(session, list(b.inspections.values()))
-    await store.save_replies(session, b.replies)
+    store.save_inspections(writes, list(b.inspections.values()))
+    store.save_replies(writes, b.replies)
     for o in touched:
         rollups.order_contributions(o, 1, b.months, b.counts)
     for row in b.inspections.values():
         rollups.inspection_contributions(row, 1, b.months, b.weeks)
     rollups.reply_contributions(((r, b.orders[r.order_id]) for r, _ in b.replies), b.months)
     for rollup in (b.months, b.counts, b.weeks):
-        await rollup.flush(session)
+        rollup.flush(writes)
+    await writes.run(session)
+
+
+def _changed_facts(b: Batch, touched: list[OrderRecord]) -> tuple[list[StageFact], list[StageFact]]:
+    """(removed, added): only the facts that changed are written and rolled up."""
+    removed: list[StageFact] = []
+    added: list[StageFact] = []
+    for o in touched:
+        before, facts = b.facts_before[o.order_id], o.stage_facts()
+        if facts != before:
+            old, new = set(before), set(facts)
+            removed += old - new
+            added += new - old
+    return removed, added
 
 
 async def _redraw_inspections(session: AsyncSession, b: Batch, touched: list[OrderRecord]) -> None:

@@ -14,10 +14,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_predictions.analytics.domain import OrderRecord, Reply, StageFact, month_of
 from looptrace_predictions.analytics.tables import OrderCountRow, QcWeekRow, SupplierMonthRow
+from looptrace_predictions.analytics.writes import Writes
 from looptrace_shared.db import json_rows
 
 NONE = "-"
@@ -33,6 +33,7 @@ class Rollup:
         sql_types: dict[str, str],
     ) -> None:
         self.table, self.keys, self.measures = table.__table__.fullname, keys, measures
+        self.name = table.__table__.name
         self.whole = {m for m in measures if sql_types.get(m) == "int"}
         cols = ", ".join(
             f"{c} {sql_types.get(c, 'text' if c in keys else 'float8')}" for c in keys + measures
@@ -55,14 +56,14 @@ class Rollup:
     def _value(self, measure: str, value: float) -> float:
         return round(value) if measure in self.whole else value
 
-    async def flush(self, session: AsyncSession) -> None:
+    def flush(self, writes: Writes) -> None:
         rows = [
             dict(zip(self.keys, k, strict=True)) | {m: self._value(m, v.get(m, 0)) for m in self.measures}
             for k, v in sorted(self.deltas.items()) if any(v.values())
         ]  # fmt: skip
         self.deltas.clear()
         if rows:
-            await session.execute(self.sql, {"rows": json_rows(rows)})
+            writes.put(self.name, self.sql, json_rows(rows))
 
 
 def supplier_months() -> Rollup:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 import orjson
@@ -23,6 +24,7 @@ from looptrace_predictions.analytics.tables import (
     StageHistogramRow,
     StageSupplierRow,
 )
+from looptrace_predictions.analytics.writes import Writes
 from looptrace_shared.db import json_rows, text_array
 
 ORDERS = AnalyticsOrderRow.__table__.fullname
@@ -52,14 +54,14 @@ INSPECTION_COLUMNS = (
 )
 
 
-def _among(params: dict[str, Any], column: str, values: list[str]) -> str:
+def _among(params: dict[str, Any], column: str, values: list[str], name: str = "keys") -> str:
     """A join that keeps the rows whose ``column`` is one of ``values`` (each given once).
 
     A join, not ``column = ANY(<array>)``: in a prepared statement's generic plan the array
     expression is no constant, and a sequential scan (the plan for a table still small, as
     when the read model is built from scratch) evaluates it again for every row.
     """
-    return f"JOIN unnest({text_array(params, 'keys', values)}) AS k(key) ON t.{column} = k.key"
+    return f"JOIN unnest({text_array(params, name, values)}) AS k(key) ON t.{column} = k.key"
 
 
 def _names(columns: str) -> list[str]:
@@ -77,7 +79,8 @@ def _upsert(table: str, columns: str, key: str, source: str = ":rows") -> Any:
 
 
 SAVE_ORDERS = _upsert(ORDERS, ORDER_COLUMNS, "order_id")
-_INSPECTION_NAMES = ", ".join(f"t.{n}" for n in _names(INSPECTION_COLUMNS))
+_INSPECTION_FIELDS = _names(INSPECTION_COLUMNS)
+_INSPECTION_NAMES = ", ".join(f"t.{n}" for n in _INSPECTION_FIELDS)
 SAVE_INSPECTIONS = _upsert(INSPECTIONS, INSPECTION_COLUMNS, "inspection_id")
 _STAGE_NAMES = _names(STAGE_COLUMNS)
 _STAGE_TYPES = [c.split()[1] for c in STAGE_COLUMNS.split(",")]
@@ -97,12 +100,29 @@ DELETE_STAGES = text(
 # ---- orders --------------------------------------------------------------------------
 
 
-async def load_orders(session: AsyncSession, order_ids: Iterable[str]) -> dict[str, OrderRecord]:
+async def load_batch(
+    session: AsyncSession, order_ids: Iterable[str], inspection_ids: set[str]
+) -> tuple[dict[str, OrderRecord], dict[str, dict[str, Any]]]:
+    """The batch's orders and the inspections it names, in one round trip."""
     params: dict[str, Any] = {}
     among = _among(params, "order_id", sorted(order_ids))
-    rows = await session.execute(text(f"SELECT t.state::text FROM {ORDERS} t {among}"), params)
-    records = [OrderRecord.from_state(orjson.loads(r[0])) for r in rows]
-    return {r.order_id: r for r in records}
+    sql = f"SELECT TRUE, t.state::text FROM {ORDERS} t {among}"
+    if inspection_ids:
+        among = _among(params, "inspection_id", sorted(inspection_ids), "inspection_keys")
+        sql += (
+            f" UNION ALL SELECT FALSE, json_build_array({_INSPECTION_NAMES})::text"
+            f" FROM {INSPECTIONS} t {among}"
+        )
+    orders, inspections = {}, {}
+    for is_order, raw in await session.execute(text(sql), params):
+        if is_order:
+            o = OrderRecord.from_state(orjson.loads(raw))
+            orders[o.order_id] = o
+        else:
+            row = dict(zip(_INSPECTION_FIELDS, orjson.loads(raw), strict=True))
+            row["decided_on"] = row["decided_on"] and date.fromisoformat(row["decided_on"])
+            inspections[row["inspection_id"]] = row
+    return orders, inspections
 
 
 def order_row(o: OrderRecord) -> dict[str, Any]:
@@ -118,18 +138,19 @@ def order_row(o: OrderRecord) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def save_orders(session: AsyncSession, orders: list[OrderRecord]) -> None:
+def save_orders(writes: Writes, orders: list[OrderRecord]) -> None:
     if orders:
-        await session.execute(SAVE_ORDERS, {"rows": json_rows([order_row(o) for o in orders])})
+        writes.put("orders", SAVE_ORDERS, json_rows([order_row(o) for o in orders]))
 
 
 # ---- stage facts and their rollups ----------------------------------------------------
 
 
 async def save_stage_facts(
-    session: AsyncSession, removed: list[StageFact], added: list[StageFact]
+    session: AsyncSession, writes: Writes, removed: list[StageFact], added: list[StageFact]
 ) -> None:
-    """Write the facts that are new or changed; delete those gone (a reopened stage).
+    """Write the facts that are new or changed (in ``writes``); delete those gone now (a
+    reopened stage).
 
     A changed fact is in both lists (its old and its new form): it is upserted, not deleted.
     """
@@ -138,8 +159,7 @@ async def save_stage_facts(
     if gone:
         await session.execute(DELETE_STAGES, {"keys": orjson.dumps(gone).decode()})
     if added:
-        rows = orjson.dumps(added, default=tuple).decode()
-        await session.execute(UPSERT_STAGES, {"rows": rows})
+        writes.put("stages", UPSERT_STAGES, orjson.dumps(added, default=tuple).decode())
 
 
 def _histogram_key(f: StageFact) -> tuple[Any, ...]:
@@ -200,16 +220,14 @@ SUP_FIELDS = ("month", "supplier_id", "category", "season", "stage_number", "sta
               "n", "days_sum", "created_sum", "slipped_n", "overrun_sum")  # fmt: skip
 
 
-async def add_to_rollups(
-    session: AsyncSession, removed: list[StageFact], added: list[StageFact]
-) -> None:
+def add_to_rollups(writes: Writes, removed: list[StageFact], added: list[StageFact]) -> None:
     hist, sup = rollup_deltas(removed, added)
     if hist:
         rows = [dict(zip(HIST_FIELDS, r, strict=True)) for r in hist]
-        await session.execute(ADD_HISTOGRAM, {"rows": json_rows(rows)})
+        writes.put("stage_histogram", ADD_HISTOGRAM, json_rows(rows))
     if sup:
         rows = [dict(zip(SUP_FIELDS, r, strict=True)) for r in sup]
-        await session.execute(ADD_SUPPLIERS, {"rows": json_rows(rows)})
+        writes.put("stage_suppliers", ADD_SUPPLIERS, json_rows(rows))
 
 
 # ---- inspections and replies -----------------------------------------------------------
@@ -224,20 +242,9 @@ def new_inspection(inspection_id: str, o: OrderRecord) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def load_inspections(session: AsyncSession, ids: set[str]) -> dict[str, dict[str, Any]]:
-    if not ids:
-        return {}
-    params: dict[str, Any] = {}
-    among = _among(params, "inspection_id", sorted(ids))
-    rows = await session.execute(
-        text(f"SELECT {_INSPECTION_NAMES} FROM {INSPECTIONS} t {among}"), params
-    )
-    return {r.inspection_id: dict(r._mapping) for r in rows}
-
-
-async def save_inspections(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+def save_inspections(writes: Writes, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(SAVE_INSPECTIONS, {"rows": json_rows(rows)})
+        writes.put("inspections", SAVE_INSPECTIONS, json_rows(rows))
 
 
 def inspection_dims(o: OrderRecord) -> tuple[Any, ...]:
@@ -263,14 +270,14 @@ SAVE_REPLIES = text(
 )
 
 
-async def save_replies(session: AsyncSession, replies: list[tuple[Reply, str | None]]) -> None:
+def save_replies(writes: Writes, replies: list[tuple[Reply, str | None]]) -> None:
     if replies:
         rows = [
             {"order_id": r.order_id, "asked_at": r.asked_at, "supplier_id": r.supplier_id,
              "buyer_id": buyer, "answered_on": r.answered_at.date(), "hours": r.hours}
             for r, buyer in replies
         ]  # fmt: skip
-        await session.execute(SAVE_REPLIES, {"rows": json_rows(rows)})
+        writes.put("replies", SAVE_REPLIES, json_rows(rows))
 
 
 async def truncate_derived(session: AsyncSession) -> None:

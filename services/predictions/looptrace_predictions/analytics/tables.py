@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,6 +36,9 @@ class JournalRow(Base):
     type: Mapped[str] = mapped_column(String(64))
     topic: Mapped[str] = mapped_column(String(255))
     envelope: Mapped[str] = mapped_column(Text)
+
+
+ORDER_DIMS = ["supplier_id", "buyer_id", "category", "season"]
 
 
 class AnalyticsOrderRow(Base):
@@ -66,6 +70,24 @@ class AnalyticsOrderRow(Base):
         Index("ix_analytics_orders_buyer", "buyer_id", "placed_on"),
         Index("ix_analytics_orders_supplier", "supplier_id", "placed_on"),
         Index("ix_analytics_orders_open_target", "is_open", "target_date"),
+        # scorecards over a range of days: index-only scans of the finished and assigned
+        Index(
+            "ix_analytics_orders_finished",
+            "finished_on",
+            postgresql_include=[*ORDER_DIMS, "on_time"],
+        ),
+        Index(
+            "ix_analytics_orders_assigned",
+            "assigned_on",
+            postgresql_include=[*ORDER_DIMS, "first_report_hours"],
+        ),
+        # the delivery projection: an index-only scan of the open orders by target date
+        Index(
+            "ix_analytics_orders_open_projection",
+            "target_date",
+            postgresql_include=[*ORDER_DIMS, "order_id", "order_number", "projected_completion"],
+            postgresql_where=text("is_open"),
+        ),
     )
 
 

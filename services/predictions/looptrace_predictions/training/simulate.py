@@ -52,6 +52,8 @@ REFERENCE_QUANTITY = 2000
 CATEGORIES = ("knitwear", "cut-and-sew")
 MAX_STAGES = max(len(stage_templates.load()[category]) for category in CATEGORIES)
 MAX_QC_LOOPS = 3
+NOISE = (-0.05, 0.1)  # log-normal factor on a stage's planned days: mean, sd of the log
+REWORK_DAYS = (2, 5)  # days one rework round adds: integers in [low, high)
 PRINT_SHARE = {"cut-and-sew": 0.6, "knitwear": 0.3}
 # a supplier's weekly making capacity in units: its order slots × this (``capacity.py`` measures
 # its utilisation from the planned making days of its open orders)
@@ -86,9 +88,38 @@ class _Draws:
 
 
 @dataclass(frozen=True)
+class StageDraws:
+    """The random numbers of one stage: scalars, or arrays with one entry per draw (the
+    ``qc`` and ``rework`` ones with a last axis of ``MAX_QC_LOOPS`` rounds)."""
+
+    noise: np.ndarray | float
+    slip: np.ndarray | float
+    qc: np.ndarray
+    rework: np.ndarray
+
+
+@dataclass(frozen=True)
+class HiddenOrder:
+    """What the simulator knows about an order and its history does not show."""
+
+    supplier_id: str
+    slip_scale: float  # the supplier's
+    qc_fail_rate: float  # the supplier's
+    trouble: float
+    load: float  # the supplier's open orders / its capacity when the order was placed
+    has_print: bool
+    defect_rate: float  # true major defects per unit (``simulate_quality.order_defect_rate``)
+
+    @property
+    def load_factor(self) -> float:
+        return _load_factor(self.load)
+
+
+@dataclass(frozen=True)
 class SimulatedHistory:
     stages: pd.DataFrame  # one row per stage of each order (``history.py``)
     inspections: pd.DataFrame  # one row per inspection (``inspections.py``)
+    hidden: dict[str, HiddenOrder] | None = None  # by order id, when ``keep_hidden``
 
 
 def simulate_history(n_orders: int, seed: int, progress: Progress | None = None) -> pd.DataFrame:
@@ -96,8 +127,11 @@ def simulate_history(n_orders: int, seed: int, progress: Progress | None = None)
     return simulate(n_orders, seed, progress).stages
 
 
-def simulate(n_orders: int, seed: int, progress: Progress | None = None) -> SimulatedHistory:
-    """The stage history and the inspections of ``n_orders`` simulated orders."""
+def simulate(
+    n_orders: int, seed: int, progress: Progress | None = None, keep_hidden: bool = False
+) -> SimulatedHistory:
+    """The stage history and the inspections of ``n_orders`` simulated orders (and, with
+    ``keep_hidden``, each order's hidden state: ``bench/predictions_delay_bound.py``)."""
     if n_orders < 1:
         raise ValueError("n_orders must be at least 1")
     rng = np.random.default_rng(seed)
@@ -114,6 +148,7 @@ def simulate(n_orders: int, seed: int, progress: Progress | None = None) -> Simu
     rows: list[tuple] = []
     inspections: list[tuple] = []
     open_orders: list[list[int]] = [[] for _ in suppliers]
+    hidden: dict[str, HiddenOrder] = {}
     for i in range(n_orders):
         heap = open_orders[assigned[i]]
         while heap and heap[0] <= order_days[i]:
@@ -121,7 +156,10 @@ def simulate(n_orders: int, seed: int, progress: Progress | None = None) -> Simu
         supplier = suppliers[assigned[i]]
         load = len(heap) / supplier.capacity
         order = _OrderSpec(str(categories[i]), int(quantities[i]), int(order_days[i]), load)
-        order_rows, end, defects = _simulate_order(i, supplier, order, bool(has_print[i]), draws)
+        order_rows, end, secret = _simulate_order(i, supplier, order, bool(has_print[i]), draws)
+        defects = secret.defect_rate
+        if keep_hidden:
+            hidden[order_rows[0][0]] = secret
         heapq.heappush(heap, end)
         rows.extend(order_rows)
         inspections.extend(
@@ -131,7 +169,8 @@ def simulate(n_orders: int, seed: int, progress: Progress | None = None) -> Simu
             progress(1000)
     if progress is not None:
         progress(n_orders % 1000)
-    return SimulatedHistory(_to_frame(rows), inspections_frame(inspections))
+    frames = _to_frame(rows), inspections_frame(inspections)
+    return SimulatedHistory(*frames, hidden if keep_hidden else None)
 
 
 def write_simulated_history(
@@ -171,13 +210,59 @@ def _order_days(rng: np.random.Generator, n_orders: int, span_days: int) -> np.n
 
 def _draw(rng: np.random.Generator, n: int) -> _Draws:
     return _Draws(
-        noise=rng.normal(-0.05, 0.1, (n, MAX_STAGES)),
+        noise=rng.normal(*NOISE, (n, MAX_STAGES)),
         slip=rng.exponential(1.0, (n, MAX_STAGES)),
         qc=rng.random((n, MAX_STAGES, MAX_QC_LOOPS)),
-        rework=rng.integers(2, 5, (n, MAX_STAGES, MAX_QC_LOOPS)),
+        rework=rng.integers(*REWORK_DAYS, (n, MAX_STAGES, MAX_QC_LOOPS)),
         trouble=rng.gamma(0.8, 1.0, n),
         slack=rng.integers(1, 8, n),
     )
+
+
+def draw_stage(rng: np.random.Generator, n: int) -> StageDraws:
+    """``n`` fresh draws of one stage's random numbers (the same distributions as ``_draw``)."""
+    return StageDraws(
+        noise=rng.normal(*NOISE, n),
+        slip=rng.exponential(1.0, n),
+        qc=rng.random((n, MAX_QC_LOOPS)),
+        rework=rng.integers(*REWORK_DAYS, (n, MAX_QC_LOOPS)),
+    )
+
+
+def stage_duration(
+    order: HiddenOrder,
+    category: str,
+    stage: TemplateStage,
+    quantity: int,
+    start: int | np.ndarray,
+    draws: StageDraws,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Days (unrounded) a stage started on ``start`` takes, and its failed QC rounds: noise
+    on its planned days, its slip (supplier, season, load, trouble) and, for a QC stage, a
+    rework per rejected round (``round_fail_chance`` of the order's true defect rate).
+    Element-wise over arrays of start days and draws."""
+    slip_weight = STAGE_PARAMS[category, stage.name].slip_weight
+    slip = order.slip_scale * slip_weight * season_factor(start) * order.load_factor
+    slip = slip * (0.3 + order.trouble)
+    duration = _planned_days(category, stage, quantity) * np.exp(draws.noise) + slip * draws.slip
+    failures = np.zeros(np.shape(duration), dtype=int)
+    failing = np.ones(np.shape(duration), dtype=bool)
+    for r in range(MAX_QC_LOOPS if stage.qc else 0):
+        failing &= draws.qc[..., r] < round_fail_chance(order.defect_rate, quantity, r)
+        if not failing.any():
+            break
+        duration = duration + np.where(failing, draws.rework[..., r], 0)
+        failures += failing
+    return duration, failures
+
+
+def season_factor(epoch_day: int | np.ndarray) -> float | np.ndarray:
+    """The peak-season slow-down of a stage starting on ``epoch_day`` (or on each of them)."""
+    if np.ndim(epoch_day) == 0:
+        return PEAK_SEASON_FACTOR.get(_month(int(epoch_day)), 1.0)
+    months = np.asarray(epoch_day, dtype="int64").astype("datetime64[D]").astype("datetime64[M]")
+    by_month = np.array([PEAK_SEASON_FACTOR.get(m, 1.0) for m in range(1, 13)])
+    return by_month[months.astype("int64") % 12]
 
 
 def _planned_days(category: str, stage: TemplateStage, quantity: int) -> int:
@@ -196,40 +281,45 @@ class _OrderSpec:
 
 def _simulate_order(
     i: int, supplier: Supplier, order: _OrderSpec, has_print: bool, draws: _Draws
-) -> tuple[list[tuple], int, float]:
-    """The order's stage rows, its end day and its true defect rate (``simulate_quality``)."""
+) -> tuple[list[tuple], int, HiddenOrder]:
+    """The order's stage rows, its end day and its hidden state (with its true defect rate,
+    ``simulate_quality``)."""
     category, quantity, order_day = order.category, order.quantity, order.order_day
-    template = stage_templates.load()[category]
-    trouble = draws.trouble[i]
-    load_factor = min(2.0, 1.0 + 0.9 * max(0.0, order.load - 0.8))
-    defects = order_defect_rate(supplier.qc_fail_rate, trouble, load_factor, has_print)
+    secret = _hidden_order(supplier, order.load, float(draws.trouble[i]), has_print)
     planned_start = order_day
     actual_end = order_day
     rows = []
-    for k, stage in enumerate(template):
-        planned = _planned_days(category, stage, quantity)
-        planned_end = planned_start + planned
+    for k, stage in enumerate(stage_templates.load()[category]):
+        planned_end = planned_start + _planned_days(category, stage, quantity)
         actual_start = max(actual_end, planned_start - 2)
-        season = PEAK_SEASON_FACTOR.get(_month(actual_start), 1.0)
-        slip_weight = STAGE_PARAMS[category, stage.name].slip_weight
-        slip = supplier.slip_scale * slip_weight * season * load_factor * (0.3 + trouble)
-        duration = planned * np.exp(draws.noise[i, k]) + slip * draws.slip[i, k]
-        failures = 0
-        if stage.qc:
-            while failures < MAX_QC_LOOPS and draws.qc[i, k, failures] < round_fail_chance(
-                defects, quantity, failures
-            ):
-                duration += draws.rework[i, k, failures]
-                failures += 1
-        actual_end = actual_start + max(1, round(duration))
+        stage_draws = StageDraws(
+            draws.noise[i, k], draws.slip[i, k], draws.qc[i, k], draws.rework[i, k]
+        )
+        duration, failures = stage_duration(
+            secret, category, stage, quantity, actual_start, stage_draws
+        )
+        actual_end = actual_start + max(1, round(float(duration)))
         rows.append(
-            (k + 1, stage.name, planned_start, planned_end, actual_start, actual_end, failures)
+            (k + 1, stage.name, planned_start, planned_end, actual_start, actual_end, int(failures))
         )
         planned_start = planned_end
     target = planned_start + int(draws.slack[i])
     head = (f"PO-{i + 1:06d}", supplier.supplier_id, category, quantity, order_day, target)
     tail = (has_print, supplier.capacity_units)
-    return [head + row + tail for row in rows], actual_end, defects
+    return [head + row + tail for row in rows], actual_end, secret
+
+
+def _hidden_order(supplier: Supplier, load: float, trouble: float, has_print: bool) -> HiddenOrder:
+    defects = order_defect_rate(supplier.qc_fail_rate, trouble, _load_factor(load), has_print)
+    return HiddenOrder(
+        supplier.supplier_id, supplier.slip_scale, supplier.qc_fail_rate, trouble, load,
+        has_print, defects,
+    )  # fmt: skip
+
+
+def _load_factor(load: float) -> float:
+    """How much an over-committed supplier slows down (1 up to 80 % of its capacity)."""
+    return min(2.0, 1.0 + 0.9 * max(0.0, load - 0.8))
 
 
 def _to_frame(rows: list[tuple]) -> pd.DataFrame:

@@ -1,8 +1,24 @@
+import hashlib
+
+import numpy as np
 import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from looptrace_predictions.stage_params import STAGE_PARAMS
 from looptrace_predictions.training.history import summarise_orders
-from looptrace_predictions.training.simulate import simulate_history
+from looptrace_predictions.training.simulate import (
+    MAX_QC_LOOPS,
+    HiddenOrder,
+    StageDraws,
+    draw_stage,
+    season_factor,
+    simulate,
+    simulate_history,
+    stage_duration,
+)
+from looptrace_predictions.training.simulate_quality import MAX_DEFECT_RATE, round_fail_chance
 from looptrace_shared.contracts import stage_templates
 
 
@@ -50,3 +66,84 @@ def test_unscaled_stages_are_planned_with_production_s_durations() -> None:
             assert planned.nunique() > 1
         else:
             assert (planned == stage.duration_days).all(), (category, name)
+
+
+# sha256 of simulate(200, seed) stages/inspections as CSV, computed on main (c6467ad) before the
+# simulator exposed its hidden state and its stage-duration draw (stage_duration)
+_FROZEN = {
+    7: (
+        "633a7d7c6a1b3e647c2df19f40c035c923e2adac7be50232f74dc5094b45b9f1",
+        "89761f60edf7e821e9f78c5be5d82b7ed5bb884f4910ba0ab4e4d05f5a4fe2d7",
+    ),
+    2: (
+        "9b4acf6e6ad2aa079111575a2f12100304fb867cc161db1bca3db94c6d42254c",
+        "12ce8d5fdf9f9ee350e984c5da7673126049af5f8c1c5947b4136bd03f9940cf",
+    ),
+}
+
+
+def _sha(frame: pd.DataFrame) -> str:
+    return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+
+
+@pytest.mark.parametrize("seed", sorted(_FROZEN))
+def test_the_simulated_world_of_a_seed_stays_byte_identical(seed: int) -> None:
+    simulated = simulate(200, seed, keep_hidden=True)
+    assert (_sha(simulated.stages), _sha(simulated.inspections)) == _FROZEN[seed]
+    plain = simulate(200, seed)
+    assert plain.hidden is None
+    pd.testing.assert_frame_equal(plain.stages, simulated.stages)
+
+
+def test_hidden_state_explains_each_order_and_replays_its_stages() -> None:
+    simulated = simulate(150, seed=4, keep_hidden=True)
+    assert simulated.hidden is not None
+    assert set(simulated.hidden) == set(simulated.stages["order_id"])
+    first = simulated.stages.groupby("order_id").first()
+    for order_id, secret in simulated.hidden.items():
+        assert secret.supplier_id == first.loc[order_id, "supplier_id"]
+        assert secret.has_print == first.loc[order_id, "has_print"]
+        assert 0 < secret.defect_rate <= MAX_DEFECT_RATE
+        assert 1.0 <= secret.load_factor <= 2.0
+    # a stage's duration with no noise, no slip and no QC rejection is its plan
+    order_id, stages = next(iter(simulated.stages.groupby("order_id")))
+    category, quantity = stages["product_category"].iloc[0], int(stages["quantity"].iloc[0])
+    calm = StageDraws(np.log(1.0), 0.0, np.ones(MAX_QC_LOOPS), np.full(MAX_QC_LOOPS, 3))
+    for stage, row in zip(stage_templates.load()[category], stages.itertuples(), strict=True):
+        days, failures = stage_duration(
+            simulated.hidden[order_id], category, stage, quantity, 0, calm
+        )
+        assert (float(days), int(failures)) == ((row.planned_end - row.planned_start).days, 0)
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 300),
+    defect_rate=st.floats(0.001, MAX_DEFECT_RATE),
+    quantity=st.integers(300, 8000),
+)
+@settings(max_examples=30, deadline=None)
+def test_fresh_stage_draws_rework_qc_stages_per_rejected_round(
+    seed: int, n: int, defect_rate: float, quantity: int
+) -> None:
+    secret = HiddenOrder("S1", 0.4, 0.2, 0.8, 1.1, True, defect_rate)
+    draws = draw_stage(np.random.default_rng(seed), n)
+    chances = [round_fail_chance(defect_rate, quantity, r) for r in range(MAX_QC_LOOPS)]
+    rejected_in_a_row = np.cumprod(draws.qc < np.array(chances), axis=1)
+    for stage in stage_templates.load()["cut-and-sew"]:
+        days, failures = stage_duration(secret, "cut-and-sew", stage, quantity, np.arange(n), draws)
+        assert days.shape == failures.shape == (n,)
+        assert (days > 0).all()
+        expected = rejected_in_a_row.sum(axis=1) if stage.qc else np.zeros(n)
+        assert (failures == expected).all()
+        if stage.qc:  # each rejected round adds its rework days on top of the same stage draw
+            plain = StageDraws(draws.noise, draws.slip, np.ones_like(draws.qc), draws.rework)
+            base, _ = stage_duration(secret, "cut-and-sew", stage, quantity, np.arange(n), plain)
+            rework = (draws.rework * rejected_in_a_row).sum(axis=1)
+            np.testing.assert_allclose(days - base, rework)
+
+
+@given(days=st.lists(st.integers(0, 40_000), min_size=1, max_size=50))
+def test_season_factor_of_many_start_days_is_each_day_s(days: list[int]) -> None:
+    many = np.asarray(season_factor(np.array(days)))
+    assert many.tolist() == [season_factor(d) for d in days]

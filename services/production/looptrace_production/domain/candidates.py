@@ -164,7 +164,7 @@ def overload_words(w: WeekLoad) -> str:
 class Standing:
     """What production knows of a supplier when an order is assigned to it."""
 
-    known: bool
+    known: bool  # its capabilities are on record (a name alone says nothing of them)
     active: bool
     moq: int | None  # None: the category is not among its capabilities
     expired: Sequence[tuple[str, date]]
@@ -175,7 +175,7 @@ def assignment_warnings(
 ) -> list[str]:
     """Why an assignment deserves a second look, in words (none: nothing to say)."""
     out = []
-    if not standing.known or standing.moq is None:
+    if standing.known and standing.moq is None:
         out.append(f"supplier {supplier_id} has no recorded capability for {category}")
     if standing.known and not standing.active:
         out.append(f"supplier {supplier_id} is suspended")

@@ -111,7 +111,7 @@ class Kit:
         )
 
     async def read(
-        self, topic: str, subjects: set[str], done: Callable[[list[Any]], bool], timeout: float = 30
+        self, topic: str, subjects: set[str], done: Callable[[list[Any]], bool], timeout: float = 90
     ) -> list[Any]:
         """Records of ``subjects`` on ``topic`` (from the start) until ``done(records)`` holds."""
         consumer = AIOKafkaConsumer(
