@@ -85,9 +85,13 @@ class Encoded:
     subject: str
     correlation_id: str | None
     value: bytes
+    id_text: str = ""  # the envelope's id, as ``Envelope.id_text``
 
     def key(self) -> bytes:
         return self.subject.encode()
+
+
+Emitted = Envelope | Encoded  # what ``Context.emit`` hands back: the envelope, or its JSON
 
 
 def cause_ids(cause: Envelope | None) -> tuple[str | None, str | None]:
@@ -133,8 +137,9 @@ def encode_envelope(
     holds them to their contracts). ``ids``: ``cause_ids(cause)``, worked out once per cause.
     """
     correlation, causation = ids
+    event_id = new_event_id()
     envelope = {
-        "id": new_event_id(),
+        "id": event_id,
         "type": type_,
         "source": source,
         "time": utcnow(),
@@ -144,4 +149,5 @@ def encode_envelope(
         "causation_id": causation,
         "data": data,
     }
-    return Encoded(type_, subject, correlation, orjson.dumps(envelope, option=orjson.OPT_UTC_Z))
+    value = orjson.dumps(envelope, option=orjson.OPT_UTC_Z)
+    return Encoded(type_, subject, correlation, value, event_id)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
 
 class RuleViolation(Exception):
     """A message or request breaks a business rule: refuse it (4xx / dead letter), don't retry.
@@ -62,3 +65,19 @@ def as_rule_violation(err: Exception, status: int = 422) -> RuleViolation:
     refusal.status = status
     refusal.title = type(err).__name__
     return refusal
+
+
+Refusals = Mapping[type[Exception] | tuple[type[Exception], ...], int]
+
+
+@contextmanager
+def refused_as(statuses: Refusals) -> Iterator[None]:
+    """The domain's refusals raised inside become rule violations of their status (HTTP 4xx,
+    or a dead letter); the first entry the error is an instance of decides, as ``except``
+    clauses in that order would."""
+    kinds = tuple(kind for key in statuses for kind in (key if isinstance(key, tuple) else (key,)))
+    try:
+        yield
+    except kinds as err:
+        status = next(code for key, code in statuses.items() if isinstance(err, key))
+        raise as_rule_violation(err, status) from err

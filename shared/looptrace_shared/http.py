@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,9 +16,8 @@ from looptrace_shared.db import UnitOfWork
 from looptrace_shared.errors import RuleViolation
 from looptrace_shared.openapi_docs import install_openapi
 from looptrace_shared.problems import ProblemEdge
-
-if TYPE_CHECKING:
-    from looptrace_shared.process import Runtime
+from looptrace_shared.process import Runtime
+from looptrace_shared.settings import ServiceSettings
 
 PROBLEM = "application/problem+json"
 
@@ -103,4 +102,8 @@ async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
 
 
 UowDep = Annotated[UnitOfWork, Depends(unit_of_work)]
-RuntimeDep = Annotated["Runtime[Any, Any]", Depends(runtime)]
+S = TypeVar("S", bound=ServiceSettings)
+T = TypeVar("T")
+# A route's runtime, typed by its service: ``ServiceRuntime[QualitySettings, None]``.
+ServiceRuntime = Annotated[Runtime[S, T], Depends(runtime)]
+RuntimeDep = ServiceRuntime[ServiceSettings, Any]  # for routes that read only shared settings

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from sqlalchemy import MetaData
 
 from looptrace_shared.db import Plumbing, make_engine, make_sessionmaker
 from looptrace_shared.events import EVENT_TYPES
@@ -38,10 +38,11 @@ Periodic = Callable[[Runtime[Any, Any]], Awaitable[Any]]
 
 @dataclass
 class ServiceSpec:
+    """What makes one service's process: ``name`` is its package's (``looptrace_<name>``,
+    whose ``migrations`` folder holds its Alembic revisions) and its envelopes' source."""
+
     name: str
-    metadata: MetaData
     plumbing: Plumbing
-    migrations: Path
     groups: Callable[[Runtime[Any, Any]], Sequence[ConsumerGroup[Any]]] = lambda rt: ()
     routers: Sequence[APIRouter] = ()
     periodic: Sequence[tuple[float, Periodic]] = ()
@@ -50,6 +51,11 @@ class ServiceSpec:
     # after start-up allocated what it keeps
     on_started: Callable[[Runtime[Any, Any]], None] | None = None
     publishes: Sequence[str] = ()
+
+    @property
+    def migrations(self) -> Path:
+        package = importlib.import_module(f"looptrace_{self.name}")
+        return Path(package.__path__[0]) / "migrations"
 
 
 def build_broker(settings: ServiceSettings, spec: ServiceSpec) -> KafkaBroker:
@@ -237,3 +243,21 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec, state: Any 
     for router in spec.routers:
         app.include_router(router)
     return app
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def app_factories(
+    settings_type: type[S], spec: ServiceSpec
+) -> tuple[Callable[[], S], Callable[[S | None], FastAPI]]:
+    """``load_settings`` and ``create_app`` of a service whose app is its spec alone (the CLI
+    and the tests start every service through these two)."""
+
+    def load_settings() -> S:
+        return settings_type()
+
+    def create_app(settings: S | None = None) -> FastAPI:
+        return create_service_app(settings or load_settings(), spec)
+
+    return load_settings, create_app

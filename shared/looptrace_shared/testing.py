@@ -192,6 +192,20 @@ async def upstream_producer(bootstrap: str) -> AsyncIterator[Any]:
         await producer.stop()
 
 
+@contextlib.asynccontextmanager
+async def running_service(
+    create_app: Callable[[Any], Any], settings: Any
+) -> AsyncIterator[tuple[Any, Any, httpx.AsyncClient]]:
+    """A service in process against the real broker and PostgreSQL its ``settings`` name, with
+    an upstream producer: what the services' ``running`` fixtures yield (settings, producer,
+    HTTP client)."""
+    async with (
+        serving(create_app(settings)) as http,
+        upstream_producer(settings.kafka_bootstrap_servers) as producer,
+    ):
+        yield settings, producer, http
+
+
 def bearer(settings: Any, role: str, subject: str = "u-1") -> dict[str, str]:
     """The Authorization header of a user with ``role`` and id ``subject``."""
     from looptrace_shared.auth import mint_token

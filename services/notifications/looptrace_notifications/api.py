@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from looptrace_notifications import conversations as conv
 from looptrace_notifications import repository as repo
+from looptrace_notifications.config import RuntimeDep
 from looptrace_notifications.domain.delivery import DeliveryMode, InvalidQuietHours, QuietHours
 from looptrace_notifications.domain.rules import Category
 from looptrace_notifications.models import NotificationRow, PreferenceRow
@@ -23,7 +24,7 @@ from looptrace_notifications.services import NotificationsContext
 from looptrace_shared.auth import CurrentUser
 from looptrace_shared.errors import NotFound, RuleViolation, as_rule_violation
 from looptrace_shared.events.bounds import LIST_MAX, Text, Url
-from looptrace_shared.http import RuntimeDep, UowDep
+from looptrace_shared.http import UowDep
 from looptrace_shared.params import CursorQuery, IdPath
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
@@ -225,7 +226,7 @@ class MessageIn(BaseModel):
 
 
 def _ctx(uow: UowDep, rt: RuntimeDep) -> NotificationsContext:
-    return NotificationsContext(uow, rt.settings)  # type: ignore[arg-type]
+    return NotificationsContext(uow, rt.settings)
 
 
 @router.post("/orders/{order_id}/messages", status_code=201)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -13,16 +12,14 @@ from looptrace_notifications.digests import send_digests
 from looptrace_notifications.dlq_watch import watch_dead_letters
 from looptrace_notifications.email_jobs import deliver_due
 from looptrace_notifications.handlers import consumer_groups
-from looptrace_notifications.models import Base, plumbing
+from looptrace_notifications.models import plumbing
 from looptrace_notifications.webhook_api import router as webhook_router
 from looptrace_notifications.webhook_sender import Clients, send_due
 from looptrace_shared.runtime import ServiceSpec, create_service_app
 
 SPEC = ServiceSpec(
     name="notifications",
-    metadata=Base.metadata,
     plumbing=plumbing,
-    migrations=Path(__file__).parent / "migrations",
     groups=consumer_groups,
     routers=[router, webhook_router],
     periodic=[(0.5, deliver_due), (60.0, send_digests), (30.0, watch_dead_letters)],

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
+from looptrace_shared.http import ServiceRuntime
 from looptrace_shared.ports import SERVICES, local_url
 from looptrace_shared.settings import ServiceSettings
 
@@ -84,3 +87,7 @@ class NotificationsSettings(ServiceSettings):
     @property
     def inspection_emails(self) -> list[str]:
         return [e.strip() for e in self.notifications_inspection_emails.split(",") if e.strip()]
+
+
+# What an HTTP route of this service gets as its runtime (its state is the HTTP clients).
+RuntimeDep = ServiceRuntime[NotificationsSettings, Any]

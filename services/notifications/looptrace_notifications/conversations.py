@@ -61,7 +61,7 @@ async def post_message(
     )
     envelope = ctx.emit(order_id, payload)  # over HTTP: no cause
     data = {**payload.model_dump(mode="json"), "author_name": author_name(who, contact)}
-    await uc.notify(ctx, envelope.type, order_id, data, str(envelope.id))
+    await uc.notify(ctx, envelope.type, order_id, data, envelope.id_text)
     await uc.flush(ctx)
     await ctx.uow.session.refresh(row)
     return row

@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from looptrace_notifications.email_jobs import failed_event, sent_event
+from looptrace_notifications.email_jobs import emit_delivery, failed_event, sent_event
 from looptrace_notifications.mailer import Mail, Mailer, SendResult
 from looptrace_notifications.models import EmailDeliveryRow, NotificationRow, PreferenceRow
 from looptrace_notifications.rendering import DigestItem, build_digest, order_link
+from looptrace_notifications.services import NotificationsContext
 from looptrace_shared.db import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ async def _digest_for(uow: UnitOfWork, settings: Any, role: str, user: str, now:
     if result.outcome == "transient":
         log.warning("digest for %s not sent (%s); will retry", user, result.reply)
         return 0
-    _record(uow, rows, result, to, now)
+    _record(NotificationsContext(uow, settings), rows, result, to, now)
     ids = [d.id for d, _ in rows]
     state = "sent" if result.sent else "failed"
     await s.execute(
@@ -108,9 +109,11 @@ def _digest_id(user: str, now: datetime, settings: Any) -> str:
     return f"<digest-{key}@{domain}>"
 
 
-def _record(uow: UnitOfWork, rows: list[Any], result: SendResult, to: str, now: datetime) -> None:
+def _record(
+    ctx: NotificationsContext, rows: list[Any], result: SendResult, to: str, now: datetime
+) -> None:
     for _, n in rows:
         if result.sent:
-            uow.emit(sent_event(n, to, now, channel="email_digest"))
+            emit_delivery(ctx, n, sent_event(n, to, now, channel="email_digest"))
         else:
-            uow.emit(failed_event(n, to, now, result.reply, 1))
+            emit_delivery(ctx, n, failed_event(n, to, now, result.reply, 1))

@@ -29,12 +29,11 @@ from looptrace_notifications.domain.errors import NotificationRuleViolation
 from looptrace_notifications.mailer import Mail, Mailer, SendResult, message_id
 from looptrace_notifications.models import EmailDeliveryRow, NotificationRow
 from looptrace_notifications.rendering import Rendered, render
-from looptrace_shared.envelope import Envelope, new_envelope
+from looptrace_notifications.services import NotificationsContext
 from looptrace_shared.events import notifications as ev
 from looptrace_shared.messaging.transient import is_transient
 
 log = logging.getLogger(__name__)
-SOURCE = "notifications"
 
 
 @dataclass(frozen=True)
@@ -150,7 +149,7 @@ async def settle(
                 .values(**values)
             )
             if event is not None:
-                uow.emit(event)
+                emit_delivery(NotificationsContext(uow, settings), c.notification, event)
         await uow.commit()
 
 
@@ -183,26 +182,21 @@ def _facts(n: NotificationRow, to: str, channel: str = "email") -> dict[str, Any
     }
 
 
-def sent_event(n: NotificationRow, to: str, at: datetime, channel: str = "email") -> Envelope:
-    payload = ev.NotificationSent(**_facts(n, to, channel), sent_at=at)
-    return new_envelope(
-        ev.NotificationSent.EVENT_TYPE,
-        SOURCE,
-        n.order_id,
-        payload,
-        correlation_id=n.source_event_id,
-    )
+Delivered = ev.NotificationSent | ev.NotificationFailed
 
 
-def failed_event(n: NotificationRow, to: str, at: datetime, error: str, attempts: int) -> Envelope:
-    payload = ev.NotificationFailed(**_facts(n, to), failed_at=at, error=error, attempts=attempts)
-    return new_envelope(
-        ev.NotificationFailed.EVENT_TYPE,
-        SOURCE,
-        n.order_id,
-        payload,
-        correlation_id=n.source_event_id,
-    )
+def sent_event(n: NotificationRow, to: str, at: datetime, channel: str = "email") -> Delivered:
+    return ev.NotificationSent(**_facts(n, to, channel), sent_at=at)
+
+
+def failed_event(n: NotificationRow, to: str, at: datetime, error: str, attempts: int) -> Delivered:
+    return ev.NotificationFailed(**_facts(n, to), failed_at=at, error=error, attempts=attempts)
+
+
+def emit_delivery(ctx: NotificationsContext, n: NotificationRow, event: Delivered) -> None:
+    """What became of ``n``'s mail: a job's event, caused by no message; it carries on the
+    correlation of the event that made the notification."""
+    ctx.emit(n.order_id, event, cause=None, correlation_id=n.source_event_id)
 
 
 __all__ = ["MAX_ATTEMPTS", "deliver_due", "requeue_stale", "claim_due", "settle"]

@@ -13,14 +13,14 @@ from pydantic import BaseModel, EmailStr, Field
 from sqlalchemy import select
 
 from looptrace_notifications import webhooks as uc
-from looptrace_notifications.config import NotificationsSettings
+from looptrace_notifications.config import NotificationsSettings, RuntimeDep
 from looptrace_notifications.webhook_tables import (
     WebhookAttemptRow,
     WebhookDeliveryRow,
     WebhookSubscriptionRow,
 )
 from looptrace_shared.auth import CurrentUser
-from looptrace_shared.http import RuntimeDep, UowDep
+from looptrace_shared.http import UowDep
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -100,7 +100,7 @@ class DeliveryPage(BaseModel):
 
 
 def _settings(rt: RuntimeDep) -> NotificationsSettings:
-    return rt.settings  # type: ignore[return-value]
+    return rt.settings
 
 
 def _with_secret(row: WebhookSubscriptionRow) -> SubscriptionWithSecret:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -12,15 +11,13 @@ from looptrace_orders.api import router
 from looptrace_orders.config import OrdersSettings
 from looptrace_orders.handlers import consumer_groups
 from looptrace_orders.invoice_api import router as invoice_router
-from looptrace_orders.models import Base, plumbing
+from looptrace_orders.models import plumbing
 from looptrace_orders.shipping_api import router as shipping_router
 from looptrace_shared.runtime import ServiceSpec, create_service_app
 
 SPEC = ServiceSpec(
     name="orders",
-    metadata=Base.metadata,
     plumbing=plumbing,
-    migrations=Path(__file__).parent / "migrations",
     groups=consumer_groups,
     routers=[router, shipping_router, invoice_router],
     publishes=[

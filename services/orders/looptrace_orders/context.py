@@ -3,8 +3,8 @@ domain refusals become rule violations."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from looptrace_orders import repository as repo
@@ -16,21 +16,21 @@ from looptrace_orders.workflow import (
     QcGateClosed,
     ShipmentNotAllowed,
 )
-from looptrace_shared.errors import WaitingFor, as_rule_violation
+from looptrace_shared.errors import Refusals, WaitingFor, refused_as
 from looptrace_shared.messaging.dispatch import Context
 
 SOURCE = "orders"
 
 
-@contextmanager
-def domain_rules() -> Iterator[None]:
+REFUSALS: Refusals = {
+    (InvalidTransition, ShipmentNotAllowed, QcGateClosed): 409,
+    OrderRuleViolation: 422,
+}
+
+
+def domain_rules() -> AbstractContextManager[None]:
     """Domain refusals become rule violations (HTTP 409/422, or a dead letter)."""
-    try:
-        yield
-    except (InvalidTransition, ShipmentNotAllowed, QcGateClosed) as err:
-        raise as_rule_violation(err, 409) from err
-    except OrderRuleViolation as err:
-        raise as_rule_violation(err, 422) from err
+    return refused_as(REFUSALS)
 
 
 @dataclass

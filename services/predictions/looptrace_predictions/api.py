@@ -10,12 +10,14 @@ from pydantic import BaseModel, Field
 
 from looptrace_predictions import registry
 from looptrace_predictions import repository as repo
+from looptrace_predictions.config import PredictionsSettings
 from looptrace_predictions.models import OrderFeaturesRow, RiskAssessmentRow
 from looptrace_predictions.risk import INTERVAL_LEVEL
 from looptrace_predictions.scoring import LiveModel
+from looptrace_predictions.services import Scoring
 from looptrace_shared.auth import AdminUser, Principal, Roles
 from looptrace_shared.errors import NotFound
-from looptrace_shared.http import RuntimeDep, UowDep
+from looptrace_shared.http import ServiceRuntime, UowDep
 from looptrace_shared.params import IdPath
 
 router = APIRouter(prefix="/v1", tags=["predictions"])
@@ -128,11 +130,14 @@ class ModelsOut(BaseModel):
     versions: list[ModelVersionOut]
 
 
-def _live(rt: Any) -> LiveModel:
-    return rt.state.live  # type: ignore[no-any-return]
+RuntimeDep = ServiceRuntime[PredictionsSettings, Scoring]
 
 
-def _models(rt: Any) -> ModelsOut:
+def _live(rt: RuntimeDep) -> LiveModel:
+    return rt.state.live
+
+
+def _models(rt: RuntimeDep) -> ModelsOut:
     live = _live(rt)
     active = registry.active_version(live.model_dir)
     versions = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -15,7 +14,7 @@ from looptrace_predictions.analytics.consumer import consumer_groups as analytic
 from looptrace_predictions.api import router
 from looptrace_predictions.config import PredictionsSettings
 from looptrace_predictions.handlers import consumer_groups
-from looptrace_predictions.models import Base, plumbing
+from looptrace_predictions.models import plumbing
 from looptrace_predictions.quality_scoring import LiveQualityModel
 from looptrace_predictions.scoring import LiveModel
 from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
@@ -62,9 +61,7 @@ async def rescore_open_orders(rt: PredictionsRuntime) -> int:
 def spec(settings: PredictionsSettings) -> ServiceSpec:
     return ServiceSpec(
         name="predictions",
-        metadata=Base.metadata,
         plumbing=plumbing,
-        migrations=Path(__file__).parent / "migrations",
         groups=lambda rt: [*consumer_groups(rt), *analytics_groups(rt)],
         routers=[router, analytics_router],
         periodic=[

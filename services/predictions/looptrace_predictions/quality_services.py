@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import or_, select
@@ -22,12 +21,10 @@ from looptrace_predictions.domain import LiveOrder
 from looptrace_predictions.features import epoch_days
 from looptrace_predictions.models import InspectionLogRow
 from looptrace_predictions.quality_scoring import QualityAssessment, assess_quality, next_inspection
-from looptrace_predictions.services import SOURCE, PredictionsContext, _order_states
-from looptrace_shared.envelope import new_envelope
+from looptrace_predictions.services import PredictionsContext, _order_states
 from looptrace_shared.events import quality as qev
 from looptrace_shared.events.predictions import QualityRisk
 
-QUALITY_ALERT = "predictions.quality_risk"
 LOG_COLUMNS = ["order_id", "supplier_id", "inspection_stage", "inspected_on", "sample_size",
                "critical", "major", "minor", "result"]  # fmt: skip
 
@@ -100,13 +97,13 @@ async def assess_quality_orders(
         row = ctx.rows[order.order_id]
         row.quality_risk_level, row.quality_probability = a.level, a.probability
         if a.changed:
-            ctx.uow.emit(_alert(ctx, order, a))
+            ctx.emit(order.order_id, _alert(order, a), cause=ctx.touched.get(order.order_id))
     await ctx.uow.session.flush()
     return assessed
 
 
-def _alert(ctx: PredictionsContext, order: LiveOrder, a: QualityAssessment) -> Any:
-    payload = QualityRisk(
+def _alert(order: LiveOrder, a: QualityAssessment) -> QualityRisk:
+    return QualityRisk(
         order_id=order.order_id, order_number=order.order_number, buyer_id=order.buyer_id,
         supplier_id=order.supplier_id, risk_level=a.level, previous_risk_level=a.previous_level,
         probability=a.probability, baseline_probability=a.baseline_probability,
@@ -114,5 +111,3 @@ def _alert(ctx: PredictionsContext, order: LiveOrder, a: QualityAssessment) -> A
         drivers=a.drivers, recommended_actions=a.actions, model_version=a.model_version,
         baseline=a.baseline,
     )  # fmt: skip
-    return new_envelope(QUALITY_ALERT, SOURCE, order.order_id, payload,
-                        cause=ctx.touched.get(order.order_id))  # fmt: skip

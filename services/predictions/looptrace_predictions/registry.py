@@ -14,11 +14,19 @@ import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from looptrace_predictions.risk_model import ScoringModel
 
-M = TypeVar("M")  # a model class with STORED (ScoringModel, QualityModel)
+
+class Stored(Protocol):
+    """A model class the registry stores: ``STORED`` names the fields saved, as keywords of
+    its constructor besides ``version`` (ScoringModel, QualityModel)."""
+
+    STORED: ClassVar[tuple[str, ...]]
+
+
+M = TypeVar("M", bound=Stored)
 
 ACTIVE_FILE = "ACTIVE"
 MODEL_FILE = "model.joblib"
@@ -77,7 +85,7 @@ def load_version(model_dir: str | Path, version: str, kind: type[M] = ScoringMod
     import joblib  # scikit-learn and joblib load only with a trained model (start-up time)
 
     stored = joblib.load(path)
-    names: tuple[str, ...] = kind.STORED  # type: ignore[attr-defined]
+    names = kind.STORED
     missing = [name for name in names if name not in stored]
     if missing:
         raise ModelNotFound(

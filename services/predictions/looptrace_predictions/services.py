@@ -24,13 +24,12 @@ from looptrace_predictions.risk import INTERVAL_LEVEL
 from looptrace_predictions.scoring import Assessment, LiveModel, assess
 from looptrace_predictions.state import OrderState, SupplierRecord
 from looptrace_shared.db import UnitOfWork
-from looptrace_shared.envelope import Envelope, new_envelope
+from looptrace_shared.envelope import Envelope
 from looptrace_shared.errors import WaitingFor
 from looptrace_shared.events.predictions import DelayRisk
 from looptrace_shared.messaging.dispatch import Context
 
 SOURCE = "predictions"
-ALERT = "predictions.delay_risk"
 
 
 def utc_today() -> date:
@@ -60,6 +59,7 @@ class Scoring:
 class PredictionsContext(Context):
     """One batch: the unit of work, the orders it touches, and how to score them."""
 
+    SOURCE = SOURCE
     model: LiveModel
     as_of: date
     margin: float
@@ -215,7 +215,7 @@ def _apply(ctx: PredictionsContext, order: LiveOrder, a: Assessment) -> dict[str
         setattr(row, name, value)
     row.assessed_on = ctx.as_of
     if a.changed:
-        ctx.uow.emit(_alert(order, a, ctx.touched.get(order.order_id)))
+        ctx.emit(order.order_id, _alert(order, a), cause=ctx.touched.get(order.order_id))
     return {
         "order_id": a.order_id, "as_of": ctx.as_of, "p_late": a.p_late, "level": a.level,
         "previous_level": a.previous_level, "expected_delay_days": a.expected_delay_days,
@@ -243,9 +243,9 @@ def _live_sample(a: Assessment, as_of: date) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _alert(order: LiveOrder, a: Assessment, cause: Envelope | None) -> Envelope:
+def _alert(order: LiveOrder, a: Assessment) -> DelayRisk:
     interval = _interval_columns(order, a)
-    payload = DelayRisk(
+    return DelayRisk(
         order_id=order.order_id,
         order_number=order.order_number,
         risk_level=a.level,
@@ -263,7 +263,6 @@ def _alert(order: LiveOrder, a: Assessment, cause: Envelope | None) -> Envelope:
         projected_completion_earliest=interval["completion_earliest"],
         projected_completion_latest=interval["completion_latest"],
     )
-    return new_envelope(ALERT, SOURCE, order.order_id, payload, cause=cause)
 
 
 # ---- periodic rescoring ------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -15,7 +14,7 @@ from looptrace_production.api_suppliers import router as suppliers_router
 from looptrace_production.config import ProductionSettings
 from looptrace_production.fold_job import fold_utilisation
 from looptrace_production.handlers import consumer_groups
-from looptrace_production.models import Base, plumbing
+from looptrace_production.models import plumbing
 from looptrace_production.outgoing import PUBLISHES
 from looptrace_production.plan_cache import PlanCache
 from looptrace_production.services import Planning
@@ -46,9 +45,7 @@ def spec(planning: Planning) -> ServiceSpec:
 
     return ServiceSpec(
         name="production",
-        metadata=Base.metadata,
         plumbing=plumbing,
-        migrations=Path(__file__).parent / "migrations",
         groups=consumer_groups,
         routers=[router, calendars_router, samples_router, documents_router, suppliers_router],
         periodic=[

@@ -24,11 +24,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from looptrace_production.domain import SupplierOrder
 from looptrace_production.domain import capacity as cap
 from looptrace_shared.db import UnitOfWork, text_array
-from looptrace_shared.envelope import new_envelope
 from looptrace_shared.events import suppliers as wire
+from looptrace_shared.messaging.dispatch import Context
 
 FOLD_LOCK = 0x5EED_CA9A  # pg advisory lock key of the folder
 SOURCE = "production"
+
+
+class Folding(Context):
+    """What the fold works in: a job's unit of work, no message being handled."""
+
+    SOURCE = SOURCE
 
 
 def load_changes(orders: Iterable[SupplierOrder]) -> cap.Load:
@@ -161,7 +167,7 @@ def _emit(
         capacity_units=capacity,
         utilisation_pct=cap.utilisation_pct(units, capacity) or 0.0,
     )
-    uow.emit(new_envelope(model.EVENT_TYPE, SOURCE, supplier_id, data))
+    Folding(uow).emit(supplier_id, data, cause=None)
 
 
 async def _set_flags(session: AsyncSession, flips: list[tuple[str, date, str, bool]]) -> None:

@@ -27,6 +27,7 @@ from looptrace_quality.api_common import (
 from looptrace_quality.api_inline_checks import router as inline_router
 from looptrace_quality.api_screening import router as screening_router
 from looptrace_quality.api_suppliers import router as suppliers_router
+from looptrace_quality.config import RuntimeDep
 from looptrace_quality.models import InspectionRow
 from looptrace_quality.services import Stage
 from looptrace_shared.auth import AdminUser, CurrentUser, Roles
@@ -44,7 +45,7 @@ from looptrace_shared.events.bounds import (
     StageNumber,
     Url,
 )
-from looptrace_shared.http import RuntimeDep, UowDep
+from looptrace_shared.http import UowDep
 from looptrace_shared.params import IdPath
 
 router = APIRouter(prefix="/v1", tags=["quality"])

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from looptrace_quality.api_common import STAFF, context, readable_lot
 from looptrace_quality.aql import SamplingError, sampling_plan
 from looptrace_quality.aql_policy import AqlChoice, ResolvedAqls
+from looptrace_quality.config import RuntimeDep
 from looptrace_quality.models import OrderLotRow
 from looptrace_quality.services.aql_overrides import (
     Scope,
@@ -21,7 +22,7 @@ from looptrace_quality.services.aql_overrides import (
 from looptrace_shared.auth import CurrentUser, Principal
 from looptrace_shared.errors import Forbidden, NotFound, as_rule_violation
 from looptrace_shared.events.bounds import Line
-from looptrace_shared.http import RuntimeDep, UowDep
+from looptrace_shared.http import UowDep
 from looptrace_shared.params import IdPath
 
 router = APIRouter()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, Field
@@ -26,9 +26,8 @@ Limit = Annotated[int, Query(ge=1, le=200, description="page size")]
 CursorParam = CursorQuery
 
 
-def context(uow: UnitOfWork, rt: Runtime, user: Principal) -> QualityContext:
-    settings: QualitySettings = rt.settings  # type: ignore[assignment]
-    return QualityContext(uow, settings, actor=f"{user.role}:{user.subject}")
+def context(uow: UnitOfWork, rt: Runtime[QualitySettings, Any], user: Principal) -> QualityContext:
+    return QualityContext(uow, rt.settings, actor=f"{user.role}:{user.subject}")
 
 
 def sees_order(user: Principal, lot: OrderLotRow) -> bool:

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from looptrace_quality.api_common import STAFF, context, readable_lot
+from looptrace_quality.config import RuntimeDep
 from looptrace_quality.models import InlineCheckRow
 from looptrace_quality.services.inline_checks import InlineDefect, InlineReport, record_inline_check
 from looptrace_shared.auth import Roles
@@ -23,7 +24,7 @@ from looptrace_shared.events.bounds import (
     Note,
 )
 from looptrace_shared.events.quality import DefectClass, DefectType
-from looptrace_shared.http import RuntimeDep, UowDep
+from looptrace_shared.http import UowDep
 from looptrace_shared.params import IdPath
 
 router = APIRouter()

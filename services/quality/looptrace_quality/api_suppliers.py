@@ -11,11 +11,12 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from looptrace_quality import repository as repo
 from looptrace_quality.api_common import context, may_read_supplier
+from looptrace_quality.config import RuntimeDep
 from looptrace_quality.services.suppliers import resume_supplier
 from looptrace_quality.switching import SupplierSeverity
 from looptrace_shared.auth import AdminUser, CurrentUser
 from looptrace_shared.events.bounds import NOTE_MAX
-from looptrace_shared.http import RuntimeDep, UowDep
+from looptrace_shared.http import UowDep
 from looptrace_shared.params import IdPath
 
 router = APIRouter()

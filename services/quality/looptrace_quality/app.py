@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
-
-from fastapi import FastAPI
 
 from looptrace_quality.api import router
 from looptrace_quality.config import QualitySettings
 from looptrace_quality.handlers import consumer_groups
-from looptrace_quality.models import Base, plumbing
-from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
+from looptrace_quality.models import plumbing
+from looptrace_shared.runtime import Runtime, ServiceSpec, app_factories
 
 
 def warm_screening_model(rt: Runtime[Any, Any]) -> None:
@@ -28,9 +25,7 @@ def warm_screening_model(rt: Runtime[Any, Any]) -> None:
 
 SPEC = ServiceSpec(
     name="quality",
-    metadata=Base.metadata,
     plumbing=plumbing,
-    migrations=Path(__file__).parent / "migrations",
     groups=consumer_groups,
     routers=[router],
     on_started=warm_screening_model,
@@ -44,10 +39,4 @@ SPEC = ServiceSpec(
     ],
 )
 
-
-def load_settings() -> QualitySettings:
-    return QualitySettings()
-
-
-def create_app(settings: QualitySettings | None = None) -> FastAPI:
-    return create_service_app(settings or load_settings(), SPEC)
+load_settings, create_app = app_factories(QualitySettings, SPEC)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
+from looptrace_shared.http import ServiceRuntime
 from looptrace_shared.ports import SERVICES
 from looptrace_shared.settings import ServiceSettings
 
@@ -26,3 +28,7 @@ class QualitySettings(ServiceSettings):
     @property
     def default_aqls(self) -> dict[str, str]:
         return {"critical": self.aql_critical, "major": self.aql_major, "minor": self.aql_minor}
+
+
+# What an HTTP route of this service gets as its runtime (no state of its own).
+RuntimeDep = ServiceRuntime[QualitySettings, Any]

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Final, Generic, Literal, TypeVar
 
 from looptrace_shared.db import UnitOfWork
-from looptrace_shared.envelope import Envelope, new_envelope
+from looptrace_shared.envelope import Emitted, Envelope, new_envelope
 from looptrace_shared.errors import RuleViolation, WaitingFor
 from looptrace_shared.events.registry import Payload
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.observability.logs import bind
+
+HANDLED: Final = "handled"  # ``Context.emit``'s default cause: the message being handled
+Cause = Envelope | None | Literal["handled"]
 
 
 @dataclass
@@ -34,10 +37,23 @@ class Context:
     uow: UnitOfWork
     cause: Envelope | None = field(default=None, kw_only=True)
 
-    def emit(self, subject: str, data: Payload) -> Envelope:
+    def emit(
+        self,
+        subject: str,
+        data: Payload,
+        *,
+        cause: Cause = HANDLED,
+        correlation_id: str | None = None,
+    ) -> Emitted:
         """Publish the event ``data`` (its contract names its type) about order ``subject``
-        once the transaction commits; it names ``cause`` as its cause."""
-        envelope = new_envelope(data.EVENT_TYPE, self.SOURCE, subject, data, cause=self.cause)
+        once the transaction commits: the one way every service emits. It names the message
+        being handled as its cause, unless ``cause`` is given (a batch-wide step that emits
+        for each order what that order's own message caused, or ``None``); a job with no
+        cause may carry on the ``correlation_id`` of what it acts on."""
+        caused_by = self.cause if cause == HANDLED else cause
+        envelope = new_envelope(
+            data.EVENT_TYPE, self.SOURCE, subject, data, caused_by, correlation_id
+        )
         return self.uow.emit(envelope)
 
 

@@ -16,7 +16,7 @@ from looptrace_orders.app import create_app
 from looptrace_orders.config import OrdersSettings
 from looptrace_shared.auth import mint_token
 from looptrace_shared.envelope import new_envelope
-from looptrace_shared.testing import broker_settings, serving, upstream_producer
+from looptrace_shared.testing import broker_settings, running_service
 
 pytestmark = pytest.mark.integration
 
@@ -24,11 +24,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 async def running(database_url: str, kafka_bootstrap: str):  # type: ignore[no-untyped-def]
     settings = OrdersSettings(**broker_settings(database_url, kafka_bootstrap))
-    async with (
-        serving(create_app(settings)) as http,
-        upstream_producer(kafka_bootstrap) as producer,
-    ):
-        yield settings, producer, http
+    async with running_service(create_app, settings) as up:
+        yield up
 
 
 def placed(order_id: str, **over: Any) -> dict[str, Any]:

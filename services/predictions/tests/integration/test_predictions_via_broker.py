@@ -21,8 +21,7 @@ from looptrace_shared.testing import (
     broker_settings,
     eventually,
     order_envelopes,
-    serving,
-    upstream_producer,
+    running_service,
 )
 
 pytestmark = pytest.mark.integration
@@ -35,11 +34,8 @@ async def running(database_url: str, kafka_bootstrap: str, trained_models: Path,
     settings = PredictionsSettings(
         **broker_settings(database_url, kafka_bootstrap), predictions_model_dir=str(model_dir)
     )
-    async with (
-        serving(create_app(settings)) as http,
-        upstream_producer(kafka_bootstrap) as producer,
-    ):
-        yield settings, producer, http
+    async with running_service(create_app, settings) as up:
+        yield up
 
 
 auth = bearer

@@ -25,8 +25,7 @@ from looptrace_shared.testing import (
     bearer,
     broker_settings,
     eventually,
-    serving,
-    upstream_producer,
+    running_service,
 )
 
 pytestmark = pytest.mark.integration
@@ -48,11 +47,8 @@ async def running(  # type: ignore[no-untyped-def]
         predictions_quality_model_dir=str(root / "quality"),
     )
     engine = create_async_engine(database_url)
-    async with (
-        serving(create_app(settings)) as http,
-        upstream_producer(kafka_bootstrap) as producer,
-    ):
-        yield settings, producer, http, engine
+    async with running_service(create_app, settings) as up:
+        yield (*up, engine)
     await engine.dispose()
 
 

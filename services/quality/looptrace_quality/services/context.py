@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from looptrace_quality import repository as repo
@@ -22,7 +21,7 @@ from looptrace_quality.domain import (
 )
 from looptrace_quality.models import OrderLotRow
 from looptrace_quality.switching import InspectionDiscontinued
-from looptrace_shared.errors import WaitingFor, as_rule_violation
+from looptrace_shared.errors import Refusals, WaitingFor, refused_as
 from looptrace_shared.messaging.dispatch import Context
 
 SOURCE = "quality"
@@ -32,17 +31,12 @@ REFUSALS = (
 )  # fmt: skip
 
 
-@contextmanager
-def domain_rules() -> Iterator[None]:
+STATUSES: Refusals = {ConcessionNotNeeded: 409, ConcessionNeedsAdmin: 403, REFUSALS: 422}
+
+
+def domain_rules() -> AbstractContextManager[None]:
     """Domain refusals become rule violations (HTTP 4xx, or a dead letter)."""
-    try:
-        yield
-    except ConcessionNotNeeded as err:
-        raise as_rule_violation(err, 409) from err
-    except ConcessionNeedsAdmin as err:
-        raise as_rule_violation(err, 403) from err
-    except REFUSALS as err:
-        raise as_rule_violation(err, 422) from err
+    return refused_as(STATUSES)
 
 
 @dataclass

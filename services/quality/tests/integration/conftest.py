@@ -23,7 +23,7 @@ from looptrace_shared.envelope import new_envelope
 from looptrace_shared.messaging.consumer import BatchProcessor
 from looptrace_shared.messaging.incoming import Record
 from looptrace_shared.migrations import migrate
-from looptrace_shared.testing import broker_settings, serving, upstream_producer
+from looptrace_shared.testing import broker_settings, running_service
 
 MIGRATIONS = Path(looptrace_quality.__file__).parent / "migrations"
 _offsets = itertools.count(10_000_000)
@@ -102,8 +102,5 @@ async def running(database_url: str, kafka_bootstrap: str):  # type: ignore[no-u
     """The quality service in process against the real broker and PostgreSQL (one a module),
     with an upstream producer."""
     settings = QualitySettings(**broker_settings(database_url, kafka_bootstrap))
-    async with (
-        serving(create_app(settings)) as http,
-        upstream_producer(kafka_bootstrap) as producer,
-    ):
-        yield settings, producer, http
+    async with running_service(create_app, settings) as up:
+        yield up
