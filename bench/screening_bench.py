@@ -3,8 +3,8 @@ photos per second and peak RSS, on 12-megapixel synthetic fabric photos.
 
     .venv/bin/python bench/screening_bench.py [--photos 20] [--model PATH] [--format JPEG|PNG]
 
-The model is the one at ``--model`` (default: the quality service's setting; the synthetic
-baseline is trained there first if missing). Photos are synthetic fabrics with defects,
+The model is the one at ``--model`` (default: the quality service's setting; the baseline
+shipped in the package while that file is missing). Photos are synthetic fabrics with defects,
 enlarged to 4000 x 3000 and encoded as a phone would (JPEG quality 90) or as PNG. Timing is
 of ``screen`` plus ``overlay_png`` on the encoded bytes, single process, one photo at a time.
 """
