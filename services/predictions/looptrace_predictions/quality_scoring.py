@@ -10,11 +10,9 @@ tomorrow at the earliest), levels with hysteresis, and drivers and actions in wo
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,25 +29,16 @@ from looptrace_predictions.quality_model import (
     QualityModel,
     baseline_p,
 )
-from looptrace_predictions.registry import ActiveModel, ModelNotFound, active_version
 from looptrace_predictions.risk import Thresholds, next_level
+from looptrace_predictions.scoring import LiveModel
 from looptrace_predictions.state import OrderState, features_from_state
 
-log = logging.getLogger(__name__)
-BASELINE_VERSION = "baseline"
 
-
-class LiveQualityModel:
+class LiveQualityModel(LiveModel):
     """The active quality model of a directory, or the supplier baseline when none is."""
 
-    def __init__(self, model_dir: str | Path) -> None:
-        self.model_dir = Path(model_dir)
-        self.active: ActiveModel | None = None
-        self.reload()
-
-    @property
-    def version(self) -> str:
-        return self.active.version if self.active else BASELINE_VERSION
+    KIND = QualityModel
+    WHAT = "quality model"
 
     @property
     def model(self) -> QualityModel | None:
@@ -58,20 +47,6 @@ class LiveQualityModel:
     @property
     def thresholds(self) -> Thresholds:
         return self.model.thresholds if self.model else DEFAULT_QUALITY_THRESHOLDS
-
-    def reload(self) -> bool:
-        try:
-            if self.active is None:
-                if active_version(self.model_dir) is None:
-                    return False
-                self.active = ActiveModel(self.model_dir, QualityModel)
-            elif not self.active.reload_if_changed():
-                return False
-        except ModelNotFound as error:
-            log.error("keeping quality model %s: %s", self.version, error)
-            return False
-        log.info("scoring quality risk with model %s from %s", self.version, self.model_dir)
-        return True
 
     def estimate(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(P(rejected), the baseline's P(rejected)) per row."""

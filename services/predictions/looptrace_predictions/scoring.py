@@ -25,6 +25,7 @@ from looptrace_predictions.drivers import explain
 from looptrace_predictions.features import FEATURES
 from looptrace_predictions.registry import ActiveModel, ModelNotFound, active_version
 from looptrace_predictions.risk import DEFAULT_THRESHOLDS, Thresholds, next_level
+from looptrace_predictions.risk_model import ScoringModel
 from looptrace_predictions.state import OrderState, features_from_state
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,9 @@ BASELINE_VERSION = "baseline"
 
 class LiveModel:
     """The active model of a model directory, or the baseline rule when none is active."""
+
+    KIND: type = ScoringModel  # the class its versions are stored as (``registry.STORED``)
+    WHAT = "model"  # how the log names it
 
     def __init__(self, model_dir: str | Path) -> None:
         self.model_dir = Path(model_dir)
@@ -54,13 +58,13 @@ class LiveModel:
             if self.active is None:
                 if active_version(self.model_dir) is None:
                     return False
-                self.active = ActiveModel(self.model_dir)
+                self.active = ActiveModel(self.model_dir, self.KIND)
             elif not self.active.reload_if_changed():
                 return False
         except ModelNotFound as error:  # e.g. a version saved in an older format
-            log.error("keeping model %s: %s", self.version, error)
+            log.error("keeping %s %s: %s", self.WHAT, self.version, error)
             return False
-        log.info("scoring with model %s from %s", self.version, self.model_dir)
+        log.info("scoring with %s %s from %s", self.WHAT, self.version, self.model_dir)
         return True
 
     @property
