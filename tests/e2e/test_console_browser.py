@@ -209,6 +209,13 @@ async def test_buyer_supplier_and_admin_in_a_real_browser(  # type: ignore[no-un
     await expect(gate).to_contain_text("cannot complete before every inspection so far has passed")
     await expect(after.get_by_test_id(f"pct-{qc + 1}")).to_have_text("0")
     await shot(spage, "supplier-qc-gate")
+    # what the supplier typed but has not sent survives a live refresh of the page
+    await after.get_by_label("Progress %").fill("30")
+    await spage.get_by_role("heading", level=1).click()  # focus leaves the field, nothing sent
+    await producer.send_and_wait("production.progress.v1", progress(mine, qc + 1, 20),
+                                 key=mine.encode())  # fmt: skip
+    await expect(after.get_by_test_id(f"pct-{qc + 1}")).to_have_text("20", timeout=15_000)
+    await expect(after.get_by_label("Progress %")).to_have_value("30")
     # the buyer's open page shows the booked inspection with its sampling plan
     await expect(
         page.locator("section", has_text="Inspections").locator("tbody tr")

@@ -93,20 +93,47 @@ function liveOrder(body) {
     const note = JSON.parse(ev.data);
     if (toast) toast.textContent = "New: " + (note.subject || note.type);
   });
-  source.addEventListener("changed", async function () {
-    if (body.querySelector(".stage.pending") || body.contains(document.activeElement) &&
-        document.activeElement.matches("input, textarea, select")) {
-      return; // not while the user is typing or a report is in flight
-    }
+  let again = null;
+  function later() {  // one retry at a time
+    if (!again) again = setTimeout(function () { again = null; refresh(); }, 500);
+  }
+  async function refresh() {
+    if (busy(body)) { later(); return; }  // not while the user is typing or a report is in flight
     const r = await fetch("/orders/" + encodeURIComponent(id) + "/panel", { credentials: "same-origin" });
     if (!r.ok) return;
+    const html = await r.text();
+    if (busy(body)) { later(); return; }  // the user began while the panel was on its way
     const said = keptStatuses(body);   // a refusal's reason must outlive the refresh after it
-    body.innerHTML = await r.text();
+    const typed = keptInputs(body);    // and what was typed but not sent yet
+    body.innerHTML = html;
     restoreStatuses(body, said);
+    restoreInputs(body, typed);
     bindProgressForms(body);
     sendReadReceipts(body);
     state.textContent = "live · updated " + new Date().toLocaleTimeString();
     body.dispatchEvent(new CustomEvent("looptrace:updated"));
+  }
+  source.addEventListener("changed", refresh);
+}
+
+function busy(body) {
+  const el = document.activeElement;
+  return Boolean(body.querySelector(".stage.pending")) ||
+    (body.contains(el) && el.matches("input, textarea, select"));
+}
+
+function keptInputs(root) {
+  const typed = {};
+  root.querySelectorAll("input[id], textarea[id]").forEach(function (el) {
+    if (el.type !== "file" && el.type !== "hidden" && el.value !== el.defaultValue) typed[el.id] = el.value;
+  });
+  return typed;
+}
+
+function restoreInputs(root, typed) {
+  Object.keys(typed).forEach(function (id) {
+    const el = root.querySelector("#" + CSS.escape(id));
+    if (el) el.value = typed[id];
   });
 }
 
