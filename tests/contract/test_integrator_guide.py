@@ -30,8 +30,12 @@ def test_one_readme_example_per_inbound_type_and_each_matches_the_document() -> 
     found = examples()
     problems = [p for t, k, v in found for p in checker.problems(t, v, {}, k.encode())]
     assert not problems, problems
-    inbound = {"orders.inbound.v1", "production.progress.v1", "production.suppliers.v1"}
-    inbound |= {"quality.inbound.v1"}
+    inbound = {
+        "orders.inbound.v1",
+        "production.progress.v1",
+        "production.suppliers.v1",
+        "quality.inbound.v1",
+    }
     wanted = {t for t, s in EVENT_TYPES.items() if s.topic in inbound}
     assert sorted(json.loads(v)["type"] for _, _, v in found) == sorted(wanted)
     ids = [json.loads(v)["id"] for _, _, v in found]

@@ -30,11 +30,11 @@ from looptrace_predictions.quality_model import (
     baseline_p,
 )
 from looptrace_predictions.risk import Thresholds, next_level
-from looptrace_predictions.scoring import LiveModel
+from looptrace_predictions.scoring import ModelHolder
 from looptrace_predictions.state import OrderState, features_from_state
 
 
-class LiveQualityModel(LiveModel):
+class LiveQualityModel(ModelHolder):
     """The active quality model of a directory, or the supplier baseline when none is."""
 
     KIND = QualityModel

@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 BASELINE_VERSION = "baseline"
 
 
-class LiveModel:
-    """The active model of a model directory, or the baseline rule when none is active."""
+class ModelHolder:
+    """The promoted version of a model directory, swapped when another is promoted; None
+    (``is_baseline``) while none is. Subclasses say how they score with it."""
 
     KIND: type = ScoringModel  # the class its versions are stored as (``registry.STORED``)
     WHAT = "model"  # how the log names it
@@ -66,6 +67,10 @@ class LiveModel:
             return False
         log.info("scoring with %s %s from %s", self.WHAT, self.version, self.model_dir)
         return True
+
+
+class LiveModel(ModelHolder):
+    """The active delay model of a model directory, or the baseline rule when none is active."""
 
     @property
     def thresholds(self) -> Thresholds:

@@ -25,14 +25,14 @@ from looptrace_shared.events.suppliers import AssignmentWarned
 
 
 def standing(supplier: Supplier | None, order: SupplierOrder, today: date) -> Standing:
-    if supplier is None or not (supplier.profile.categories or supplier.profile.processes):
-        # nothing on record of what it makes (e.g. first met in this assignment): nothing to
-        # judge its capability by, so no capability warning either
-        return Standing(False, supplier.active if supplier else True, None, ())
+    if supplier is None:
+        return Standing(False, False, None, (), profiled=False)
     capability = supplier.category(order.product_category)
     expired = [(c.name, c.expires_on) for c in supplier.profile.certifications
                if c.expires_on < today]  # fmt: skip
-    return Standing(True, supplier.active, capability.moq if capability else None, expired)
+    profiled = bool(supplier.profile.categories or supplier.profile.processes)
+    moq = capability.moq if capability else None
+    return Standing(True, supplier.active, moq, expired, profiled)
 
 
 async def check_assignments(ctx: ProductionContext) -> int:

@@ -164,10 +164,13 @@ def overload_words(w: WeekLoad) -> str:
 class Standing:
     """What production knows of a supplier when an order is assigned to it."""
 
-    known: bool  # its capabilities are on record (a name alone says nothing of them)
+    known: bool
     active: bool
     moq: int | None  # None: the category is not among its capabilities
     expired: Sequence[tuple[str, date]]
+    # its capabilities are on record: a supplier known by name only (first met in an
+    # assignment) says nothing of them, so it is not judged on capability
+    profiled: bool = True
 
 
 def assignment_warnings(
@@ -175,7 +178,7 @@ def assignment_warnings(
 ) -> list[str]:
     """Why an assignment deserves a second look, in words (none: nothing to say)."""
     out = []
-    if standing.known and standing.moq is None:
+    if standing.profiled and standing.moq is None:
         out.append(f"supplier {supplier_id} has no recorded capability for {category}")
     if standing.known and not standing.active:
         out.append(f"supplier {supplier_id} is suspended")
