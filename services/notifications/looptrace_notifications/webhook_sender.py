@@ -29,7 +29,12 @@ from looptrace_notifications.webhook_tables import (
     WebhookDeliveryRow,
     WebhookSubscriptionRow,
 )
-from looptrace_notifications.webhook_targets import WebhookTargetRefused, check_target
+from looptrace_notifications.webhook_targets import (
+    InternalAddress,
+    PublicOnlyResolver,
+    WebhookTargetRefused,
+    refuse_internal_literal,
+)
 from looptrace_shared.db import json_rows
 from looptrace_shared.runtime import Runtime
 
@@ -77,7 +82,10 @@ def client_for(runtime: Runtime[NotificationsSettings, Clients]) -> aiohttp.Clie
     clients = runtime.state
     if clients.webhook is None or clients.webhook.closed:
         s = runtime.settings
-        connector = aiohttp.TCPConnector(limit=s.webhook_concurrency, ttl_dns_cache=60)
+        resolver = PublicOnlyResolver(lambda: s.webhook_allow_private_targets)
+        connector = aiohttp.TCPConnector(
+            limit=s.webhook_concurrency, ttl_dns_cache=60, resolver=resolver
+        )
         timeout = aiohttp.ClientTimeout(total=s.webhook_timeout_s)
         clients.webhook = aiohttp.ClientSession(
             connector=connector, timeout=timeout, auto_decompress=False
@@ -163,7 +171,7 @@ async def _send(
         at, started = datetime.now(UTC), time.perf_counter()
         body = c.delivery.body.encode()
         try:
-            await check_target(c.url, s.webhook_allow_private_targets)
+            refuse_internal_literal(c.url, s.webhook_allow_private_targets)
             sent = headers(c.secrets, c.delivery.message_id, int(time.time()), body)
             async with client.post(c.url, data=body, headers=sent, allow_redirects=False) as r:
                 text = await r.text(errors="replace") if r.status >= 300 else ""
@@ -173,6 +181,9 @@ async def _send(
                 )
         except WebhookTargetRefused as err:
             code, error = None, str(err)
+        except aiohttp.ClientConnectorDNSError as err:
+            refused = isinstance(err.os_error, InternalAddress)
+            code, error = None, str(err.os_error) if refused else f"{type(err).__name__}: {err}"
         except (aiohttp.ClientError, TimeoutError) as err:
             code, error = None, f"{type(err).__name__}: {err}"[:500]
         return Result(c, at, code, (time.perf_counter() - started) * 1000, error)

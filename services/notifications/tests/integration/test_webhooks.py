@@ -338,3 +338,27 @@ async def test_an_event_before_its_order_is_known_waits_then_is_delivered(
     await processor.retry_parked()
     await send_until(app, lambda: len(receiver.accepted()) == 2)
     assert sorted(r["body"]["type"] for r in receiver.accepted()) == sorted(TYPES)
+
+
+async def test_a_name_that_resolves_internally_at_send_time_is_never_connected_to(
+    app, client, hook_settings, processor, story, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    """Saved while the name looked fine (here: while private targets were allowed), it resolves
+    to loopback when the sender connects: the client's own lookup refuses it, nothing arrives."""
+    o = story()
+    by_name = receiver.url.replace("127.0.0.1", "localhost")
+    by_name_sub = await subscribe(client, hook_settings, o.buyer.id, by_name, TYPES)
+    by_literal_sub = await subscribe(client, hook_settings, o.buyer.id, receiver.url, TYPES)
+    hook_settings.webhook_allow_private_targets = False
+    await processor.process(o.records(o.created()))
+    assert await send_due(app.state.runtime) == 2
+    assert receiver.requests == [], "a delivery reached the loopback receiver"
+    me = auth(hook_settings, "buyer", o.buyer.id)
+    for sub, why in ((by_name_sub, "'localhost' resolves to "), (by_literal_sub, "127.0.0.1")):
+        page = (await client.get(f"/v1/webhooks/{sub['id']}/deliveries", headers=me)).json()
+        (delivery,) = page["items"]
+        assert delivery["state"] == "pending" and delivery["attempts"] == 1
+        assert (
+            why in delivery["last_error"]
+            and "WEBHOOK_ALLOW_PRIVATE_TARGETS" in (delivery["last_error"])
+        )

@@ -76,3 +76,36 @@ def test_failures_in_a_row_restart_at_a_success() -> None:
     results = [result("a", 1, 500), result("a", 2, 200), result("a", 3, 503), result("b", 1, 500)]
     results += [result("b", 2, 500), result("c", 1, 204)]
     assert failure_counts(results) == {"a": (True, 1), "b": (False, 2), "c": (True, 0)}
+
+
+async def test_the_senders_resolver_checks_the_addresses_it_hands_to_the_connection() -> None:
+    """DNS rebinding: the name answers a public address, then a private one. Each lookup is
+    checked as it is made, so the second answer is refused, not connected to."""
+    import socket
+
+    from aiohttp.abc import AbstractResolver
+
+    from looptrace_notifications.webhook_targets import InternalAddress, PublicOnlyResolver
+
+    class Rebinding(AbstractResolver):
+        answers = ["93.184.216.34", "10.0.0.7"]
+
+        async def resolve(self, host, port=0, family=socket.AF_INET):  # type: ignore[no-untyped-def]
+            ip = self.answers.pop(0)
+            return [
+                {"hostname": host, "host": ip, "port": port, "family": family}
+                | {"proto": 0, "flags": 0}
+            ]
+
+        async def close(self) -> None:
+            pass
+
+    allowed = False
+    resolver = PublicOnlyResolver(lambda: allowed)
+    resolver._inner = Rebinding()
+    first = await resolver.resolve("hooks.example", 443)
+    assert [r["host"] for r in first] == ["93.184.216.34"]
+    with pytest.raises(InternalAddress, match="10.0.0.7"):
+        await resolver.resolve("hooks.example", 443)
+    allowed, Rebinding.answers = True, ["10.0.0.7"]
+    assert [r["host"] for r in await resolver.resolve("hooks.example", 443)] == ["10.0.0.7"]
