@@ -1,6 +1,6 @@
 """The code's shape, read from the source with ``ast``: no import circle between the modules of
-the services' and the shared packages, no module over 400 lines and no function over 40
-(migrations aside).
+the services' and the shared packages, absolute imports only, no module over 400 lines and no
+function over 40 (migrations aside).
 
 An import counts at module level (also under ``try``/``if``), and separately with those under
 ``if TYPE_CHECKING:``; imports inside functions are left out (they run later, on a call).
@@ -136,6 +136,16 @@ def test_every_package_is_seen() -> None:
 @pytest.mark.parametrize("with_type_checking", [False, True], ids=["module level", "typing"])
 def test_no_import_circle(with_type_checking: bool) -> None:
     assert _circles(_graph(with_type_checking)) == []
+
+
+def test_imports_are_absolute() -> None:
+    relative = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in MODULES.values()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.level
+    ]
+    assert relative == []
 
 
 def _source_files() -> Iterator[Path]:
