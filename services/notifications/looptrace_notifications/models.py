@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, time
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -24,6 +23,7 @@ from looptrace_notifications.base import NOW as NOW
 from looptrace_notifications.base import SCHEMA as SCHEMA
 from looptrace_notifications.base import Base as Base
 from looptrace_notifications.base import plumbing as plumbing
+from looptrace_shared.columns import Created, Email, Key, Label, Moment, Name
 
 
 class OrderContactRow(Base):
@@ -31,17 +31,17 @@ class OrderContactRow(Base):
 
     __tablename__ = "order_contacts"
 
-    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    order_number: Mapped[str] = mapped_column(String(64), index=True)
-    buyer_id: Mapped[str] = mapped_column(String(64), index=True)
-    buyer_name: Mapped[str] = mapped_column(String(200))
-    buyer_email: Mapped[str | None] = mapped_column(String(320))
-    supplier_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    supplier_name: Mapped[str | None] = mapped_column(String(200))
-    supplier_email: Mapped[str | None] = mapped_column(String(320))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    order_id: Mapped[Key] = mapped_column(primary_key=True)
+    order_number: Mapped[Key] = mapped_column(index=True)
+    buyer_id: Mapped[Key] = mapped_column(index=True)
+    buyer_name: Mapped[Name]
+    buyer_email: Mapped[Email | None]
+    supplier_id: Mapped[Key | None] = mapped_column(index=True)
+    supplier_name: Mapped[Name | None]
+    supplier_email: Mapped[Email | None]
+    updated_at: Mapped[Created]
     # when orders said the order completed (its messages go to cold storage after retention)
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[Moment | None]
 
 
 class PreferenceRow(Base):
@@ -50,14 +50,14 @@ class PreferenceRow(Base):
     role: Mapped[str] = mapped_column(
         String(32), primary_key=True, default="buyer", server_default="buyer"
     )
-    user_id: Mapped[str] = mapped_column(String(320), primary_key=True)
+    user_id: Mapped[Email] = mapped_column(primary_key=True)
     email_off: Mapped[list[str]] = mapped_column(JSONB, default=list)
     mode: Mapped[str] = mapped_column(String(32), default="immediate")
-    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    time_zone: Mapped[Key] = mapped_column(default="UTC")
     quiet_start: Mapped[time | None] = mapped_column(Time)
     quiet_end: Mapped[time | None] = mapped_column(Time)
     last_digest_on: Mapped[date | None] = mapped_column(Date)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    updated_at: Mapped[Created]
 
 
 class NotificationRow(Base):
@@ -66,20 +66,20 @@ class NotificationRow(Base):
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    source_event_id: Mapped[str] = mapped_column(String(64))
-    source_event_type: Mapped[str] = mapped_column(String(100))
-    recipient_id: Mapped[str] = mapped_column(String(320))
+    source_event_id: Mapped[Key]
+    source_event_type: Mapped[Label]
+    recipient_id: Mapped[Email]
     recipient_role: Mapped[str] = mapped_column(String(32))
-    recipient_name: Mapped[str | None] = mapped_column(String(200))
-    recipient_email: Mapped[str | None] = mapped_column(String(320))
-    order_id: Mapped[str] = mapped_column(String(64), index=True)
-    order_number: Mapped[str | None] = mapped_column(String(64))
-    notification_type: Mapped[str] = mapped_column(String(64))
+    recipient_name: Mapped[Name | None]
+    recipient_email: Mapped[Email | None]
+    order_id: Mapped[Key] = mapped_column(index=True)
+    order_number: Mapped[Key | None]
+    notification_type: Mapped[Key]
     category: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(Text)
     context: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[Created]
+    read_at: Mapped[Moment | None]
 
     __table_args__ = (
         UniqueConstraint("source_event_id", "recipient_role", "recipient_id"),
@@ -103,16 +103,16 @@ class EmailDeliveryRow(Base):
     notification_id: Mapped[int] = mapped_column(
         ForeignKey("notifications.notifications.id", ondelete="CASCADE"), unique=True
     )
-    recipient_email: Mapped[str] = mapped_column(String(320))
+    recipient_email: Mapped[Email]
     state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[Created]
+    claimed_at: Mapped[Moment | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     smtp_reply: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(255))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    sent_at: Mapped[Moment | None]
+    created_at: Mapped[Created]
 
     __table_args__ = (Index("ix_email_deliveries_due", "state", "next_attempt_at"),)
 
@@ -122,13 +122,13 @@ class MessageRow(Base):
 
     __tablename__ = "messages"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    order_id: Mapped[str] = mapped_column(String(64))
-    author_id: Mapped[str] = mapped_column(String(320))
+    id: Mapped[Key] = mapped_column(primary_key=True)
+    order_id: Mapped[Key]
+    author_id: Mapped[Email]
     author_role: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     attachments: Mapped[list[str]] = mapped_column(JSONB, default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    created_at: Mapped[Created]
 
     __table_args__ = (Index("ix_messages_order_created", "order_id", "created_at"),)
 
@@ -141,8 +141,8 @@ class MessageReadRow(Base):
     )
     # a subject is unique within its role only: the receipt says in which role it was read
     reader_role: Mapped[str] = mapped_column(String(16), primary_key=True)
-    reader_id: Mapped[str] = mapped_column(String(320), primary_key=True)
-    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    reader_id: Mapped[Email] = mapped_column(primary_key=True)
+    read_at: Mapped[Created]
 
 
 class DlqWatermarkRow(Base):
@@ -153,7 +153,7 @@ class DlqWatermarkRow(Base):
     topic: Mapped[str] = mapped_column(String(255), primary_key=True)
     partition: Mapped[int] = mapped_column(Integer, primary_key=True)
     end_offset: Mapped[int] = mapped_column(BigInteger)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    updated_at: Mapped[Created]
 
 
 # last, so the metadata lists this module's tables first, as it always has

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, func
+from sqlalchemy import JSON, Date, Index, Integer, Numeric, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from looptrace_shared.columns import Created, Email, Key, Label, Moment, Name, Serial, belongs_to
 from looptrace_shared.db import plumbing_tables, service_metadata
 
 SCHEMA = "orders"
@@ -24,15 +25,15 @@ MONEY = Numeric(14, 4)
 class OrderRow(Base):
     __tablename__ = "orders"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    order_number: Mapped[str] = mapped_column(String(64), unique=True)
-    buyer_id: Mapped[str] = mapped_column(String(64), index=True)
-    buyer_name: Mapped[str] = mapped_column(String(200))
-    buyer_email: Mapped[str | None] = mapped_column(String(320))
-    buyer_company: Mapped[str | None] = mapped_column(String(200))
-    product_type: Mapped[str] = mapped_column(String(100))
-    product_category: Mapped[str] = mapped_column(String(100))
-    style: Mapped[str | None] = mapped_column(String(200))
+    id: Mapped[Key] = mapped_column(primary_key=True)
+    order_number: Mapped[Key] = mapped_column(unique=True)
+    buyer_id: Mapped[Key] = mapped_column(index=True)
+    buyer_name: Mapped[Name]
+    buyer_email: Mapped[Email | None]
+    buyer_company: Mapped[Name | None]
+    product_type: Mapped[Label]
+    product_category: Mapped[Label]
+    style: Mapped[Name | None]
     quantity: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     unit_price: Mapped[Decimal] = mapped_column(MONEY)
@@ -41,23 +42,19 @@ class OrderRow(Base):
     expected_delivery_date: Mapped[date | None] = mapped_column(Date)
     actual_delivery_date: Mapped[date | None] = mapped_column(Date)
     has_print: Mapped[bool] = mapped_column(default=True)
-    supplier_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    supplier_name: Mapped[str | None] = mapped_column(String(200))
-    supplier_email: Mapped[str | None] = mapped_column(String(320))
-    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    assigned_by: Mapped[str | None] = mapped_column(String(200))
-    quote_id: Mapped[str | None] = mapped_column(String(64))
+    supplier_id: Mapped[Key | None] = mapped_column(index=True)
+    supplier_name: Mapped[Name | None]
+    supplier_email: Mapped[Email | None]
+    assigned_at: Mapped[Moment | None]
+    assigned_by: Mapped[Name | None]
+    quote_id: Mapped[Key | None]
     notes: Mapped[str | None] = mapped_column(Text)
     workflow_status: Mapped[str] = mapped_column(String(32), index=True)
     # the inspections production counted when the QC gate passed; None while it is closed
     qc_passed_inspections: Mapped[list[str] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), index=True
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    created_at: Mapped[Created] = mapped_column(index=True)
+    updated_at: Mapped[Created] = mapped_column(onupdate=func.now())
 
     __mapper_args__ = {"version_id_col": version, "eager_defaults": True}
     __table_args__ = (
@@ -69,32 +66,28 @@ class OrderRow(Base):
 class StatusHistoryRow(Base):
     __tablename__ = "status_history"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    order_id: Mapped[str] = mapped_column(
-        ForeignKey("orders.orders.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[Serial]
+    order_id: Mapped[str] = belongs_to("orders.orders.id")
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str] = mapped_column(String(32))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    cause: Mapped[str] = mapped_column(String(200))
+    at: Mapped[Created]
+    cause: Mapped[Name]
     reason: Mapped[str | None] = mapped_column(Text)
 
 
 class ShipmentRow(Base):
     __tablename__ = "shipments"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    order_id: Mapped[str] = mapped_column(
-        ForeignKey("orders.orders.id", ondelete="CASCADE"), index=True
-    )
-    carrier: Mapped[str] = mapped_column(String(100))
-    tracking_number: Mapped[str] = mapped_column(String(100))
+    id: Mapped[Serial]
+    order_id: Mapped[str] = belongs_to("orders.orders.id")
+    carrier: Mapped[Label]
+    tracking_number: Mapped[Label]
     quantity: Mapped[int] = mapped_column(Integer)
-    shipped_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    shipped_at: Mapped[Moment]
     estimated_arrival: Mapped[date | None] = mapped_column(Date)
     mode: Mapped[str | None] = mapped_column(String(16))
     container_number: Mapped[str | None] = mapped_column(String(11))
-    seal_number: Mapped[str | None] = mapped_column(String(100))
+    seal_number: Mapped[Label | None]
     port_of_loading: Mapped[str | None] = mapped_column(String(5))
     port_of_discharge: Mapped[str | None] = mapped_column(String(5))
     estimated_departure: Mapped[date | None] = mapped_column(Date)
@@ -105,27 +98,23 @@ class ShipmentUpdateRow(Base):
 
     __tablename__ = "shipment_updates"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    shipment_id: Mapped[int] = mapped_column(
-        ForeignKey("orders.shipments.id", ondelete="CASCADE"), index=True
-    )
-    order_id: Mapped[str] = mapped_column(
-        ForeignKey("orders.orders.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[Serial]
+    shipment_id: Mapped[int] = belongs_to("orders.shipments.id")
+    order_id: Mapped[str] = belongs_to("orders.orders.id")
     estimated_departure: Mapped[date | None] = mapped_column(Date)
     estimated_arrival: Mapped[date | None] = mapped_column(Date)
     previous_departure: Mapped[date | None] = mapped_column(Date)
     previous_arrival: Mapped[date | None] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(Text)
-    cause: Mapped[str] = mapped_column(String(200))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    cause: Mapped[Name]
+    at: Mapped[Created]
 
 
 class QuoteRow(Base):
     __tablename__ = "quotes"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    id: Mapped[Key] = mapped_column(primary_key=True)
+    order_id: Mapped[Key] = mapped_column(index=True)
     items: Mapped[list[str]] = mapped_column(JSON, default=list)
     quantity: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str | None] = mapped_column(String(3))
@@ -142,24 +131,20 @@ class InvoiceRow(Base):
 
     __tablename__ = "invoices"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    id: Mapped[Serial]
     number: Mapped[str] = mapped_column(String(32), unique=True)
-    order_id: Mapped[str] = mapped_column(
-        ForeignKey("orders.orders.id", ondelete="CASCADE"), index=True
-    )
-    shipment_id: Mapped[int] = mapped_column(
-        ForeignKey("orders.shipments.id", ondelete="CASCADE"), index=True
-    )
+    order_id: Mapped[str] = belongs_to("orders.orders.id")
+    shipment_id: Mapped[int] = belongs_to("orders.shipments.id")
     kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     currency: Mapped[str] = mapped_column(String(3))
     unit_amount: Mapped[Decimal] = mapped_column(MONEY)
     quantity: Mapped[int] = mapped_column(Integer)
     amount: Mapped[Decimal] = mapped_column(INVOICE_MONEY)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[Moment]
+    issued_at: Mapped[Moment | None]
+    paid_at: Mapped[Moment | None]
+    voided_at: Mapped[Moment | None]
     void_reason: Mapped[str | None] = mapped_column(Text)
 
 

@@ -7,7 +7,7 @@ from looptrace_production.assignment_check import check_assignments
 from looptrace_production.config import ProductionSettings
 from looptrace_production.screenings import record_photo_screening
 from looptrace_production.services import Fact, Planning, ProductionContext
-from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes, Reaction
+from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes, Reaction, calls
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.runtime import Runtime
 from looptrace_shared.topics import (
@@ -41,36 +41,14 @@ async def when_progress_reported_update_the_plan(ctx: ProductionContext, item: I
     await uc.report_progress(ctx, item.data, message_id(item), item.subject)
 
 
-async def when_inspection_failed_reopen_for_rework(ctx: ProductionContext, item: Incoming) -> None:
-    await uc.rework_after_failed_inspection(ctx, item.data)
-
-
-async def when_inspection_booked_hold_the_gate(ctx: ProductionContext, item: Incoming) -> None:
-    await uc.record_inspection_booked(ctx, item.data)
-
-
-async def when_inspection_passed_open_the_gate(ctx: ProductionContext, item: Incoming) -> None:
-    await uc.record_inspection_passed(ctx, item.data)
-
-
-async def when_supplier_master_data_store_it(ctx: ProductionContext, item: Incoming) -> None:
-    await uc.store_master_data(ctx, item.data)
-
-
-async def when_photo_screened_show_it_on_the_timeline(
-    ctx: ProductionContext, item: Incoming
-) -> None:
-    await record_photo_screening(ctx, item.data)
-
-
 REACTIONS: dict[str, Reaction[ProductionContext]] = {
     "order.supplier_assigned": when_supplier_assigned_plan_the_order,
     "ProgressReported": when_progress_reported_update_the_plan,
-    "quality.inspection_scheduled": when_inspection_booked_hold_the_gate,
-    "quality.inspection_passed": when_inspection_passed_open_the_gate,
-    "quality.inspection_failed": when_inspection_failed_reopen_for_rework,
-    "SupplierMasterData": when_supplier_master_data_store_it,
-    "quality.photo_screened": when_photo_screened_show_it_on_the_timeline,
+    "quality.inspection_scheduled": calls(uc.record_inspection_booked),
+    "quality.inspection_passed": calls(uc.record_inspection_passed),
+    "quality.inspection_failed": calls(uc.rework_after_failed_inspection),
+    "SupplierMasterData": calls(uc.store_master_data),
+    "quality.photo_screened": calls(record_photo_screening),
 }
 
 

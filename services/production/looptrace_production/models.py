@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Date,
-    DateTime,
     Float,
     Index,
     Integer,
@@ -16,11 +15,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from looptrace_shared.columns import Created, Email, Key, Label, Moment, Name, Serial
 from looptrace_shared.db import plumbing_tables, service_metadata
 
 SCHEMA = "production"
@@ -38,12 +37,12 @@ class SupplierOrderRow(Base):
 
     __tablename__ = "supplier_orders"
 
-    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    order_number: Mapped[str] = mapped_column(String(64), index=True)
-    supplier_id: Mapped[str] = mapped_column(String(64), index=True)
-    supplier_name: Mapped[str | None] = mapped_column(String(200))
-    buyer_id: Mapped[str] = mapped_column(String(64), index=True)
-    product_category: Mapped[str] = mapped_column(String(100))
+    order_id: Mapped[Key] = mapped_column(primary_key=True)
+    order_number: Mapped[Key] = mapped_column(index=True)
+    supplier_id: Mapped[Key] = mapped_column(index=True)
+    supplier_name: Mapped[Name | None]
+    buyer_id: Mapped[Key] = mapped_column(index=True)
+    product_category: Mapped[Label]
     quantity: Mapped[int] = mapped_column(Integer)
     target_date: Mapped[date] = mapped_column(Date, index=True)
     has_print: Mapped[bool] = mapped_column(default=True)
@@ -51,9 +50,9 @@ class SupplierOrderRow(Base):
     # the service, so PostgreSQL need not parse it (json) or convert it (jsonb); ``plan::json``
     plan: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    completed_at: Mapped[Moment | None]
+    created_at: Mapped[Created]
+    updated_at: Mapped[Created]
 
     __table_args__ = (
         Index("ix_supplier_orders_open", "order_id", postgresql_where="completed_at IS NULL"),
@@ -65,20 +64,18 @@ class ProgressLogRow(Base):
 
     __tablename__ = "progress_log"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    id: Mapped[Serial]
     message_id: Mapped[str] = mapped_column(String(128))
-    order_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[Key]
     stage_number: Mapped[int] = mapped_column(Integer)
-    stage_name: Mapped[str] = mapped_column(String(100))
+    stage_name: Mapped[Label]
     percentage: Mapped[float] = mapped_column(Float)
-    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reported_at: Mapped[Moment]
     notes: Mapped[str | None] = mapped_column(Text)
     photo_urls: Mapped[list[str]] = mapped_column(JSONB, default=list)
     correction: Mapped[bool] = mapped_column(default=False)
     delay_reason: Mapped[str | None] = mapped_column(String(32))
-    received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    received_at: Mapped[Created]
 
     # a supplier's message id is unique per order (two factories may both number from 1)
     __table_args__ = (UniqueConstraint("order_id", "message_id"),)
@@ -90,7 +87,7 @@ class PhotoRow(Base):
     __tablename__ = "photos"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    order_id: Mapped[Key] = mapped_column(index=True)
     stage_number: Mapped[int] = mapped_column(Integer)
     content_type: Mapped[str] = mapped_column(String(32))
     size_bytes: Mapped[int] = mapped_column(Integer)
@@ -99,10 +96,8 @@ class PhotoRow(Base):
     path: Mapped[str] = mapped_column(String(500))
     thumbnail_path: Mapped[str] = mapped_column(String(500))
     original_name: Mapped[str | None] = mapped_column(String(255))
-    uploaded_by: Mapped[str] = mapped_column(String(64))
-    uploaded_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    uploaded_by: Mapped[Key]
+    uploaded_at: Mapped[Created]
     # quality's advisory pre-screening of the photo (from quality.photo_screened), for the timeline
     screening_status: Mapped[str | None] = mapped_column(String(16))
     screening_reason: Mapped[str | None] = mapped_column(String(32))
@@ -113,13 +108,13 @@ class PhotoRow(Base):
 class StageNoteRow(Base):
     __tablename__ = "stage_notes"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    id: Mapped[Serial]
+    order_id: Mapped[Key] = mapped_column(index=True)
     stage_number: Mapped[int] = mapped_column(Integer)
-    author: Mapped[str] = mapped_column(String(64))
+    author: Mapped[Key]
     author_role: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Created]
 
 
 class SupplierCalendarRow(Base):
@@ -130,11 +125,11 @@ class SupplierCalendarRow(Base):
 
     __tablename__ = "supplier_calendars"
 
-    supplier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    supplier_id: Mapped[Key] = mapped_column(primary_key=True)
     weekend: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger))
     holidays: Mapped[list[date]] = mapped_column(ARRAY(Date))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[Created]
 
 
 class DocumentRow(Base):
@@ -144,20 +139,18 @@ class DocumentRow(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # this version's id
     document_id: Mapped[str] = mapped_column(String(36), index=True)
-    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    order_id: Mapped[Key] = mapped_column(index=True)
     doc_type: Mapped[str] = mapped_column(String(32))
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[Name]
     version: Mapped[int] = mapped_column(Integer)
-    content_type: Mapped[str] = mapped_column(String(100))
+    content_type: Mapped[Label]
     size_bytes: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[Key]
     path: Mapped[str] = mapped_column(String(500))
     original_name: Mapped[str | None] = mapped_column(String(255))
-    uploaded_by: Mapped[str] = mapped_column(String(320))
+    uploaded_by: Mapped[Email]
     uploaded_role: Mapped[str] = mapped_column(String(16))
-    uploaded_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    uploaded_at: Mapped[Created]
 
     __table_args__ = (UniqueConstraint("document_id", "version"),)
 
@@ -167,14 +160,14 @@ class SupplierRow(Base):
 
     __tablename__ = "suppliers"
 
-    supplier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    country: Mapped[str | None] = mapped_column(String(64))
+    supplier_id: Mapped[Key] = mapped_column(primary_key=True)
+    name: Mapped[Name]
+    country: Mapped[Key | None]
     status: Mapped[str] = mapped_column(String(16), default="active")
     # contacts, categories, processes, certifications as the profile's JSON
     profile: Mapped[dict[str, Any]] = mapped_column(JSONB)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[Created]
 
 
 class SupplierCapacityRow(Base):
@@ -182,15 +175,13 @@ class SupplierCapacityRow(Base):
 
     __tablename__ = "supplier_capacity"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    supplier_id: Mapped[str] = mapped_column(String(64), index=True)
+    id: Mapped[Serial]
+    supplier_id: Mapped[Key] = mapped_column(index=True)
     bucket: Mapped[str] = mapped_column(String(120))
     units_per_week: Mapped[int] = mapped_column(Integer)
     effective_from: Mapped[date] = mapped_column(Date)
     effective_to: Mapped[date | None] = mapped_column(Date)
-    reported_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    reported_at: Mapped[Created]
 
     __table_args__ = (UniqueConstraint("supplier_id", "bucket", "effective_from"),)
 
@@ -201,7 +192,7 @@ class LoadDeltaRow(Base):
     __tablename__ = "load_deltas"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    supplier_id: Mapped[str] = mapped_column(String(64))
+    supplier_id: Mapped[Key]
     week: Mapped[date] = mapped_column(Date)
     bucket: Mapped[str] = mapped_column(String(120))
     units: Mapped[float] = mapped_column(Float)
@@ -212,7 +203,7 @@ class SupplierLoadRow(Base):
 
     __tablename__ = "supplier_load"
 
-    supplier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    supplier_id: Mapped[Key] = mapped_column(primary_key=True)
     week: Mapped[date] = mapped_column(Date, primary_key=True)
     bucket: Mapped[str] = mapped_column(String(120), primary_key=True)
     units: Mapped[float] = mapped_column(Float, default=0)
@@ -224,16 +215,14 @@ class CapacityUtilizationLogRow(Base):
 
     __tablename__ = "capacity_utilization_log"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    supplier_id: Mapped[str] = mapped_column(String(64))
+    id: Mapped[Serial]
+    supplier_id: Mapped[Key]
     week: Mapped[date] = mapped_column(Date)
     bucket: Mapped[str] = mapped_column(String(120))
     load_units: Mapped[float] = mapped_column(Float)
     capacity_units: Mapped[int | None] = mapped_column(Integer)
     utilisation_pct: Mapped[float | None] = mapped_column(Float)
-    snapshot_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    snapshot_at: Mapped[Created]
 
     __table_args__ = (UniqueConstraint("supplier_id", "week", "bucket"),)
 
@@ -243,9 +232,9 @@ class AssignmentWarningRow(Base):
 
     __tablename__ = "assignment_warnings"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    order_id: Mapped[str] = mapped_column(String(64), index=True)
-    supplier_id: Mapped[str] = mapped_column(String(64))
-    assigned_by: Mapped[str] = mapped_column(String(320))
+    id: Mapped[Serial]
+    order_id: Mapped[Key] = mapped_column(index=True)
+    supplier_id: Mapped[Key]
+    assigned_by: Mapped[Email]
     warnings: Mapped[list[str]] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Created]

@@ -12,7 +12,8 @@ and copied in as it is) and then its state, the column names given once::
 orjson writes the rows straight from the stage dataclasses' attributes (dates as ISO strings,
 enums as their values). ``decode_plan`` also reads the two earlier forms: every field of a
 row in ``stage_fields`` (no ``template_fields``), and ``to_dict()`` (stages as objects). A
-unit test holds all three to the same plan.
+unit test holds all three to the same plan. Plans of the earlier forms were written before the
+domain re-forecast only downstream of a change, so they are settled (``Plan.settle``) as read.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def decode_plan(text: str | bytes) -> Plan:
         if names is not None:
             data["stages"] = [dict(zip(names, row, strict=True)) for row in data["stages"]]
         plan = Plan.from_dict(data)
+        plan.settle()
     plan.calendar = remembered(plan.calendar)  # shared with every plan of these working days
     return plan
 

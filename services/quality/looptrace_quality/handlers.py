@@ -6,7 +6,7 @@ from looptrace_quality import services as uc
 from looptrace_quality.config import QualitySettings
 from looptrace_quality.services import QualityContext
 from looptrace_quality.services.screening import screen_stored_photo
-from looptrace_shared.messaging.dispatch import ConsumerGroup, Reaction
+from looptrace_shared.messaging.dispatch import ConsumerGroup, Reaction, calls
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.runtime import Runtime
 from looptrace_shared.topics import PRODUCTION_EVENTS, QUALITY_INBOUND
@@ -23,32 +23,12 @@ UNBLOCKS = frozenset(
 )
 
 
-async def when_stages_initialized_keep_the_order_lot(ctx: QualityContext, item: Incoming) -> None:
-    await uc.record_order(ctx, item.data)
-
-
-async def when_qc_stage_completed_schedule_inspection(ctx: QualityContext, item: Incoming) -> None:
-    await uc.schedule_for_stage(ctx, item.data)
-
-
-async def when_supplier_reassigned_move_the_open_work(ctx: QualityContext, item: Incoming) -> None:
-    await uc.move_to_supplier(ctx, item.data)
-
-
-async def when_photo_stored_screen_it(ctx: QualityContext, item: Incoming) -> None:
-    await screen_stored_photo(ctx, item.data)
-
-
-async def when_result_submitted_decide_the_lot(ctx: QualityContext, item: Incoming) -> None:
-    await uc.submit_result(ctx, item.data)
-
-
 REACTIONS: dict[str, Reaction[QualityContext]] = {
-    "production.stages_initialized": when_stages_initialized_keep_the_order_lot,
-    "production.stage_completed": when_qc_stage_completed_schedule_inspection,
-    "production.supplier_reassigned": when_supplier_reassigned_move_the_open_work,
-    "InspectionResultSubmitted": when_result_submitted_decide_the_lot,
-    "production.photo_stored": when_photo_stored_screen_it,
+    "production.stages_initialized": calls(uc.record_order),
+    "production.stage_completed": calls(uc.schedule_for_stage),
+    "production.supplier_reassigned": calls(uc.move_to_supplier),
+    "InspectionResultSubmitted": calls(uc.submit_result),
+    "production.photo_stored": calls(screen_stored_photo),
 }
 
 

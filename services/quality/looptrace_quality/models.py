@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -21,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from looptrace_shared.columns import Created, Key, Label, Moment, Name, Serial, belongs_to
 from looptrace_shared.db import plumbing_tables, service_metadata
 
 SCHEMA = "quality"
@@ -38,26 +37,26 @@ class OrderLotRow(Base):
 
     __tablename__ = "order_lots"
 
-    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    order_number: Mapped[str] = mapped_column(String(64), index=True)
-    supplier_id: Mapped[str] = mapped_column(String(64), index=True)
-    buyer_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    product_category: Mapped[str | None] = mapped_column(String(100))
+    order_id: Mapped[Key] = mapped_column(primary_key=True)
+    order_number: Mapped[Key] = mapped_column(index=True)
+    supplier_id: Mapped[Key] = mapped_column(index=True)
+    buyer_id: Mapped[Key | None] = mapped_column(index=True)
+    product_category: Mapped[Label | None]
     lot_size: Mapped[int | None] = mapped_column(Integer)
     qc_stages: Mapped[list[int]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Created]
 
 
 class InspectionRow(Base):
     __tablename__ = "inspections"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[Key] = mapped_column(primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("quality.order_lots.order_id"), index=True)
-    supplier_id: Mapped[str] = mapped_column(String(64), index=True)
+    supplier_id: Mapped[Key] = mapped_column(index=True)
     stage_number: Mapped[int | None] = mapped_column(Integer)
-    stage_name: Mapped[str | None] = mapped_column(String(100))
+    stage_name: Mapped[Label | None]
     round: Mapped[int] = mapped_column(Integer, default=1)
-    reinspection_of: Mapped[str | None] = mapped_column(String(64))
+    reinspection_of: Mapped[Key | None]
     lot_size: Mapped[int] = mapped_column(Integer)
     severity: Mapped[str] = mapped_column(String(16))
     plan: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -67,15 +66,13 @@ class InspectionRow(Base):
     defects_by_class: Mapped[dict[str, int] | None] = mapped_column(JSON)
     dhu: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     summary: Mapped[str | None] = mapped_column(Text)
-    inspector: Mapped[str | None] = mapped_column(String(200))
+    inspector: Mapped[Name | None]
     notes: Mapped[str | None] = mapped_column(Text)
     photo_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
     concession_reason: Mapped[str | None] = mapped_column(Text)
-    concession_by: Mapped[str | None] = mapped_column(String(200))
-    scheduled_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    concession_by: Mapped[Name | None]
+    scheduled_at: Mapped[Created]
+    decided_at: Mapped[Moment | None]
 
     __table_args__ = (
         Index("uq_inspections_order_stage_round", "order_id", "stage_number", "round", unique=True),
@@ -88,10 +85,8 @@ class InspectionRow(Base):
 class DefectRow(Base):
     __tablename__ = "inspection_defects"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    inspection_id: Mapped[str] = mapped_column(
-        ForeignKey("quality.inspections.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[Serial]
+    inspection_id: Mapped[str] = belongs_to("quality.inspections.id")
     defect_class: Mapped[str] = mapped_column(String(16))
     defect_type: Mapped[str | None] = mapped_column(String(32))
     count: Mapped[int] = mapped_column(Integer)
@@ -102,11 +97,9 @@ class SupplierQualityRow(Base):
 
     __tablename__ = "supplier_quality"
 
-    supplier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    supplier_id: Mapped[Key] = mapped_column(primary_key=True)
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    updated_at: Mapped[Created] = mapped_column(onupdate=func.now())
 
 
 class AqlOverrideRow(Base):
@@ -115,15 +108,13 @@ class AqlOverrideRow(Base):
     __tablename__ = "aql_overrides"
 
     scope: Mapped[str] = mapped_column(String(16), primary_key=True)  # buyer | order
-    owner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[Key] = mapped_column(primary_key=True)
     critical: Mapped[str | None] = mapped_column(String(8))
     major: Mapped[str | None] = mapped_column(String(8))
     minor: Mapped[str | None] = mapped_column(String(8))
     level: Mapped[str | None] = mapped_column(String(8))
-    updated_by: Mapped[str] = mapped_column(String(200))
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    updated_by: Mapped[Name]
+    updated_at: Mapped[Created] = mapped_column(onupdate=func.now())
 
 
 class InlineCheckRow(Base):
@@ -131,18 +122,18 @@ class InlineCheckRow(Base):
 
     __tablename__ = "inline_checks"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[Key] = mapped_column(primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("quality.order_lots.order_id"), index=True)
-    supplier_id: Mapped[str] = mapped_column(String(64))
-    stage: Mapped[str] = mapped_column(String(100))
+    supplier_id: Mapped[Key]
+    stage: Mapped[Label]
     units_checked: Mapped[int] = mapped_column(Integer)
     defects: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     defects_by_class: Mapped[dict[str, int]] = mapped_column(JSON)
     defects_found: Mapped[int] = mapped_column(Integer)
     dhu: Mapped[Decimal] = mapped_column(Numeric(8, 2))
-    inspector: Mapped[str] = mapped_column(String(200))
+    inspector: Mapped[Name]
     notes: Mapped[str | None] = mapped_column(Text)
-    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    checked_at: Mapped[Moment]
 
     __table_args__ = (Index("ix_inline_checks_supplier_checked", "supplier_id", "checked_at"),)
 
@@ -154,7 +145,7 @@ class PhotoScreeningRow(Base):
 
     __tablename__ = "photo_screenings"
 
-    photo_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    photo_id: Mapped[Key] = mapped_column(primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("quality.order_lots.order_id"), index=True)
     stage_number: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))  # screened | unscreenable
@@ -166,11 +157,11 @@ class PhotoScreeningRow(Base):
     cols: Mapped[int | None] = mapped_column(Integer)
     flagged: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     actions: Mapped[list[str]] = mapped_column(JSON, default=list)
-    model: Mapped[str] = mapped_column(String(100))
+    model: Mapped[Label]
     overlay: Mapped[bytes | None] = mapped_column(LargeBinary)
     features: Mapped[bytes | None] = mapped_column(LargeBinary)
     feature_count: Mapped[int | None] = mapped_column(Integer)
-    screened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    screened_at: Mapped[Moment]
 
 
 class ScreeningLabelRow(Base):
@@ -184,7 +175,5 @@ class ScreeningLabelRow(Base):
     )
     tile: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
-    labelled_by: Mapped[str] = mapped_column(String(200))
-    labelled_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    labelled_by: Mapped[Name]
+    labelled_at: Mapped[Created]

@@ -1,7 +1,8 @@
 """One consumer shape for every service: a table of reactions, one preload, one dispatcher.
 
 A service declares a ``ConsumerGroup``: the topics it reads, a table from each consumed event
-type to its reaction (``when_<fact>_<what it does>(ctx, item)``, thin: it calls a use case),
+type to its reaction: ``calls(use_case)`` where the use case takes the event's data, else
+``when_<fact>_<what it does>(ctx, item)`` (thin: it calls a use case with more of the message),
 how a batch's context is made, ``preload(ctx, items)`` (everything the batch needs, loaded in
 as few queries as possible; where an HTTP route takes a batch too, as production's
 ``POST /v1/progress`` does, it loads through the same use-case preload) and ``save`` (what the
@@ -59,6 +60,17 @@ class Context:
 
 Ctx = TypeVar("Ctx", bound=Context)
 Reaction = Callable[[Ctx, Incoming], Awaitable[None]]
+
+
+def calls(use_case: Callable[[Ctx, Any], Awaitable[object]]) -> Reaction[Ctx]:
+    """The reaction that calls ``use_case(ctx, data)`` with the message's data (its result,
+    if any, is the use case's answer to HTTP: a message does not need it)."""
+
+    async def reaction(ctx: Ctx, item: Incoming) -> None:
+        await use_case(ctx, item.data)
+
+    reaction.__name__ = reaction.__qualname__ = f"calls_{use_case.__name__}"
+    return reaction
 
 
 @dataclass

@@ -134,36 +134,27 @@ def simulate(
     ``keep_hidden``, each order's hidden state: ``bench/predictions_delay_bound.py``)."""
     if n_orders < 1:
         raise ValueError("n_orders must be at least 1")
-    rng = np.random.default_rng(seed)
-    span_days = int(np.clip(n_orders / 4, 365, 1460))
-    suppliers = _make_suppliers(rng, n_orders / span_days)
-    order_days = _order_days(rng, n_orders, span_days)
-    weights = np.array([s.capacity * rng.uniform(0.5, 1.5) for s in suppliers])
-    assigned = rng.choice(len(suppliers), size=n_orders, p=weights / weights.sum())
-    categories = np.where(rng.random(n_orders) < 0.55, "cut-and-sew", "knitwear")
-    quantities = np.round(np.exp(rng.uniform(np.log(300), np.log(8000), n_orders)), -1)
-    draws = _draw(rng, n_orders)
-    quality_rng = np.random.default_rng([seed, QUALITY_STREAM])  # the delay draws stay as they were
-    has_print = quality_rng.random(n_orders) < np.vectorize(PRINT_SHARE.get)(categories)
+    book = _Book.drawn(n_orders, seed)
+    suppliers, draws, quality_rng = book.suppliers, book.draws, book.quality_rng
     rows: list[tuple] = []
     inspections: list[tuple] = []
     open_orders: list[list[int]] = [[] for _ in suppliers]
     hidden: dict[str, HiddenOrder] = {}
     for i in range(n_orders):
-        heap = open_orders[assigned[i]]
-        while heap and heap[0] <= order_days[i]:
+        heap = open_orders[book.assigned[i]]
+        while heap and heap[0] <= book.order_days[i]:
             heapq.heappop(heap)
-        supplier = suppliers[assigned[i]]
-        load = len(heap) / supplier.capacity
-        order = _OrderSpec(str(categories[i]), int(quantities[i]), int(order_days[i]), load)
-        order_rows, end, secret = _simulate_order(i, supplier, order, bool(has_print[i]), draws)
-        defects = secret.defect_rate
+        supplier = suppliers[book.assigned[i]]
+        order = book.order(i, len(heap) / supplier.capacity)
+        order_rows, end, secret = _simulate_order(i, supplier, order, book.printed(i), draws)
         if keep_hidden:
             hidden[order_rows[0][0]] = secret
         heapq.heappush(heap, end)
         rows.extend(order_rows)
         inspections.extend(
-            order_inspections(quality_rng, order_rows, defects, draws.rework[i], draws.trouble[i])
+            order_inspections(
+                quality_rng, order_rows, secret.defect_rate, draws.rework[i], draws.trouble[i]
+            )
         )
         if progress is not None and (i + 1) % 1000 == 0:
             progress(1000)
@@ -171,6 +162,46 @@ def simulate(
         progress(n_orders % 1000)
     frames = _to_frame(rows), inspections_frame(inspections)
     return SimulatedHistory(*frames, hidden if keep_hidden else None)
+
+
+@dataclass(frozen=True)
+class _Book:
+    """The orders to simulate, drawn before the order loop (in this order, for the seed)."""
+
+    suppliers: list[Supplier]
+    order_days: np.ndarray
+    assigned: np.ndarray  # each order's supplier, by index
+    categories: np.ndarray
+    quantities: np.ndarray
+    draws: _Draws
+    quality_rng: np.random.Generator
+    has_print: np.ndarray
+
+    @classmethod
+    def drawn(cls, n_orders: int, seed: int) -> _Book:
+        rng = np.random.default_rng(seed)
+        span_days = int(np.clip(n_orders / 4, 365, 1460))
+        suppliers = _make_suppliers(rng, n_orders / span_days)
+        order_days = _order_days(rng, n_orders, span_days)
+        weights = np.array([s.capacity * rng.uniform(0.5, 1.5) for s in suppliers])
+        assigned = rng.choice(len(suppliers), size=n_orders, p=weights / weights.sum())
+        categories = np.where(rng.random(n_orders) < 0.55, "cut-and-sew", "knitwear")
+        quantities = np.round(np.exp(rng.uniform(np.log(300), np.log(8000), n_orders)), -1)
+        draws = _draw(rng, n_orders)
+        quality_rng = np.random.default_rng([seed, QUALITY_STREAM])  # keeps the delay draws
+        has_print = quality_rng.random(n_orders) < np.vectorize(PRINT_SHARE.get)(categories)
+        return cls(
+            suppliers, order_days, assigned, categories, quantities, draws, quality_rng, has_print
+        )
+
+    def order(self, i: int, load: float) -> _OrderSpec:
+        """Order ``i``, placed when its supplier had ``load`` (open orders / capacity)."""
+        return _OrderSpec(
+            str(self.categories[i]), int(self.quantities[i]), int(self.order_days[i]), load
+        )
+
+    def printed(self, i: int) -> bool:
+        return bool(self.has_print[i])
 
 
 def write_simulated_history(

@@ -10,7 +10,6 @@ first; then the lower peak utilisation; then the better on-time rate; then the i
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -68,7 +67,7 @@ class Candidate:
     def feasible(self) -> bool:
         return not self.problems
 
-    @functools.cached_property
+    @property
     def peak_pct(self) -> float | None:
         known = [w.utilisation_pct for w in self.weeks if w.utilisation_pct is not None]
         return max(known, default=None)

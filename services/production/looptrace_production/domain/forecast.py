@@ -5,6 +5,10 @@
   on their actual start and never moved by re-forecast.
 - Durations are inclusive working days: a 3-day stage starting Monday ends Wednesday; the
   next stage starts the following working day (finish-to-start).
+- A plan is always *settled*: every not-started stage starts after its prerequisites end and
+  lasts its full duration. A new plan's schedule is, and every change that moves a stage's
+  dates ends with a re-forecast, so after a change to one stage only what depends on it is
+  pushed again (the rest would come out the same). ``settle`` is the full pass.
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ class Forecasting:
     stages: list[Stage]
     layout: Layout
     version: int
-    _settled: bool
 
     def stage(self, reference: int | str) -> Stage:
         if isinstance(reference, int):  # the common case, on every forecast step: by number
@@ -86,19 +89,12 @@ class Forecasting:
         always: bool = False,
         moved: Stage | None = None,
     ) -> list[PlanReforecast]:
-        """Push every not-started stage after its prerequisites' forecast end.
-
-        ``moved``: the only stage whose dates changed since the plan was last settled; then
-        only what depends on it is pushed again (the rest would come out the same).
-        """
-        if moved is not None and self._settled:
+        """Re-forecast after a change; ``moved``: the one stage whose dates changed (else all
+        not-started stages are pushed after their prerequisites)."""
+        if moved is not None:
             self._push_downstream_of(moved)
         else:
-            for later in self.layout.active:
-                if later.started_at is None and later.forecast_start is not None:
-                    self._push_after_prerequisites(later)
-        # one pass suffices: templates only depend on earlier (lower-numbered) stages
-        self._settled = True
+            self.settle()
         projected = self.projected_completion
         if projected == previous and not always:
             return []
@@ -107,6 +103,13 @@ class Forecasting:
         slip = self.calendar.working_days_between(previous, projected)
         number, name = (stage.number, stage.name) if stage else (None, None)
         return [PlanReforecast(projected, previous, slip, reason, self.target_date, number, name)]
+
+    def settle(self) -> None:
+        """Push every not-started stage after its prerequisites' forecast end."""
+        # one pass suffices: templates only depend on earlier (lower-numbered) stages
+        for later in self.layout.active:
+            if later.started_at is None and later.forecast_start is not None:
+                self._push_after_prerequisites(later)
 
     def _push_downstream_of(self, moved: Stage) -> None:
         """Re-forecast a settled plan after ``moved`` changed: only its dependents can move.

@@ -66,10 +66,6 @@ class Plan(QualityChecks, SampleChecks):
     inspections: Inspections = field(default_factory=Inspections)  # what quality booked
     samples: Samples = field(default_factory=Samples)  # the sample loop and its milestones
     layout: Layout = field(init=False, repr=False, compare=False)  # from the stages, fixed
-    # True once a re-forecast found every not-started stage after its prerequisites; it stays
-    # true until a stage's dates move, so a report that moves no date skips the re-forecast.
-    # Kept in memory only: a plan just built or read re-forecasts on its first report.
-    _settled: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.layout = Layout.of(self.stages)
@@ -141,7 +137,7 @@ class Plan(QualityChecks, SampleChecks):
         starts = report.percentage > 0 and stage.started_at is None
         completes = report.percentage == 100 and stage.status is not StageStatus.COMPLETED
         moves = starts or completes or report.percentage < previous_percentage
-        previous_projection = self.projected_completion if moves or not self._settled else None
+        previous_projection = self.projected_completion if moves else None
         if starts:
             events.append(self._start(stage, reported_at))
         stage.percentage = report.percentage
@@ -152,7 +148,7 @@ class Plan(QualityChecks, SampleChecks):
         elif report.percentage < previous_percentage:
             undo(stage)
         verb = "completed" if completes else "started" if starts else "corrected"
-        if previous_projection is not None:  # else no date moved: the forecast stands
+        if previous_projection is not None:  # else no date moved: the (settled) forecast stands
             events.extend(
                 self._reforecast(previous_projection, f"stage_{verb}", stage, moved=stage)
             )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from looptrace_production.domain import capacity
+from looptrace_production.domain.capacity import Loading, Signature
 from looptrace_production.domain.plan import Plan
 
 
@@ -28,24 +28,17 @@ class SupplierOrder:
     completed_at: datetime | None = None
     plan_version: int = field(init=False)
     dirty: bool = False
-    # the load signature (domain.capacity) as stored: a save records the load's change
+    # the load signature (``capacity.Signature``) as stored: a save records the load's change
     load_seen: Any = field(default=None, init=False, repr=False, compare=False)
-    _loading: capacity.Loading | None = field(default=None, init=False, repr=False, compare=False)
+    # which stages load which capacity buckets: fixed, like the plan's layout
+    loading: Loading = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.plan_version = self.plan.version
+        plan = self.plan
+        self.loading = Loading.of(self.product_category, self.quantity, plan.calendar, plan.stages)
 
-    @property
-    def loading(self) -> capacity.Loading:
-        """Which stages load which capacity buckets (worked out once per order in memory)."""
-        if self._loading is None:
-            plan = self.plan
-            self._loading = capacity.Loading.of(
-                self.product_category, self.quantity, plan.calendar, plan.stages
-            )
-        return self._loading
-
-    def load_signature(self) -> capacity.Signature:
+    def load_signature(self) -> Signature:
         return self.loading.signature(self.supplier_id, self.plan.stages)
 
     @property
