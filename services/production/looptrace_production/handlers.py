@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from looptrace_production import services as uc
 from looptrace_production.assignment_check import check_assignments
+from looptrace_production.closing import close_the_plan
 from looptrace_production.config import ProductionSettings
 from looptrace_production.screenings import record_photo_screening
 from looptrace_production.services import Fact, Planning, ProductionContext
@@ -37,6 +38,13 @@ async def when_supplier_assigned_plan_the_order(ctx: ProductionContext, item: In
         ctx.assigned.append((order, item.data.assigned_by))
 
 
+async def when_order_status_changed_close_a_finished_plan(
+    ctx: ProductionContext, item: Incoming
+) -> None:
+    """Cancelled or completed: the plan releases its remaining load and takes no reports."""
+    await close_the_plan(ctx, item.data)
+
+
 async def when_progress_reported_update_the_plan(ctx: ProductionContext, item: Incoming) -> None:
     await uc.report_progress(ctx, item.data, message_id(item), item.subject)
 
@@ -65,6 +73,7 @@ async def when_photo_screened_show_it_on_the_timeline(
 
 REACTIONS: dict[str, Reaction[ProductionContext]] = {
     "order.supplier_assigned": when_supplier_assigned_plan_the_order,
+    "order.status_changed": when_order_status_changed_close_a_finished_plan,
     "ProgressReported": when_progress_reported_update_the_plan,
     "quality.inspection_scheduled": when_inspection_booked_hold_the_gate,
     "quality.inspection_passed": when_inspection_passed_open_the_gate,

@@ -52,6 +52,8 @@ class SupplierOrderRow(Base):
     plan: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_as: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -193,6 +195,18 @@ class SupplierCapacityRow(Base):
     )
 
     __table_args__ = (UniqueConstraint("supplier_id", "bucket", "effective_from"),)
+
+
+class OrderClosureRow(Base):
+    """An order that left the workflow (cancelled or completed), kept whether or not it was
+    planned yet: an assignment that arrives after it plans the order closed."""
+
+    __tablename__ = "order_closures"
+
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class LoadDeltaRow(Base):

@@ -3,10 +3,10 @@
 - ``record``: in the transaction that saves changed plans, the change of their load (new load
   minus the load as stored, ``domain.capacity``) is appended to ``load_deltas``: one INSERT,
   no shared row touched, so the consumer's lanes never wait on each other.
-- ``fold`` (periodic, and after a capacity report): the pending deltas are summed into
-  ``supplier_load`` (supplier × week × bucket), and every touched week is compared with the
-  capacity effective then; a week that crosses its capacity emits
-  ``production.capacity_overloaded`` (or ``capacity_recovered``) once, the row's
+- ``fold`` (periodic, and after a capacity report): the pending deltas are added to
+  ``supplier_load`` (supplier × week × bucket) one after the other, in the order they were
+  written, each running sum compared with the capacity effective that week; every crossing
+  emits ``production.capacity_overloaded`` (or ``capacity_recovered``) once, the row's
   ``overloaded`` flag remembering the state. One folder at a time (an advisory lock).
 - ``snapshot``: once per week, a row per supplier × bucket of the current week goes to
   ``capacity_utilization_log``.
@@ -81,25 +81,75 @@ async def record(session: AsyncSession, orders: Iterable[SupplierOrder]) -> int:
     return len(change)
 
 
-_FOLD = text(
-    """
-    WITH d AS (DELETE FROM production.load_deltas RETURNING supplier_id, week, bucket, units),
-    s AS (SELECT supplier_id, week, bucket, sum(units) AS units FROM d GROUP BY 1, 2, 3)
-    INSERT INTO production.supplier_load AS l (supplier_id, week, bucket, units, overloaded)
-    SELECT supplier_id, week, bucket, units, false FROM s
-    ON CONFLICT (supplier_id, week, bucket) DO UPDATE SET units = l.units + excluded.units
-    RETURNING supplier_id, week, bucket, units, overloaded
-    """
-)
+_TAKE = text("DELETE FROM production.load_deltas RETURNING id, supplier_id, week, bucket, units")
 
 
 async def fold(uow: UnitOfWork) -> int:
-    """Sum the pending deltas into ``supplier_load``; emit the crossings. Returns events."""
+    """Sum the pending deltas into ``supplier_load``, in the order they were written, and
+    emit every crossing on the way. Returns the events emitted.
+
+    In order, not summed first: an overload that a later change undoes before this fold ran
+    (a second order, then a re-forecast moving it away) is still a change of the week's
+    state, reported once each way, however late the fold runs on a busy machine."""
     s = uow.session
     await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FOLD_LOCK})
-    rows = list(await s.execute(_FOLD))
-    return await _crossings(
-        uow, [(r.supplier_id, r.week, r.bucket, r.units, r.overloaded) for r in rows]
+    changes: dict[cap.LoadKey, list[tuple[int, float]]] = {}
+    for r in sorted(await s.execute(_TAKE), key=lambda r: r.id):
+        changes.setdefault((r.supplier_id, r.week, r.bucket), []).append((r.id, r.units))
+    if not changes:
+        return 0
+    stored = await _stored(s, list(changes))
+    caps = await capacities(s, (k[0] for k in changes))
+    after, emitted = [], []
+    for key, seq in changes.items():
+        units, was = stored.get(key, (0.0, False))
+        capacity = cap.capacity_on(key[1], caps.get(key[0], {}).get(key[2], []))
+        units, flips = cap.crossings(units, was, seq, capacity)
+        after.append((key, units, flips[-1][1] if flips else was))
+        emitted += [(n, key, over, then, capacity or 0) for n, over, then in flips]
+    await _store(s, after)
+    for _, (supplier_id, week, bucket), over, then, capacity_units in sorted(emitted):
+        _emit(uow, supplier_id, week, bucket, then, capacity_units, over)
+    return len(emitted)
+
+
+async def _stored(
+    session: AsyncSession, keys: list[cap.LoadKey]
+) -> dict[cap.LoadKey, tuple[float, bool]]:
+    params: dict[str, Any] = {"weeks": [k[1] for k in keys]}
+    suppliers = text_array(params, "suppliers", [k[0] for k in keys])
+    buckets = text_array(params, "buckets", [k[2] for k in keys])
+    q = text(
+        f"""
+        SELECT l.supplier_id, l.week, l.bucket, l.units, l.overloaded
+        FROM production.supplier_load AS l
+        JOIN unnest({suppliers}, CAST(:weeks AS date[]), {buckets}) AS k(supplier_id, week, bucket)
+          ON l.supplier_id = k.supplier_id AND l.week = k.week AND l.bucket = k.bucket
+        """
+    )
+    rows = await session.execute(q, params)
+    return {(r.supplier_id, r.week, r.bucket): (r.units, r.overloaded) for r in rows}
+
+
+async def _store(session: AsyncSession, rows: list[tuple[cap.LoadKey, float, bool]]) -> None:
+    params: dict[str, Any] = {
+        "weeks": [r[0][1] for r in rows],
+        "units": [r[1] for r in rows],
+        "flags": [r[2] for r in rows],
+    }
+    suppliers = text_array(params, "suppliers", [r[0][0] for r in rows])
+    buckets = text_array(params, "buckets", [r[0][2] for r in rows])
+    await session.execute(
+        text(
+            f"""
+            INSERT INTO production.supplier_load AS l (supplier_id, week, bucket, units, overloaded)
+            SELECT * FROM unnest({suppliers}, CAST(:weeks AS date[]), {buckets},
+                                 CAST(:units AS float8[]), CAST(:flags AS bool[]))
+            ON CONFLICT (supplier_id, week, bucket)
+            DO UPDATE SET units = excluded.units, overloaded = excluded.overloaded
+            """
+        ),
+        params,
     )
 
 
