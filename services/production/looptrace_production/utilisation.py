@@ -59,7 +59,11 @@ def remember_loaded(order: SupplierOrder) -> None:
 
 async def record(session: AsyncSession, orders: Iterable[SupplierOrder]) -> int:
     """Append the load change of the changed orders to ``load_deltas`` (one statement)."""
-    change = load_changes(orders)
+    return await append(session, load_changes(orders))
+
+
+async def append(session: AsyncSession, change: cap.Load) -> int:
+    """Append these load changes to ``load_deltas`` (one statement); how many."""
     if not change:
         return 0
     params: dict[str, Any] = {
