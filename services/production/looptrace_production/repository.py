@@ -213,7 +213,7 @@ async def record_closure(session: AsyncSession, order_id: str, closure: Closure,
                          reason: str | None) -> Closure:  # fmt: skip
     """Keep an order's closing, planned or not (the first one stays); the one kept."""
     row = {"order_id": order_id, "status": closure.status, "closed_at": closure.at}
-    q = upsert(OrderClosureRow).values(row, reason=reason).on_conflict_do_nothing()
+    q = upsert(OrderClosureRow).values(**row, reason=reason).on_conflict_do_nothing()
     await session.execute(q)
     return (await closures_of(session, [order_id]))[order_id]
 
