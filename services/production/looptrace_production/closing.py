@@ -23,5 +23,6 @@ async def close_the_plan(ctx: ProductionContext, fact: OrderStatusChanged) -> bo
         return False
     now = Closure(fact.to_status, ctx.planning.now())
     kept = await repo.record_closure(ctx.uow.session, fact.order_id, now, fact.reason)
+    ctx.closures[fact.order_id] = kept  # an assignment later in this batch plans it closed
     order = await ctx.find(fact.order_id)
     return order is not None and order.close(kept)

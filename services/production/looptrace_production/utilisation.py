@@ -85,54 +85,45 @@ async def append(session: AsyncSession, change: cap.Load) -> int:
     return len(change)
 
 
-_TAKE = text("DELETE FROM production.load_deltas RETURNING id, supplier_id, week, bucket, units")
+_TAKE = text(
+    """
+    WITH d AS (DELETE FROM production.load_deltas RETURNING id, supplier_id, week, bucket, units),
+    s AS (SELECT supplier_id, week, bucket, array_agg(units ORDER BY id) AS changes
+          FROM d GROUP BY 1, 2, 3)
+    SELECT s.supplier_id, s.week, s.bucket, s.changes,
+           coalesce(l.units, 0) AS units, coalesce(l.overloaded, false) AS overloaded
+    FROM s LEFT JOIN production.supplier_load AS l
+      ON l.supplier_id = s.supplier_id AND l.week = s.week AND l.bucket = s.bucket
+    ORDER BY 1, 2, 3
+    """
+)
 
 
 async def fold(uow: UnitOfWork) -> int:
-    """Sum the pending deltas into ``supplier_load``, in the order they were written, and
-    emit every crossing on the way. Returns the events emitted.
+    """Add the pending deltas to ``supplier_load`` in the order they were written, and emit
+    every crossing on the way. Returns the events emitted.
 
     In order, not summed first: an overload that a later change undoes before this fold ran
     (a second order, then a re-forecast moving it away) is still a change of the week's
-    state, reported once each way, however late the fold runs on a busy machine."""
+    state, reported once each way, however late the fold runs on a busy machine. PostgreSQL
+    groups the deltas (one row per supplier-week, its changes as an array)."""
     s = uow.session
     await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FOLD_LOCK})
-    changes: dict[cap.LoadKey, list[tuple[int, float]]] = {}
-    for r in sorted(await s.execute(_TAKE), key=lambda r: r.id):
-        changes.setdefault((r.supplier_id, r.week, r.bucket), []).append((r.id, r.units))
-    if not changes:
+    rows = list(await s.execute(_TAKE))
+    if not rows:
         return 0
-    stored = await _stored(s, list(changes))
-    caps = await capacities(s, (k[0] for k in changes))
-    after, emitted = [], []
-    for key, seq in changes.items():
-        units, was = stored.get(key, (0.0, False))
-        capacity = cap.capacity_on(key[1], caps.get(key[0], {}).get(key[2], []))
-        units, flips = cap.crossings(units, was, seq, capacity)
-        after.append((key, units, flips[-1][1] if flips else was))
-        emitted += [(n, key, over, then, capacity or 0) for n, over, then in flips]
+    caps = await capacities(s, (r.supplier_id for r in rows))
+    after, emitted = [], 0
+    for r in rows:
+        key = (r.supplier_id, r.week, r.bucket)
+        capacity = cap.capacity_on(r.week, caps.get(r.supplier_id, {}).get(r.bucket, []))
+        units, flips = cap.crossings(r.units, r.overloaded, r.changes, capacity)
+        after.append((key, units, flips[-1][1] if flips else r.overloaded))
+        for _, over, then in flips:
+            _emit(uow, r.supplier_id, r.week, r.bucket, then, capacity or 0, over)
+        emitted += len(flips)
     await _store(s, after)
-    for _, (supplier_id, week, bucket), over, then, capacity_units in sorted(emitted):
-        _emit(uow, supplier_id, week, bucket, then, capacity_units, over)
-    return len(emitted)
-
-
-async def _stored(
-    session: AsyncSession, keys: list[cap.LoadKey]
-) -> dict[cap.LoadKey, tuple[float, bool]]:
-    params: dict[str, Any] = {"weeks": [k[1] for k in keys]}
-    suppliers = text_array(params, "suppliers", [k[0] for k in keys])
-    buckets = text_array(params, "buckets", [k[2] for k in keys])
-    q = text(
-        f"""
-        SELECT l.supplier_id, l.week, l.bucket, l.units, l.overloaded
-        FROM production.supplier_load AS l
-        JOIN unnest({suppliers}, CAST(:weeks AS date[]), {buckets}) AS k(supplier_id, week, bucket)
-          ON l.supplier_id = k.supplier_id AND l.week = k.week AND l.bucket = k.bucket
-        """
-    )
-    rows = await session.execute(q, params)
-    return {(r.supplier_id, r.week, r.bucket): (r.units, r.overloaded) for r in rows}
+    return emitted
 
 
 async def _store(session: AsyncSession, rows: list[tuple[cap.LoadKey, float, bool]]) -> None:

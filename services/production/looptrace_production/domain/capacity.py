@@ -194,21 +194,21 @@ def overloaded(load_units: float, capacity_units: int | None) -> bool:
 
 
 def crossings(
-    units: float, was: bool, changes: Iterable[tuple[int, float]], capacity_units: int | None
+    units: float, was: bool, changes: Iterable[float], capacity_units: int | None
 ) -> tuple[float, list[tuple[int, bool, float]]]:
-    """A supplier-week's load after ``changes`` (``(sequence, units)``, in the order they were
-    made), and every crossing of its capacity on the way, as ``(sequence, overloaded,
-    units then)``: an overload undone by a later change is still one crossing each way. A
-    stored state ``was`` that the capacity no longer agrees with crosses first (sequence -1)."""
+    """A supplier-week's load after ``changes`` (in the order they were made), and every
+    crossing of its capacity on the way, as ``(index of the change, overloaded, units then)``:
+    an overload undone by a later change is still one crossing each way. A stored state
+    ``was`` that the capacity no longer agrees with crosses first (index -1)."""
     flips: list[tuple[int, bool, float]] = []
     state = overloaded(units, capacity_units)
     if state != was:
         flips.append((-1, state, units))
-    for sequence, change in changes:
+    for index, change in enumerate(changes):
         units += change
         now = overloaded(units, capacity_units)
         if now != state:
-            flips.append((sequence, now, units))
+            flips.append((index, now, units))
             state = now
     return units, flips
 

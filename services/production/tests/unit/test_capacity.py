@@ -260,9 +260,10 @@ def test_kept_and_released_load_add_up_to_the_plan_for_any_closing_day(days: int
 
 def test_each_crossing_is_counted_in_the_order_the_changes_were_made() -> None:
     # 250 of 300; a second order (+100) overloads it, a re-forecast (-100) relieves it
-    units, flips = cap.crossings(250.0, False, [(7, 100.0), (9, -100.0)], 300)
+    units, flips = cap.crossings(250.0, False, [100.0, -100.0], 300)
     assert units == pytest.approx(250.0)
-    assert flips == [(7, True, 350.0), (9, False, 250.0)], "both, though the sum is unchanged"
-    assert cap.crossings(250.0, False, [(1, 10.0), (2, 20.0)], 300)[1] == []
+    assert flips == [(0, True, 350.0), (1, False, 250.0)], "both, though the sum is unchanged"
+    assert cap.crossings(250.0, False, [10.0, 20.0], 300)[1] == []
+    assert cap.crossings(250.0, False, [-100.0, 100.0], 300)[1] == []
     assert cap.crossings(350.0, False, [], 300)[1] == [(-1, True, 350.0)], "a stale flag first"
-    assert cap.crossings(350.0, True, [(3, 1.0)], None)[1] == [(-1, False, 350.0)]
+    assert cap.crossings(350.0, True, [1.0], None)[1] == [(-1, False, 350.0)]
