@@ -93,6 +93,26 @@ async def capacity_events(
     return Counter(e.data["week"] for e in kit.envelopes(records) if e.type.encode() == kind)
 
 
+async def no_longer_counted(running, kit, order_id: str, supplier: str) -> None:  # type: ignore[no-untyped-def]
+    """Candidates see only the open order's load; the plan reads, and refuses reports, over HTTP."""
+    target = date.today() + timedelta(days=70)
+    q = f"/v1/suppliers/candidates?category=knitwear&quantity=500&target_date={target}"
+    r = await running.http.get(q, headers=running.token("admin", "ops"))
+    mine = [c for c in r.json() if c["supplier_id"] == supplier]
+    planned = sum(w["planned_units"] for w in mine[0]["weeks"] if w["bucket"] == KNIT)
+    assert planned == pytest.approx(500, abs=1), "the cancelled plan no longer counts"
+    timeline = await running.timeline(order_id)
+    assert timeline is not None, "the cancelled plan's history stays readable"
+    over_http = await running.http.post(
+        "/v1/progress",
+        json=kit.progress(order_id, 1, 60, kit.an_hour_ago()),
+        headers=running.token("supplier", supplier),
+    )
+    assert over_http.status_code == 409, over_http.text
+    assert over_http.json()["rule"] == "order_cancelled"
+    assert "was cancelled on" in over_http.json()["detail"]
+
+
 async def test_a_cancellation_releases_the_load_once_and_refuses_later_reports(
     running, kit, supplier
 ) -> None:  # type: ignore[no-untyped-def]
@@ -123,22 +143,7 @@ async def test_a_cancellation_releases_the_load_once_and_refuses_later_reports(
     again = await capacity_events(kit, supplier, len(overloaded) + 1, BACK, timeout=3)
     assert again == back and set(again.values()) == {1}, "recovered once per week"
 
-    target = date.today() + timedelta(days=70)
-    q = f"/v1/suppliers/candidates?category=knitwear&quantity=500&target_date={target}"
-    r = await running.http.get(q, headers=running.token("admin", "ops"))
-    mine = [c for c in r.json() if c["supplier_id"] == supplier]
-    planned = sum(w["planned_units"] for w in mine[0]["weeks"] if w["bucket"] == KNIT)
-    assert planned == pytest.approx(500, abs=1), "the cancelled plan no longer counts"
-    timeline = await running.timeline(b)
-    assert timeline is not None, "the cancelled plan's history stays readable"
-    over_http = await running.http.post(
-        "/v1/progress",
-        json=kit.progress(b, 1, 60, kit.an_hour_ago()),
-        headers=running.token("supplier", supplier),
-    )
-    assert over_http.status_code == 409, over_http.text
-    assert over_http.json()["rule"] == "order_cancelled"
-    assert "was cancelled on" in over_http.json()["detail"]
+    await no_longer_counted(running, kit, b, supplier)
 
 
 async def test_a_cancellation_before_the_assignment_plans_the_order_closed(
