@@ -290,9 +290,11 @@ async def assign_supplier(
         )
     )
     order.dirty = True
-    ctx.publish(order, [plan.initialized()])
     closure = ctx.closures.get(order.order_id)
-    return order if closure is None or not order.close(closure) else None
+    if closure is not None and order.close(closure):
+        return None  # closed before it was planned: kept for its history, announced nowhere
+    ctx.publish(order, [plan.initialized()])
+    return order
 
 
 async def report_progress(

@@ -95,10 +95,13 @@ async def test_a_cancellation_then_its_assignment_in_one_batch_plans_the_order_c
     assert await state(processor, oid) == (1, 0, 1), "planned, report refused, nothing parked"
     q = text(
         "SELECT o.closed_as, (SELECT count(*) FROM production.load_deltas"
-        "  WHERE supplier_id = o.supplier_id AND units <> 0) FROM production.supplier_orders o"
+        "  WHERE supplier_id = o.supplier_id AND units <> 0),"
+        " (SELECT count(*) FROM production.outbox WHERE topic = 'production.events.v1'"
+        "  AND key = convert_to(:k, 'UTF8')) FROM production.supplier_orders o"
         " WHERE o.order_id = :o"
     )
     async with processor.sessions() as s:
-        closed_as, deltas = (await s.execute(q, {"o": oid})).one()
+        closed_as, deltas, announced = (await s.execute(q, {"o": oid, "k": oid})).one()
     assert closed_as == "cancelled"
     assert deltas == 0, "a plan closed before it starts loads nothing"
+    assert announced == 0, "no stages_initialized for an order already cancelled"
