@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from looptrace_production import services as uc
 from looptrace_production.assignment_check import check_assignments
+from looptrace_production.closing import close_the_plan
 from looptrace_production.config import ProductionSettings
 from looptrace_production.screenings import record_photo_screening
 from looptrace_production.services import Fact, Planning, ProductionContext
@@ -43,6 +44,8 @@ async def when_progress_reported_update_the_plan(ctx: ProductionContext, item: I
 
 REACTIONS: dict[str, Reaction[ProductionContext]] = {
     "order.supplier_assigned": when_supplier_assigned_plan_the_order,
+    # cancelled or completed: the plan releases its remaining load and takes no reports
+    "order.status_changed": calls(close_the_plan),
     "ProgressReported": when_progress_reported_update_the_plan,
     "quality.inspection_scheduled": calls(uc.record_inspection_booked),
     "quality.inspection_passed": calls(uc.record_inspection_passed),

@@ -51,6 +51,8 @@ class SupplierOrderRow(Base):
     plan: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
     completed_at: Mapped[Moment | None]
+    closed_at: Mapped[Moment | None]
+    closed_as: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[Created]
     updated_at: Mapped[Created]
 
@@ -184,6 +186,18 @@ class SupplierCapacityRow(Base):
     reported_at: Mapped[Created]
 
     __table_args__ = (UniqueConstraint("supplier_id", "bucket", "effective_from"),)
+
+
+class OrderClosureRow(Base):
+    """An order that left the workflow (cancelled or completed), kept whether or not it was
+    planned yet: an assignment that arrives after it plans the order closed."""
+
+    __tablename__ = "order_closures"
+
+    order_id: Mapped[Key] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    closed_at: Mapped[Moment]
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class LoadDeltaRow(Base):

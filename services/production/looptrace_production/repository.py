@@ -6,10 +6,18 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from sqlalchemy import ARRAY, CursorResult, Row, String, any_, bindparam, insert, or_, select, text
+from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_production.domain import SupplierOrder
-from looptrace_production.models import PhotoRow, ProgressLogRow, StageNoteRow, SupplierOrderRow
+from looptrace_production.domain.supplier_order import Closure
+from looptrace_production.models import (
+    OrderClosureRow,
+    PhotoRow,
+    ProgressLogRow,
+    StageNoteRow,
+    SupplierOrderRow,
+)
 from looptrace_production.plan_codec import decode_plan, encode_plan
 from looptrace_shared.db import json_rows, text_array
 from looptrace_shared.errors import Conflict
@@ -29,6 +37,8 @@ def _order(row: Row[Any]) -> SupplierOrder:
         plan=decode_plan(m["plan"]),
         version=m["version"],
         completed_at=m["completed_at"],
+        closed_at=m["closed_at"],
+        closed_as=m["closed_as"],
     )
 
 
@@ -88,7 +98,11 @@ async def lock_open_orders(session: AsyncSession, after: str, limit: int) -> lis
     """The next open plans after ``after`` (keyset); rows locked by someone else are skipped."""
     q = (
         select(*_COLUMNS)
-        .where(orders.c.completed_at.is_(None), orders.c.order_id > after)
+        .where(
+            orders.c.completed_at.is_(None),
+            orders.c.closed_at.is_(None),
+            orders.c.order_id > after,
+        )
         .order_by(orders.c.order_id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -134,6 +148,7 @@ async def save_orders(session: AsyncSession, batch: Iterable[SupplierOrder]) -> 
         await session.execute(insert(orders), [_insert_values(o) for o in new])
     if old:
         await _update(session, old)
+        await _close(session, [o for o in old if o.closed_at is not None])
     for o in changed:
         o.version, o.plan_version, o.dirty = o.version + 1, o.plan.version, False
 
@@ -141,7 +156,8 @@ async def save_orders(session: AsyncSession, batch: Iterable[SupplierOrder]) -> 
 def _insert_values(o: SupplierOrder) -> dict[str, Any]:
     values = {k: getattr(o, k) for k in _FACTS}
     plan = encode_plan(o.plan).decode()
-    return {**values, "plan": plan, "version": 1, "completed_at": o.completed_at}
+    closed = {"closed_at": o.closed_at, "closed_as": o.closed_as}
+    return {**values, "plan": plan, "version": 1, "completed_at": o.completed_at, **closed}
 
 
 async def _update(session: AsyncSession, old: list[SupplierOrder]) -> None:
@@ -174,6 +190,41 @@ async def _update(session: AsyncSession, old: list[SupplierOrder]) -> None:
         raise ConcurrentUpdate(
             f"{missed} of {len(old)} orders changed by someone else meanwhile; retry"
         )
+
+
+async def _close(session: AsyncSession, closed: list[SupplierOrder]) -> None:
+    """The closing of the batch's closed plans (rare: not a column of every batch's update)."""
+    if closed:
+        q = text(
+            "UPDATE production.supplier_orders SET closed_at = :at, closed_as = :status "
+            "WHERE order_id = :oid AND closed_at IS NULL"
+        )
+        rows = [{"oid": o.order_id, "at": o.closed_at, "status": o.closed_as} for o in closed]
+        await session.execute(q, rows)
+
+
+async def all_orders(session: AsyncSession, after: str, limit: int) -> list[SupplierOrder]:
+    """The next plans after ``after`` (keyset, every plan, open or not), unlocked."""
+    q = select(*_COLUMNS).where(orders.c.order_id > after).order_by(orders.c.order_id)
+    return [_order(r) for r in await session.execute(q.limit(limit))]
+
+
+async def record_closure(session: AsyncSession, order_id: str, closure: Closure,
+                         reason: str | None) -> Closure:  # fmt: skip
+    """Keep an order's closing, planned or not (the first one stays); the one kept."""
+    row = {"order_id": order_id, "status": closure.status, "closed_at": closure.at}
+    q = upsert(OrderClosureRow).values(**row, reason=reason).on_conflict_do_nothing()
+    await session.execute(q)
+    return (await closures_of(session, [order_id]))[order_id]
+
+
+async def closures_of(session: AsyncSession, order_ids: Iterable[str]) -> dict[str, Closure]:
+    """The closings kept of these orders (those closed before production planned them)."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return {}
+    q = select(OrderClosureRow).where(OrderClosureRow.order_id == _any("ids", ids))
+    return {r.order_id: Closure(r.status, r.closed_at) for r in await session.scalars(q)}
 
 
 async def add_progress_log(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -188,3 +188,20 @@ class RejectionIncomplete(RuleViolation):
         super().__init__(
             "a rejection needs its reasons (comments) and next_due_date, the resubmission's date"
         )
+
+
+class OrderClosed(RuleViolation):
+    rule = "order_closed"
+    status = 409
+    title = "The order is closed"
+
+    def __init__(self, order_number: str, status: str, at: datetime) -> None:
+        super().__init__(
+            f"order {order_number} was {status} on {at.date().isoformat()}; production takes "
+            "no more reports for it (its remaining capacity was released)"
+        )
+
+
+class OrderCancelled(OrderClosed):
+    rule = "order_cancelled"
+    title = "The order is cancelled"

@@ -17,12 +17,14 @@ from looptrace_production import suppliers as supplier_store
 from looptrace_production import utilisation
 from looptrace_production.calendar import WorkCalendar
 from looptrace_production.domain import ProgressReport, SupplierOrder
+from looptrace_production.domain.supplier_order import CLOSING, Closure
 from looptrace_production.events import DomainEvent, ProductionCompleted, SupplierReassigned
 from looptrace_production.outgoing import WIRE, wire_envelope
 from looptrace_production.plan_cache import PlanCache
 from looptrace_production.plan_cache import lock_orders as lock_cached_orders
 from looptrace_production.planning import Planning as Planning  # the use cases' import
 from looptrace_production.qc_gate import InspectionStatus
+from looptrace_production.rules import OrderCancelled, OrderClosed
 from looptrace_production.schedule import plan_stages, template_for
 from looptrace_production.supplier_calendars import SupplierCalendar
 from looptrace_shared.db import UnitOfWork
@@ -74,6 +76,7 @@ class ProductionContext(Context):
     cache: PlanCache | None = None  # committed plans kept between batches (the consumer's)
     calendars: dict[str, WorkCalendar] = field(default_factory=dict)  # by supplier id
     assigned: list[tuple[SupplierOrder, str]] = field(default_factory=list)  # (order, by whom)
+    closures: dict[str, Closure] = field(default_factory=dict)  # of orders assigned, by id
 
     @classmethod
     def for_batch(cls, uow: UnitOfWork, planning: Planning) -> ProductionContext:
@@ -183,7 +186,9 @@ async def preload(ctx: ProductionContext, facts: Sequence[Fact]) -> None:
     """Everything a batch of facts needs, one query each, for Kafka and HTTP alike: every plan
     they name (by id, else the key, or by number), locked; the progress log of their reports;
     the calendars of the suppliers they assign (the plans named by number are loaded first,
-    so the reports' log keys use their order ids)."""
+    so the reports' log keys use their order ids), and the closings of the orders they assign;
+    a status change that closes nothing loads nothing."""
+    facts = [f for f in facts if not _passing_status(f.data)]
     ids = {getattr(f.data, "order_id", None) or f.subject for f in facts}
     numbers = {n for f in facts if (n := getattr(f.data, "order_number", None))}
     await ctx.preload([i for i in ids if i], numbers)
@@ -196,6 +201,11 @@ async def preload(ctx: ProductionContext, facts: Sequence[Fact]) -> None:
     await ctx.preload_messages(keys)
     assigned = [f.data for f in facts if isinstance(f.data, order_events.OrderSupplierAssigned)]
     await ctx.preload_calendars([a.supplier.id for a in assigned])
+    ctx.closures |= await repo.closures_of(ctx.uow.session, [a.order_id for a in assigned])
+
+
+def _passing_status(data: Any) -> bool:
+    return isinstance(data, order_events.OrderStatusChanged) and data.to_status not in CLOSING
 
 
 async def supplier_calendar(ctx: ProductionContext, supplier_id: str) -> SupplierCalendar:
@@ -254,7 +264,7 @@ async def assign_supplier(
     Returns the order when planned or moved (None: nothing new), for ``assignment_check``."""
     existing = ctx.orders.get(fact.order_id)
     if existing is not None:
-        return _reassign(ctx, existing, fact)
+        return None if existing.closed_at else _reassign(ctx, existing, fact)
     p = ctx.planning
     template = template_for(p.templates, fact.product_category)
     plan = plan_stages(
@@ -280,6 +290,9 @@ async def assign_supplier(
         )
     )
     order.dirty = True
+    closure = ctx.closures.get(order.order_id)
+    if closure is not None and order.close(closure):
+        return None  # closed before it was planned: kept for its history, announced nowhere
     ctx.publish(order, [plan.initialized()])
     return order
 
@@ -296,6 +309,9 @@ async def report_progress(
     stage = order.plan.stage(report.stage)
     if key in ctx.logged:
         return _result(order, stage.number, message_id, duplicate=True, events=[])
+    if order.closed_at is not None:
+        refusal = OrderCancelled if order.closed_as == "cancelled" else OrderClosed
+        raise refusal(order.order_number, order.closed_as or "closed", order.closed_at)
     domain_report = ProgressReport(
         message_id,
         report.stage,
@@ -377,12 +393,3 @@ async def record_inspection_passed(
     status, now = InspectionStatus.PASSED, ctx.planning.now()
     events = order.plan.record_inspection(outcome.inspection_id, outcome.stage_number, status, now)
     ctx.publish(order, events)
-
-
-def mark_delays(ctx: ProductionContext) -> int:
-    """Sweep the loaded plans: every stage past its forecast end is delayed, once per slip."""
-    now, emitted = ctx.planning.now(), 0
-    for order in ctx.orders.values():
-        emitted += len(ctx.publish(order, order.plan.mark_delayed(now)))
-        emitted += len(ctx.publish(order, order.plan.reforecast_samples(now)))
-    return emitted

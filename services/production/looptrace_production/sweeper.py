@@ -6,11 +6,19 @@ import logging
 from typing import Any
 
 from looptrace_production import repository as repo
-from looptrace_production import services as uc
 from looptrace_production.services import Planning, ProductionContext
 from looptrace_shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+
+def mark_delays(ctx: ProductionContext) -> int:
+    """Sweep the loaded plans: every stage past its forecast end is delayed, once per slip."""
+    now, emitted = ctx.planning.now(), 0
+    for order in ctx.orders.values():
+        emitted += len(ctx.publish(order, order.plan.mark_delayed(now)))
+        emitted += len(ctx.publish(order, order.plan.reforecast_samples(now)))
+    return emitted
 
 
 async def sweep_once(
@@ -21,7 +29,7 @@ async def sweep_once(
         ctx = ProductionContext(uow, planning)
         for order in await repo.lock_open_orders(uow.session, after, limit):
             ctx.keep(order)
-        emitted = uc.mark_delays(ctx)
+        emitted = mark_delays(ctx)
         await ctx.save()
         await uow.commit()
     return len(ctx.orders), emitted, max(ctx.orders, default=after)

@@ -3,10 +3,10 @@
 - ``record``: in the transaction that saves changed plans, the change of their load (new load
   minus the load as stored, ``domain.capacity``) is appended to ``load_deltas``: one INSERT,
   no shared row touched, so the consumer's lanes never wait on each other.
-- ``fold`` (periodic, and after a capacity report): the pending deltas are summed into
-  ``supplier_load`` (supplier × week × bucket), and every touched week is compared with the
-  capacity effective then; a week that crosses its capacity emits
-  ``production.capacity_overloaded`` (or ``capacity_recovered``) once, the row's
+- ``fold`` (periodic, and after a capacity report): the pending deltas are added to
+  ``supplier_load`` (supplier × week × bucket) one after the other, in the order they were
+  written, each running sum compared with the capacity effective that week; every crossing
+  emits ``production.capacity_overloaded`` (or ``capacity_recovered``) once, the row's
   ``overloaded`` flag remembering the state. One folder at a time (an advisory lock).
 - ``snapshot``: once per week, a row per supplier × bucket of the current week goes to
   ``capacity_utilization_log``.
@@ -59,7 +59,11 @@ def remember_loaded(order: SupplierOrder) -> None:
 
 async def record(session: AsyncSession, orders: Iterable[SupplierOrder]) -> int:
     """Append the load change of the changed orders to ``load_deltas`` (one statement)."""
-    change = load_changes(orders)
+    return await append(session, load_changes(orders))
+
+
+async def append(session: AsyncSession, change: cap.Load) -> int:
+    """Append these load changes to ``load_deltas`` (one statement); how many."""
     if not change:
         return 0
     params: dict[str, Any] = {
@@ -81,25 +85,66 @@ async def record(session: AsyncSession, orders: Iterable[SupplierOrder]) -> int:
     return len(change)
 
 
-_FOLD = text(
+_TAKE = text(
     """
-    WITH d AS (DELETE FROM production.load_deltas RETURNING supplier_id, week, bucket, units),
-    s AS (SELECT supplier_id, week, bucket, sum(units) AS units FROM d GROUP BY 1, 2, 3)
-    INSERT INTO production.supplier_load AS l (supplier_id, week, bucket, units, overloaded)
-    SELECT supplier_id, week, bucket, units, false FROM s
-    ON CONFLICT (supplier_id, week, bucket) DO UPDATE SET units = l.units + excluded.units
-    RETURNING supplier_id, week, bucket, units, overloaded
+    WITH d AS (DELETE FROM production.load_deltas RETURNING id, supplier_id, week, bucket, units),
+    s AS (SELECT supplier_id, week, bucket, array_agg(units ORDER BY id) AS changes
+          FROM d GROUP BY 1, 2, 3)
+    SELECT s.supplier_id, s.week, s.bucket, s.changes,
+           coalesce(l.units, 0) AS units, coalesce(l.overloaded, false) AS overloaded
+    FROM s LEFT JOIN production.supplier_load AS l
+      ON l.supplier_id = s.supplier_id AND l.week = s.week AND l.bucket = s.bucket
+    ORDER BY 1, 2, 3
     """
 )
 
 
 async def fold(uow: UnitOfWork) -> int:
-    """Sum the pending deltas into ``supplier_load``; emit the crossings. Returns events."""
+    """Add the pending deltas to ``supplier_load`` in the order they were written, and emit
+    every crossing on the way. Returns the events emitted.
+
+    In order, not summed first: an overload that a later change undoes before this fold ran
+    (a second order, then a re-forecast moving it away) is still a change of the week's
+    state, reported once each way, however late the fold runs on a busy machine. PostgreSQL
+    groups the deltas (one row per supplier-week, its changes as an array)."""
     s = uow.session
     await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FOLD_LOCK})
-    rows = list(await s.execute(_FOLD))
-    return await _crossings(
-        uow, [(r.supplier_id, r.week, r.bucket, r.units, r.overloaded) for r in rows]
+    rows = list(await s.execute(_TAKE))
+    if not rows:
+        return 0
+    caps = await capacities(s, (r.supplier_id for r in rows))
+    after, emitted = [], 0
+    for r in rows:
+        key = (r.supplier_id, r.week, r.bucket)
+        capacity = cap.capacity_on(r.week, caps.get(r.supplier_id, {}).get(r.bucket, []))
+        units, flips = cap.crossings(r.units, r.overloaded, r.changes, capacity)
+        after.append((key, units, flips[-1][1] if flips else r.overloaded))
+        for _, over, then in flips:
+            _emit(uow, r.supplier_id, r.week, r.bucket, then, capacity or 0, over)
+        emitted += len(flips)
+    await _store(s, after)
+    return emitted
+
+
+async def _store(session: AsyncSession, rows: list[tuple[cap.LoadKey, float, bool]]) -> None:
+    params: dict[str, Any] = {
+        "weeks": [r[0][1] for r in rows],
+        "units": [r[1] for r in rows],
+        "flags": [r[2] for r in rows],
+    }
+    suppliers = text_array(params, "suppliers", [r[0][0] for r in rows])
+    buckets = text_array(params, "buckets", [r[0][2] for r in rows])
+    await session.execute(
+        text(
+            f"""
+            INSERT INTO production.supplier_load AS l (supplier_id, week, bucket, units, overloaded)
+            SELECT * FROM unnest({suppliers}, CAST(:weeks AS date[]), {buckets},
+                                 CAST(:units AS float8[]), CAST(:flags AS bool[]))
+            ON CONFLICT (supplier_id, week, bucket)
+            DO UPDATE SET units = excluded.units, overloaded = excluded.overloaded
+            """
+        ),
+        params,
     )
 
 

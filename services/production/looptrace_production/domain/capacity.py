@@ -12,6 +12,9 @@ The model (README "Supplier network"):
   the plan's own calendar excluded; each day's share counts in the ISO week of that day.
   A stage whose dates hold no working day puts its quantity on its last day.
 - Skipped stages load nothing; a completed stage keeps the load of the days it ran.
+- A closed plan (the order cancelled, or signed off as completed before its stages were all
+  reported) keeps the load of the days up to the day it closed and releases the rest: each
+  stage's share of the days after that day (``spread``'s ``through``).
 """
 
 from __future__ import annotations
@@ -51,8 +54,11 @@ def processes_of(stage_name: str) -> tuple[str, ...]:
     return tuple(p for p in PROCESSES if p in name)
 
 
-def spread(quantity: float, start: date, end: date, calendar: Calendar) -> dict[date, float]:
-    """``quantity`` over the working days of ``[start, end]``, summed per week (Monday)."""
+def spread(
+    quantity: float, start: date, end: date, calendar: Calendar, through: date | None = None
+) -> dict[date, float]:
+    """``quantity`` over the working days of ``[start, end]``, summed per week (Monday).
+    With ``through``, only the shares of the days up to it (a closed plan's past)."""
     if end < start:
         start, end = end, start
     days, day = [], start
@@ -61,10 +67,12 @@ def spread(quantity: float, start: date, end: date, calendar: Calendar) -> dict[
             days.append(day)
         day += _DAY
     if not days:
-        return {week_of(end): float(quantity)}
+        return {week_of(end): float(quantity)} if through is None or end <= through else {}
     share = quantity / len(days)
     weeks: dict[date, float] = {}
     for d in days:
+        if through is not None and d > through:
+            break
         week = week_of(d)
         weeks[week] = weeks.get(week, 0.0) + share
     return weeks
@@ -80,7 +88,8 @@ def main_stage(stages: Iterable[Stage]) -> int | None:
 
 
 Dates = tuple[tuple[date | None, date | None], ...]  # of the loading stages, in order
-Signature = tuple[str, Dates]  # the supplier and the loading stages' forecast dates
+# the supplier, the loading stages' forecast dates, and the day the plan closed (None: open)
+Signature = tuple[str, Dates, date | None]
 
 
 def _add_spread(
@@ -123,37 +132,43 @@ class Loading:
                 out.append((index, tuple(buckets)))
         return cls(quantity, calendar, tuple(out))
 
-    def signature(self, supplier_id: str, stages: Sequence[Stage]) -> Signature:
+    def signature(
+        self, supplier_id: str, stages: Sequence[Stage], closed_on: date | None = None
+    ) -> Signature:
         return (
             supplier_id,
             tuple((stages[i].forecast_start, stages[i].forecast_end) for i, _ in self.stages),
+            closed_on,
         )
 
     def _stage(self, total: Load, supplier_id: str, buckets: tuple[Bucket, ...],
-               dates: tuple[date | None, date | None], sign: float) -> None:  # fmt: skip
+               dates: tuple[date | None, date | None], sign: float,
+               through: date | None) -> None:  # fmt: skip
         start, end = dates
         if start is not None and end is not None:
-            _add_spread(
-                total, supplier_id, buckets, spread(self.quantity, start, end, self.calendar), sign
-            )
+            weeks = spread(self.quantity, start, end, self.calendar, through)
+            _add_spread(total, supplier_id, buckets, weeks, sign)
 
     def load(self, sig: Signature | None) -> Load:
-        """The plan's load with the supplier and stage dates of ``sig`` (None: no load)."""
+        """The plan's load with the supplier, stage dates and closing day of ``sig`` (None:
+        no load)."""
         total: Load = {}
         if sig is not None:
             for (_, buckets), dates in zip(self.stages, sig[1], strict=True):
-                self._stage(total, sig[0], buckets, dates, 1.0)
+                self._stage(total, sig[0], buckets, dates, 1.0, sig[2])
         return total
 
     def change(self, old: Signature | None, new: Signature | None) -> Load:
-        """``load(new) - load(old)``, spreading only the stages whose dates moved."""
-        if old is None or new is None or old[0] != new[0]:
+        """``load(new) - load(old)``, spreading only the stages whose dates moved (all of
+        them when the supplier changed or the plan closed)."""
+        if old is None or new is None or old[0] != new[0] or old[2] != new[2]:
             return delta(self.load(old), self.load(new))
         total: Load = {}
+        through = new[2]
         for (_, buckets), was, now in zip(self.stages, old[1], new[1], strict=True):
             if was != now:
-                self._stage(total, old[0], buckets, was, -1.0)
-                self._stage(total, new[0], buckets, now, 1.0)
+                self._stage(total, old[0], buckets, was, -1.0, through)
+                self._stage(total, new[0], buckets, now, 1.0, through)
         return {k: v for k, v in total.items() if abs(v) > 1e-9}
 
 
@@ -176,6 +191,26 @@ def utilisation_pct(load_units: float, capacity_units: int | None) -> float | No
 
 def overloaded(load_units: float, capacity_units: int | None) -> bool:
     return bool(capacity_units and capacity_units > 0 and load_units > capacity_units + 1e-6)
+
+
+def crossings(
+    units: float, was: bool, changes: Iterable[float], capacity_units: int | None
+) -> tuple[float, list[tuple[int, bool, float]]]:
+    """A supplier-week's load after ``changes`` (in the order they were made), and every
+    crossing of its capacity on the way, as ``(index of the change, overloaded, units then)``:
+    an overload undone by a later change is still one crossing each way. A stored state
+    ``was`` that the capacity no longer agrees with crosses first (index -1)."""
+    flips: list[tuple[int, bool, float]] = []
+    state = overloaded(units, capacity_units)
+    if state != was:
+        flips.append((-1, state, units))
+    for index, change in enumerate(changes):
+        units += change
+        now = overloaded(units, capacity_units)
+        if now != state:
+            flips.append((index, now, units))
+            state = now
+    return units, flips
 
 
 def capacity_on(week: date, rows: Iterable[tuple[date, date | None, int]]) -> int | None:

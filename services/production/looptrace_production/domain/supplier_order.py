@@ -9,6 +9,16 @@ from typing import Any
 from looptrace_production.domain.capacity import Loading, Signature
 from looptrace_production.domain.plan import Plan
 
+CLOSING = frozenset({"cancelled", "completed"})  # the orders workflow's terminal states
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    """The order left the workflow: as what (a ``CLOSING`` status), and when."""
+
+    status: str
+    at: datetime
+
 
 @dataclass
 class SupplierOrder:
@@ -26,6 +36,10 @@ class SupplierOrder:
     plan: Plan
     version: int = 0  # 0: not stored yet
     completed_at: datetime | None = None
+    # the order left the workflow (cancelled, or signed off as completed): its load from that
+    # day on is released and its plan takes no more reports
+    closed_at: datetime | None = None
+    closed_as: str | None = None
     plan_version: int = field(init=False)
     dirty: bool = False
     # the load signature (``capacity.Signature``) as stored: a save records the load's change
@@ -39,7 +53,15 @@ class SupplierOrder:
         self.loading = Loading.of(self.product_category, self.quantity, plan.calendar, plan.stages)
 
     def load_signature(self) -> Signature:
-        return self.loading.signature(self.supplier_id, self.plan.stages)
+        closed_on = self.closed_at.date() if self.closed_at is not None else None
+        return self.loading.signature(self.supplier_id, self.plan.stages, closed_on)
+
+    def close(self, closure: Closure) -> bool:
+        """The order was cancelled or completed in the workflow (False: it already was)."""
+        if self.closed_at is not None:
+            return False
+        self.closed_at, self.closed_as, self.dirty = closure.at, closure.status, True
+        return True
 
     @property
     def is_new(self) -> bool:

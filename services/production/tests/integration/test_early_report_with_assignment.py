@@ -73,3 +73,35 @@ async def test_report_then_assignment_in_one_batch_plans_the_order(processor, bu
     await asyncio.sleep(0.6)  # past the parking timeout: nothing may be left to expire
     await processor.retry_parked()
     assert await state(processor, oid) == (1, 1, 0)
+
+
+async def test_a_cancellation_then_its_assignment_in_one_batch_plans_the_order_closed(
+    processor, build
+) -> None:  # type: ignore[no-untyped-def]
+    oid = str(uuid.uuid4())
+    cancelled = {"order_id": oid, "order_number": f"PO-{oid[:8]}", "from_status": "placed",
+                 "to_status": "cancelled", "status": "cancelled",
+                 "production_status": "not_started", "reason": "withdrawn"}  # fmt: skip
+    at = datetime.now(UTC) - timedelta(hours=1)
+    report = {"order_id": oid, "stage": 1, "percentage": 30, "reported_at": at.isoformat()}
+    assigned = build.assignment(oid, "knitwear", supplier=f"s-{oid[:12]}")
+    await processor.process(
+        [
+            build.record("order.status_changed", oid, cancelled, ORDERS_EVENTS, 0),
+            build.record("order.supplier_assigned", oid, assigned, ORDERS_EVENTS, 1),
+            build.record("ProgressReported", oid, report, PRODUCTION_PROGRESS, 0),
+        ]
+    )
+    assert await state(processor, oid) == (1, 0, 1), "planned, report refused, nothing parked"
+    q = text(
+        "SELECT o.closed_as, (SELECT count(*) FROM production.load_deltas"
+        "  WHERE supplier_id = o.supplier_id AND units <> 0),"
+        " (SELECT count(*) FROM production.outbox WHERE topic = 'production.events.v1'"
+        "  AND key = convert_to(:k, 'UTF8')) FROM production.supplier_orders o"
+        " WHERE o.order_id = :o"
+    )
+    async with processor.sessions() as s:
+        closed_as, deltas, announced = (await s.execute(q, {"o": oid, "k": oid})).one()
+    assert closed_as == "cancelled"
+    assert deltas == 0, "a plan closed before it starts loads nothing"
+    assert announced == 0, "no stages_initialized for an order already cancelled"

@@ -12,6 +12,7 @@ from looptrace_production import utilisation
 from looptrace_production.calendar import WorkCalendar
 from looptrace_production.domain import Plan, ProgressReport, SupplierOrder
 from looptrace_production.domain import capacity as cap
+from looptrace_production.domain.supplier_order import Closure
 from looptrace_production.schedule import plan_stages, template_for
 from looptrace_production.templates import load_templates
 
@@ -189,5 +190,80 @@ def test_the_change_of_moved_stages_equals_the_difference_of_whole_loads(shifts,
     change = loading.change(old, new)
     assert whole.keys() == change.keys()
     assert all(change[k] == pytest.approx(v, abs=1e-6) for k, v in whole.items())
-    moved = cap.Loading.change(loading, old, ("s-2", new[1]))
+    moved = cap.Loading.change(loading, old, ("s-2", new[1], None))
     assert sum(v for k, v in moved.items() if k[0] == "s-1") == pytest.approx(-4 * quantity)
+
+
+# ---- closing a plan: its load after the closing day is released ----------------------------
+
+KNITTING = {date(2025, 5, 19): 300.0, date(2025, 5, 26): 500.0, date(2025, 6, 2): 400.0}
+
+
+def knitting_of(load: cap.Load) -> dict[date, float]:
+    return {k[1]: v for k, v in load.items() if k[2] == "category:knitwear"}
+
+
+def test_a_spread_through_a_day_keeps_only_the_shares_up_to_it() -> None:
+    # 1200 over the 12 working days of Wed 21 May - Thu 5 June: 100 a day
+    weeks = cap.spread(1200, date(2025, 5, 21), date(2025, 6, 5), WorkCalendar(), date(2025, 5, 27))
+    assert weeks == {date(2025, 5, 19): 300.0, date(2025, 5, 26): 200.0}
+    assert (
+        cap.spread(1200, date(2025, 5, 21), date(2025, 6, 5), WorkCalendar(), date(2025, 5, 20))
+        == {}
+    )
+    weekend = cap.spread(
+        70, date(2025, 5, 24), date(2025, 5, 25), WorkCalendar(), date(2025, 5, 24)
+    )
+    assert weekend == {}, "a stage without working days loads its last day, which is after"
+
+
+def test_cancelling_mid_stage_releases_the_remaining_days_only() -> None:
+    plan, _ = knitwear(WorkCalendar())
+    o = order(plan, 1200)
+    assert o.close(Closure("cancelled", datetime(2025, 5, 27, 15, tzinfo=UTC)))
+    released = utilisation.load_changes([o])
+    # knitting keeps Wed 21 - Tue 27 May (5 days, 500) and releases the 7 days after
+    assert knitting_of(released) == {date(2025, 5, 26): -300.0, date(2025, 6, 2): -400.0}
+    assert all(v < 0 for v in released.values()), "a closing only releases"
+    stages_before = {k for k, v in released.items() if k[1] < date(2025, 5, 26)}
+    assert not stages_before, "nothing before the closing week moves"
+    assert utilisation.load_changes([o]) == cap.Load(), "released once"
+    assert not o.close(Closure("cancelled", datetime(2025, 6, 1, tzinfo=UTC))), "a repeat"
+    assert utilisation.load_changes([o]) == cap.Load()
+
+
+def test_a_closed_plan_moved_later_adds_no_load_after_its_closing_day() -> None:
+    plan, whole = knitwear(WorkCalendar())
+    o = order(plan, 1200)
+    o.close(Closure("cancelled", datetime(2025, 3, 3, tzinfo=UTC)))  # before any stage
+    released = utilisation.load_changes([o])
+    assert released == {k: -v for k, v in whole.items()}, "all of it released"
+    late = datetime(2025, 5, 28, 9, tzinfo=UTC)
+    plan.apply_progress(ProgressReport("m1", 1, 10, late), late)
+    assert utilisation.load_changes([o]) == cap.Load()
+
+
+@given(st.integers(0, 150))
+def test_kept_and_released_load_add_up_to_the_plan_for_any_closing_day(days: int) -> None:  # type: ignore[no-untyped-def]
+    plan, whole = knitwear(WorkCalendar())
+    o = order(plan, 1200)
+    closed_on = TODAY + timedelta(days=days)
+    o.close(Closure("completed", datetime.combine(closed_on, datetime.min.time(), UTC)))
+    released = utilisation.load_changes([o])
+    kept = o.loading.load(o.load_signature())
+    assert all(v < 0 for v in released.values())
+    for key, units in whole.items():
+        assert kept.get(key, 0.0) - released.get(key, 0.0) == pytest.approx(units, abs=1e-6)
+    assert all(k[1] <= cap.week_of(closed_on) for k in kept), "nothing kept after the day"
+    assert all(k[1] >= cap.week_of(closed_on) for k in released), "nothing released before it"
+
+
+def test_each_crossing_is_counted_in_the_order_the_changes_were_made() -> None:
+    # 250 of 300; a second order (+100) overloads it, a re-forecast (-100) relieves it
+    units, flips = cap.crossings(250.0, False, [100.0, -100.0], 300)
+    assert units == pytest.approx(250.0)
+    assert flips == [(0, True, 350.0), (1, False, 250.0)], "both, though the sum is unchanged"
+    assert cap.crossings(250.0, False, [10.0, 20.0], 300)[1] == []
+    assert cap.crossings(250.0, False, [-100.0, 100.0], 300)[1] == []
+    assert cap.crossings(350.0, False, [], 300)[1] == [(-1, True, 350.0)], "a stale flag first"
+    assert cap.crossings(350.0, True, [1.0], None)[1] == [(-1, False, 350.0)]
