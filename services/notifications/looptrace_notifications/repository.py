@@ -7,28 +7,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    TextClause,
+    and_,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_notifications import retention
+from looptrace_notifications.base import SCHEMA
 from looptrace_notifications.models import (
     DlqWatermarkRow,
-    EmailDeliveryRow,
     MessageReadRow,
     MessageRow,
     NotificationRow,
-    OrderContactRow,
     PreferenceRow,
 )
-
-
-async def load_contacts(session: AsyncSession, ids: Iterable[str]) -> dict[str, OrderContactRow]:
-    ids = list(set(ids))
-    if not ids:
-        return {}
-    rows = await session.scalars(select(OrderContactRow).where(OrderContactRow.order_id.in_(ids)))
-    return {r.order_id: r for r in rows}
+from looptrace_shared.db import json_rows
 
 
 async def load_preferences(
@@ -49,27 +52,65 @@ def mine(role: str, user_id: str) -> ColumnElement[bool]:
     return and_(NotificationRow.recipient_role == role, NotificationRow.recipient_id == user_id)
 
 
-async def insert_notifications(
-    session: AsyncSession, rows: list[dict[str, Any]]
-) -> list[NotificationRow]:
-    """Insert, skipping (source event, recipient) pairs already there; returns the new rows."""
+# a stored notification: its id and the row it was made from
+Created = tuple[int, dict[str, Any]]
+
+
+async def insert_notifications(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Created]:
+    """Insert in one statement, skipping (source event, recipient) pairs already there (so a
+    redelivered event adds nothing); returns the new ones."""
     if not rows:
         return []
-    stmt = (
-        pg_insert(NotificationRow)
-        .values(rows)
-        .on_conflict_do_nothing(
-            index_elements=["source_event_id", "recipient_role", "recipient_id"]
-        )
-        .returning(NotificationRow)
-    )
-    return list(await session.scalars(stmt))
+    by_key = {(r["source_event_id"], r["recipient_role"], r["recipient_id"]): r for r in rows}
+    stored = await session.execute(_ADD_NOTIFICATIONS, {"rows": json_rows(rows)})
+    return [(r.id, by_key[r.source_event_id, r.recipient_role, r.recipient_id]) for r in stored]
 
 
 async def insert_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        stmt = pg_insert(EmailDeliveryRow).values(rows).on_conflict_do_nothing()
-        await session.execute(stmt)
+        await session.execute(_ADD_DELIVERIES, {"rows": json_rows(rows)})
+
+
+def _from_json(table: str, columns: tuple[str, ...], tail: str) -> TextClause:
+    """``INSERT`` of rows given as one JSON parameter, in the order given."""
+    names = ", ".join(c.split()[0] for c in columns)
+    return text(
+        f"INSERT INTO {SCHEMA}.{table} ({names}) SELECT {names}"
+        f" FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS ({', '.join(columns)}))"
+        f" WITH ORDINALITY AS r({names}, n) ORDER BY n {tail}"
+    )
+
+
+_ADD_NOTIFICATIONS = _from_json(
+    "notifications",
+    (
+        "source_event_id text",
+        "source_event_type text",
+        "recipient_id text",
+        "recipient_role text",
+        "recipient_name text",
+        "recipient_email text",
+        "order_id text",
+        "order_number text",
+        "notification_type text",
+        "category text",
+        "subject text",
+        "context jsonb",
+    ),
+    "ON CONFLICT (source_event_id, recipient_role, recipient_id) DO NOTHING"
+    " RETURNING id, source_event_id, recipient_role, recipient_id",
+)
+_ADD_DELIVERIES = _from_json(
+    "email_deliveries",
+    (
+        "notification_id bigint",
+        "recipient_email text",
+        "state text",
+        "next_attempt_at timestamptz",
+        "attempts int",
+    ),
+    "ON CONFLICT DO NOTHING",
+)
 
 
 # ---- inbox --------------------------------------------------------------------------
