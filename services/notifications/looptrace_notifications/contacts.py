@@ -8,7 +8,7 @@ ones back in one statement at the end: no round trip per ``order.created``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -76,7 +76,7 @@ def completed(old: Contact, at: datetime) -> Contact:
 
 async def save_contacts(session: AsyncSession, changed: Iterable[Contact]) -> None:
     """Every changed contact in one upsert (one row per order: the batch's last state)."""
-    rows = [asdict(c) for c in changed]
+    rows = [{f: getattr(c, f) for f in _FIELDS} for c in changed]
     if rows:
         await session.execute(_UPSERT, {"rows": json_rows(rows)})
 

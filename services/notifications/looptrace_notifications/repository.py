@@ -16,7 +16,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,7 +30,7 @@ from looptrace_notifications.models import (
     NotificationRow,
     PreferenceRow,
 )
-from looptrace_shared.db import json_rows
+from looptrace_shared.db import json_rows, text_array
 
 
 async def load_preferences(
@@ -41,7 +40,16 @@ async def load_preferences(
     keys = list(set(users))
     if not keys:
         return {}
-    q = select(PreferenceRow).where(tuple_(PreferenceRow.role, PreferenceRow.user_id).in_(keys))
+    params: dict[str, Any] = {}
+    roles = text_array(params, "roles", [k[0] for k in keys])
+    users = text_array(params, "users", [k[1] for k in keys])
+    # joined to the keys as two arrays: an IN of (role, user) pairs expands a bound parameter
+    # per pair, which SQLAlchemy processes in Python for every batch
+    among = text(
+        f"SELECT p.* FROM {SCHEMA}.preferences AS p JOIN unnest({roles}, {users})"
+        " AS k(role, user_id) ON p.role = k.role AND p.user_id = k.user_id"
+    )
+    q = select(PreferenceRow).from_statement(among.bindparams(**params))
     return {(r.role, r.user_id): r for r in await session.scalars(q)}
 
 

@@ -27,6 +27,8 @@ from looptrace_shared.errors import WaitingFor, as_rule_violation
 from looptrace_shared.messaging.dispatch import Context
 
 SOURCE = "notifications"
+# roles addressed by e-mail, from the settings: they need no contact
+_BY_EMAIL = frozenset({Role.ADMIN, Role.INSPECTOR})
 # the contact book as a batch holds it, or as a test writes it
 AnyContact = Contact | OrderContactRow
 
@@ -90,7 +92,7 @@ async def notify(
     if not rules:
         return
     if contact is None:
-        needs_contact = any(r.role not in (Role.ADMIN, Role.INSPECTOR) for r in rules)
+        needs_contact = any(r.role not in _BY_EMAIL for r in rules)
         contact = await ctx.contact(order_id) if needs_contact else ctx.contacts.get(order_id)
     ctx.pending += _notification_rows(ctx, rules, contact, event_type, order_id, data, event_id)
 
@@ -118,7 +120,7 @@ def recipients(
 ) -> list[Recipient]:
     """``actor``: the admin the event names as having acted (``assigned_by``); when it is one
     of the admins, only that admin hears of it."""
-    if rule.role in (Role.ADMIN, Role.INSPECTOR):  # addressed by e-mail, from the settings
+    if rule.role in _BY_EMAIL:
         if rule.role is Role.ADMIN:
             listed = [actor] if actor is not None and actor in admins else admins
         else:
@@ -155,11 +157,10 @@ def mail_context(
 
 def _notification_rows(ctx, rules, contact, event_type, order_id, data, event_id):  # type: ignore[no-untyped-def]
     rows: dict[tuple[str, str], dict[str, Any]] = {}
+    actor = data.get("assigned_by") if event_type == "production.assignment_warned" else None
+    admins, inspectors = ctx.settings.admin_emails, ctx.settings.inspection_emails
     for rule in rules:
-        actor = data.get("assigned_by") if event_type == "production.assignment_warned" else None
-        for who in recipients(
-            rule, contact, ctx.settings.admin_emails, ctx.settings.inspection_emails, actor
-        ):
+        for who in recipients(rule, contact, admins, inspectors, actor):
             if (who.role.value, who.id) in rows:  # one notification per event and recipient
                 continue
             context = mail_context(ctx.settings, contact, order_id, data, who)

@@ -11,7 +11,6 @@ full each time.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from functools import cache
 from typing import Any
@@ -26,24 +25,26 @@ from looptrace_notifications.rendering import _environment, _with_derived, rende
 Verdict = tuple[type[NotificationRuleViolation], str] | None
 
 
-class _Bounded(OrderedDict[Hashable, Verdict]):
-    """Least recently used first; the oldest verdict goes once ``limit`` are kept."""
+class _Verdicts(dict[Hashable, Verdict]):
+    """At most ``limit`` verdicts: the oldest goes first (a dict keeps insertion order)."""
 
     def keep(self, key: Hashable, verdict: Verdict, limit: int) -> None:
         self[key] = verdict
         while len(self) > limit:
-            self.popitem(last=False)
+            del self[next(iter(self))]
 
 
-_VERDICTS = _Bounded()
+_VERDICTS = _Verdicts()
+_UNKNOWN: Any = object()
 
 
 def subject(notification_type: str, context: Mapping[str, Any], cache_entries: int) -> str:
     """The subject ``render`` would give; raises what ``render`` would (``cache_entries``:
     how many context shapes' verdicts are kept)."""
     plan = _plan(notification_type)
-    key = _key(notification_type, context, plan) if plan is not None else None
-    if key is None or key not in _VERDICTS:
+    key = _key(notification_type, context, plan[0]) if plan is not None else None
+    verdict = _VERDICTS.get(key, _UNKNOWN) if key is not None else _UNKNOWN
+    if verdict is _UNKNOWN:
         try:
             rendered = render(notification_type, context)
         except NotificationRuleViolation as err:
@@ -53,8 +54,6 @@ def subject(notification_type: str, context: Mapping[str, Any], cache_entries: i
         if key is not None:
             _VERDICTS.keep(key, None, cache_entries)
         return rendered.subject
-    _VERDICTS.move_to_end(key)
-    verdict = _VERDICTS[key]
     if verdict is not None:
         raise verdict[0](verdict[1])
     assert plan is not None
@@ -62,26 +61,31 @@ def subject(notification_type: str, context: Mapping[str, Any], cache_entries: i
     return line.partition("\n")[0].strip()
 
 
-def _key(kind: str, context: Mapping[str, Any], plan: tuple[frozenset[str], Any]) -> Hashable:
-    compared = plan[0]
+def _key(kind: str, context: Mapping[str, Any], compared: tuple[str, ...]) -> Hashable:
     try:
-        exact = tuple((n, context.get(n)) for n in sorted(compared))
+        exact = tuple([context.get(n) for n in compared])
         hash(exact)
     except TypeError:
         return None
     return (kind, _shape(context), exact)
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _shape(value: Any) -> Hashable:
-    if isinstance(value, Mapping):
-        return tuple((k, _shape(v)) for k, v in value.items())
+    kind = type(value)
+    if kind is dict or (kind not in _SCALARS and isinstance(value, Mapping)):
+        return tuple([(k, v) if type(v) is bool else (k, _shape(v)) for k, v in value.items()])
+    if kind in _SCALARS:
+        return (kind, bool(value))
     if isinstance(value, list | tuple):
         return ("[]", frozenset(_shape(v) for v in value))
-    return (type(value), bool(value))
+    return (kind, bool(value))
 
 
 @cache
-def _plan(kind: str) -> tuple[frozenset[str], jinja2.Template] | None:
+def _plan(kind: str) -> tuple[tuple[str, ...], jinja2.Template] | None:
     """The names the type's templates compare, and its subject line as a template of its own;
     ``None`` when the templates must be rendered in full each time."""
     env = _environment()
@@ -93,7 +97,7 @@ def _plan(kind: str) -> tuple[frozenset[str], jinja2.Template] | None:
     first = source.partition("\n")[0]
     if "{%" in first or "{#" in first:  # a statement may span lines: not a line of its own
         return None
-    return compared, env.from_string(first)
+    return tuple(sorted(compared)), env.from_string(first)
 
 
 class _Unsure(Exception):
