@@ -57,8 +57,15 @@ def subject(notification_type: str, context: Mapping[str, Any], cache_entries: i
     if verdict is not None:
         raise verdict[0](verdict[1])
     assert plan is not None
-    line = plan[1].render(_with_derived(context))
-    return line.partition("\n")[0].strip()
+    _, line, derived = plan
+    values = _with_derived(context) if derived else context
+    # the context as the template's own (``shared``): not merged with the globals each time
+    text = "".join(
+        line.root_render_func(
+            line.new_context(values if isinstance(values, dict) else dict(values), shared=True)
+        )
+    )
+    return text.partition("\n")[0].strip()
 
 
 def _key(kind: str, context: Mapping[str, Any], compared: tuple[str, ...]) -> Hashable:
@@ -76,7 +83,12 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 def _shape(value: Any) -> Hashable:
     kind = type(value)
     if kind is dict or (kind not in _SCALARS and isinstance(value, Mapping)):
-        return tuple([(k, v) if type(v) is bool else (k, _shape(v)) for k, v in value.items()])
+        return tuple(
+            [
+                (k, (t, bool(v))) if (t := type(v)) in _SCALARS else (k, _shape(v))
+                for k, v in value.items()
+            ]
+        )
     if kind in _SCALARS:
         return (kind, bool(value))
     if isinstance(value, list | tuple):
@@ -85,9 +97,10 @@ def _shape(value: Any) -> Hashable:
 
 
 @cache
-def _plan(kind: str) -> tuple[tuple[str, ...], jinja2.Template] | None:
-    """The names the type's templates compare, and its subject line as a template of its own;
-    ``None`` when the templates must be rendered in full each time."""
+def _plan(kind: str) -> tuple[tuple[str, ...], jinja2.Template, bool] | None:
+    """The names the type's templates compare, its subject line as a template of its own and
+    whether that line uses a derived value (``_with_derived``); ``None`` when the templates
+    must be rendered in full each time."""
     env = _environment()
     try:
         compared = frozenset().union(*(_compared(env, f"{kind}.{k}.j2") for k in ("txt", "html")))
@@ -97,7 +110,15 @@ def _plan(kind: str) -> tuple[tuple[str, ...], jinja2.Template] | None:
     first = source.partition("\n")[0]
     if "{%" in first or "{#" in first:  # a statement may span lines: not a line of its own
         return None
-    return tuple(sorted(compared)), env.from_string(first)
+    used = meta.find_undeclared_variables(env.parse(first))
+    derived = bool(used & _DERIVED)
+    return tuple(sorted(compared)), env.from_string(first), derived
+
+
+# what ``_with_derived`` adds to a context
+_DERIVED = frozenset(
+    {"inspection_title", "inspection_lot", "timeline_url", "buyer_name", "supplier_name"}
+)
 
 
 class _Unsure(Exception):
