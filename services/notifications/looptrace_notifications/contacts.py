@@ -16,6 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_notifications.base import SCHEMA
+from looptrace_notifications.models import OrderContactRow
+from looptrace_notifications.repository import record_of
 from looptrace_shared.db import json_rows, text_array
 from looptrace_shared.events import orders as ev
 
@@ -81,22 +83,11 @@ async def save_contacts(session: AsyncSession, changed: Iterable[Contact]) -> No
         await session.execute(_UPSERT, {"rows": json_rows(rows)})
 
 
-_COLUMNS = (
-    "order_id text",
-    "order_number text",
-    "buyer_id text",
-    "buyer_name text",
-    "buyer_email text",
-    "supplier_id text",
-    "supplier_name text",
-    "supplier_email text",
-    "completed_at timestamptz",
-)
 _UPSERT = text(
     f"""
     INSERT INTO {_TABLE} ({", ".join(_FIELDS)}, updated_at)
     SELECT {", ".join(_FIELDS)}, now()
-    FROM json_to_recordset(CAST(:rows AS json)) AS r({", ".join(_COLUMNS)})
+    FROM json_to_recordset(CAST(:rows AS json)) AS r({record_of(OrderContactRow.__table__, _FIELDS)})
     ON CONFLICT (order_id) DO UPDATE SET
     {", ".join(f"{f} = excluded.{f}" for f in _FIELDS[1:])}, updated_at = excluded.updated_at
     """

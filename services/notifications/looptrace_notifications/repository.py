@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     CursorResult,
+    FromClause,
     TextClause,
     and_,
     func,
@@ -18,13 +19,16 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_notifications import retention
 from looptrace_notifications.base import SCHEMA
 from looptrace_notifications.models import (
+    Base,
     DlqWatermarkRow,
+    EmailDeliveryRow,
     MessageReadRow,
     MessageRow,
     NotificationRow,
@@ -42,11 +46,11 @@ async def load_preferences(
         return {}
     params: dict[str, Any] = {}
     roles = text_array(params, "roles", [k[0] for k in keys])
-    users = text_array(params, "users", [k[1] for k in keys])
+    ids = text_array(params, "users", [k[1] for k in keys])
     # joined to the keys as two arrays: an IN of (role, user) pairs expands a bound parameter
     # per pair, which SQLAlchemy processes in Python for every batch
     among = text(
-        f"SELECT p.* FROM {SCHEMA}.preferences AS p JOIN unnest({roles}, {users})"
+        f"SELECT p.* FROM {SCHEMA}.preferences AS p JOIN unnest({roles}, {ids})"
         " AS k(role, user_id) ON p.role = k.role AND p.user_id = k.user_id"
     )
     q = select(PreferenceRow).from_statement(among.bindparams(**params))
@@ -79,44 +83,45 @@ async def insert_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -
         await session.execute(_ADD_DELIVERIES, {"rows": json_rows(rows)})
 
 
-def _from_json(table: str, columns: tuple[str, ...], tail: str) -> TextClause:
+def record_of(table: FromClause, names: Sequence[str]) -> str:
+    """``name type, …`` of ``table``'s columns: the record ``json_to_recordset`` reads rows as."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    return ", ".join(f"{n} {table.c[n].type.compile(dialect=dialect)}" for n in names)
+
+
+def _from_json(model: type[Base], names: Sequence[str], tail: str) -> TextClause:
     """``INSERT`` of rows given as one JSON parameter, in the order given."""
-    names = ", ".join(c.split()[0] for c in columns)
+    listed = ", ".join(names)
+    record = record_of(model.__table__, names)
     return text(
-        f"INSERT INTO {SCHEMA}.{table} ({names}) SELECT {names}"
-        f" FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS ({', '.join(columns)}))"
-        f" WITH ORDINALITY AS r({names}, n) ORDER BY n {tail}"
+        f"INSERT INTO {SCHEMA}.{model.__tablename__} ({listed}) SELECT {listed}"
+        f" FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS ({record}))"
+        f" WITH ORDINALITY AS r({listed}, n) ORDER BY n {tail}"
     )
 
 
 _ADD_NOTIFICATIONS = _from_json(
-    "notifications",
+    NotificationRow,
     (
-        "source_event_id text",
-        "source_event_type text",
-        "recipient_id text",
-        "recipient_role text",
-        "recipient_name text",
-        "recipient_email text",
-        "order_id text",
-        "order_number text",
-        "notification_type text",
-        "category text",
-        "subject text",
-        "context jsonb",
+        "source_event_id",
+        "source_event_type",
+        "recipient_id",
+        "recipient_role",
+        "recipient_name",
+        "recipient_email",
+        "order_id",
+        "order_number",
+        "notification_type",
+        "category",
+        "subject",
+        "context",
     ),
     "ON CONFLICT (source_event_id, recipient_role, recipient_id) DO NOTHING"
     " RETURNING id, source_event_id, recipient_role, recipient_id",
 )
 _ADD_DELIVERIES = _from_json(
-    "email_deliveries",
-    (
-        "notification_id bigint",
-        "recipient_email text",
-        "state text",
-        "next_attempt_at timestamptz",
-        "attempts int",
-    ),
+    EmailDeliveryRow,
+    ("notification_id", "recipient_email", "state", "next_attempt_at", "attempts"),
     "ON CONFLICT DO NOTHING",
 )
 
