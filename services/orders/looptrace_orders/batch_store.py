@@ -1,0 +1,175 @@
+"""The orders a consumed batch works on, read and written as sets.
+
+One query loads every order the batch names; at the end of the batch (or before a use case
+writes a row that refers to an order, see ``OrdersContext.flush``) one INSERT adds the new
+orders, one UPDATE writes the changed ones (each checked against the version it was read at)
+and one INSERT adds the status history, in the order it was recorded, however many messages
+the batch holds. The ORM session keeps serving the HTTP routes, which change one order, and
+the batch's other rows (shipments, quotes, invoices).
+
+The orders are ``OrderRow`` instances no session tracks: the use cases are the same for both
+paths, and the ORM's bookkeeping per attribute is of no use to a row written this way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import ARRAY, CursorResult, String, Table, any_, bindparam, or_, select, text
+from sqlalchemy.dialects.postgresql.base import PGDialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import configure_mappers, instrumentation
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
+
+from looptrace_orders import archive
+from looptrace_orders.models import OrderRow, StatusHistoryRow
+from looptrace_shared.db import json_rows
+from looptrace_shared.errors import Conflict
+
+ORDERS = cast(Table, OrderRow.__table__)
+HISTORY = cast(Table, StatusHistoryRow.__table__)
+COLUMNS = tuple(c.name for c in ORDERS.c)
+# kept by the database: the row's times, and the version the UPDATE moves on
+_SERVER_SIDE = frozenset({"created_at", "updated_at", "version"})
+_WRITTEN = tuple(c for c in COLUMNS if c not in _SERVER_SIDE)
+configure_mappers()  # the attributes' loaders exist before a row is built without the ORM
+_MANAGER = instrumentation.manager_of_class(OrderRow)
+_DEFAULTS = {
+    c.name: c.default.arg
+    for c in ORDERS.c
+    if isinstance(c.default, ScalarElementColumnDefault) and c.name not in _SERVER_SIDE
+}
+
+
+class ConcurrentUpdate(Conflict):
+    rule = "concurrent_update"
+
+
+def _recordset(table: Any, names: Sequence[str]) -> str:
+    """``json_to_recordset``'s column list for these columns of ``table``."""
+    dialect = PGDialect()  # type: ignore[no-untyped-call]  # (its __init__ is not annotated)
+    return ", ".join(f"{n} {table.c[n].type.compile(dialect=dialect)}" for n in names)
+
+
+_NAMES = ", ".join(_WRITTEN)
+_INSERT = text(
+    f"INSERT INTO {ORDERS.fullname} ({_NAMES}, version)"
+    f" SELECT {_NAMES}, 1 FROM json_to_recordset(CAST(:rows AS json))"
+    f" AS r({_recordset(ORDERS, _WRITTEN)})"
+)
+_SET = ", ".join(f"{n} = r.{n}" for n in _WRITTEN if n != "id")
+_UPDATE = text(
+    f"UPDATE {ORDERS.fullname} AS o SET {_SET}, version = o.version + 1, updated_at = now()"
+    f" FROM json_to_recordset(CAST(:rows AS json))"
+    f" AS r({_recordset(ORDERS, (*_WRITTEN, 'version'))})"
+    " WHERE o.id = r.id AND o.version = r.version"
+)
+_HISTORY_COLUMNS = ("order_id", "from_status", "to_status", "cause", "reason", "at")
+_HISTORY_NAMES = ", ".join(_HISTORY_COLUMNS)
+_ADD_HISTORY = text(
+    f"INSERT INTO {HISTORY.fullname} ({_HISTORY_NAMES}) SELECT {_HISTORY_NAMES}"
+    f" FROM ROWS FROM (json_to_recordset(CAST(:rows AS json))"
+    f" AS ({_recordset(HISTORY, _HISTORY_COLUMNS)}))"
+    f" WITH ORDINALITY AS r({_HISTORY_NAMES}, n) ORDER BY n"
+)
+
+
+def detached(values: Mapping[str, Any]) -> OrderRow:
+    """An ``OrderRow`` holding ``values``, in no session (this module writes it)."""
+    order: OrderRow = _MANAGER.new_instance()
+    order.__dict__.update(values)
+    return order
+
+
+def _snapshot(order: OrderRow) -> tuple[Any, ...]:
+    values = order.__dict__
+    # a list (the gate's inspections) is copied: a change made in place still shows
+    return tuple(list(v) if isinstance(v := values.get(c), list) else v for c in COLUMNS)
+
+
+def _json(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _row(order: OrderRow, names: Sequence[str]) -> dict[str, Any]:
+    values = order.__dict__
+    return {n: _json(values.get(n)) for n in names}
+
+
+@dataclass
+class BatchStore:
+    """The orders of one batch: as read (to find what changed), new, and the history to add."""
+
+    read: dict[str, tuple[OrderRow, tuple[Any, ...]]] = field(default_factory=dict)
+    new: dict[str, OrderRow] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    async def load(self, session: AsyncSession, refs: Sequence[str]) -> list[OrderRow]:
+        """Every order whose id or order number is one of ``refs``, live or archived (an
+        archived one is never written)."""
+        refs = list(set(refs))
+        if not refs:
+            return []
+        among = any_(bindparam("refs", refs, type_=ARRAY(String)))
+        q = select(*ORDERS.c).where(or_(ORDERS.c.id == among, ORDERS.c.order_number == among))
+        # locked (in id order: two lanes never wait on each other crosswise) so that no HTTP
+        # route changes them between this read and the batch's UPDATE
+        q = q.order_by(ORDERS.c.id).with_for_update()
+        live = [detached(cast(Mapping[str, Any], r._mapping)) for r in await session.execute(q)]
+        for order in live:
+            self.read[order.id] = (order, _snapshot(order))
+        found = {o.id for o in live} | {o.order_number for o in live}
+        rest = [r for r in refs if r not in found]
+        return live + (await archive.archived_orders(session, rest) if rest else [])
+
+    def add(self, values: Mapping[str, Any]) -> OrderRow:
+        """A new order; the columns not given take their defaults, as the ORM's would."""
+        order = detached({**_DEFAULTS, **values})
+        self.new[order.id] = order
+        return order
+
+    def add_history(
+        self, order_id: str, from_: str | None, to: str, cause: str, reason: str | None
+    ) -> None:
+        self.history.append(
+            {
+                "order_id": order_id,
+                "from_status": from_,
+                "to_status": to,
+                "cause": cause[:200],
+                "reason": reason,
+                "at": datetime.now(UTC),
+            }
+        )
+
+    async def write(self, session: AsyncSession) -> None:
+        """What the batch changed so far, in three statements at most."""
+        if self.new:
+            rows = [_row(o, _WRITTEN) for o in self.new.values()]
+            await session.execute(_INSERT, {"rows": json_rows(rows)})
+            for order in self.new.values():
+                order.__dict__["version"] = 1
+                self.read[order.id] = (order, _snapshot(order))
+            self.new.clear()
+        changed = [o for o, seen in self.read.values() if _snapshot(o) != seen]
+        if changed:
+            await self._update(session, changed)
+        if self.history:
+            await session.execute(_ADD_HISTORY, {"rows": json_rows(self.history)})
+            self.history.clear()
+
+    async def _update(self, session: AsyncSession, changed: list[OrderRow]) -> None:
+        rows = [_row(o, (*_WRITTEN, "version")) for o in changed]
+        result = cast(CursorResult[Any], await session.execute(_UPDATE, {"rows": json_rows(rows)}))
+        if result.rowcount != len(changed):  # someone else (an HTTP route) changed one meanwhile
+            raise ConcurrentUpdate(
+                f"{len(changed) - result.rowcount} of {len(changed)} orders were changed "
+                "by someone else meanwhile; retry"
+            )
+        for order in changed:
+            order.__dict__["version"] = order.version + 1
+            self.read[order.id] = (order, _snapshot(order))
