@@ -41,8 +41,9 @@ class OrderArchived(Conflict):
 
 
 def archived(order: OrderRow) -> bool:
-    """An order read from the archive is never in the session (transient): read-only."""
-    return bool(inspect(order).transient)
+    """An order read from the archive (never in the session): read-only. A consumed batch's
+    orders are in no session either (see ``batch_store``): the mark tells them apart."""
+    return bool(inspect(order).info.get(_ARCHIVED))
 
 
 def check_live(order: OrderRow) -> None:
@@ -53,8 +54,13 @@ def check_live(order: OrderRow) -> None:
         )
 
 
+_ARCHIVED = "archived"
+
+
 def _order_of(row: Any) -> OrderRow:
-    return OrderRow(**dict(row._mapping))
+    order = OrderRow(**dict(row._mapping))
+    inspect(order).info[_ARCHIVED] = True
+    return order
 
 
 async def archived_orders(

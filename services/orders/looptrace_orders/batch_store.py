@@ -13,12 +13,13 @@ paths, and the ORM's bookkeeping per attribute is of no use to a row written thi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
+from operator import itemgetter
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import ARRAY, CursorResult, String, Table, any_, bindparam, or_, select, text
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,25 +80,33 @@ _ADD_HISTORY = text(
 
 
 def detached(values: Mapping[str, Any]) -> OrderRow:
-    """An ``OrderRow`` holding ``values``, in no session (this module writes it)."""
+    """An ``OrderRow`` holding ``values`` (every column: those not given are None), in no
+    session (this module writes it)."""
     order: OrderRow = _MANAGER.new_instance()
+    order.__dict__.update(_NONE)
     order.__dict__.update(values)
     return order
 
 
+_NONE = dict.fromkeys(COLUMNS)
+_ALL = itemgetter(*COLUMNS)
+_INSERTED = itemgetter(*_WRITTEN)
+_UPDATED = itemgetter(*_WRITTEN, "version")
+_UPDATED_NAMES = (*_WRITTEN, "version")
+
+
 def _snapshot(order: OrderRow) -> tuple[Any, ...]:
     values = order.__dict__
-    # a list (the gate's inspections) is copied: a change made in place still shows
-    return tuple(list(v) if isinstance(v := values.get(c), list) else v for c in COLUMNS)
+    # the gate's inspections (a list) also as a copy: a change made in place still shows
+    inspections = values["qc_passed_inspections"]
+    seen: tuple[Any, ...] = _ALL(values)
+    return seen if inspections is None else (*seen, tuple(inspections))
 
 
-def _json(value: Any) -> Any:
-    return str(value) if isinstance(value, Decimal) else value
-
-
-def _row(order: OrderRow, names: Sequence[str]) -> dict[str, Any]:
-    values = order.__dict__
-    return {n: _json(values.get(n)) for n in names}
+def _rows(orders: Iterable[OrderRow], get: itemgetter[Any], names: Sequence[str]) -> str:
+    """The orders' columns as ``json_to_recordset`` rows (amounts as their text)."""
+    rows = [dict(zip(names, get(o.__dict__), strict=True)) for o in orders]
+    return orjson.dumps(rows, default=str).decode()
 
 
 @dataclass
@@ -149,8 +158,8 @@ class BatchStore:
     async def write(self, session: AsyncSession) -> None:
         """What the batch changed so far, in three statements at most."""
         if self.new:
-            rows = [_row(o, _WRITTEN) for o in self.new.values()]
-            await session.execute(_INSERT, {"rows": json_rows(rows)})
+            rows = _rows(self.new.values(), _INSERTED, _WRITTEN)
+            await session.execute(_INSERT, {"rows": rows})
             for order in self.new.values():
                 order.__dict__["version"] = 1
                 self.read[order.id] = (order, _snapshot(order))
@@ -163,8 +172,8 @@ class BatchStore:
             self.history.clear()
 
     async def _update(self, session: AsyncSession, changed: list[OrderRow]) -> None:
-        rows = [_row(o, (*_WRITTEN, "version")) for o in changed]
-        result = cast(CursorResult[Any], await session.execute(_UPDATE, {"rows": json_rows(rows)}))
+        rows = _rows(changed, _UPDATED, _UPDATED_NAMES)
+        result = cast(CursorResult[Any], await session.execute(_UPDATE, {"rows": rows}))
         if result.rowcount != len(changed):  # someone else (an HTTP route) changed one meanwhile
             raise ConcurrentUpdate(
                 f"{len(changed) - result.rowcount} of {len(changed)} orders were changed "
