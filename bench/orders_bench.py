@@ -24,6 +24,7 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
+from pipeline_probes import proc_stat
 from sqlalchemy import text
 
 import looptrace_orders
@@ -95,18 +96,20 @@ async def run(url: str, n: int, batch: int, mode: str) -> None:
     rt = Runtime(settings, engine, sessions, plumbing)
     processor = BatchProcessor(consumer_groups(rt)[0], sessions, plumbing, settings)
     values = messages(n, batch, mode)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(values), batch):
         chunk = values[i : i + batch]
         await processor.process(
             [Record(t, 0, i + j, k.encode(), v) for j, (t, k, v) in enumerate(chunk)]
         )
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     async with engine.connect() as conn:
+        backends = (await conn.execute(text(BACKENDS))).scalars().all()
         states = (await conn.execute(text(STATES))).all()
         history = await conn.scalar(text("SELECT count(*) FROM orders.status_history"))
         events = await conn.scalar(text("SELECT count(*) FROM orders.outbox"))
     await engine.dispose()
+    pg = sum(s[0] for pid in backends if (s := proc_stat(pid)))
     orders = ", ".join(f"{k} {s}" for s, k in states)
     what = "OrderPlaced" if mode == "placed" else "mix (5 per order)"
     print(
@@ -114,8 +117,15 @@ async def run(url: str, n: int, batch: int, mode: str) -> None:
         f"msgs/s (batches of {batch}; orders: {orders}; {history} history rows, {events} "
         "events in the outbox)"
     )
+    per = 1e6 / len(values)
+    print(
+        f"CPU per message: this process {cpu * per:,.0f} µs, its PostgreSQL backends "
+        f"{pg * per:,.0f} µs (load average {os.getloadavg()[0]:.1f})"
+    )
 
 
+# every connection of the run's pool (the backends' CPU includes their start)
+BACKENDS = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
 STATES = "SELECT workflow_status, count(*) FROM orders.orders GROUP BY 1 ORDER BY 1"
 
 

@@ -20,7 +20,7 @@ from operator import itemgetter
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import ARRAY, CursorResult, String, Table, any_, bindparam, or_, select, text
+from sqlalchemy import CursorResult, Table, text
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import configure_mappers, instrumentation
@@ -28,7 +28,7 @@ from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from looptrace_orders import archive
 from looptrace_orders.models import OrderRow, StatusHistoryRow
-from looptrace_shared.db import json_rows
+from looptrace_shared.db import json_rows, text_array
 from looptrace_shared.errors import Conflict
 
 ORDERS = cast(Table, OrderRow.__table__)
@@ -123,12 +123,17 @@ class BatchStore:
         refs = list(set(refs))
         if not refs:
             return []
-        among = any_(bindparam("refs", refs, type_=ARRAY(String)))
-        q = select(*ORDERS.c).where(or_(ORDERS.c.id == among, ORDERS.c.order_number == among))
+        params: dict[str, Any] = {}
+        among = text_array(params, "refs", refs)
         # locked (in id order: two lanes never wait on each other crosswise) so that no HTTP
         # route changes them between this read and the batch's UPDATE
-        q = q.order_by(ORDERS.c.id).with_for_update()
-        live = [detached(cast(Mapping[str, Any], r._mapping)) for r in await session.execute(q)]
+        q = text(
+            f"SELECT {', '.join(COLUMNS)} FROM {ORDERS.fullname}"
+            f" WHERE id = ANY({among}) OR order_number = ANY({among}) ORDER BY id FOR UPDATE"
+        ).columns(*ORDERS.c)
+        live = [
+            detached(cast(Mapping[str, Any], r._mapping)) for r in await session.execute(q, params)
+        ]
         for order in live:
             self.read[order.id] = (order, _snapshot(order))
         found = {o.id for o in live} | {o.order_number for o in live}
