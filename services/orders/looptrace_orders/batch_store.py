@@ -79,7 +79,7 @@ _ADD_HISTORY = text(
 )
 
 
-def detached(values: Mapping[str, Any]) -> OrderRow:
+def detached(values: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> OrderRow:
     """An ``OrderRow`` holding ``values`` (every column: those not given are None), in no
     session (this module writes it)."""
     order: OrderRow = _MANAGER.new_instance()

@@ -33,9 +33,24 @@ REFUSALS: Refusals = {
 }
 
 
+class _DomainRules(AbstractContextManager[None]):
+    """``refused_as(REFUSALS)`` as one object, entered again and again: a batch enters it for
+    every move of every order, and a generator-based context manager is made each time."""
+
+    KINDS = tuple(k for key in REFUSALS for k in (key if isinstance(key, tuple) else (key,)))
+
+    def __exit__(self, kind: object, err: BaseException | None, tb: object) -> None:
+        if isinstance(err, self.KINDS):
+            with refused_as(REFUSALS):
+                raise err
+
+
+_DOMAIN_RULES = _DomainRules()
+
+
 def domain_rules() -> AbstractContextManager[None]:
     """Domain refusals become rule violations (HTTP 409/422, or a dead letter)."""
-    return refused_as(REFUSALS)
+    return _DOMAIN_RULES
 
 
 @dataclass
@@ -144,4 +159,6 @@ class OrdersContext(Context):
 
     @property
     def cause_name(self) -> str:
-        return f"event:{self.cause.type}:{self.cause.id}" if self.cause else f"http:{self.actor}"
+        if self.cause is None:
+            return f"http:{self.actor}"
+        return f"event:{self.cause.type}:{self.cause.id_text}"
