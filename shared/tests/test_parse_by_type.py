@@ -7,9 +7,15 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from looptrace_shared.envelope import new_envelope
+from looptrace_shared.envelope import Envelope, new_envelope
 from looptrace_shared.events import orders as ev
-from looptrace_shared.messaging.incoming import Incoming, Record, Unparseable, parse_record
+from looptrace_shared.messaging.incoming import (
+    Incoming,
+    Record,
+    Unparseable,
+    parse_in_two,
+    parse_record,
+)
 
 TOPIC = "orders.inbound.v1"  # OrderPlaced, SupplierAssigned, OrderCancelled, …
 
@@ -22,11 +28,16 @@ def envelope(type_: str, data: dict[str, object]) -> dict[str, object]:
     return orjson.loads(new_envelope(type_, "test", "o-1", data).to_bytes())  # type: ignore[no-any-return]
 
 
-def test_a_message_of_a_shared_topic_gets_its_types_payload() -> None:
-    out = parsed(orjson.dumps(envelope("OrderCancelled", {"order_id": "o-1", "reason": "late"})))
-    assert isinstance(out, Incoming)
-    assert isinstance(out.data, ev.OrderCancelled) and out.data.reason == "late"
-    assert out.type == "OrderCancelled" and out.subject == "o-1"
+def test_a_message_of_a_shared_topic_gets_its_types_payload_as_the_general_path_does() -> None:
+    value = orjson.dumps(envelope("OrderCancelled", {"order_id": "o-1", "reason": "late"}))
+    out, general = parsed(value), parse_in_two(Record(TOPIC, 0, 0, b"o-1", value))
+    assert isinstance(out, Incoming) and isinstance(general, Incoming)
+    assert type(out.envelope) is not Envelope  # validated in one pass
+    assert isinstance(out.data, ev.OrderCancelled) and out.data == general.data
+    assert out.envelope.model_dump(exclude={"data"}) == general.envelope.model_dump(
+        exclude={"data"}
+    )
+    assert (out.type, out.subject, out.event_id) == ("OrderCancelled", "o-1", general.event_id)
 
 
 def test_a_type_key_inside_the_data_ahead_of_the_envelopes_misleads_nothing() -> None:

@@ -74,6 +74,11 @@ def parse_record(record: Record) -> Incoming | Unparseable:
         else:
             if envelope.type == typed[0]:
                 return Incoming(record, envelope, envelope.data)
+    return parse_in_two(record)
+
+
+def parse_in_two(record: Record) -> Incoming | Unparseable:
+    """The general path: the envelope, then its type's payload (each refusal says which)."""
     try:
         envelope = Envelope.model_validate_json(record.value)
     except ValidationError as err:
