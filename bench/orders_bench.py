@@ -93,7 +93,7 @@ async def run(url: str, n: int, batch: int, mode: str) -> None:
     engine = make_engine(url)
     settings = OrdersSettings(database_url=url)
     sessions = make_sessionmaker(engine)
-    rt = Runtime(settings, engine, sessions, plumbing)
+    rt: Runtime[OrdersSettings, None] = Runtime(settings, engine, sessions, plumbing)
     processor = BatchProcessor(consumer_groups(rt)[0], sessions, plumbing, settings)
     values = messages(n, batch, mode)
     started, cpu = time.perf_counter(), time.process_time()

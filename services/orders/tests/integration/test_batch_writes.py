@@ -37,8 +37,11 @@ TARGET = str(date.today() + timedelta(days=60))
 _offsets = itertools.count()
 
 
+Fixture = tuple[BatchProcessor, Runtime[Any, Any]]
+
+
 @pytest.fixture(scope="module")
-async def processor(database_url: str) -> AsyncIterator[tuple[BatchProcessor, Runtime[Any, Any]]]:
+async def processor(database_url: str) -> AsyncIterator[Fixture]:
     await asyncio.to_thread(migrate, database_url, MIGRATIONS)
     settings = OrdersSettings(database_url=database_url)
     engine = make_engine(database_url, pool_size=2)
@@ -111,7 +114,7 @@ async def state(rt: Runtime[Any, Any], oid: str) -> dict[str, Any]:
     }
 
 
-async def test_one_orders_messages_in_one_batch_apply_in_order(processor) -> None:  # type: ignore[no-untyped-def]
+async def test_one_orders_messages_in_one_batch_apply_in_order(processor: Fixture) -> None:
     batch, rt = processor
     a, b = str(uuid.uuid4()), str(uuid.uuid4())
     # the two orders' messages interleaved, as lanes and topics deliver them
@@ -127,8 +130,8 @@ async def test_one_orders_messages_in_one_batch_apply_in_order(processor) -> Non
 
 
 async def test_an_order_read_back_in_later_batches_moves_on_and_keeps_its_version_count(
-    processor,
-) -> None:  # type: ignore[no-untyped-def]
+    processor: Fixture,
+) -> None:
     batch, rt = processor
     oid = str(uuid.uuid4())
     messages = life(oid)
@@ -140,7 +143,7 @@ async def test_an_order_read_back_in_later_batches_moves_on_and_keeps_its_versio
     assert got["history"] == MOVES
 
 
-async def test_a_redelivered_batch_writes_nothing_twice(processor) -> None:  # type: ignore[no-untyped-def]
+async def test_a_redelivered_batch_writes_nothing_twice(processor: Fixture) -> None:
     batch, rt = processor
     oid = str(uuid.uuid4())
     records = life(oid)
@@ -157,8 +160,8 @@ async def test_a_redelivered_batch_writes_nothing_twice(processor) -> None:  # t
 
 
 async def test_an_order_placed_and_shipped_in_one_batch_is_written_before_its_shipment(
-    processor,
-) -> None:  # type: ignore[no-untyped-def]
+    processor: Fixture,
+) -> None:
     batch, rt = processor
     oid = str(uuid.uuid4())
     gate = record("production.quality_gate_passed", oid, inspection_ids=["i-1"])
@@ -172,7 +175,7 @@ async def test_an_order_placed_and_shipped_in_one_batch_is_written_before_its_sh
         assert (await conn.execute(q, {"o": oid})).scalars().all() == [500]
 
 
-async def test_an_order_changed_under_the_batch_is_not_overwritten(processor) -> None:  # type: ignore[no-untyped-def]
+async def test_an_order_changed_under_the_batch_is_not_overwritten(processor: Fixture) -> None:
     batch, rt = processor
     oid = str(uuid.uuid4())
     await batch.process([placed(oid)])

@@ -56,7 +56,7 @@ async def test_placed_and_assigned_orders_events_are_their_contracts_dumps(
         ctx.preloaded = True
     ctx.cause = incoming("OrderPlaced", "o-1", placed(**change).model_dump(mode="json")).envelope
     order = await uc.place_order(ctx, placed(**change))
-    supplier = ev.Party(id="s-1", name="Knit Co", email="s@knit.example")
+    supplier = ev.Party.model_validate({"id": "s-1", "name": "Knit Co", "email": "s@knit.example"})
     await uc.assign_supplier(ctx, order.id, supplier, "ops")
     await uc.assign_supplier(ctx, order.id, ev.Party(id="s-2", name="Other"), "ops")
     types = [e["type"] for e in uow.events]
