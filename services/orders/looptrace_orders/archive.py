@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import MetaData, Table, inspect, or_, select
+from sqlalchemy import MetaData, Table, inspect, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_orders.models import (
@@ -17,6 +17,7 @@ from looptrace_orders.models import (
     ShipmentUpdateRow,
     StatusHistoryRow,
 )
+from looptrace_shared.db import text_array
 from looptrace_shared.errors import Conflict
 
 ARCHIVE_SCHEMA = "orders_archive"
@@ -41,8 +42,9 @@ class OrderArchived(Conflict):
 
 
 def archived(order: OrderRow) -> bool:
-    """An order read from the archive is never in the session (transient): read-only."""
-    return bool(inspect(order).transient)
+    """An order read from the archive (never in the session): read-only. A consumed batch's
+    orders are in no session either (see ``batch_store``): the mark tells them apart."""
+    return bool(inspect(order).info.get(_ARCHIVED))
 
 
 def check_live(order: OrderRow) -> None:
@@ -53,8 +55,13 @@ def check_live(order: OrderRow) -> None:
         )
 
 
+_ARCHIVED = "archived"
+
+
 def _order_of(row: Any) -> OrderRow:
-    return OrderRow(**dict(row._mapping))
+    order = OrderRow(**dict(row._mapping))
+    inspect(order).info[_ARCHIVED] = True
+    return order
 
 
 async def archived_orders(
@@ -65,8 +72,10 @@ async def archived_orders(
     keys = list(set(refs) | set(numbers))
     if not keys:
         return []
-    q = select(t).where(or_(t.c.id.in_(keys), t.c.order_number.in_(keys)))
-    return [_order_of(r) for r in await session.execute(q)]
+    params: dict[str, Any] = {}
+    among = text_array(params, "keys", keys)  # a batch's refs: one parameter, not one each
+    q = select(t).where(text(f"id = ANY({among}) OR order_number = ANY({among})"))
+    return [_order_of(r) for r in await session.execute(q, params)]
 
 
 async def archived_order(session: AsyncSession, id_or_number: str) -> OrderRow | None:

@@ -18,6 +18,10 @@ class OrdersSettings(ServiceSettings):
     order_target_future_days: int = Field(
         default=3 * 365, ge=1, le=36_500, description="latest target date: today plus this"
     )
+    # an order's rows are its own; what orders share is either looked up, not created
+    # (order numbers: a clash fails one lane's INSERT, and its messages, rerun one by one,
+    # find the other order) or taken under a row lock (an invoice series' next number)
+    kafka_batch_lanes: int = Field(default=2, ge=1)
     retention_interval_s: float = Field(
         default=86_400, ge=0, description="how often the service runs retention; 0 = never"
     )

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 from looptrace_orders import repository as repo
-from looptrace_orders.models import OrderRow
+from looptrace_orders.batch_store import BatchStore
+from looptrace_orders.models import OrderRow, StatusHistoryRow
 from looptrace_orders.order_dates import TargetWindow
 from looptrace_orders.workflow import (
     InvalidTransition,
@@ -16,6 +19,8 @@ from looptrace_orders.workflow import (
     QcGateClosed,
     ShipmentNotAllowed,
 )
+from looptrace_shared.db import UnitOfWork
+from looptrace_shared.envelope import cause_ids, encode_envelope
 from looptrace_shared.errors import Refusals, WaitingFor, refused_as
 from looptrace_shared.messaging.dispatch import Context
 
@@ -28,14 +33,33 @@ REFUSALS: Refusals = {
 }
 
 
+class _DomainRules(AbstractContextManager[None]):
+    """``refused_as(REFUSALS)`` as one object, entered again and again: a batch enters it for
+    every move of every order, and a generator-based context manager is made each time."""
+
+    KINDS = tuple(k for key in REFUSALS for k in (key if isinstance(key, tuple) else (key,)))
+
+    def __exit__(self, kind: object, err: BaseException | None, tb: object) -> None:
+        if isinstance(err, self.KINDS):
+            with refused_as(REFUSALS):
+                raise err
+
+
+_DOMAIN_RULES = _DomainRules()
+
+
 def domain_rules() -> AbstractContextManager[None]:
     """Domain refusals become rule violations (HTTP 409/422, or a dead letter)."""
-    return refused_as(REFUSALS)
+    return _DOMAIN_RULES
 
 
 @dataclass
 class OrdersContext(Context):
-    """One batch (or one request): the unit of work and the orders loaded for it."""
+    """One batch (or one request): the unit of work and the orders loaded for it.
+
+    A consumed batch has a ``store`` (``for_batch``): its orders are read and written as
+    sets (see ``batch_store``). A request has none: its order lives in the ORM session.
+    """
 
     SOURCE = SOURCE
 
@@ -44,13 +68,63 @@ class OrdersContext(Context):
     actor: str = "system"
     preloaded: bool = False
     target_window: TargetWindow = field(default_factory=TargetWindow)
+    store: BatchStore | None = None
+
+    @classmethod
+    def for_batch(cls, uow: UnitOfWork, target_window: TargetWindow) -> OrdersContext:
+        return cls(uow, target_window=target_window, store=BatchStore())
 
     async def preload(self, ids: Sequence[str], numbers: Sequence[str] = ()) -> None:
         """Load every order a batch names (by id or order number) in one query; after this
         the batch looks nothing up one by one (a miss means: not there)."""
-        for order in await repo.load_orders(self.uow.session, ids, numbers):
+        session = self.uow.session
+        if self.store is not None:
+            found = await self.store.load(session, [*ids, *numbers])
+        else:
+            found = await repo.load_orders(session, ids, numbers)
+        for order in found:
             self.remember(order)
         self.preloaded = True
+
+    def new_order(self, values: dict[str, Any]) -> OrderRow:
+        """A new order of these column values: written with the batch's orders, or added
+        to the session."""
+        if self.store is not None:
+            order = self.store.add(values)
+        else:
+            order = OrderRow(**values)
+            self.uow.session.add(order)
+        self.remember(order)
+        return order
+
+    def add_history(self, order: OrderRow, from_: str | None, to: str, reason: str | None) -> None:
+        """One entry of the order's status history, naming what caused it."""
+        if self.store is not None:
+            self.store.add_history(order.id, from_, to, self.cause_name, reason)
+            return
+        self.uow.session.add(
+            StatusHistoryRow(
+                order_id=order.id,
+                from_status=from_,
+                to_status=to,
+                cause=self.cause_name[:200],
+                reason=reason,
+                at=datetime.now(UTC),
+            )
+        )
+
+    async def flush(self) -> None:
+        """Write what this unit of work changed so far (the batch's orders first: the
+        session's rows refer to them)."""
+        if self.store is not None:
+            await self.store.write(self.uow.session)
+        await self.uow.session.flush()
+
+    def emit_wire(self, subject: str, type_: str, data: dict[str, Any]) -> None:
+        """Emit an event whose JSON ``data`` the service built from checked values (a unit
+        test holds each such builder to its contract): no model to validate and dump."""
+        ids = cause_ids(self.cause)
+        self.uow.emit(encode_envelope(type_, self.SOURCE, subject, data, ids))
 
     def remember(self, order: OrderRow) -> None:
         self.orders[order.id] = order
@@ -85,4 +159,6 @@ class OrdersContext(Context):
 
     @property
     def cause_name(self) -> str:
-        return f"event:{self.cause.type}:{self.cause.id}" if self.cause else f"http:{self.actor}"
+        if self.cause is None:
+            return f"http:{self.actor}"
+        return f"event:{self.cause.type}:{self.cause.id_text}"

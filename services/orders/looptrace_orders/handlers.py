@@ -11,7 +11,7 @@ from looptrace_orders.config import OrdersSettings
 from looptrace_orders.context import OrdersContext
 from looptrace_orders.transitions import apply_reaction
 from looptrace_shared.events import orders as ev
-from looptrace_shared.messaging.dispatch import ConsumerGroup, Reaction
+from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes, Reaction
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.runtime import Runtime
 from looptrace_shared.topics import ORDERS_INBOUND, PRODUCTION_EVENTS, QUALITY_EVENTS
@@ -100,6 +100,12 @@ async def preload(ctx: OrdersContext, items: list[Incoming]) -> None:
     await ctx.preload(ids, numbers)
 
 
+async def save(ctx: OrdersContext, items: list[Incoming], outcomes: Outcomes) -> None:
+    """The batch's new orders in one INSERT, its changed ones in one UPDATE, its status
+    history in one INSERT; then the session's rows (shipments, quotes, invoices)."""
+    await ctx.flush()
+
+
 def consumer_groups(rt: Runtime[OrdersSettings, None]) -> list[ConsumerGroup[OrdersContext]]:
     window = rt.settings.target_window
     return [
@@ -107,8 +113,9 @@ def consumer_groups(rt: Runtime[OrdersSettings, None]) -> list[ConsumerGroup[Ord
             "orders",
             (ORDERS_INBOUND, PRODUCTION_EVENTS, QUALITY_EVENTS),
             REACTIONS,
-            context=lambda uow: OrdersContext(uow, target_window=window),
+            context=lambda uow: OrdersContext.for_batch(uow, window),
             preload=preload,
+            save=save,
             unblocks=UNBLOCKS,
         )
     ]

@@ -4,25 +4,29 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any, Final
 
 from looptrace_orders import repository as repo
 from looptrace_orders.context import OrdersContext, domain_rules
 from looptrace_orders.domain import Money, Pricing, Shipment, check_shipments
 from looptrace_orders.invoicing import draft_invoices
-from looptrace_orders.models import OrderRow, QuoteRow, ShipmentRow, StatusHistoryRow
+from looptrace_orders.models import OrderRow, QuoteRow, ShipmentRow
 from looptrace_orders.shipments import reproject_delivery, shipment_row, shipping_details
 from looptrace_orders.transitions import (
     apply_reaction,
-    facts,
     move,
     qc_gate_passed,
     reaction_steps,
     record_move,
+    wire_facts,
 )
 from looptrace_orders.workflow import WorkflowStatus, check_shipment
 from looptrace_shared.errors import Conflict, StaleVersion
 from looptrace_shared.events import orders as ev
 from looptrace_shared.events import suppliers as supplier_events
+
+ORDER_CREATED: Final = ev.OrderCreated.EVENT_TYPE
+SUPPLIER_ASSIGNED: Final = ev.OrderSupplierAssigned.EVENT_TYPE
 
 
 class DuplicateOrderNumber(Conflict):
@@ -73,20 +77,20 @@ async def place_order(ctx: OrdersContext, cmd: ev.OrderPlaced) -> OrderRow:
             return using[0]  # the same order again: nothing to do
         raise _clash(using, cmd, differing)
     _check_new_order(ctx, cmd)
-    order = _new_order(cmd)
-    ctx.uow.session.add(order)
-    ctx.remember(order)
+    order = ctx.new_order(_new_order(cmd))
     record_move(ctx, order, None, WorkflowStatus.PLACED, "firm order placed")
-    ctx.emit(
-        order.id,
-        ev.OrderCreated(
-            **facts(order),
-            workflow_status=order.workflow_status,
-            currency=order.currency,
-            unit_price=order.unit_price,
-        ),
-    )
+    ctx.emit_wire(order.id, ORDER_CREATED, created(order))
     return order
+
+
+def created(order: OrderRow) -> dict[str, Any]:
+    """``order.created``'s data, as its contract ``ev.OrderCreated`` dumps it."""
+    return {
+        **wire_facts(order),
+        "workflow_status": order.workflow_status,
+        "currency": order.currency,
+        "unit_price": str(order.unit_price),
+    }
 
 
 def _check_new_order(ctx: OrdersContext, cmd: ev.OrderPlaced) -> None:
@@ -100,28 +104,28 @@ def _check_new_order(ctx: OrdersContext, cmd: ev.OrderPlaced) -> None:
         )
 
 
-def _new_order(cmd: ev.OrderPlaced) -> OrderRow:
-    return OrderRow(
-        id=cmd.order_id,
-        order_number=cmd.order_number,
-        buyer_id=cmd.buyer.id,
-        buyer_name=cmd.buyer.name,
-        buyer_email=cmd.buyer.email,
-        buyer_company=cmd.buyer.company,
-        product_type=cmd.product_type,
-        product_category=cmd.product_category,
-        style=cmd.style,
-        quantity=cmd.quantity,
-        currency=cmd.currency.upper(),
-        unit_price=cmd.unit_price,
-        supplier_unit_cost=cmd.supplier_cost,
-        target_date=cmd.target_date,
-        expected_delivery_date=cmd.expected_delivery_date,
-        has_print=cmd.has_print,
-        quote_id=cmd.quote_id,
-        notes=cmd.notes,
-        workflow_status=WorkflowStatus.PLACED.value,
-    )
+def _new_order(cmd: ev.OrderPlaced) -> dict[str, Any]:
+    return {
+        "id": cmd.order_id,
+        "order_number": cmd.order_number,
+        "buyer_id": cmd.buyer.id,
+        "buyer_name": cmd.buyer.name,
+        "buyer_email": cmd.buyer.email,
+        "buyer_company": cmd.buyer.company,
+        "product_type": cmd.product_type,
+        "product_category": cmd.product_category,
+        "style": cmd.style,
+        "quantity": cmd.quantity,
+        "currency": cmd.currency.upper(),
+        "unit_price": cmd.unit_price,
+        "supplier_unit_cost": cmd.supplier_cost,
+        "target_date": cmd.target_date,
+        "expected_delivery_date": cmd.expected_delivery_date,
+        "has_print": cmd.has_print,
+        "quote_id": cmd.quote_id,
+        "notes": cmd.notes,
+        "workflow_status": WorkflowStatus.PLACED.value,
+    }
 
 
 async def assign_supplier(
@@ -140,12 +144,13 @@ async def assign_supplier(
     order.supplier_id, order.supplier_name = supplier.id, supplier.name
     order.supplier_email = supplier.email
     order.assigned_at, order.assigned_by = datetime.now(UTC), assigned_by
-    ctx.emit(
-        order.id,
-        ev.OrderSupplierAssigned(
-            **facts(order), supplier=supplier, assigned_by=assigned_by, reassigned=reassigned
-        ),
-    )
+    assigned = {
+        **wire_facts(order),
+        "supplier": supplier.model_dump(mode="json"),
+        "assigned_by": assigned_by,
+        "reassigned": reassigned,
+    }
+    ctx.emit_wire(order.id, SUPPLIER_ASSIGNED, assigned)
     return order
 
 
@@ -160,7 +165,7 @@ async def record_shipment(ctx: OrdersContext, cmd: ev.OrderShipped) -> OrderRow:
     row = shipment_row(order, cmd, details)
     ctx.uow.session.add(row)
     reproject_delivery(order, [*earlier, row])
-    await ctx.uow.session.flush()
+    await ctx.flush()  # the shipment's id, for its event and its invoices
     ctx.emit(order.id, _shipment_recorded(order, row, total, full))
     await draft_invoices(ctx, order, row)
     if full:
@@ -224,23 +229,24 @@ async def cancel(ctx: OrdersContext, order_id: str, reason: str) -> OrderRow:
 async def request_quote(ctx: OrdersContext, cmd: ev.QuoteRequested) -> None:
     if await ctx.lookup(cmd.order_id):
         return
-    order = OrderRow(
-        id=cmd.order_id,
-        order_number=cmd.order_id,
-        buyer_id=cmd.buyer.id,
-        buyer_name=cmd.buyer.name,
-        buyer_email=cmd.buyer.email,
-        buyer_company=cmd.buyer.company,
-        product_type=cmd.product_category,
-        product_category=cmd.product_category,
-        quantity=cmd.quantity,
-        currency="USD",
-        unit_price=Decimal(0),
-        target_date=datetime.now(UTC).date(),
-        workflow_status=WorkflowStatus.QUOTE_REQUESTED.value,
-        quote_id=cmd.quote_id,
+    order = ctx.new_order(
+        {
+            "id": cmd.order_id,
+            "order_number": cmd.order_id,
+            "buyer_id": cmd.buyer.id,
+            "buyer_name": cmd.buyer.name,
+            "buyer_email": cmd.buyer.email,
+            "buyer_company": cmd.buyer.company,
+            "product_type": cmd.product_category,
+            "product_category": cmd.product_category,
+            "quantity": cmd.quantity,
+            "currency": "USD",
+            "unit_price": Decimal(0),
+            "target_date": datetime.now(UTC).date(),
+            "workflow_status": WorkflowStatus.QUOTE_REQUESTED.value,
+            "quote_id": cmd.quote_id,
+        }
     )
-    ctx.uow.session.add(order)
     ctx.uow.session.add(
         QuoteRow(
             id=cmd.quote_id,
@@ -250,7 +256,6 @@ async def request_quote(ctx: OrdersContext, cmd: ev.QuoteRequested) -> None:
             status="requested",
         )
     )
-    ctx.remember(order)
     record_move(ctx, order, None, WorkflowStatus.QUOTE_REQUESTED, "quote requested")
 
 
@@ -292,13 +297,5 @@ async def record_assignment_warning(
     """Production warned of the order's assignment: a history entry that keeps the status
     (from = to) and names the warnings; notifications tells the admin who assigned."""
     order = await ctx.get(fact.order_id)
-    ctx.uow.session.add(
-        StatusHistoryRow(
-            order_id=order.id,
-            from_status=order.workflow_status,
-            to_status=order.workflow_status,
-            cause=ctx.cause_name[:200],
-            reason=f"assignment to {fact.supplier_id} warned: " + "; ".join(fact.warnings),
-            at=datetime.now(UTC),
-        )
-    )
+    reason = f"assignment to {fact.supplier_id} warned: " + "; ".join(fact.warnings)
+    ctx.add_history(order, order.workflow_status, order.workflow_status, reason)

@@ -3,11 +3,11 @@ history and announced)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Any, Final
 
 from looptrace_orders.context import OrdersContext, domain_rules
 from looptrace_orders.domain import Money, Pricing
-from looptrace_orders.models import OrderRow, StatusHistoryRow
+from looptrace_orders.models import OrderRow
 from looptrace_orders.workflow import (
     WorkflowStatus,
     change_status,
@@ -16,6 +16,8 @@ from looptrace_orders.workflow import (
     react,
 )
 from looptrace_shared.events import orders as ev
+
+STATUS_CHANGED: Final = ev.OrderStatusChanged.EVENT_TYPE
 
 # ---- facts --------------------------------------------------------------------------
 
@@ -30,11 +32,17 @@ def buyer(order: OrderRow) -> ev.Party:
     )
 
 
-def facts(order: OrderRow) -> dict[str, object]:
+def wire_facts(order: OrderRow) -> dict[str, Any]:
+    """The order's facts as every order event's JSON carries them (``ev.OrderFacts``)."""
     return {
         "order_id": order.id,
         "order_number": order.order_number,
-        "buyer": buyer(order),
+        "buyer": {
+            "id": order.buyer_id,
+            "name": order.buyer_name,
+            "email": order.buyer_email,
+            "company": order.buyer_company,
+        },
         "product_category": order.product_category,
         "quantity": order.quantity,
         "target_date": order.target_date,
@@ -71,29 +79,28 @@ def record_move(
     reason: str | None,
 ) -> None:
     order.workflow_status = to.value
-    ctx.uow.session.add(
-        StatusHistoryRow(
-            order_id=order.id,
-            from_status=current and current.value,
-            to_status=to.value,
-            cause=ctx.cause_name[:200],
-            reason=reason,
-            at=datetime.now(UTC),
-        )
-    )
-    ctx.emit(
-        order.id,
-        ev.OrderStatusChanged(
-            order_id=order.id,
-            order_number=order.order_number,
-            from_status=current and current.value,
-            to_status=to.value,
-            status=order_status(to).value,
-            production_status=production_status(to).value,
-            reason=reason,
-            cause=ctx.cause_name,
-        ),
-    )
+    ctx.add_history(order, current and current.value, to.value, reason)
+    ctx.emit_wire(order.id, STATUS_CHANGED, status_changed(ctx, order, current, to, reason))
+
+
+def status_changed(
+    ctx: OrdersContext,
+    order: OrderRow,
+    current: WorkflowStatus | None,
+    to: WorkflowStatus,
+    reason: str | None,
+) -> dict[str, Any]:
+    """``order.status_changed``'s data, as its contract ``ev.OrderStatusChanged`` dumps it."""
+    return {
+        "order_id": order.id,
+        "order_number": order.order_number,
+        "from_status": current and current.value,
+        "to_status": to.value,
+        "status": order_status(to).value,
+        "production_status": production_status(to).value,
+        "reason": reason,
+        "cause": ctx.cause_name,
+    }
 
 
 def reaction_steps(order: OrderRow, cause: str) -> list[WorkflowStatus]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel, ValidationError, create_model
 
 from looptrace_shared.envelope import Envelope
 from looptrace_shared.events import EVENT_TYPES, UnknownEventType, event_spec
+from looptrace_shared.events.registry import EventSpec
 
 
 @dataclass
@@ -57,11 +59,13 @@ def describe_validation(err: ValidationError, prefix: str = "") -> str:
 def parse_record(record: Record) -> Incoming | Unparseable:
     """The record's envelope and payload, each validated, or why not.
 
-    On a topic that carries one event type, envelope and payload are validated in one pass
-    (an envelope model whose ``data`` is that type's model: one validation, not two); a
-    record that fails it, or is of another type, takes the general path, which says why.
+    Envelope and payload are validated in one pass where the type is known beforehand (an
+    envelope model whose ``data`` is that type's model: one validation, not two): on a topic
+    that carries one event type, or else by the first ``"type"`` key in the bytes (only a
+    guess of which model to try: the parsed envelope must name that type). A record that
+    fails it, or is of another type, takes the general path, which says why.
     """
-    typed = _typed_envelope(record.topic)
+    typed = _typed_envelope(record.topic) or _typed_by_guess(record.value)
     if typed is not None:
         try:
             envelope = typed[1].model_validate_json(record.value)
@@ -70,6 +74,11 @@ def parse_record(record: Record) -> Incoming | Unparseable:
         else:
             if envelope.type == typed[0]:
                 return Incoming(record, envelope, envelope.data)
+    return parse_in_two(record)
+
+
+def parse_in_two(record: Record) -> Incoming | Unparseable:
+    """The general path: the envelope, then its type's payload (each refusal says which)."""
     try:
         envelope = Envelope.model_validate_json(record.value)
     except ValidationError as err:
@@ -96,11 +105,32 @@ def _typed_envelope(topic: str) -> tuple[str, type[Envelope]] | None:
         specs = [spec for spec in EVENT_TYPES.values() if spec.topic == topic]
         _TYPED[topic] = None
         if len(specs) == 1:
-            spec = specs[0]
-            name = f"{spec.model.__name__}Envelope"
-            model = create_model(name, __base__=Envelope, data=(spec.model, ...))
-            _TYPED[topic] = (spec.type, model)
+            _TYPED[topic] = (specs[0].type, _envelope_of(specs[0]))
     return _TYPED[topic]
+
+
+_TYPE_KEY = re.compile(rb'"type"\s*:\s*"([^"\\]{1,200})"')
+_BY_TYPE: dict[bytes, tuple[str, type[Envelope]]] = {}  # registered types only: bounded
+
+
+def _typed_by_guess(value: bytes) -> tuple[str, type[Envelope]] | None:
+    """The typed envelope of the type the record's first ``"type"`` key names, if known."""
+    found = _TYPE_KEY.search(value)
+    if found is None:
+        return None
+    name = found.group(1)
+    typed = _BY_TYPE.get(name)
+    if typed is None:
+        spec = EVENT_TYPES.get(name.decode(errors="replace"))
+        if spec is None:
+            return None
+        typed = _BY_TYPE[name] = (spec.type, _envelope_of(spec))
+    return typed
+
+
+def _envelope_of(spec: EventSpec) -> type[Envelope]:
+    name = f"{spec.model.__name__}Envelope"
+    return create_model(name, __base__=Envelope, data=(spec.model, ...))
 
 
 def _is_json_error(err: ValidationError) -> bool:
