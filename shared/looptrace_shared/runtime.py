@@ -249,15 +249,19 @@ S = TypeVar("S", bound=ServiceSettings)
 
 
 def app_factories(
-    settings_type: type[S], spec: ServiceSpec
-) -> tuple[Callable[[], S], Callable[[S | None], FastAPI]]:
-    """``load_settings`` and ``create_app`` of a service whose app is its spec alone (the CLI
-    and the tests start every service through these two)."""
+    settings_type: type[S], build: ServiceSpec | Callable[[S], FastAPI]
+) -> tuple[Callable[[], S], Callable[..., FastAPI]]:
+    """``load_settings`` and ``create_app(settings=None)`` of a service (the CLI and the tests
+    start every service through these two): its app is its spec alone, or what ``build``
+    makes of the settings (a spec that depends on them, state of its own)."""
 
     def load_settings() -> S:
         return settings_type()
 
     def create_app(settings: S | None = None) -> FastAPI:
-        return create_service_app(settings or load_settings(), spec)
+        settings = settings or load_settings()
+        if isinstance(build, ServiceSpec):
+            return create_service_app(settings, build)
+        return build(settings)
 
     return load_settings, create_app

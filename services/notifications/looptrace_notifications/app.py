@@ -15,7 +15,7 @@ from looptrace_notifications.handlers import consumer_groups
 from looptrace_notifications.models import plumbing
 from looptrace_notifications.webhook_api import router as webhook_router
 from looptrace_notifications.webhook_sender import Clients, send_due
-from looptrace_shared.runtime import ServiceSpec, create_service_app
+from looptrace_shared.runtime import ServiceSpec, app_factories, create_service_app
 
 SPEC = ServiceSpec(
     name="notifications",
@@ -31,12 +31,7 @@ SPEC = ServiceSpec(
 )
 
 
-def load_settings() -> NotificationsSettings:
-    return NotificationsSettings()
-
-
-def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
-    settings = settings or load_settings()
+def build_app(settings: NotificationsSettings) -> FastAPI:
     periodic = [
         (settings.mailer_poll_s, deliver_due),
         (settings.digest_poll_s, send_digests),
@@ -44,3 +39,6 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         (settings.webhook_poll_s, send_due),
     ]
     return create_service_app(settings, replace(SPEC, periodic=periodic), Clients())
+
+
+load_settings, create_app = app_factories(NotificationsSettings, build_app)

@@ -13,7 +13,7 @@ from looptrace_orders.handlers import consumer_groups
 from looptrace_orders.invoice_api import router as invoice_router
 from looptrace_orders.models import plumbing
 from looptrace_orders.shipping_api import router as shipping_router
-from looptrace_shared.runtime import ServiceSpec, create_service_app
+from looptrace_shared.runtime import ServiceSpec, app_factories, create_service_app
 
 SPEC = ServiceSpec(
     name="orders",
@@ -31,12 +31,10 @@ SPEC = ServiceSpec(
 )
 
 
-def load_settings() -> OrdersSettings:
-    return OrdersSettings()
-
-
-def create_app(settings: OrdersSettings | None = None) -> FastAPI:
-    settings = settings or load_settings()
+def build_app(settings: OrdersSettings) -> FastAPI:
     every = settings.retention_interval_s
     spec = replace(SPEC, periodic=[(every, retention.scheduled)]) if every else SPEC
     return create_service_app(settings, spec)
+
+
+load_settings, create_app = app_factories(OrdersSettings, build_app)

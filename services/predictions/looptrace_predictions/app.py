@@ -17,7 +17,7 @@ from looptrace_predictions.handlers import consumer_groups
 from looptrace_predictions.models import plumbing
 from looptrace_predictions.quality_scoring import LiveQualityModel
 from looptrace_predictions.scoring import LiveModel
-from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
+from looptrace_shared.runtime import Runtime, ServiceSpec, app_factories, create_service_app
 
 log = logging.getLogger(__name__)
 RESCORE_CHUNK = 500
@@ -73,10 +73,8 @@ def spec(settings: PredictionsSettings) -> ServiceSpec:
     )
 
 
-def load_settings() -> PredictionsSettings:
-    return PredictionsSettings()
-
-
-def create_app(settings: PredictionsSettings | None = None) -> FastAPI:
-    settings = settings or load_settings()
+def build_app(settings: PredictionsSettings) -> FastAPI:
     return create_service_app(settings, spec(settings), uc.Scoring())
+
+
+load_settings, create_app = app_factories(PredictionsSettings, build_app)

@@ -25,7 +25,7 @@ from looptrace_shared.events.suppliers import (
     CapacityOverloaded,
     CapacityRecovered,
 )
-from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
+from looptrace_shared.runtime import Runtime, ServiceSpec, app_factories, create_service_app
 
 
 def tune_gc(settings: ProductionSettings) -> None:
@@ -60,12 +60,10 @@ def spec(planning: Planning) -> ServiceSpec:
     )
 
 
-def load_settings() -> ProductionSettings:
-    return ProductionSettings()
-
-
-def create_app(settings: ProductionSettings | None = None) -> FastAPI:
-    settings = settings or load_settings()
+def build_app(settings: ProductionSettings) -> FastAPI:
     plans = PlanCache(settings.plan_cache_size)
     planning = Planning(settings, load_templates(settings.templates_file), plans=plans)
     return create_service_app(settings, spec(planning), planning)
+
+
+load_settings, create_app = app_factories(ProductionSettings, build_app)
