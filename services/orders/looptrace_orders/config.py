@@ -18,9 +18,6 @@ class OrdersSettings(ServiceSettings):
     order_target_future_days: int = Field(
         default=3 * 365, ge=1, le=36_500, description="latest target date: today plus this"
     )
-    retention_interval_s: float = Field(
-        default=86_400, ge=0, description="how often the service runs retention; 0 = never"
-    )
 
     @property
     def target_window(self) -> TargetWindow:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from looptrace_shared.archive import completions_table
 from looptrace_shared.db import plumbing_tables, service_metadata
 
 SCHEMA = "quality"
@@ -188,3 +189,7 @@ class ScreeningLabelRow(Base):
     labelled_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+# when orders said the order completed: its records go to cold storage after retention
+order_completions = completions_table(Base.metadata)
