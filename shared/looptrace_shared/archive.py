@@ -74,7 +74,7 @@ class ColdStore:
 
     def readable(self, entity: type[Any]) -> Any:
         """The mapped class ``entity`` over ``both`` its tables (for reads only)."""
-        return aliased(entity, self.both(entity.__tablename__), name=entity.__tablename__)
+        return aliased(entity, self.both(entity.__tablename__))
 
     async def count(self, conn: AsyncConnection, ids: Any) -> dict[str, int]:
         counts = {}

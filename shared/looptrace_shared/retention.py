@@ -51,10 +51,3 @@ def cutoff_for(years: int, now: datetime | None = None) -> datetime:
 def parts(only: tuple[str, ...] = ()) -> dict[str, Part]:
     found = {ep.name: ep for ep in entry_points(group="looptrace.retention")}
     return {name: ep.load() for name, ep in sorted(found.items()) if not only or name in only}
-
-
-async def run_all(dry_run: bool, only: tuple[str, ...] = ()) -> list[str]:
-    lines: list[str] = []
-    for _name, part in parts(only).items():
-        lines += await part(dry_run)
-    return lines

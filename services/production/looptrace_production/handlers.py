@@ -5,8 +5,10 @@ from __future__ import annotations
 from looptrace_production import services as uc
 from looptrace_production.assignment_check import check_assignments
 from looptrace_production.config import ProductionSettings
+from looptrace_production.models import order_completions
 from looptrace_production.screenings import record_photo_screening
 from looptrace_production.services import Fact, Planning, ProductionContext
+from looptrace_shared.archive import note_completion
 from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes, Reaction
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.runtime import Runtime
@@ -63,6 +65,12 @@ async def when_photo_screened_show_it_on_the_timeline(
     await record_photo_screening(ctx, item.data)
 
 
+async def when_order_completed_note_it(ctx: ProductionContext, item: Incoming) -> None:
+    """Its records become due for cold storage ``RETENTION_YEARS`` after this."""
+    if item.data.to_status == "completed":
+        await note_completion(ctx.uow.session, order_completions, item.subject, item.envelope.time)
+
+
 REACTIONS: dict[str, Reaction[ProductionContext]] = {
     "order.supplier_assigned": when_supplier_assigned_plan_the_order,
     "ProgressReported": when_progress_reported_update_the_plan,
@@ -71,12 +79,19 @@ REACTIONS: dict[str, Reaction[ProductionContext]] = {
     "quality.inspection_failed": when_inspection_failed_reopen_for_rework,
     "SupplierMasterData": when_supplier_master_data_store_it,
     "quality.photo_screened": when_photo_screened_show_it_on_the_timeline,
+    "order.status_changed": when_order_completed_note_it,
 }
+# reactions that need no plan: the batch's preload does not lock their orders
+PLANLESS = frozenset({"order.status_changed"})
 
 
 async def preload(ctx: ProductionContext, items: list[Incoming]) -> None:
     """The facts of the batch's messages, loaded as ``POST /v1/progress`` loads its reports."""
-    facts = [Fact(i.data, i.subject, message_id(i)) for i in items if i.type in REACTIONS]
+    facts = [
+        Fact(i.data, i.subject, message_id(i))
+        for i in items
+        if i.type in REACTIONS and i.type not in PLANLESS
+    ]
     await uc.preload(ctx, facts)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from looptrace_shared.archive import completions_table
 from looptrace_shared.db import plumbing_tables, service_metadata
 
 SCHEMA = "production"
@@ -249,3 +250,7 @@ class AssignmentWarningRow(Base):
     assigned_by: Mapped[str] = mapped_column(String(320))
     warnings: Mapped[list[str]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# when orders said the order completed: its records go to cold storage after retention
+order_completions = completions_table(Base.metadata)
