@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from looptrace_shared.retention import Report
+from looptrace_shared.db import make_engine
+from looptrace_shared.retention import Report, cutoff_for
 
 log = logging.getLogger(__name__)
 
@@ -130,37 +132,52 @@ class ColdStore:
             last = ids[-1]
 
 
-def command_part(
-    service: str,
-    load: Callable[[], Any],
-    run: Callable[[AsyncEngine, Any, bool], Awaitable[Report]],
-) -> Callable[[bool], Awaitable[list[str]]]:
-    """A service's ``looptrace retention run`` part: its settings from the environment, one
-    connection, its ``run``'s report as lines."""
-    from looptrace_shared.db import make_engine
+@dataclass(frozen=True)
+class Retention:
+    """A service's retention: its cold store, which orders are ``due``, its settings type;
+    ``run`` it, schedule it (``scheduled``) or hand it to ``looptrace retention run``
+    (``command``: an entry point of the ``looptrace.retention`` group)."""
 
-    async def part(dry_run: bool) -> list[str]:
-        settings = load()
+    service: str
+    store: ColdStore
+    due: Due
+    load_settings: Callable[..., Any]
+
+    async def run(
+        self,
+        engine: AsyncEngine,
+        settings: Any,
+        dry_run: bool = False,
+        on_batch: OnBatch | None = None,
+    ) -> Report:
+        """Move (or count, dry) every order due (``ColdStore.run``)."""
+        report = Report(self.service, dry_run, cutoff_for(settings.retention_years))
+        return await self.store.run(engine, report, self.due, settings.retention_batch, on_batch)
+
+    async def scheduled(self, rt: Any) -> None:
+        """The periodic job: the runtime's engine and settings."""
+        for line in (await self.run(rt.engine, rt.settings)).lines():
+            log.info("retention: %s", line)
+
+    async def command(self, dry_run: bool) -> list[str]:
+        """Its part of ``looptrace retention run``: settings from the environment, one
+        connection."""
+        settings = self.load_settings()
         engine = make_engine(settings.database_url, pool_size=1)
         try:
-            return (await run(engine, settings, dry_run)).lines()
+            return (await self.run(engine, settings, dry_run)).lines()
         finally:
             await engine.dispose()
 
-    part.__name__ = f"{service}_retention"
-    return part
 
+def completed_before(completions: Table) -> Due:
+    """The orders whose completion (``completions_table``) is older than the cutoff."""
 
-def scheduled_job(
-    run: Callable[[AsyncEngine, Any], Awaitable[Report]],
-) -> Callable[[Any], Awaitable[None]]:
-    """A service's periodic retention job (its runtime's engine and settings)."""
+    def due(cutoff: datetime, after: str = "") -> Select[Any]:
+        c = completions.c
+        return select(c.order_id).where(c.completed_at < cutoff, c.order_id > after)
 
-    async def job(rt: Any) -> None:
-        for line in (await run(rt.engine, rt.settings)).lines():
-            log.info("retention: %s", line)
-
-    return job
+    return due
 
 
 def periodic(settings: Any, job: Callable[[Any], Awaitable[None]]) -> list[Any]:

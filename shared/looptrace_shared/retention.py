@@ -8,12 +8,13 @@ kept, moved or purged is each service's rule).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
+from typing import Any
 
-Part = Callable[[bool], Awaitable[list[str]]]
+Part = Callable[[bool], Coroutine[Any, Any, list[str]]]
 
 
 @dataclass

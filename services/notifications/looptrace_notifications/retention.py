@@ -10,12 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, exists, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_notifications.config import NotificationsSettings
 from looptrace_notifications.models import MessageReadRow, MessageRow, OrderContactRow
-from looptrace_shared.archive import ColdStore, OnBatch, command_part
-from looptrace_shared.retention import Report, cutoff_for
+from looptrace_shared.archive import ColdStore, Retention
 
 SERVICE = "notifications"
 ARCHIVE_SCHEMA = "notifications_archive"
@@ -42,17 +41,8 @@ def _due(cutoff: datetime, after: str = "") -> Any:
     )
 
 
-async def run(
-    engine: AsyncEngine,
-    settings: NotificationsSettings,
-    dry_run: bool = False,
-    on_batch: OnBatch | None = None,
-) -> Report:
-    report = Report(SERVICE, dry_run, cutoff_for(settings.retention_years))
-    return await STORE.run(engine, report, _due, settings.retention_batch, on_batch)
-
-
-command = command_part(SERVICE, NotificationsSettings, run)
+RETENTION = Retention(SERVICE, STORE, _due, NotificationsSettings)
+run, command = RETENTION.run, RETENTION.command
 
 
 async def archived_thread(session: AsyncSession, order_id: str) -> list[Any]:

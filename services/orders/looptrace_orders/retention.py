@@ -9,13 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from looptrace_orders.archive import LIVE, STORE
 from looptrace_orders.config import OrdersSettings
 from looptrace_orders.workflow import WorkflowStatus
-from looptrace_shared.archive import OnBatch, command_part, scheduled_job
-from looptrace_shared.retention import Report, cutoff_for
+from looptrace_shared.archive import Retention
 
 SERVICE = "orders"
 
@@ -40,16 +38,5 @@ def _due(cutoff: datetime, after: str = "") -> Any:
     )
 
 
-async def run(
-    engine: AsyncEngine,
-    settings: OrdersSettings,
-    dry_run: bool = False,
-    on_batch: OnBatch | None = None,
-) -> Report:
-    """Move (or count, dry) every order due (``ColdStore.run``)."""
-    report = Report(SERVICE, dry_run, cutoff_for(settings.retention_years))
-    return await STORE.run(engine, report, _due, settings.retention_batch, on_batch)
-
-
-scheduled = scheduled_job(run)
-command = command_part(SERVICE, OrdersSettings, run)
+RETENTION = Retention(SERVICE, STORE, _due, OrdersSettings)
+run, scheduled, command = RETENTION.run, RETENTION.scheduled, RETENTION.command

@@ -8,11 +8,7 @@ and archived rows alike, so an archived order answers the same."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-
-from sqlalchemy import Table, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from looptrace_production.config import ProductionSettings
 from looptrace_production.models import (
@@ -24,8 +20,7 @@ from looptrace_production.models import (
     SupplierOrderRow,
     order_completions,
 )
-from looptrace_shared.archive import ColdStore, OnBatch, command_part, scheduled_job
-from looptrace_shared.retention import Report, cutoff_for
+from looptrace_shared.archive import ColdStore, Retention, completed_before
 
 SERVICE = "production"
 ARCHIVE_SCHEMA = "production_archive"
@@ -45,24 +40,5 @@ def readable(entity: type[Any]) -> Any:
     return STORE.readable(entity)
 
 
-def both(table: Table) -> Any:
-    return STORE.both(table.name)
-
-
-def _due(cutoff: datetime, after: str = "") -> Any:
-    c = order_completions.c
-    return select(c.order_id).where(c.completed_at < cutoff, c.order_id > after)
-
-
-async def run(
-    engine: AsyncEngine,
-    settings: ProductionSettings,
-    dry_run: bool = False,
-    on_batch: OnBatch | None = None,
-) -> Report:
-    report = Report(SERVICE, dry_run, cutoff_for(settings.retention_years))
-    return await STORE.run(engine, report, _due, settings.retention_batch, on_batch)
-
-
-scheduled = scheduled_job(run)
-command = command_part(SERVICE, ProductionSettings, run)
+RETENTION = Retention(SERVICE, STORE, completed_before(order_completions), ProductionSettings)
+run, scheduled, command = RETENTION.run, RETENTION.scheduled, RETENTION.command

@@ -8,11 +8,9 @@ routes read live and archived rows alike (``readable``), so an archived order an
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from looptrace_quality.config import QualitySettings
 from looptrace_quality.models import (
@@ -24,8 +22,7 @@ from looptrace_quality.models import (
     ScreeningLabelRow,
     order_completions,
 )
-from looptrace_shared.archive import ColdStore, OnBatch, command_part, scheduled_job
-from looptrace_shared.retention import Report, cutoff_for
+from looptrace_shared.archive import ColdStore, Retention, completed_before
 
 SERVICE = "quality"
 ARCHIVE_SCHEMA = "quality_archive"
@@ -70,20 +67,5 @@ def readable(entity: type[Any]) -> Any:
     return STORE.readable(entity)
 
 
-def _due(cutoff: datetime, after: str = "") -> Any:
-    c = order_completions.c
-    return select(c.order_id).where(c.completed_at < cutoff, c.order_id > after)
-
-
-async def run(
-    engine: AsyncEngine,
-    settings: QualitySettings,
-    dry_run: bool = False,
-    on_batch: OnBatch | None = None,
-) -> Report:
-    report = Report(SERVICE, dry_run, cutoff_for(settings.retention_years))
-    return await STORE.run(engine, report, _due, settings.retention_batch, on_batch)
-
-
-scheduled = scheduled_job(run)
-command = command_part(SERVICE, QualitySettings, run)
+RETENTION = Retention(SERVICE, STORE, completed_before(order_completions), QualitySettings)
+run, scheduled, command = RETENTION.run, RETENTION.scheduled, RETENTION.command

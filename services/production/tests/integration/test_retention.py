@@ -12,11 +12,9 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from sqlalchemy import text
 
 from looptrace_production import retention
-from looptrace_production.config import ProductionSettings
-from looptrace_shared.db import make_engine
+from looptrace_shared import testing
 from looptrace_shared.topics import ORDERS_EVENTS
 
 pytestmark = pytest.mark.integration
@@ -27,13 +25,7 @@ PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 async def sql(running, statement: str, **params: Any) -> list[Any]:  # type: ignore[no-untyped-def]
-    engine = make_engine(running.settings.database_url, pool_size=1)
-    try:
-        async with engine.begin() as conn:
-            result = await conn.execute(text(statement), params)
-            return list(result) if result.returns_rows else []
-    finally:
-        await engine.dispose()
+    return await testing.sql(running.settings.database_url, statement, **params)
 
 
 async def counts(running, schema: str, oid: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -112,13 +104,9 @@ async def snapshot(running, oid: str) -> dict[Any, Any]:  # type: ignore[no-unty
     return views
 
 
-async def move(running, **overrides: Any) -> retention.Report:  # type: ignore[no-untyped-def]
-    settings = ProductionSettings(database_url=running.settings.database_url, **overrides)
-    engine = make_engine(settings.database_url, pool_size=1)
-    try:
-        return await retention.run(engine, settings, overrides.pop("dry_run", False))
-    finally:
-        await engine.dispose()
+async def move(running, **overrides: Any) -> Any:  # type: ignore[no-untyped-def]
+    url = running.settings.database_url
+    return await testing.run_retention(retention.RETENTION, url, **overrides)
 
 
 async def test_an_archived_orders_production_records_read_the_same(running, kit) -> None:  # type: ignore[no-untyped-def]

@@ -19,9 +19,8 @@ from sqlalchemy import text
 
 from looptrace_quality import repository as repo
 from looptrace_quality import retention
-from looptrace_quality.config import QualitySettings
 from looptrace_quality.models import PhotoScreeningRow
-from looptrace_shared.db import make_engine
+from looptrace_shared import testing
 from looptrace_shared.envelope import new_envelope
 from looptrace_shared.messaging.incoming import Record
 from looptrace_shared.migrations import migrate
@@ -110,13 +109,9 @@ async def snapshot(kit, oid: str, sup: str, buyer: str) -> dict[Any, Any]:  # ty
     return views
 
 
-async def move(kit, **overrides: Any) -> retention.Report:  # type: ignore[no-untyped-def]
-    settings = QualitySettings(database_url=kit.settings.database_url, **overrides)
-    engine = make_engine(settings.database_url, pool_size=1)
-    try:
-        return await retention.run(engine, settings, overrides.pop("dry_run", False))
-    finally:
-        await engine.dispose()
+async def move(kit, **overrides: Any) -> Any:  # type: ignore[no-untyped-def]
+    url = kit.settings.database_url
+    return await testing.run_retention(retention.RETENTION, url, **overrides)
 
 
 async def test_an_archived_orders_quality_records_read_the_same_over_http(kit) -> None:  # type: ignore[no-untyped-def]
