@@ -68,16 +68,17 @@ def test_unscaled_stages_are_planned_with_production_s_durations() -> None:
             assert (planned == stage.duration_days).all(), (category, name)
 
 
-# sha256 of simulate(200, seed) stages/inspections as CSV, computed on main (c6467ad) before the
-# simulator exposed its hidden state and its stage-duration draw (stage_duration)
+# sha256 of simulate(200, seed) stages/inspections as CSV, computed when the simulator began to
+# play the pre-production sample loop and its gate (simulate_samples.py; the stage draws are
+# the same, the gated stages start after the approval, so the world changed on purpose)
 _FROZEN = {
     7: (
-        "633a7d7c6a1b3e647c2df19f40c035c923e2adac7be50232f74dc5094b45b9f1",
-        "89761f60edf7e821e9f78c5be5d82b7ed5bb884f4910ba0ab4e4d05f5a4fe2d7",
+        "8ca8c597b56484e947c1ac76ed109667edb1221bbf59c49ab2e5dfb4a5c5d905",
+        "9f6524b4e39c40ca70c1415b8e47558a4117cd461797e666ddb99c6cb63c6719",
     ),
     2: (
-        "9b4acf6e6ad2aa079111575a2f12100304fb867cc161db1bca3db94c6d42254c",
-        "12ce8d5fdf9f9ee350e984c5da7673126049af5f8c1c5947b4136bd03f9940cf",
+        "80604feba8e84cd420e56217e36b773cbb3a6e1287e1b9b0d35dabf2169509ed",
+        "07b0f42658fdecdc80646ef83a9becb48cfd3ed01683d1cbebb8deea15bda84b",
     ),
 }
 
