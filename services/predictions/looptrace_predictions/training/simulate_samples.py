@@ -1,8 +1,8 @@
 """The pre-production sample loop of a simulated order, and the gate it holds.
 
-The buyer requests the PP sample when the order is placed, due ``LEAD_DAYS`` (at least 5 days
-after the request) before
-the gated stage's planned start (production's templates: the stage the PP sample gates,
+The buyer requests the PP sample when the order is placed (earlier when that leaves less than
+``WINDOW_DAYS``: development starts before the order), due ``LEAD_DAYS`` before the gated
+stage's planned start (production's templates: the stage the PP sample gates,
 ``PP_GATE_STAGE``). The supplier submits somewhere in that window, later the less reliable it
 is and the more trouble the order has; each decision takes ``DECISION_DAYS``; a rejection
 (likelier with the supplier's QC failure rate and the order's trouble) asks for a resubmission
@@ -23,6 +23,7 @@ SAMPLE_STREAM = 29
 # the stage the pre_production sample gates, per category (production's templates.yaml)
 PP_GATE_STAGE = {"knitwear": 2, "cut-and-sew": 4}
 LEAD_DAYS = 3
+WINDOW_DAYS = 10  # the least time between request and due date (development starts early)
 DECISION_DAYS = 2
 RESUBMIT_DAYS = (4, 10)  # integers in [low, high)
 
@@ -68,11 +69,11 @@ def pp_loop(
     """Order ``i``'s loop; ``reliability`` = (supplier slip scale, its QC failure rate, the
     order's trouble)."""
     slip_scale, qc_fail_rate, trouble = reliability
-    requested = order_day
-    due = max(requested + 5, gate_start - LEAD_DAYS)
+    due = gate_start - LEAD_DAYS
+    requested = min(order_day, due - WINDOW_DAYS)
     late = slip_scale * (0.3 + trouble) * float(draws.slip[i]) * 4.0
     submitted = requested + round((due - requested) * (0.3 + 0.5 * float(draws.prep[i])) + late)
-    chance = min(0.7, 0.1 + 0.8 * qc_fail_rate + 0.15 * trouble)
+    chance = min(0.5, 0.05 + 0.5 * qc_fail_rate + 0.1 * trouble)
     rejected: list[int] = []
     for r in range(MAX_REJECTIONS + 1):
         decided = submitted + DECISION_DAYS

@@ -73,12 +73,12 @@ def test_unscaled_stages_are_planned_with_production_s_durations() -> None:
 # the same, the gated stages start after the approval, so the world changed on purpose)
 _FROZEN = {
     7: (
-        "8ca8c597b56484e947c1ac76ed109667edb1221bbf59c49ab2e5dfb4a5c5d905",
-        "9f6524b4e39c40ca70c1415b8e47558a4117cd461797e666ddb99c6cb63c6719",
+        "82e34367c703f8d4fec7b23dfc02e421d6fdc38aa2359a224b51fc783749a0dc",
+        "920be95fcb5a9a4e84a183d3bf2e883120214925a606635dbeaa38cb4e088d2b",
     ),
     2: (
-        "80604feba8e84cd420e56217e36b773cbb3a6e1287e1b9b0d35dabf2169509ed",
-        "07b0f42658fdecdc80646ef83a9becb48cfd3ed01683d1cbebb8deea15bda84b",
+        "ec42a271aba9720b63e04bf770a7557e1a41d0d8e60f8e8e461d58fc2b3612aa",
+        "1fb1b55c9adcf765edc29b52a384e26b12bf67b804db8ea96172ca28e08260af",
     ),
 }
 
