@@ -201,3 +201,14 @@ async def note_completion(session: AsyncSession, table: Table, order_id: str, at
     """Remember the order's completion (a repeat of the event keeps the first time)."""
     stmt = pg_insert(table).values(order_id=order_id, completed_at=at)
     await session.execute(stmt.on_conflict_do_nothing(index_elements=["order_id"]))
+
+
+def noting_completions(table: Table) -> Callable[[Any, Any], Awaitable[None]]:
+    """The reaction to ``order.status_changed`` of a service that decides retention by orders'
+    completion: the order's records become due ``RETENTION_YEARS`` after it."""
+
+    async def when_order_completed_note_it(ctx: Any, item: Any) -> None:
+        if item.data.to_status == "completed":
+            await note_completion(ctx.uow.session, table, item.subject, item.envelope.time)
+
+    return when_order_completed_note_it

@@ -8,7 +8,7 @@ from looptrace_production.config import ProductionSettings
 from looptrace_production.models import order_completions
 from looptrace_production.screenings import record_photo_screening
 from looptrace_production.services import Fact, Planning, ProductionContext
-from looptrace_shared.archive import note_completion
+from looptrace_shared.archive import noting_completions
 from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes, Reaction
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.runtime import Runtime
@@ -65,12 +65,6 @@ async def when_photo_screened_show_it_on_the_timeline(
     await record_photo_screening(ctx, item.data)
 
 
-async def when_order_completed_note_it(ctx: ProductionContext, item: Incoming) -> None:
-    """Its records become due for cold storage ``RETENTION_YEARS`` after this."""
-    if item.data.to_status == "completed":
-        await note_completion(ctx.uow.session, order_completions, item.subject, item.envelope.time)
-
-
 REACTIONS: dict[str, Reaction[ProductionContext]] = {
     "order.supplier_assigned": when_supplier_assigned_plan_the_order,
     "ProgressReported": when_progress_reported_update_the_plan,
@@ -79,7 +73,7 @@ REACTIONS: dict[str, Reaction[ProductionContext]] = {
     "quality.inspection_failed": when_inspection_failed_reopen_for_rework,
     "SupplierMasterData": when_supplier_master_data_store_it,
     "quality.photo_screened": when_photo_screened_show_it_on_the_timeline,
-    "order.status_changed": when_order_completed_note_it,
+    "order.status_changed": noting_completions(order_completions),
 }
 # reactions that need no plan: the batch's preload does not lock their orders
 PLANLESS = frozenset({"order.status_changed"})

@@ -7,7 +7,7 @@ from looptrace_quality.config import QualitySettings
 from looptrace_quality.models import order_completions
 from looptrace_quality.services import QualityContext
 from looptrace_quality.services.screening import screen_stored_photo
-from looptrace_shared.archive import note_completion
+from looptrace_shared.archive import noting_completions
 from looptrace_shared.messaging.dispatch import ConsumerGroup, Reaction
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.runtime import Runtime
@@ -41,12 +41,6 @@ async def when_photo_stored_screen_it(ctx: QualityContext, item: Incoming) -> No
     await screen_stored_photo(ctx, item.data)
 
 
-async def when_order_completed_note_it(ctx: QualityContext, item: Incoming) -> None:
-    """Its records become due for cold storage ``RETENTION_YEARS`` after this."""
-    if item.data.to_status == "completed":
-        await note_completion(ctx.uow.session, order_completions, item.subject, item.envelope.time)
-
-
 async def when_result_submitted_decide_the_lot(ctx: QualityContext, item: Incoming) -> None:
     await uc.submit_result(ctx, item.data)
 
@@ -57,7 +51,7 @@ REACTIONS: dict[str, Reaction[QualityContext]] = {
     "production.supplier_reassigned": when_supplier_reassigned_move_the_open_work,
     "InspectionResultSubmitted": when_result_submitted_decide_the_lot,
     "production.photo_stored": when_photo_stored_screen_it,
-    "order.status_changed": when_order_completed_note_it,
+    "order.status_changed": noting_completions(order_completions),
 }
 
 
