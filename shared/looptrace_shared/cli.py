@@ -250,11 +250,13 @@ def retention() -> None:
 @click.option("--dry-run", is_flag=True, help="print what would move, change nothing")
 @click.option("--service", "services", multiple=True, help="only this service (repeatable)")
 def retention_run(dry_run: bool, services: tuple[str, ...]) -> None:
-    """Move (or with --dry-run count) what each service's retention policy says is due."""
-    from looptrace_shared.retention import run_all
+    """Move (or with --dry-run count) what each service's retention policy says is due; each
+    service's lines are printed as soon as its part is done."""
+    from looptrace_shared.retention import parts
 
-    for line in asyncio.run(run_all(dry_run, services)):
-        click.echo(line)
+    for part in parts(services).values():
+        for line in asyncio.run(part(dry_run)):
+            click.echo(line)
 
 
 @main.group()

@@ -93,3 +93,39 @@ def drop_plumbing_v1(schema: str) -> None:
     op.drop_table("parked_messages", schema=schema)
     op.drop_table("outbox", schema=schema)
     op.drop_table("inbox", schema=schema)
+
+
+def create_archive_v1(schema: str, archive: str, tables: tuple[str, ...]) -> None:
+    """Retention's cold storage: ``archive`` holds tables with the columns, keys and indexes of
+    the live ``tables`` (``LIKE … INCLUDING CONSTRAINTS INCLUDING INDEXES``) but no defaults and
+    no foreign keys: rows arrive only by the retention move, which copies every column. A later
+    revision that adds a column to one of these live tables adds it to the archive table too."""
+    op.execute(f"CREATE SCHEMA IF NOT EXISTS {archive}")
+    for table in tables:
+        op.execute(
+            f"CREATE TABLE {archive}.{table} "
+            f"(LIKE {schema}.{table} INCLUDING CONSTRAINTS INCLUDING INDEXES)"
+        )
+
+
+def drop_archive_v1(archive: str, tables: tuple[str, ...]) -> None:
+    for table in reversed(tables):
+        op.execute(f"DROP TABLE {archive}.{table}")
+    op.execute(f"DROP SCHEMA {archive}")
+
+
+def create_order_completions_v1(schema: str) -> None:
+    """When orders said each order completed (``looptrace_shared.archive.completions_table``)."""
+    op.create_table(
+        "order_completions",
+        sa.Column("order_id", sa.String(length=64), nullable=False),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("order_id", name=op.f("pk_order_completions")),
+        schema=schema,
+    )
+    op.create_index(
+        op.f("ix_order_completions_completed_at"),
+        "order_completions",
+        ["completed_at"],
+        schema=schema,
+    )

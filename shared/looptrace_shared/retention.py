@@ -8,12 +8,13 @@ kept, moved or purged is each service's rule).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
+from typing import Any
 
-Part = Callable[[bool], Awaitable[list[str]]]
+Part = Callable[[bool], Coroutine[Any, Any, list[str]]]
 
 
 @dataclass
@@ -51,10 +52,3 @@ def cutoff_for(years: int, now: datetime | None = None) -> datetime:
 def parts(only: tuple[str, ...] = ()) -> dict[str, Part]:
     found = {ep.name: ep for ep in entry_points(group="looptrace.retention")}
     return {name: ep.load() for name, ep in sorted(found.items()) if not only or name in only}
-
-
-async def run_all(dry_run: bool, only: tuple[str, ...] = ()) -> list[str]:
-    lines: list[str] = []
-    for _name, part in parts(only).items():
-        lines += await part(dry_run)
-    return lines

@@ -109,6 +109,12 @@ class ServiceSettings(BaseSettings):
     retention_batch: int = Field(
         default=500, ge=1, le=10_000, description="orders moved per transaction (1 = per order)"
     )
+    retention_interval_s: float = Field(
+        default=86_400,
+        ge=0,
+        description="how often a service with a retention job (orders, production, quality) "
+        "runs it; 0 = never",
+    )
 
     def model_post_init(self, __context: object) -> None:
         dev_or_test = self.environment in (Environment.DEV, Environment.TEST)

@@ -237,3 +237,30 @@ async def order_envelopes(
     finally:
         await consumer.stop()
     return found
+
+
+async def sql(database_url: str, statement: str, **params: Any) -> list[Any]:
+    """Run one SQL statement on its own connection (and commit); its rows, if any."""
+    from looptrace_shared.db import make_engine
+
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            result = await conn.execute(text(statement), params)
+            return list(result) if result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+async def run_retention(
+    retention: Any, database_url: str, dry_run: bool = False, **overrides: Any
+) -> Any:
+    """A service's ``Retention`` run once against ``database_url`` (settings ``overrides``)."""
+    from looptrace_shared.db import make_engine
+
+    settings = retention.load_settings(database_url=database_url, **overrides)
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        return await retention.run(engine, settings, dry_run)
+    finally:
+        await engine.dispose()

@@ -13,6 +13,7 @@ from looptrace_orders.handlers import consumer_groups
 from looptrace_orders.invoice_api import router as invoice_router
 from looptrace_orders.models import plumbing
 from looptrace_orders.shipping_api import router as shipping_router
+from looptrace_shared import archive
 from looptrace_shared.runtime import ServiceSpec, app_factories, create_service_app
 
 SPEC = ServiceSpec(
@@ -32,8 +33,7 @@ SPEC = ServiceSpec(
 
 
 def build_app(settings: OrdersSettings) -> FastAPI:
-    every = settings.retention_interval_s
-    spec = replace(SPEC, periodic=[(every, retention.scheduled)]) if every else SPEC
+    spec = replace(SPEC, periodic=archive.periodic(settings, retention.scheduled))
     return create_service_app(settings, spec)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import MetaData, Table, inspect, or_, select, text
+from sqlalchemy import Table, inspect, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_orders.models import (
@@ -17,11 +17,11 @@ from looptrace_orders.models import (
     ShipmentUpdateRow,
     StatusHistoryRow,
 )
+from looptrace_shared.archive import ColdStore
 from looptrace_shared.db import text_array
 from looptrace_shared.errors import Conflict
 
 ARCHIVE_SCHEMA = "orders_archive"
-_archive = MetaData(schema=ARCHIVE_SCHEMA)
 
 #: what moves with an order, parents first (the live children go by ON DELETE CASCADE)
 MOVED: tuple[type[Any], ...] = (
@@ -31,10 +31,13 @@ MOVED: tuple[type[Any], ...] = (
     ShipmentUpdateRow,
     InvoiceRow,
 )
-LIVE: dict[str, Table] = {m.__tablename__: m.__table__ for m in MOVED}
-ARCHIVED: dict[str, Table] = {
-    name: table.to_metadata(_archive, schema=ARCHIVE_SCHEMA) for name, table in LIVE.items()
-}
+_orders: Table = OrderRow.__table__  # type: ignore[assignment]
+STORE = ColdStore(
+    ARCHIVE_SCHEMA,
+    [(_orders, lambda ids: _orders.c.id.in_(ids)), *(m.__table__ for m in MOVED[1:])],
+)
+LIVE: dict[str, Table] = STORE.live
+ARCHIVED: dict[str, Table] = STORE.cold
 
 
 class OrderArchived(Conflict):

@@ -22,9 +22,6 @@ class OrdersSettings(ServiceSettings):
     # (order numbers: a clash fails one lane's INSERT, and its messages, rerun one by one,
     # find the other order) or taken under a row lock (an invoice series' next number)
     kafka_batch_lanes: int = Field(default=2, ge=1)
-    retention_interval_s: float = Field(
-        default=86_400, ge=0, description="how often the service runs retention; 0 = never"
-    )
 
     @property
     def target_window(self) -> TargetWindow:

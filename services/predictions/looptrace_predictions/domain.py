@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from typing import Any
 
+from looptrace_predictions.samples import PpSample
 from looptrace_predictions.state import (
     OrderOutcome,
     OrderState,
@@ -55,6 +56,7 @@ class LiveOrder:
     stages: list[LiveStage] = field(default_factory=list)
     qc_failures: int = 0
     has_print: bool | None = None  # print or embroidery (the quality-risk model's feature)
+    pp_sample: PpSample | None = None  # the pre-production sample loop (``samples.py``)
 
     # ---- facts ------------------------------------------------------------------
 
@@ -134,6 +136,7 @@ class LiveOrder:
             stages=stages,
             supplier=supplier,
             supplier_open_orders=max(open_orders, 1),
+            pp_sample=self.pp_sample,
         )
 
     def outcome(self, ended_on: date) -> OrderOutcome | None:
@@ -171,11 +174,15 @@ class LiveOrder:
     def to_json(self) -> dict[str, Any]:
         data = {name: _iso(getattr(self, name)) for name in _ORDER_FIELDS}
         data["stages"] = [{n: _iso(getattr(s, n)) for n in _STAGE_FIELDS} for s in self.stages]
+        if self.pp_sample is not None:
+            data["pp_sample"] = self.pp_sample.to_json()
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LiveOrder:
         values = {k: _date_or(v) if k in _DATE_FIELDS else v for k, v in data.items()}
+        if data.get("pp_sample") is not None:
+            values["pp_sample"] = PpSample.from_json(data["pp_sample"])
         values["stages"] = [
             LiveStage(**{k: _date_or(v) if k in _STAGE_DATES else v for k, v in s.items()})
             for s in data.get("stages", [])
@@ -203,5 +210,5 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-_ORDER_FIELDS = [f.name for f in fields(LiveOrder) if f.name != "stages"]
+_ORDER_FIELDS = [f.name for f in fields(LiveOrder) if f.name not in ("stages", "pp_sample")]
 _STAGE_FIELDS = [f.name for f in fields(LiveStage)]

@@ -12,7 +12,8 @@ to, using plain rules rather than the model's internals —
 * supplier load: ``LOAD_DAYS_PER_ORDER`` per open order above ``NORMAL_LOAD``;
 * supplier over capacity in the order's window: one day per ``OVERLOAD_PCT_PER_DAY``
   percentage points above capacity of its most loaded week (``capacity.py``);
-* remaining work vs time left: planned days still to do minus days to target.
+* remaining work vs time left: planned days still to do minus days to target;
+* the pre-production sample: the days it is (or was) late, since bulk waits for its approval.
 
 Drivers worth at least ``MIN_DRIVER_DAYS`` are ranked by those days; the top
 ``TOP_DRIVERS`` are returned with the actions they call for (deduplicated).
@@ -40,6 +41,7 @@ ADD_CAPACITY = "add a sewing line or approve overtime"
 SPLIT_SHIPMENT = "split the shipment: ship the finished quantity first"
 BOOK_INSPECTION = "book the final inspection early"
 RENEGOTIATE = "renegotiate the delivery date with the buyer"
+CHASE_SAMPLE = "chase the pre-production sample: courier it today and ask for a quick decision"
 
 Row = Mapping[str, Any]
 
@@ -153,6 +155,13 @@ def _time_left(row: Row) -> Driver | None:
     return Driver(remaining - left, text, (RENEGOTIATE, SPLIT_SHIPMENT))
 
 
+def _pp_sample(row: Row) -> Driver | None:
+    late, rounds = float(row.get("pp_sample_days_late", 0.0)), row.get("pp_sample_rounds", 0.0)
+    if late <= 0:
+        return None
+    return Driver(late, f"PP sample {late:.0f} days late, round {rounds:.0f}", (CHASE_SAMPLE,))
+
+
 _RULES: tuple[Callable[[Row], Driver | None], ...] = (
     _supplier_record,
     _start_slip,
@@ -163,4 +172,5 @@ _RULES: tuple[Callable[[Row], Driver | None], ...] = (
     _load,
     _over_capacity,
     _time_left,
+    _pp_sample,
 )

@@ -32,6 +32,9 @@ stage tends to slip, ``stage_params.slip_weight``; unknown stages weigh 1):
 * ``remaining_slip_weight`` = Σ slip weights of the stages not done
 * ``expected_remaining_slip_days`` = remaining_slip_weight × the order's rate shrunk towards
   its supplier's track record (``supplier_avg_stage_slip``) with the weight of 2 stages
+
+The pre-production sample loop (``samples.py``): ``pp_sample_rounds`` (rounds requested so
+far) and ``pp_sample_days_late`` (days past its due date the PP sample is, or was, unapproved).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import pandas as pd
 
 from looptrace_predictions.arrays import OrderTable, StageTable
 from looptrace_predictions.projection import earned_schedule_lateness, forecast_end_days
+from looptrace_predictions.samples import SAMPLE_FEATURES, SampleTable, sample_features
 from looptrace_predictions.stage_params import STAGE_PARAMS
 from looptrace_predictions.supplier_history import SupplierFeatures
 
@@ -76,6 +80,7 @@ NUMERIC_FEATURES = [
     "order_slip_rate",
     "remaining_slip_weight",
     "expected_remaining_slip_days",
+    *SAMPLE_FEATURES,
 ]
 CATEGORICAL_FEATURES = ["product_category"]
 FEATURES = CATEGORICAL_FEATURES + NUMERIC_FEATURES
@@ -98,8 +103,10 @@ def assemble_features(
     rows: np.ndarray,
     as_of: np.ndarray,
     supplier: SupplierFeatures,
+    samples: SampleTable | None = None,
 ) -> pd.DataFrame:
-    """Feature frame for order ``rows[i]`` as of epoch day ``as_of[i]``."""
+    """Feature frame for order ``rows[i]`` as of epoch day ``as_of[i]`` (``samples``: the
+    orders' PP sample loops; none known without)."""
     frame = pd.DataFrame(
         {
             "order_id": orders.order_id[rows],
@@ -112,7 +119,8 @@ def assemble_features(
     plan = _plan_features(orders, stages, rows, as_of)
     progress = _stage_features(stages, rows, as_of)
     pace = _pace_features(orders.product_category[rows], stages, rows, as_of)
-    for name, values in {**plan, **progress, **pace, **supplier.as_columns()}.items():
+    loops = sample_features(samples or SampleTable.empty(len(orders.order_id)), rows, as_of)
+    for name, values in {**plan, **progress, **pace, **loops, **supplier.as_columns()}.items():
         frame[name] = values
     frame["expected_remaining_slip_days"] = _expected_remaining_slip(frame, pace)
     frame["progress_gap"] = frame["elapsed_fraction"] - frame["progress_fraction"]

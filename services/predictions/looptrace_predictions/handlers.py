@@ -14,6 +14,7 @@ from looptrace_predictions import quality_services as quc
 from looptrace_predictions import services as uc
 from looptrace_predictions.config import PredictionsSettings
 from looptrace_predictions.domain import LiveOrder, LiveStage, StageUnknown
+from looptrace_predictions.samples import PP_KIND, PpSample
 from looptrace_predictions.services import PredictionsContext, Scoring
 from looptrace_shared.errors import RuleViolation
 from looptrace_shared.events import orders as oev
@@ -140,6 +141,17 @@ async def when_inline_check_recorded(ctx: PredictionsContext, item: Incoming) ->
     ctx.touch(order)
 
 
+async def when_pp_sample_moved(ctx: PredictionsContext, item: Incoming) -> None:
+    """The pre-production sample's loop (its rounds and lateness are delay-risk features)."""
+    data: pev.SampleRef = item.data
+    if data.kind != PP_KIND:
+        return
+    order = ctx.order(data.order_id)
+    order.pp_sample = order.pp_sample or PpSample()
+    order.pp_sample.heard(item.type, data)
+    ctx.touch(order)
+
+
 def on_capacity(overloaded: bool):  # type: ignore[no-untyped-def]
     """Production's word on a supplier-week: kept for the load feature of the supplier's orders
     (they use it from their next assessment: the next event or the periodic rescoring)."""
@@ -173,6 +185,9 @@ REACTIONS: dict[str, Reaction[PredictionsContext]] = {
     "production.stage_reopened": on_planned_order(_reopened),
     "production.plan_reforecast": on_planned_order(_reforecast),
     "production.production_completed": when_production_completed,
+    "production.sample_requested": when_pp_sample_moved,
+    "production.sample_rejected": when_pp_sample_moved,
+    "production.sample_approved": when_pp_sample_moved,
     "production.capacity_overloaded": on_capacity(overloaded=True),
     "production.capacity_recovered": on_capacity(overloaded=False),
     "quality.inspection_failed": when_inspection_failed,

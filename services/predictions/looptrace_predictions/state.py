@@ -18,6 +18,7 @@ import pandas as pd
 from looptrace_predictions.arrays import OrderTable, StageTable
 from looptrace_predictions.capacity import CapacityPeak
 from looptrace_predictions.features import assemble_features, epoch_days
+from looptrace_predictions.samples import PpSample, table_from_live
 from looptrace_predictions.supplier_history import SUPPLIER_WINDOW, SupplierFeatures, SupplierTotals
 
 
@@ -74,6 +75,7 @@ class OrderState:
     supplier: SupplierRecord = field(default_factory=SupplierRecord)
     supplier_open_orders: int = 1  # the supplier's open orders on as_of, this one included
     capacity: CapacityPeak | None = None  # the supplier's overload in the window; None: unknown
+    pp_sample: PpSample | None = None  # its pre-production sample loop; None: none heard of
 
 
 def order_outcome(state: OrderState) -> OrderOutcome | None:
@@ -104,7 +106,8 @@ def features_from_state(states: Sequence[OrderState], as_of: date) -> pd.DataFra
     )
     rows = np.arange(len(states))
     day = np.full(len(states), epoch_days(pd.Series([as_of]))[0])
-    frame = assemble_features(orders, _stage_table(states), rows, day, _supplier(states))
+    samples = table_from_live([s.pp_sample for s in states])
+    frame = assemble_features(orders, _stage_table(states), rows, day, _supplier(states), samples)
     peaks = [s.capacity or CapacityPeak(float("nan")) for s in states]
     for name in CapacityPeak(0.0).columns():  # the drivers' facts, not features
         frame[name] = [p.columns()[name] for p in peaks]

@@ -32,7 +32,7 @@ from looptrace_production.photos import (
 from looptrace_production.services import Fact, Planning, ProductionContext
 from looptrace_production.timeline import TimelineOut, build_timeline
 from looptrace_shared.auth import CurrentUser, Principal, Roles
-from looptrace_shared.errors import NotFound, RuleViolation
+from looptrace_shared.errors import Conflict, NotFound, RuleViolation
 from looptrace_shared.events.bounds import PROGRESS_LIST_MAX, Note
 from looptrace_shared.events.production import ProgressReported
 from looptrace_shared.http import UowDep
@@ -96,10 +96,23 @@ def can_see(user: Principal, order: SupplierOrder) -> bool:
     )
 
 
-async def visible_order(ctx: ProductionContext, user: Principal, ref: str) -> SupplierOrder:
+class OrderArchived(Conflict):
+    rule = "order_archived"
+
+
+async def visible_order(
+    ctx: ProductionContext, user: Principal, ref: str, to_change: bool = False
+) -> SupplierOrder:
+    """The order (live or archived) if the caller may see it, else 404; 409 if it is archived
+    and the caller means ``to_change`` its records."""
     order = await repo.find_order(ctx.uow.session, ref)
     if order is None or not can_see(user, order):
         raise NotFound(f"no order {ref!r} in production visible to you")
+    if to_change and await repo.is_archived(ctx.uow.session, order.order_id):
+        raise OrderArchived(
+            f"order {order.order_number} is completed and archived (retention): its production "
+            "records can be read but no longer changed"
+        )
     return order
 
 
@@ -181,7 +194,8 @@ async def add_note(
     user: CurrentUser,
     request: Request,
 ) -> NoteOut:
-    order = await visible_order(ProductionContext(uow, planning(request)), user, order_id)
+    ctx = ProductionContext(uow, planning(request))
+    order = await visible_order(ctx, user, order_id, to_change=True)
     number = order.plan.stage(_stage_ref(stage)).number
     row = StageNoteRow(
         order_id=order.order_id,
@@ -216,7 +230,7 @@ async def add_photo(
     A failed upload leaves no file behind."""
     p = planning(request)
     ctx = ProductionContext(uow, p)
-    order = await visible_order(ctx, user, order_id)
+    order = await visible_order(ctx, user, order_id, to_change=True)
     number = order.plan.stage(_stage_ref(stage)).number
     data = await _read_limited(file, p.settings.photo_max_bytes)
     photo_id = str(uuid.uuid4())
@@ -288,7 +302,7 @@ async def _photo(
     uow: UowDep, user: Principal, request: Request, order_id: str, photo_id: str
 ) -> PhotoRow:
     order = await visible_order(ProductionContext(uow, planning(request)), user, order_id)
-    row = await uow.session.get(PhotoRow, photo_id)
+    row = await repo.photo(uow.session, photo_id)
     if row is None or row.order_id != order.order_id:
         raise NotFound(f"order {order_id} has no photo {photo_id}")
     return row

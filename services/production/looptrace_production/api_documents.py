@@ -28,6 +28,7 @@ from looptrace_production.documents import (
 from looptrace_production.domain import SupplierOrder
 from looptrace_production.models import DocumentRow
 from looptrace_production.photos import inside, photo_folder, remove_photo_files
+from looptrace_production.retention import readable
 from looptrace_production.services import ProductionContext
 from looptrace_shared.auth import CurrentUser, Principal, Roles
 from looptrace_shared.errors import NotFound
@@ -59,8 +60,11 @@ class DocumentOut(BaseModel):
     versions: list[VersionOut] = Field(description="every version, oldest first")
 
 
-async def _order(uow: UowDep, user: Principal, request: Request, order_id: str) -> SupplierOrder:
-    return await visible_order(ProductionContext(uow, planning(request)), user, order_id)
+async def _order(
+    uow: UowDep, user: Principal, request: Request, order_id: str, to_change: bool = False
+) -> SupplierOrder:
+    ctx = ProductionContext(uow, planning(request))
+    return await visible_order(ctx, user, order_id, to_change)
 
 
 def _out(request: Request, rows: list[DocumentRow]) -> DocumentOut:
@@ -86,12 +90,10 @@ def _out(request: Request, rows: list[DocumentRow]) -> DocumentOut:
 async def _versions(
     uow: UowDep, order_id: str, document_id: str, lock: bool = False
 ) -> list[DocumentRow]:
-    q = select(DocumentRow).where(
-        DocumentRow.order_id == order_id, DocumentRow.document_id == document_id
-    )
-    q = q.order_by(DocumentRow.version)
-    rows = list((await uow.session.scalars(q.with_for_update() if lock else q)).all())
-    return rows
+    """The document's versions; live and archived when reading, live and locked to ``lock``."""
+    d = DocumentRow if lock else readable(DocumentRow)
+    q = select(d).where(d.order_id == order_id, d.document_id == document_id).order_by(d.version)
+    return list((await uow.session.scalars(q.with_for_update() if lock else q)).all())
 
 
 async def _readable(
@@ -143,7 +145,7 @@ async def upload_document(
     title: Annotated[Name, Form(description="a name people recognise it by")],
 ) -> DocumentOut:
     """A new document (version 1) of a type the caller's role may upload."""
-    order = await _order(uow, user, request, order_id)
+    order = await _order(uow, user, request, order_id, to_change=True)
     check_upload(user.role, doc_type)
     document = (str(uuid.uuid4()), doc_type, title, 1)
     return _out(request, [await _store(uow, user, request, order, file, document)])
@@ -159,7 +161,7 @@ async def upload_version(
     file: Upload,
 ) -> DocumentOut:
     """A new version of a document; every older version stays readable."""
-    order = await _order(uow, user, request, order_id)
+    order = await _order(uow, user, request, order_id, to_change=True)
     rows = await _readable(uow, user, order, document_id, lock=True)
     latest = rows[-1]
     doc_type = DocumentType(latest.doc_type)
@@ -174,11 +176,11 @@ async def list_documents(
 ) -> list[DocumentOut]:
     """The order's documents the caller may read, each with all its versions."""
     order = await _order(uow, user, request, order_id)
+    d = readable(DocumentRow)
     q = (
-        select(DocumentRow)
-        .where(DocumentRow.order_id == order.order_id)
-        .where(DocumentRow.doc_type.in_(readable_types(user.role)))
-        .order_by(DocumentRow.uploaded_at, DocumentRow.document_id, DocumentRow.version)
+        select(d)
+        .where(d.order_id == order.order_id, d.doc_type.in_(readable_types(user.role)))
+        .order_by(d.uploaded_at, d.document_id, d.version)
     )
     grouped: dict[str, list[DocumentRow]] = {}
     for row in (await uow.session.scalars(q)).all():

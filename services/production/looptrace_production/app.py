@@ -6,6 +6,7 @@ import gc
 
 from fastapi import FastAPI
 
+from looptrace_production import retention
 from looptrace_production.api import router
 from looptrace_production.api_calendars import router as calendars_router
 from looptrace_production.api_documents import router as documents_router
@@ -20,6 +21,7 @@ from looptrace_production.plan_cache import PlanCache
 from looptrace_production.services import Planning
 from looptrace_production.sweeper import sweep_delays
 from looptrace_production.templates import load_templates
+from looptrace_shared import archive
 from looptrace_shared.events.suppliers import (
     AssignmentWarned,
     CapacityOverloaded,
@@ -51,6 +53,7 @@ def spec(planning: Planning) -> ServiceSpec:
         periodic=[
             (planning.settings.sweep_interval_s, sweep),
             (planning.settings.utilisation_fold_s, fold),
+            *archive.periodic(planning.settings, retention.scheduled),
         ],
         publishes=[
             *PUBLISHES,

@@ -19,6 +19,7 @@ from looptrace_production import utilisation
 from looptrace_production.domain import SupplierOrder
 from looptrace_production.domain.candidates import Standing, assignment_warnings, week_loads
 from looptrace_production.models import AssignmentWarningRow
+from looptrace_production.retention import readable
 from looptrace_production.services import ProductionContext
 from looptrace_production.suppliers import Supplier
 from looptrace_shared.events.suppliers import AssignmentWarned
@@ -79,9 +80,7 @@ def _warn(ctx: ProductionContext, order: SupplierOrder, by: str, warnings: list[
 
 
 async def warnings_of(session: AsyncSession, order_id: str) -> list[AssignmentWarningRow]:
-    q = (
-        select(AssignmentWarningRow)
-        .where(AssignmentWarningRow.order_id == order_id)
-        .order_by(AssignmentWarningRow.id)
-    )
+    """What the order's assignments were warned of, live and archived (retention)."""
+    w = readable(AssignmentWarningRow)
+    q = select(w).where(w.order_id == order_id).order_by(w.id)
     return list(await session.scalars(q))

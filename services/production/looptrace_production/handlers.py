@@ -6,8 +6,11 @@ from looptrace_production import services as uc
 from looptrace_production.assignment_check import check_assignments
 from looptrace_production.closing import close_the_plan
 from looptrace_production.config import ProductionSettings
+from looptrace_production.domain.supplier_order import CLOSING
+from looptrace_production.models import order_completions
 from looptrace_production.screenings import record_photo_screening
 from looptrace_production.services import Fact, Planning, ProductionContext
+from looptrace_shared.archive import noting_completions
 from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes, Reaction, calls
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.runtime import Runtime
@@ -42,10 +45,25 @@ async def when_progress_reported_update_the_plan(ctx: ProductionContext, item: I
     await uc.report_progress(ctx, item.data, message_id(item), item.subject)
 
 
+note_completion_for_retention = noting_completions(order_completions)
+
+
+async def when_order_status_changed_close_the_plan(ctx: ProductionContext, item: Incoming) -> None:
+    """Cancelled or completed: the plan releases its remaining load and takes no reports; a
+    completion also starts the order's retention period."""
+    await close_the_plan(ctx, item.data)
+    await note_completion_for_retention(ctx, item)
+
+
+def needs_its_plan(item: Incoming) -> bool:
+    """Whether the preload must lock the message's plan: every fact but a status change that
+    does not end the order (those only pass by)."""
+    return item.type != "order.status_changed" or item.data.to_status in CLOSING
+
+
 REACTIONS: dict[str, Reaction[ProductionContext]] = {
     "order.supplier_assigned": when_supplier_assigned_plan_the_order,
-    # cancelled or completed: the plan releases its remaining load and takes no reports
-    "order.status_changed": calls(close_the_plan),
+    "order.status_changed": when_order_status_changed_close_the_plan,
     "ProgressReported": when_progress_reported_update_the_plan,
     "quality.inspection_scheduled": calls(uc.record_inspection_booked),
     "quality.inspection_passed": calls(uc.record_inspection_passed),
@@ -57,7 +75,11 @@ REACTIONS: dict[str, Reaction[ProductionContext]] = {
 
 async def preload(ctx: ProductionContext, items: list[Incoming]) -> None:
     """The facts of the batch's messages, loaded as ``POST /v1/progress`` loads its reports."""
-    facts = [Fact(i.data, i.subject, message_id(i)) for i in items if i.type in REACTIONS]
+    facts = [
+        Fact(i.data, i.subject, message_id(i))
+        for i in items
+        if i.type in REACTIONS and needs_its_plan(i)
+    ]
     await uc.preload(ctx, facts)
 
 

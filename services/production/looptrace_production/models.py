@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from looptrace_shared.archive import completions_table
 from looptrace_shared.columns import Created, Email, Key, Label, Moment, Name, Serial
 from looptrace_shared.db import plumbing_tables, service_metadata
 
@@ -252,3 +253,7 @@ class AssignmentWarningRow(Base):
     assigned_by: Mapped[Email]
     warnings: Mapped[list[str]] = mapped_column(JSONB)
     created_at: Mapped[Created]
+
+
+# when orders said the order completed: its records go to cold storage after retention
+order_completions = completions_table(Base.metadata)

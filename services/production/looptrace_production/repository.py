@@ -19,6 +19,7 @@ from looptrace_production.models import (
     SupplierOrderRow,
 )
 from looptrace_production.plan_codec import decode_plan, encode_plan
+from looptrace_production.retention import STORE, readable
 from looptrace_shared.db import json_rows, text_array
 from looptrace_shared.errors import Conflict
 
@@ -111,13 +112,21 @@ async def lock_open_orders(session: AsyncSession, after: str, limit: int) -> lis
 
 
 async def find_order(session: AsyncSession, ref: str) -> SupplierOrder | None:
+    """The order by id or number, live or archived (retention), for reading."""
+    t = STORE.both("supplier_orders")
     q = (
-        select(*_COLUMNS)
-        .where(or_(orders.c.order_id == ref, orders.c.order_number == ref))
-        .order_by((orders.c.order_id == ref).desc())  # an id wins over a number
+        select(t)
+        .where(or_(t.c.order_id == ref, t.c.order_number == ref))
+        .order_by((t.c.order_id == ref).desc())  # an id wins over a number
     )
     row = (await session.execute(q.limit(1))).first()
     return _order(row) if row else None
+
+
+async def is_archived(session: AsyncSession, order_id: str) -> bool:
+    t = STORE.cold["supplier_orders"]
+    q = select(t.c.order_id).where(t.c.order_id == order_id)
+    return (await session.execute(q)).first() is not None
 
 
 async def logged_messages(
@@ -257,20 +266,24 @@ _ADD_LOG = text(
 )
 
 
+# the read routes' view of an order's records: live and archived (retention) alike
+_LOG, _NOTES, _PHOTOS = readable(ProgressLogRow), readable(StageNoteRow), readable(PhotoRow)
+
+
 async def progress_of(session: AsyncSession, order_id: str) -> list[ProgressLogRow]:
-    q = (
-        select(ProgressLogRow)
-        .where(ProgressLogRow.order_id == order_id)
-        .order_by(ProgressLogRow.id)
-    )
+    q = select(_LOG).where(_LOG.order_id == order_id).order_by(_LOG.id)
     return list(await session.scalars(q))
 
 
 async def notes_of(session: AsyncSession, order_id: str) -> list[StageNoteRow]:
-    q = select(StageNoteRow).where(StageNoteRow.order_id == order_id).order_by(StageNoteRow.id)
+    q = select(_NOTES).where(_NOTES.order_id == order_id).order_by(_NOTES.id)
     return list(await session.scalars(q))
 
 
 async def photos_of(session: AsyncSession, order_id: str) -> list[PhotoRow]:
-    q = select(PhotoRow).where(PhotoRow.order_id == order_id).order_by(PhotoRow.uploaded_at)
+    q = select(_PHOTOS).where(_PHOTOS.order_id == order_id).order_by(_PHOTOS.uploaded_at)
     return list(await session.scalars(q))
+
+
+async def photo(session: AsyncSession, photo_id: str) -> PhotoRow | None:
+    return (await session.scalars(select(_PHOTOS).where(_PHOTOS.id == photo_id))).first()

@@ -143,7 +143,7 @@ class ResultIn(BaseModel):
 async def submit_result(
     inspection_id: IdPath, body: ResultIn, uow: UowDep, rt: RuntimeDep, user: Roles(*STAFF)
 ) -> InspectionOut:
-    row = await readable_inspection(uow, user, inspection_id)
+    row = await readable_inspection(uow, user, inspection_id, to_change=True)
     cmd = ev.InspectionResultSubmitted(
         **body.model_dump(exclude={"inspector"}), order_id=row.order_id,
         inspection_id=row.id, inspector=body.inspector or user.subject,

@@ -103,7 +103,9 @@ async def set_buyer_aql(
 
 
 async def order_for_aql(uow: UowDep, user: Principal, order_id: str) -> OrderLotRow:
-    lot = await readable_lot(uow, user, order_id)  # 404 alike for unknown and someone else's
+    lot = await readable_lot(
+        uow, user, order_id, to_change=True
+    )  # 404 alike for unknown and someone else's
     if not (user.is_admin or (user.role == "buyer" and lot.buyer_id == user.subject)):
         raise Forbidden("only an admin or the order's buyer may set the order's AQLs")
     return lot

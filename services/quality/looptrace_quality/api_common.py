@@ -16,7 +16,7 @@ from looptrace_quality.models import InspectionRow, OrderLotRow
 from looptrace_quality.services.context import QualityContext
 from looptrace_shared.auth import Principal
 from looptrace_shared.db import UnitOfWork
-from looptrace_shared.errors import Forbidden, NotFound, RuleViolation
+from looptrace_shared.errors import Conflict, Forbidden, NotFound, RuleViolation
 from looptrace_shared.events.bounds import check_id
 from looptrace_shared.params import CursorQuery
 from looptrace_shared.runtime import Runtime
@@ -36,19 +36,33 @@ def sees_order(user: Principal, lot: OrderLotRow) -> bool:
     return user.role in STAFF or (owner is not None and owner == user.subject)
 
 
-async def readable_lot(uow: UnitOfWork, user: Principal, order_id: str) -> OrderLotRow:
-    """The order's lot if the caller may see it; 404 alike for unknown and someone else's."""
-    lot = (await repo.load_lots(uow.session, [order_id])).get(order_id)
+class OrderArchived(Conflict):
+    rule = "order_archived"
+
+
+async def readable_lot(
+    uow: UnitOfWork, user: Principal, order_id: str, to_change: bool = False
+) -> OrderLotRow:
+    """The order's lot if the caller may see it (live or archived); 404 alike for unknown and
+    someone else's; 409 if it is archived and the caller means ``to_change`` its records."""
+    lot = (await repo.load_lots(uow.session, [order_id], archived=True)).get(order_id)
     if lot is None or not sees_order(user, lot):
         raise NotFound(f"order {order_id} is not known to quality, or not visible to you")
+    if to_change and await repo.is_archived(uow.session, order_id):
+        raise OrderArchived(
+            f"order {order_id} is completed and archived (retention): its quality records can "
+            "be read but no longer changed"
+        )
     return lot
 
 
 async def readable_inspection(
-    uow: UnitOfWork, user: Principal, inspection_id: str
+    uow: UnitOfWork, user: Principal, inspection_id: str, to_change: bool = False
 ) -> InspectionRow:
-    row = await repo.inspection(uow.session, inspection_id)
-    lots = await repo.load_lots(uow.session, [row.order_id] if row else [])
+    """The inspection if the caller may see it (live, or archived when not ``to_change``)."""
+    read = repo.inspection if to_change else repo.inspection_to_read
+    row = await read(uow.session, inspection_id)
+    lots = await repo.load_lots(uow.session, [row.order_id] if row else [], archived=True)
     if row is None or not sees_order(user, lots[row.order_id]):
         raise NotFound(f"no inspection {inspection_id} visible to you")
     return row

@@ -83,7 +83,7 @@ async def inline_inspection(
     order_id: IdPath, body: InlineCheckIn, uow: UowDep, rt: RuntimeDep, user: Roles(*STAFF)
 ) -> InlineCheckOut:
     """Record an inline check at a stage of the order; the answer carries its DHU."""
-    lot = await readable_lot(uow, user, order_id)
+    lot = await readable_lot(uow, user, order_id, to_change=True)
     row = await record_inline_check(context(uow, rt, user), lot, report_of(body, user.subject))
     await uow.commit()
     return inline_out(row)

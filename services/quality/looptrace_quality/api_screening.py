@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from looptrace_quality import repository as repo
 from looptrace_quality.api_common import readable_lot
 from looptrace_quality.models import PhotoScreeningRow
 from looptrace_quality.services.screening import label_rows
@@ -72,10 +73,11 @@ class LabelsOut(BaseModel):
 
 
 async def readable_screening(
-    uow: UnitOfWork, user: Principal, order_id: str, photo_id: str
+    uow: UnitOfWork, user: Principal, order_id: str, photo_id: str, to_change: bool = False
 ) -> PhotoScreeningRow:
-    lot = await readable_lot(uow, user, order_id)
-    row = await uow.session.get(PhotoScreeningRow, photo_id)
+    """The photo's screening (live or archived; live only ``to_change`` it)."""
+    lot = await readable_lot(uow, user, order_id, to_change)
+    row = await repo.screening_to_read(uow.session, photo_id)
     if row is None or row.order_id != lot.order_id:
         raise NotFound(f"order {order_id} has no screened photo {photo_id} (yet)")
     return row
@@ -122,7 +124,7 @@ async def label(
 ) -> LabelsOut:
     """Label the photo or some of its tiles (a defect kind, or none); a new label of the same
     tile replaces the old. `looptrace quality screening train` learns from these."""
-    row = await readable_screening(uow, user, order_id, photo_id)
+    row = await readable_screening(uow, user, order_id, photo_id, to_change=True)
     rows = label_rows(row, body.kind, body.tiles, f"{user.role}:{user.subject}")
     for found in rows:
         await uow.session.merge(found)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Any
 
+from fastapi import FastAPI
+
+from looptrace_quality import retention
 from looptrace_quality.api import router
 from looptrace_quality.config import QualitySettings
 from looptrace_quality.handlers import consumer_groups
 from looptrace_quality.models import plumbing
-from looptrace_shared.runtime import Runtime, ServiceSpec, app_factories
+from looptrace_shared import archive
+from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
 
 
 def warm_screening_model(rt: Runtime[Any, Any]) -> None:
@@ -39,4 +44,12 @@ SPEC = ServiceSpec(
     ],
 )
 
-load_settings, create_app = app_factories(QualitySettings, SPEC)
+
+def load_settings() -> QualitySettings:
+    return QualitySettings()
+
+
+def create_app(settings: QualitySettings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    spec = replace(SPEC, periodic=archive.periodic(settings, retention.scheduled))
+    return create_service_app(settings, spec)

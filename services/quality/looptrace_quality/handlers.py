@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from looptrace_quality import services as uc
 from looptrace_quality.config import QualitySettings
+from looptrace_quality.models import order_completions
 from looptrace_quality.services import QualityContext
 from looptrace_quality.services.screening import screen_stored_photo
+from looptrace_shared.archive import noting_completions
 from looptrace_shared.messaging.dispatch import ConsumerGroup, Reaction, calls
 from looptrace_shared.messaging.incoming import Incoming
 from looptrace_shared.runtime import Runtime
-from looptrace_shared.topics import PRODUCTION_EVENTS, QUALITY_INBOUND
+from looptrace_shared.topics import ORDERS_EVENTS, PRODUCTION_EVENTS, QUALITY_INBOUND
 
 # Messages that can end another message's wait: the order's facts, and the QC stage
 # whose inspection a parked result is waiting for; and a reassignment, which must not wait
@@ -29,6 +31,7 @@ REACTIONS: dict[str, Reaction[QualityContext]] = {
     "production.supplier_reassigned": calls(uc.move_to_supplier),
     "InspectionResultSubmitted": calls(uc.submit_result),
     "production.photo_stored": calls(screen_stored_photo),
+    "order.status_changed": noting_completions(order_completions),
 }
 
 
@@ -42,7 +45,7 @@ def consumer_groups(rt: Runtime[QualitySettings, None]) -> list[ConsumerGroup[Qu
     return [
         ConsumerGroup(
             "quality",
-            (PRODUCTION_EVENTS, QUALITY_INBOUND),
+            (PRODUCTION_EVENTS, QUALITY_INBOUND, ORDERS_EVENTS),
             REACTIONS,
             context=lambda uow: QualityContext(uow, settings),
             preload=preload,

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from looptrace_shared.archive import completions_table
 from looptrace_shared.columns import Created, Key, Label, Moment, Name, Serial, belongs_to
 from looptrace_shared.db import plumbing_tables, service_metadata
 
@@ -177,3 +178,7 @@ class ScreeningLabelRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     labelled_by: Mapped[Name]
     labelled_at: Mapped[Created]
+
+
+# when orders said the order completed: its records go to cold storage after retention
+order_completions = completions_table(Base.metadata)

@@ -16,18 +16,34 @@ from looptrace_quality.models import (
     InlineCheckRow,
     InspectionRow,
     OrderLotRow,
+    PhotoScreeningRow,
     SupplierQualityRow,
 )
+from looptrace_quality.retention import STORE, readable
+
+# the read routes' view of the records: live and archived (retention) alike
+_LOTS, _INSPECTIONS = readable(OrderLotRow), readable(InspectionRow)
+_INLINE, _SCREENINGS = readable(InlineCheckRow), readable(PhotoScreeningRow)
 
 Cursor = tuple[datetime, str]  # (booked at, inspection id) of the last row of the previous page
 
 
-async def load_lots(session: AsyncSession, order_ids: Iterable[str]) -> dict[str, OrderLotRow]:
+async def load_lots(
+    session: AsyncSession, order_ids: Iterable[str], archived: bool = False
+) -> dict[str, OrderLotRow]:
+    """The lots of the orders (``archived``: those in cold storage too, for reading)."""
     ids = list(set(order_ids))
     if not ids:
         return {}
-    rows = await session.scalars(select(OrderLotRow).where(OrderLotRow.order_id.in_(ids)))
+    lots = _LOTS if archived else OrderLotRow
+    rows = await session.scalars(select(lots).where(lots.order_id.in_(ids)))
     return {r.order_id: r for r in rows}
+
+
+async def is_archived(session: AsyncSession, order_id: str) -> bool:
+    lots = STORE.cold["order_lots"]
+    q = select(lots.c.order_id).where(lots.c.order_id == order_id)
+    return (await session.execute(q)).first() is not None
 
 
 async def inspections_page(
@@ -37,17 +53,17 @@ async def inspections_page(
     order_id: str | None = None,
     supplier_id: str | None = None,
 ) -> list[InspectionRow]:
-    """Inspections in booking order, keyset-paged on (booked at, id)."""
-    q = select(InspectionRow)
+    """Inspections (live and archived) in booking order, keyset-paged on (booked at, id)."""
+    q = select(_INSPECTIONS)
     if order_id is not None:
-        q = q.where(InspectionRow.order_id == order_id)
+        q = q.where(_INSPECTIONS.order_id == order_id)
     if supplier_id is not None:
-        q = q.where(InspectionRow.supplier_id == supplier_id)
+        q = q.where(_INSPECTIONS.supplier_id == supplier_id)
     return list(await session.scalars(_after(q, after).limit(limit)))
 
 
 def _after(q: Select[Any], after: Cursor | None) -> Select[Any]:
-    booked, row_id = InspectionRow.scheduled_at, InspectionRow.id
+    booked, row_id = _INSPECTIONS.scheduled_at, _INSPECTIONS.id
     if after is not None:
         q = q.where(or_(booked > after[0], and_(booked == after[0], row_id > after[1])))
     return q.order_by(booked, row_id)
@@ -91,6 +107,18 @@ async def inspection(session: AsyncSession, inspection_id: str) -> InspectionRow
     return await session.get(InspectionRow, inspection_id)
 
 
+async def inspection_to_read(session: AsyncSession, inspection_id: str) -> InspectionRow | None:
+    """The inspection, live or archived."""
+    q = select(_INSPECTIONS).where(_INSPECTIONS.id == inspection_id)
+    return (await session.scalars(q)).first()
+
+
+async def screening_to_read(session: AsyncSession, photo_id: str) -> PhotoScreeningRow | None:
+    """The photo's screening, live or archived."""
+    q = select(_SCREENINGS).where(_SCREENINGS.photo_id == photo_id)
+    return (await session.scalars(q)).first()
+
+
 async def defects(session: AsyncSession, inspection_id: str) -> list[DefectRow]:
     q = select(DefectRow).where(DefectRow.inspection_id == inspection_id).order_by(DefectRow.id)
     return list(await session.scalars(q))
@@ -106,20 +134,22 @@ async def supplier_state(
 async def decided_of_supplier(
     session: AsyncSession, supplier_id: str, limit: int
 ) -> list[InspectionRow]:
+    i = _INSPECTIONS
     q = (
-        select(InspectionRow)
-        .where(InspectionRow.supplier_id == supplier_id, InspectionRow.status == "decided")
-        .order_by(InspectionRow.decided_at.desc())
+        select(i)
+        .where(i.supplier_id == supplier_id, i.status == "decided")
+        .order_by(i.decided_at.desc())
         .limit(limit)
     )
     return list(await session.scalars(q))
 
 
 async def outcome_counts(session: AsyncSession, supplier_id: str) -> dict[str, int]:
+    i = _INSPECTIONS
     q = (
-        select(InspectionRow.disposition, func.count())
-        .where(InspectionRow.supplier_id == supplier_id, InspectionRow.status == "decided")
-        .group_by(InspectionRow.disposition)
+        select(i.disposition, func.count())
+        .where(i.supplier_id == supplier_id, i.status == "decided")
+        .group_by(i.disposition)
     )
     return {str(d): int(n) for d, n in (await session.execute(q)).all()}
 
@@ -152,15 +182,11 @@ async def aql_override(session: AsyncSession, scope: str, owner_id: str) -> AqlO
 
 async def weekly_inline_dhu(session: AsyncSession, supplier_id: str, weeks: int) -> list[WeeklyDhu]:
     """The latest ``weeks`` weeks with inline checks of the supplier, oldest first."""
-    week = func.date_trunc("week", func.timezone("UTC", InlineCheckRow.checked_at))
+    c = _INLINE
+    week = func.date_trunc("week", func.timezone("UTC", c.checked_at))
     q = (
-        select(
-            week,
-            func.count(),
-            func.sum(InlineCheckRow.units_checked),
-            func.sum(InlineCheckRow.defects_found),
-        )
-        .where(InlineCheckRow.supplier_id == supplier_id)
+        select(week, func.count(), func.sum(c.units_checked), func.sum(c.defects_found))
+        .where(c.supplier_id == supplier_id)
         .group_by(week)
         .order_by(week.desc())
         .limit(weeks)

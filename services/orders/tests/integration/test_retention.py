@@ -10,10 +10,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from looptrace_orders import retention
 from looptrace_orders.config import OrdersSettings
+from looptrace_shared import testing
 from looptrace_shared.db import make_engine
 
 pytestmark = pytest.mark.integration
@@ -54,13 +54,7 @@ async def completed_long_ago(running, shippable, years: int = 3) -> str:  # type
 
 
 async def sql(running, statement: str, **params: Any) -> list[Any]:  # type: ignore[no-untyped-def]
-    engine = make_engine(running.settings.database_url, pool_size=1)
-    try:
-        async with engine.begin() as conn:
-            result = await conn.execute(text(statement), params)
-            return list(result) if result.returns_rows else []
-    finally:
-        await engine.dispose()
+    return await testing.sql(running.settings.database_url, statement, **params)
 
 
 async def counts(running, schema: str, ids: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -90,13 +84,9 @@ async def snapshot(running, oid: str, number: str) -> dict[str, Any]:  # type: i
     return views
 
 
-async def move(running, **overrides: Any) -> retention.Report:  # type: ignore[no-untyped-def]
-    settings = OrdersSettings(database_url=running.settings.database_url, **overrides)
-    engine = make_engine(settings.database_url, pool_size=1)
-    try:
-        return await retention.run(engine, settings, overrides.pop("dry_run", False))
-    finally:
-        await engine.dispose()
+async def move(running, **overrides: Any) -> Any:  # type: ignore[no-untyped-def]
+    url = running.settings.database_url
+    return await testing.run_retention(retention.RETENTION, url, **overrides)
 
 
 async def test_an_archived_order_reads_the_same_over_http(running, shippable) -> None:  # type: ignore[no-untyped-def]
@@ -107,12 +97,7 @@ async def test_an_archived_order_reads_the_same_over_http(running, shippable) ->
     live = await counts(running, "orders", [oid])
     assert live["shipments"] == 2 and live["invoices"] == 4 and live["shipment_updates"] == 1
 
-    settings = OrdersSettings(database_url=running.settings.database_url)
-    engine = make_engine(settings.database_url, pool_size=1)
-    try:
-        dry = await retention.run(engine, settings, dry_run=True)
-    finally:
-        await engine.dispose()
+    dry = await move(running, dry_run=True)
     assert dry.orders >= 1 and dry.rows["invoices"] >= 4 and "would move" in dry.lines()[0]
     assert await counts(running, "orders", [oid]) == live  # a dry run changes nothing
 

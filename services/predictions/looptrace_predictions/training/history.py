@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from looptrace_predictions.samples import HISTORY_SAMPLE_COLUMNS
+
 HISTORY_COLUMNS = (
     "order_id",
     "supplier_id",
@@ -35,7 +37,8 @@ OPTIONAL_DATES = ("actual_start", "actual_end")
 TEXT_COLUMNS = ("order_id", "supplier_id", "product_category", "stage_name")
 ORDER_LEVEL = ("supplier_id", "product_category", "quantity", "order_date", "target_date")
 # has_print: the order has print/embroidery; supplier_capacity_units: its supplier's units/week
-OPTIONAL_COLUMNS = ("qc_failures", "has_print", "supplier_capacity_units")
+# pp_*_date: the order's pre-production sample loop (``samples.py``), empty where it did not happen
+OPTIONAL_COLUMNS = ("qc_failures", "has_print", "supplier_capacity_units", *HISTORY_SAMPLE_COLUMNS)
 _TRUTH = {"true": 1.0, "1": 1.0, "yes": 1.0, "false": 0.0, "0": 0.0, "no": 0.0}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -70,8 +73,9 @@ def load_history(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
 
 def write_history(frame: pd.DataFrame, path: str | Path) -> None:
     out = frame.copy()
-    for column in (*REQUIRED_DATES, *OPTIONAL_DATES):
-        out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d").fillna("")
+    for column in (*REQUIRED_DATES, *OPTIONAL_DATES, *HISTORY_SAMPLE_COLUMNS):
+        if column in out:
+            out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d").fillna("")
     out = out.drop(columns=["line"], errors="ignore")
     out.to_csv(path, index=False)
 
@@ -151,6 +155,10 @@ def _messages(raw: pd.DataFrame, mask: pd.Series, text: pd.Series) -> list[str]:
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     for column in (*REQUIRED_DATES, *OPTIONAL_DATES):
         frame[column] = pd.to_datetime(frame[column].replace("", None), format="%Y-%m-%d")
+    for column in HISTORY_SAMPLE_COLUMNS:  # an unreadable one counts as unknown
+        if column in frame:
+            text = frame[column].replace("", None)
+            frame[column] = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     for column in ("quantity", "stage_number"):
         frame[column] = frame[column].astype("int64")
     if "qc_failures" not in frame:

@@ -64,7 +64,9 @@ def quality_frame(quality: QualityHistory, keys: pd.DataFrame) -> pd.DataFrame:
     rows = indexed.summary.index.get_indexer(keys["order_id"])
     as_of = keys["as_of_day"].to_numpy(dtype=float)
     supplier = indexed.ledger.features(indexed.orders.supplier_id[rows], as_of)
-    schedule = assemble_features(indexed.orders, indexed.stages, rows, as_of, supplier)
+    schedule = assemble_features(
+        indexed.orders, indexed.stages, rows, as_of, supplier, indexed.samples
+    )
     extra = inspection_features(quality.inspections, keys)
     has_print = quality.has_print.reindex(keys["order_id"]).to_numpy(dtype=float)
     return combine(schedule, extra, keys, has_print)

@@ -12,7 +12,9 @@ What makes lateness predictable (but not trivially):
 * quality stages can fail and loop back for rework (``qc_failures``); an order with
   print or embroidery (``has_print``) fails more often, and every inspection (inline
   checks and lot inspections with their defect counts) is written to a second table
-  (``simulate_quality.py``).
+  (``simulate_quality.py``);
+* the pre-production sample loop gates bulk production: a late sample, or one rejected
+  round after round, holds the gated stage back (``simulate_samples.py``).
 
 Noise on every stage and QC outcomes keeps it from being a lookup table.
 
@@ -32,6 +34,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from looptrace_predictions.samples import HISTORY_SAMPLE_COLUMNS
 from looptrace_predictions.stage_params import STAGE_PARAMS
 from looptrace_predictions.training.history import HISTORY_COLUMNS, write_history
 from looptrace_predictions.training.inspections import write_inspections
@@ -41,6 +44,13 @@ from looptrace_predictions.training.simulate_quality import (
     order_defect_rate,
     order_inspections,
     round_fail_chance,
+)
+from looptrace_predictions.training.simulate_samples import (
+    NO_LOOP,
+    PP_GATE_STAGE,
+    SampleDraws,
+    draw_samples,
+    pp_loop,
 )
 from looptrace_shared.contracts import stage_templates
 from looptrace_shared.contracts.stage_templates import TemplateStage
@@ -136,6 +146,7 @@ def simulate(
         raise ValueError("n_orders must be at least 1")
     book = _Book.drawn(n_orders, seed)
     suppliers, draws, quality_rng = book.suppliers, book.draws, book.quality_rng
+    samples = draw_samples(seed, n_orders)  # a stream of their own: the other draws stay
     rows: list[tuple] = []
     inspections: list[tuple] = []
     open_orders: list[list[int]] = [[] for _ in suppliers]
@@ -146,7 +157,9 @@ def simulate(
             heapq.heappop(heap)
         supplier = suppliers[book.assigned[i]]
         order = book.order(i, len(heap) / supplier.capacity)
-        order_rows, end, secret = _simulate_order(i, supplier, order, book.printed(i), draws)
+        order_rows, end, secret = _simulate_order(
+            i, supplier, order, book.printed(i), (draws, samples)
+        )
         if keep_hidden:
             hidden[order_rows[0][0]] = secret
         heapq.heappush(heap, end)
@@ -311,18 +324,24 @@ class _OrderSpec:
 
 
 def _simulate_order(
-    i: int, supplier: Supplier, order: _OrderSpec, has_print: bool, draws: _Draws
-) -> tuple[list[tuple], int, HiddenOrder]:
+    i: int, supplier: Supplier, order: _OrderSpec, has_print: bool,
+    all_draws: tuple[_Draws, SampleDraws],
+) -> tuple[list[tuple], int, HiddenOrder]:  # fmt: skip
     """The order's stage rows, its end day and its hidden state (with its true defect rate,
-    ``simulate_quality``)."""
+    ``simulate_quality``); the PP sample's approval holds its gated stage back."""
+    draws, samples = all_draws
     category, quantity, order_day = order.category, order.quantity, order.order_day
     secret = _hidden_order(supplier, order.load, float(draws.trouble[i]), has_print)
     planned_start = order_day
     actual_end = order_day
-    rows = []
+    rows, loop = [], NO_LOOP
     for k, stage in enumerate(stage_templates.load()[category]):
         planned_end = planned_start + _planned_days(category, stage, quantity)
         actual_start = max(actual_end, planned_start - 2)
+        if stage.number == PP_GATE_STAGE.get(category):
+            reliability = (supplier.slip_scale, supplier.qc_fail_rate, secret.trouble)
+            sample = pp_loop(i, order_day, planned_start, reliability, samples)
+            actual_start, loop = max(actual_start, sample.approved), sample.columns()
         stage_draws = StageDraws(
             draws.noise[i, k], draws.slip[i, k], draws.qc[i, k], draws.rework[i, k]
         )
@@ -336,7 +355,7 @@ def _simulate_order(
         planned_start = planned_end
     target = planned_start + int(draws.slack[i])
     head = (f"PO-{i + 1:06d}", supplier.supplier_id, category, quantity, order_day, target)
-    tail = (has_print, supplier.capacity_units)
+    tail = (has_print, supplier.capacity_units, *loop)
     return [head + row + tail for row in rows], actual_end, secret
 
 
@@ -355,11 +374,13 @@ def _load_factor(load: float) -> float:
 
 def _to_frame(rows: list[tuple]) -> pd.DataFrame:
     columns = [*HISTORY_COLUMNS, "qc_failures", "has_print", "supplier_capacity_units"]
-    frame = pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=[*columns, *HISTORY_SAMPLE_COLUMNS])
     day_columns = [c for c in columns if c.endswith("_date") or c.startswith(("planned", "actual"))]
     epoch = np.datetime64("1970-01-01", "D")
     for column in day_columns:
         frame[column] = epoch + frame[column].to_numpy(dtype="int64").astype("timedelta64[D]")
+    for column in HISTORY_SAMPLE_COLUMNS:  # NaN (no such rejection) becomes NaT
+        frame[column] = pd.to_datetime(frame[column], unit="D")
     return frame
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from looptrace_predictions.arrays import OrderTable, StageTable
 from looptrace_predictions.capacity import window_overload
 from looptrace_predictions.features import assemble_features, epoch_days
+from looptrace_predictions.samples import SampleTable, table_from_history
 from looptrace_predictions.supplier_history import SupplierLedger
 from looptrace_predictions.training.history import summarise_orders
 
@@ -35,6 +36,7 @@ class IndexedHistory:
     plan_end: np.ndarray
     end: np.ndarray
     capacity: np.ndarray  # the supplier's units per week, per order (NaN: unknown)
+    samples: SampleTable  # each order's PP sample loop (``samples.py``)
 
 
 def index_history(history: pd.DataFrame) -> IndexedHistory:
@@ -53,7 +55,8 @@ def index_history(history: pd.DataFrame) -> IndexedHistory:
     stages = _stage_table(history, summary.index)
     capacity = _capacity(history, summary.index)
     plan_end = epoch_days(summary["plan_end"])
-    return IndexedHistory(summary, orders, stages, ledger, plan_end, end, capacity)
+    samples = table_from_history(history, summary.index)
+    return IndexedHistory(summary, orders, stages, ledger, plan_end, end, capacity, samples)
 
 
 def _capacity(history: pd.DataFrame, order_ids: pd.Index) -> np.ndarray:
@@ -97,7 +100,9 @@ def _frame(indexed: IndexedHistory, rows: np.ndarray, as_of: np.ndarray) -> pd.D
     supplier = indexed.ledger.features(indexed.orders.supplier_id[rows], as_of)
     overload = window_overload(indexed.orders, indexed.stages, indexed.capacity, rows, as_of)
     supplier = replace(supplier, window_overload=overload)
-    frame = assemble_features(indexed.orders, indexed.stages, rows, as_of, supplier)
+    frame = assemble_features(
+        indexed.orders, indexed.stages, rows, as_of, supplier, indexed.samples
+    )
     summary = indexed.summary.iloc[rows]
     frame["order_date"] = summary["order_date"].to_numpy()
     frame["late"] = summary["late"].to_numpy(dtype=bool)

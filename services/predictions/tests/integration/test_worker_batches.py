@@ -20,6 +20,7 @@ from looptrace_predictions.config import PredictionsSettings
 from looptrace_predictions.handlers import consumer_groups
 from looptrace_predictions.models import (
     LiveSampleRow,
+    OrderFeaturesRow,
     RiskAssessmentRow,
     SupplierOutcomeRow,
     plumbing,
@@ -281,3 +282,40 @@ async def test_drift_and_the_live_history_read_the_services_own_tables(worker) -
     assert report["verdict"] == "not enough live data"  # a handful of orders, not a population
     summary = summarise_orders(history)
     assert summary["labelled"].any() and (~summary["labelled"]).any()  # finished and open ones
+
+
+def sample(kind: str, oid: str, event: str, day: int, **fields: Any) -> Record:
+    data = {"order_id": oid, "order_number": f"PO-{oid[:6]}", "sample_id": f"{kind}-1",
+            "kind": kind, "round": fields.pop("round", 1), **fields}  # fmt: skip
+    return record(f"production.sample_{event}", oid, data, when=day)
+
+
+async def test_the_pp_sample_loop_is_kept_with_the_order_and_named_as_a_driver(worker) -> None:  # type: ignore[no-untyped-def]
+    _, p = worker
+    (oid,) = ids(1)
+    loop = [
+        sample("pre_production", oid, "requested", -28, due_date=str(d(-22)), requested_at=at(-28)),
+        sample("fit", oid, "requested", -28, due_date=str(d(-25)), requested_at=at(-28)),
+        sample("pre_production", oid, "rejected", -18, reasons="shade", rejected_at=at(-18),
+               next_due_date=str(d(-12))),
+        sample("pre_production", oid, "requested", -18, round=2, due_date=str(d(-12)),
+               requested_at=at(-18)),
+    ]  # fmt: skip
+    await p.process(on_track(oid) + loop)  # one batch: the sample events need no query of their own
+    async with p.sessions() as s:
+        row = await s.get(OrderFeaturesRow, oid)
+        assert row is not None
+        stored = row.state["pp_sample"]
+    assert stored == {
+        "requested": str(d(-28)),
+        "due": str(d(-22)),
+        "rejected": [str(d(-18))],
+        "approved": None,
+    }  # fmt: skip (the fit sample is not the gate's)
+    (alert,) = await alerts(p, oid)
+    assert "PP sample 22 days late, round 2" in alert["drivers"]
+    await p.process([sample("pre_production", oid, "approved", -8, round=2, approved_at=at(-8),
+                            gate_opened=True)])  # fmt: skip
+    async with p.sessions() as s:
+        row = await s.get(OrderFeaturesRow, oid)
+        assert row is not None and row.state["pp_sample"]["approved"] == str(d(-8))

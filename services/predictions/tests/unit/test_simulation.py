@@ -68,16 +68,17 @@ def test_unscaled_stages_are_planned_with_production_s_durations() -> None:
             assert (planned == stage.duration_days).all(), (category, name)
 
 
-# sha256 of simulate(200, seed) stages/inspections as CSV, computed on main (c6467ad) before the
-# simulator exposed its hidden state and its stage-duration draw (stage_duration)
+# sha256 of simulate(200, seed) stages/inspections as CSV, computed when the simulator began to
+# play the pre-production sample loop and its gate (simulate_samples.py; the stage draws are
+# the same, the gated stages start after the approval, so the world changed on purpose)
 _FROZEN = {
     7: (
-        "633a7d7c6a1b3e647c2df19f40c035c923e2adac7be50232f74dc5094b45b9f1",
-        "89761f60edf7e821e9f78c5be5d82b7ed5bb884f4910ba0ab4e4d05f5a4fe2d7",
+        "82e34367c703f8d4fec7b23dfc02e421d6fdc38aa2359a224b51fc783749a0dc",
+        "920be95fcb5a9a4e84a183d3bf2e883120214925a606635dbeaa38cb4e088d2b",
     ),
     2: (
-        "9b4acf6e6ad2aa079111575a2f12100304fb867cc161db1bca3db94c6d42254c",
-        "12ce8d5fdf9f9ee350e984c5da7673126049af5f8c1c5947b4136bd03f9940cf",
+        "ec42a271aba9720b63e04bf770a7557e1a41d0d8e60f8e8e461d58fc2b3612aa",
+        "1fb1b55c9adcf765edc29b52a384e26b12bf67b804db8ea96172ca28e08260af",
     ),
 }
 

@@ -6,6 +6,7 @@ import pytest
 
 from looptrace_predictions.capacity import CapacityPeak
 from looptrace_predictions.features import FEATURES, INFO_COLUMNS
+from looptrace_predictions.samples import HISTORY_SAMPLE_COLUMNS, REJECTED_COLUMNS, PpSample
 from looptrace_predictions.state import (
     OrderState,
     StageState,
@@ -30,6 +31,8 @@ def _known_on(history: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
     known = history[history["order_date"] <= day].copy()
     known.loc[known["actual_start"] > day, "actual_start"] = pd.NaT
     known.loc[known["actual_end"] > day, "actual_end"] = pd.NaT
+    for column in HISTORY_SAMPLE_COLUMNS:  # the sample loop's later steps are not known yet
+        known.loc[known[column] > day, column] = pd.NaT
     return known.reset_index(drop=True)
 
 
@@ -101,10 +104,25 @@ def _states_on(
                     "supplier": record,
                     "supplier_open_orders": open_count,
                     "capacity": CapacityPeak(peak),
+                    "pp_sample": _pp_sample_heard(history[history["order_id"] == oid], day),
                 }
             )
         )
     return states
+
+
+def _pp_sample_heard(rows: pd.DataFrame, day: pd.Timestamp) -> PpSample:
+    """The PP sample events the worker would have heard by ``day``."""
+    first = rows.iloc[0]
+
+    def known(column: str) -> date | None:
+        value = first[column]
+        return None if pd.isna(value) or value > day else value.date()
+
+    rejected = [d for c in REJECTED_COLUMNS if (d := known(c)) is not None]
+    requested = known("pp_requested_date")
+    due = first["pp_due_date"].date() if requested is not None else None
+    return PpSample(requested, due, rejected, known("pp_approved_date"))
 
 
 def _state(rows: pd.DataFrame) -> OrderState:
