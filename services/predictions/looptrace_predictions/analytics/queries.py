@@ -14,17 +14,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from looptrace_predictions.analytics import covered
 from looptrace_predictions.analytics import figures as fig
 from looptrace_predictions.analytics import scorecard as sc
 from looptrace_predictions.analytics.filters import Filters
-from looptrace_predictions.analytics.store import (
-    HISTOGRAM,
-    INSPECTIONS,
-    ORDERS,
-    REPLIES,
-    STAGES,
-    SUPPLIERS,
-)
+from looptrace_predictions.analytics.store import INSPECTIONS, ORDERS, REPLIES, STAGES
 from looptrace_predictions.analytics.tables import OrderCountRow, QcWeekRow, SupplierMonthRow
 from looptrace_predictions.models import OrderFeaturesRow
 
@@ -99,37 +93,34 @@ BIN_KEYS = "category, stage_number, stage_name, overrun_days"
 async def stage_performance(
     session: AsyncSession, f: Filters, limit: int = DEFAULT_LIMIT
 ) -> dict[str, Any]:
-    """Overrun bins by category (the overall bins are their sums) and stage sums by supplier.
-
-    From the monthly rollups when they can answer; otherwise from the stage facts in one
-    scan (``GROUPING SETS``: the bins and the supplier sums from the same rows).
-    """
-    suppliers: list[fig.SupplierStage] = []
-    if _use_rollups(f):
-        where, params = f.where("month", ("category", "season"))
-        sql = (f"SELECT {BIN_KEYS}, sum(n)::bigint, sum(days_sum)::bigint, sum(created_sum)::bigint,"
-               f" sum(slipped_n)::bigint FROM {HISTOGRAM} WHERE {where} GROUP BY {BIN_KEYS}")  # fmt: skip
-        bins = [(r[0], fig.OverrunBin(*r[1:])) for r in await _tuples(session, sql, params)]
+    """Overrun bins by category (the overall bins are their sums) and stage sums by supplier,
+    in one statement: for the admin's views from the rollups (``covered``), otherwise from
+    the stage facts in one scan (``GROUPING SETS``: the bins and the supplier sums from the
+    same rows). Both give rows (is a bin, category, number, name, overrun, supplier, sums)."""
+    if f.buyer is None and f.supplier is None:
+        bins, params = covered.source(covered.BINS, f)
+        stages, more = covered.source(covered.SUPPLIER_STAGES, f)
+        sql = (f"SELECT 1, {BIN_KEYS}, NULL, sum(n)::bigint, sum(days_sum)::bigint, NULL::bigint,"
+               f" sum(created_sum)::bigint, sum(slipped_n)::bigint FROM {bins} GROUP BY {BIN_KEYS}"
+               " UNION ALL SELECT 0, NULL, NULL, stage_name, NULL, supplier_id, sum(n)::bigint,"
+               " sum(days_sum)::bigint, sum(overrun_sum)::bigint, sum(created_sum)::bigint,"
+               f" sum(slipped_n)::bigint FROM {stages} GROUP BY stage_name, supplier_id")  # fmt: skip
+        params |= more
     else:
         where, params = f.where("completed_on")
-        if _months_usable(f):  # the supplier sums come from their rollup
-            sql = (f"SELECT 1, {BIN_KEYS}, NULL, {FACT_SUMS} FROM {STAGES}"
-                   f" WHERE {where} GROUP BY {BIN_KEYS}")  # fmt: skip
+        sql = (f"SELECT GROUPING(supplier_id), {BIN_KEYS}, supplier_id, {FACT_SUMS} FROM {STAGES}"
+               f" WHERE {where} GROUP BY GROUPING SETS (({BIN_KEYS}), (supplier_id, stage_name))")  # fmt: skip
+    bins_of: list[tuple[str | None, fig.OverrunBin]] = []
+    suppliers: list[fig.SupplierStage] = []
+    for g, category, number, name, overrun, supplier, n, d, o, c, slipped in await _tuples(
+        session, sql, params
+    ):
+        if g:  # a bin (supplier_id not in its grouping)
+            bins_of.append((category, fig.OverrunBin(number, name, overrun, n, d, c, slipped)))
         else:
-            sql = (f"SELECT GROUPING(supplier_id), {BIN_KEYS}, supplier_id, {FACT_SUMS} FROM {STAGES}"
-                   f" WHERE {where} GROUP BY GROUPING SETS (({BIN_KEYS}), (supplier_id, stage_name))")  # fmt: skip
-        bins = []
-        for g, category, number, name, overrun, supplier, n, d, o, c, slipped in await _tuples(
-            session, sql, params
-        ):
-            if g:  # the bins' grouping set (supplier_id not in it)
-                bins.append((category, fig.OverrunBin(number, name, overrun, n, d, c, slipped)))
-            else:
-                suppliers.append(fig.SupplierStage(supplier or "-", name, n, d, o, c, slipped))
-    result = fig.stage_performance(_overall(b for _, b in bins))
-    result["by_category"] = _by_category(bins)
-    if _months_usable(f):
-        suppliers = await _rolled_up_supplier_stages(session, f)
+            suppliers.append(fig.SupplierStage(supplier or "-", name, n, d, o, c, slipped))
+    result = fig.stage_performance(_overall(b for _, b in bins_of))
+    result["by_category"] = _by_category(bins_of)
     result["by_supplier"] = fig.supplier_stage_summary(suppliers)[:limit]
     return result
 
@@ -161,14 +152,6 @@ def _by_category(bins: list[tuple[str | None, fig.OverrunBin]]) -> list[dict[str
         perf = fig.stage_performance(bs)
         out += [{"category": category, **row} for row in perf["stages"]]
     return out
-
-
-async def _rolled_up_supplier_stages(session: AsyncSession, f: Filters) -> list[fig.SupplierStage]:
-    where, params = f.where("month", ("supplier", "category", "season"))
-    sql = (f"SELECT supplier_id, stage_name, sum(n)::bigint, sum(days_sum)::bigint,"
-           f" sum(overrun_sum)::bigint, sum(created_sum)::bigint, sum(slipped_n)::bigint"
-           f" FROM {SUPPLIERS} WHERE {where} GROUP BY 1, 2")  # fmt: skip
-    return [fig.SupplierStage(*r) for r in await _tuples(session, sql, params)]
 
 
 # ---- QC effectiveness ------------------------------------------------------------------------

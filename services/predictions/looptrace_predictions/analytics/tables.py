@@ -121,12 +121,10 @@ class StageFactRow(Base):
     )
 
 
-class StageHistogramRow(Base):
-    """Completed stages counted by month, category, season, stage and overrun (whole days)."""
+class _StageBins:
+    """Completed stages counted by category, season, stage and overrun (whole days): an
+    exact histogram, so medians and p90s of any set of periods are exact."""
 
-    __tablename__ = "analytics_stage_histogram"
-
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
     category: Mapped[str] = mapped_column(String(64), primary_key=True)
     season: Mapped[str] = mapped_column(String(8), primary_key=True)
     stage_number: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -138,12 +136,9 @@ class StageHistogramRow(Base):
     slipped_n: Mapped[int] = mapped_column(BigInteger)
 
 
-class StageSupplierRow(Base):
-    """Completed stages summed by month, supplier, category, season and stage."""
+class _SupplierStages:
+    """Completed stages summed by supplier, category, season and stage."""
 
-    __tablename__ = "analytics_stage_suppliers"
-
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
     supplier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     category: Mapped[str] = mapped_column(String(64), primary_key=True)
     season: Mapped[str] = mapped_column(String(8), primary_key=True)
@@ -154,6 +149,38 @@ class StageSupplierRow(Base):
     overrun_sum: Mapped[int] = mapped_column(BigInteger)
     created_sum: Mapped[int] = mapped_column(BigInteger)
     slipped_n: Mapped[int] = mapped_column(BigInteger)
+
+
+class StageHistogramRow(_StageBins, Base):
+    """The stage histogram by month of completion (whole months)."""
+
+    __tablename__ = "analytics_stage_histogram"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class StageSupplierRow(_SupplierStages, Base):
+    """Supplier stage sums by month of completion (whole months)."""
+
+    __tablename__ = "analytics_stage_suppliers"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class StageHistogramPartRow(_StageBins, Base):
+    """The stage histogram by week part of completion (``periods``: a range of days)."""
+
+    __tablename__ = "analytics_stage_histogram_parts"
+
+    week_part: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class StageSupplierPartRow(_SupplierStages, Base):
+    """Supplier stage sums by week part of completion (``periods``: a range of days)."""
+
+    __tablename__ = "analytics_stage_supplier_parts"
+
+    week_part: Mapped[date] = mapped_column(Date, primary_key=True)
 
 
 class InspectionFactRow(Base):
@@ -198,9 +225,9 @@ class ReplyRow(Base):
     hours: Mapped[float] = mapped_column(Float)
 
 
-DERIVED = (
-    AnalyticsOrderRow, StageFactRow, StageHistogramRow, StageSupplierRow, InspectionFactRow,
-    ReplyRow,
+DERIVED: tuple[Any, ...] = (
+    AnalyticsOrderRow, StageFactRow, StageHistogramRow, StageSupplierRow, StageHistogramPartRow,
+    StageSupplierPartRow, InspectionFactRow, ReplyRow,
 )  # fmt: skip
 
 

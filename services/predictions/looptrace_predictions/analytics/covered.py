@@ -1,0 +1,68 @@
+"""Stage sums over a range from the rollups: the monthly ones for whole months, otherwise the
+week-part ones for the parts inside the range and the stage facts of the days at its ends
+(``periods.cover``). Either way the rows add up to what the facts of the range add up to.
+
+Each source is a set of rows of the same columns (a fact counts as a row of one stage); the
+caller sums them by its own keys. The rollups break stages down by category, season and
+supplier, not by buyer: a buyer's view reads the facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from looptrace_predictions.analytics.filters import Filters
+from looptrace_predictions.analytics.periods import cover
+from looptrace_predictions.analytics.store import (
+    HISTOGRAM,
+    HISTOGRAM_PARTS,
+    STAGES,
+    SUPPLIER_PARTS,
+    SUPPLIERS,
+)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One rollup's rows: its tables, its columns, and the same columns from a stage fact."""
+
+    months: str
+    parts: str
+    dims: tuple[str, ...]
+    columns: str
+    from_fact: str
+
+
+BINS = Shape(
+    HISTOGRAM, HISTOGRAM_PARTS, ("category", "season"),
+    "category, stage_number, stage_name, overrun_days, n, days_sum, created_sum, slipped_n",
+    "coalesce(category, '-'), stage_number, stage_name, overrun_days, 1, days_in_stage,"
+    " created_days, (created_days > 0)::int",
+)  # fmt: skip
+SUPPLIER_STAGES = Shape(
+    SUPPLIERS, SUPPLIER_PARTS, ("supplier", "category", "season"),
+    "supplier_id, stage_name, n, days_sum, overrun_sum, created_sum, slipped_n",
+    "coalesce(supplier_id, '-'), stage_name, 1, days_in_stage, overrun_days, created_days,"
+    " (created_days > 0)::int",
+)  # fmt: skip
+
+
+def source(shape: Shape, f: Filters) -> tuple[str, dict[str, Any]]:
+    """A derived table (``(…) AS r(<shape.columns>)``) of rows summing to ``f``'s stages."""
+    if f.whole_months:
+        where, params = f.where("month", shape.dims)
+        sql = f"SELECT {shape.columns} FROM {shape.months} WHERE {where}"
+        return f"({sql}) AS r({shape.columns})", params
+    c = cover(f.start, f.end)
+    pieces, params = [], {}
+    if c.parts is not None:
+        parts = replace(f, start=c.parts[0], end=c.parts[1])
+        where, p = parts.where("week_part", shape.dims, tag="p")
+        pieces.append(f"SELECT {shape.columns} FROM {shape.parts} WHERE {where}")
+        params |= p
+    for i, (start, end) in enumerate(c.days):
+        where, p = replace(f, start=start, end=end).where("completed_on", shape.dims, tag=f"d{i}")
+        pieces.append(f"SELECT {shape.from_fact} FROM {STAGES} WHERE {where}")
+        params |= p
+    return f"({' UNION ALL '.join(pieces)}) AS r({shape.columns})", params
