@@ -16,9 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_predictions.analytics import covered
 from looptrace_predictions.analytics import figures as fig
-from looptrace_predictions.analytics import scorecard as sc
 from looptrace_predictions.analytics.filters import Filters
-from looptrace_predictions.analytics.store import INSPECTIONS, ORDERS, REPLIES, STAGES
+from looptrace_predictions.analytics.store import INSPECTIONS, ORDERS, STAGES
 from looptrace_predictions.analytics.tables import OrderCountRow, QcWeekRow, SupplierMonthRow
 from looptrace_predictions.models import OrderFeaturesRow
 
@@ -257,116 +256,3 @@ async def delivery(session: AsyncSession, f: Filters) -> dict[str, Any]:
         weeks,
         [fig.OpenOrder(r[6], r[7], r[8], r[1], r[10], r[9]) for r in risky],
     )  # fmt: skip
-
-
-# ---- supplier scorecards ----------------------------------------------------------------------
-
-
-def _month(column: str) -> str:
-    # a date as a timestamp without time zone: no time zone arithmetic for every row
-    return f"date_trunc('month', {column}::timestamp)::date"
-
-
-async def _activity(session: AsyncSession, f: Filters) -> list[sc.Activity]:
-    months: dict[tuple[str, Any], sc.Activity] = {}
-
-    def at(supplier: str | None, month: Any) -> sc.Activity:
-        key = (supplier or "-", month)
-        return months.setdefault(key, sc.Activity(*key))
-
-    if _months_usable(f):
-        return await _rolled_up_activity(session, f)
-    await _order_activity(session, f, at)
-    await _waits(session, f, at)
-    await _stage_activity(session, f, at)
-    return list(months.values())
-
-
-async def _rolled_up_activity(session: AsyncSession, f: Filters) -> list[sc.Activity]:
-    """Each supplier's months from the monthly rollup, in the order of ``Activity``'s fields."""
-    where, params = f.where("month", ("supplier", "category", "season"))
-    sql = (
-        "SELECT supplier_id, month, sum(finished)::int, sum(on_time)::int, sum(stages)::int,"
-        " sum(created_days)::int, sum(first_inspections)::int, sum(first_passed)::int,"
-        " sum(units)::int, sum(critical + major + minor)::int,"
-        " sum(report_hours + reply_hours)::float8, sum(reports + replies)::int"
-        f" FROM {MONTHS} WHERE {where} GROUP BY 1, 2"
-        " HAVING sum(finished + reports + first_inspections + reinspections + replies + stages) > 0"
-    )
-    result = await session.execute(text(sql), params)
-    return [sc.Activity(*r) for r in result.all()]
-
-
-async def _order_activity(session: AsyncSession, f: Filters, at: Any) -> None:
-    where, params = f.where("finished_on")
-    for r in await _rows(session, f"SELECT supplier_id, {_month('finished_on')} AS m, count(*) AS n,"
-                         f" count(*) FILTER (WHERE on_time) AS ok FROM {ORDERS}"
-                         f" WHERE {where} AND on_time IS NOT NULL GROUP BY 1, 2", params):  # fmt: skip
-        a = at(r.supplier_id, r.m)
-        a.finished, a.on_time = int(r.n), int(r.ok)
-    where, params = f.where("decided_on")
-    for r in await _rows(session, f"SELECT supplier_id, {_month('decided_on')} AS m, {QC_MEASURES}"
-                         f" FROM {INSPECTIONS} WHERE {where} AND decided_on IS NOT NULL"
-                         " GROUP BY 1, 2", params):  # fmt: skip
-        a = at(r.supplier_id, r.m)
-        a.first_inspections, a.first_passed = int(r.fi), int(r.fp)
-        a.units, a.defects = int(r.u), int(r.cr + r.ma + r.mi)
-
-
-async def _stage_activity(session: AsyncSession, f: Filters, at: Any) -> None:
-    where, params = f.where("completed_on")
-    sql = (f"SELECT supplier_id, {_month('completed_on')} AS m, count(*) AS n,"
-           f" sum(created_days) AS c FROM {STAGES} WHERE {where} GROUP BY 1, 2")  # fmt: skip
-    for r in await _rows(session, sql, params):
-        a = at(r.supplier_id, r.m)
-        a.stages, a.created_days = int(r.n), int(r.c)
-
-
-async def _waits(session: AsyncSession, f: Filters, at: Any) -> None:
-    where, params = f.where("assigned_on")
-    first_reports = (f"SELECT supplier_id, {_month('assigned_on')} AS m, sum(first_report_hours)"
-                     f" AS h, count(*) AS n FROM {ORDERS} WHERE {where}"
-                     " AND first_report_hours IS NOT NULL GROUP BY 1, 2")  # fmt: skip
-    for r in await _rows(session, first_reports, params):
-        a = at(r.supplier_id, r.m)
-        a.wait_hours, a.waits = a.wait_hours + float(r.h), a.waits + int(r.n)
-    where, params = f.where("answered_on", ("buyer", "supplier"))
-    replies = (f"SELECT supplier_id, {_month('answered_on')} AS m, sum(hours) AS h, count(*) AS n"
-               f" FROM {REPLIES} WHERE {where} GROUP BY 1, 2")  # fmt: skip
-    for r in await _rows(session, replies, params):
-        a = at(r.supplier_id, r.m)
-        a.wait_hours, a.waits = a.wait_hours + float(r.h), a.waits + int(r.n)
-
-
-async def _categories(session: AsyncSession) -> dict[str, str]:
-    """Each supplier's category: the one most of its activity is in."""
-    rows = await _rows(
-        session,
-        f"SELECT DISTINCT ON (supplier_id) supplier_id, category FROM {MONTHS}"
-        " WHERE supplier_id <> '-' AND category <> '-' GROUP BY supplier_id, category"
-        " ORDER BY supplier_id, sum(finished + reports + first_inspections) DESC, category",
-        {},
-    )
-    return {r.supplier_id: r.category for r in rows}
-
-
-async def scorecards(
-    session: AsyncSession, f: Filters, limit: int = DEFAULT_LIMIT
-) -> dict[str, Any]:
-    """Cards of the suppliers in ``f``; a supplier is ranked against all its category's peers."""
-    peers = (
-        f if f.supplier is None else Filters(f.buyer, None, f.category, f.season, f.start, f.end)
-    )
-    activity = await _activity(session, peers)
-    if f.supplier is None:
-        cards = sc.scorecards(activity, await _categories(session), limit)
-    else:
-        activity_of = [a for a in activity if a.supplier_id == f.supplier]
-        cards = [c | {"monthly": sc.monthly(activity_of)}
-                 for c in sc.scorecards(activity, await _categories(session), 0)
-                 if c["supplier_id"] == f.supplier]  # fmt: skip
-        activity = activity_of
-    return {
-        "formula": sc.FORMULA, "weights": sc.WEIGHTS, "suppliers": cards[:limit],
-        "on_time_trend": sc.on_time_trend(activity),
-    }  # fmt: skip

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import text
 
 import looptrace_predictions
-from looptrace_predictions.analytics import covered, store
+from looptrace_predictions.analytics import cards, covered, store
 from looptrace_predictions.analytics.consumer import JOURNAL, consumer_groups, rebuild
 from looptrace_predictions.analytics.filters import Filters
 from looptrace_predictions.analytics.sample import Season
@@ -164,3 +164,25 @@ ROLLED_SUPPLIERS = (
     "supplier_id, stage_name, sum(n), sum(days_sum), sum(overrun_sum), sum(created_sum),"
     " sum(slipped_n)"
 )
+
+
+async def test_scorecards_from_the_monthly_rollup_equal_those_from_the_facts(url: str) -> None:
+    """Totals per supplier summed by PostgreSQL (the rollup's path) and months summed in
+    Python (the facts' path, taken for a range that is not whole months but holds it all)."""
+    settings = PredictionsSettings(database_url=url)
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    everything = {"start": date(2025, 1, 2), "end": date(2027, 12, 30)}
+    try:
+        await feed(sessions, settings, interleaved(40), 500)
+        async with sessions() as session:
+            whole = await cards.scorecards(session, Filters(), 3)
+            assert len(whole["suppliers"]) == 3 and whole["suppliers"][0]["monthly"]
+            assert whole == await cards.scorecards(session, Filters(**everything), 3)
+            one = whole["suppliers"][1]["supplier_id"]
+            mine = await cards.scorecards(session, Filters(supplier=one), 3)
+            assert mine["suppliers"] == [whole["suppliers"][1]]
+            assert mine == await cards.scorecards(session, Filters(supplier=one, **everything))
+            assert mine["on_time_trend"] != whole["on_time_trend"]  # its own months only
+    finally:
+        await engine.dispose()
