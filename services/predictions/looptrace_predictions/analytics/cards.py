@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from looptrace_predictions.analytics import covered
 from looptrace_predictions.analytics import scorecard as sc
+from looptrace_predictions.analytics.covered import month_of
 from looptrace_predictions.analytics.filters import Filters
 from looptrace_predictions.analytics.queries import (
     DEFAULT_LIMIT,
@@ -22,6 +24,7 @@ from looptrace_predictions.analytics.queries import (
     QC_MEASURES,
     _months_usable,
     _rows,
+    _tuples,
 )
 from looptrace_predictions.analytics.store import INSPECTIONS, ORDERS, REPLIES, STAGES
 from looptrace_shared.db import text_array
@@ -98,11 +101,6 @@ async def _months_of(
     return out
 
 
-def _month(column: str) -> str:
-    # a date as a timestamp without time zone: no time zone arithmetic for every row
-    return f"date_trunc('month', {column}::timestamp)::date"
-
-
 async def _activity(session: AsyncSession, f: Filters) -> list[sc.Activity]:
     """Each supplier's months from the facts, in the order of ``Activity``'s fields."""
     months: dict[tuple[str, Any], sc.Activity] = {}
@@ -119,13 +117,13 @@ async def _activity(session: AsyncSession, f: Filters) -> list[sc.Activity]:
 
 async def _order_activity(session: AsyncSession, f: Filters, at: Any) -> None:
     where, params = f.where("finished_on")
-    for r in await _rows(session, f"SELECT supplier_id, {_month('finished_on')} AS m, count(*) AS n,"
+    for r in await _rows(session, f"SELECT supplier_id, {month_of('finished_on')} AS m, count(*) AS n,"
                          f" count(*) FILTER (WHERE on_time) AS ok FROM {ORDERS}"
                          f" WHERE {where} AND on_time IS NOT NULL GROUP BY 1, 2", params):  # fmt: skip
         a = at(r.supplier_id, r.m)
         a.finished, a.on_time = int(r.n), int(r.ok)
     where, params = f.where("decided_on")
-    for r in await _rows(session, f"SELECT supplier_id, {_month('decided_on')} AS m, {QC_MEASURES}"
+    for r in await _rows(session, f"SELECT supplier_id, {month_of('decided_on')} AS m, {QC_MEASURES}"
                          f" FROM {INSPECTIONS} WHERE {where} AND decided_on IS NOT NULL"
                          " GROUP BY 1, 2", params):  # fmt: skip
         a = at(r.supplier_id, r.m)
@@ -134,24 +132,30 @@ async def _order_activity(session: AsyncSession, f: Filters, at: Any) -> None:
 
 
 async def _stage_activity(session: AsyncSession, f: Filters, at: Any) -> None:
-    where, params = f.where("completed_on")
-    sql = (f"SELECT supplier_id, {_month('completed_on')} AS m, count(*) AS n,"
-           f" sum(created_days) AS c FROM {STAGES} WHERE {where} GROUP BY 1, 2")  # fmt: skip
-    for r in await _rows(session, sql, params):
-        a = at(r.supplier_id, r.m)
-        a.stages, a.created_days = int(r.n), int(r.c)
+    """Completed stages and the lateness they created by supplier and month: from the
+    rollups (``covered``) unless it is a buyer's view."""
+    if f.buyer is None:
+        stages, params = covered.source(covered.MONTHLY_STAGES, f)
+        sql = f"SELECT supplier_id, month, sum(n), sum(created_sum) FROM {stages} GROUP BY 1, 2"
+    else:
+        where, params = f.where("completed_on")
+        sql = (f"SELECT supplier_id, {month_of('completed_on')}, count(*), sum(created_days)"
+               f" FROM {STAGES} WHERE {where} GROUP BY 1, 2")  # fmt: skip
+    for supplier, month, n, created in await _tuples(session, sql, params):
+        a = at(supplier, month)
+        a.stages, a.created_days = int(n), int(created)
 
 
 async def _waits(session: AsyncSession, f: Filters, at: Any) -> None:
     where, params = f.where("assigned_on")
-    first_reports = (f"SELECT supplier_id, {_month('assigned_on')} AS m, sum(first_report_hours)"
+    first_reports = (f"SELECT supplier_id, {month_of('assigned_on')} AS m, sum(first_report_hours)"
                      f" AS h, count(*) AS n FROM {ORDERS} WHERE {where}"
                      " AND first_report_hours IS NOT NULL GROUP BY 1, 2")  # fmt: skip
     for r in await _rows(session, first_reports, params):
         a = at(r.supplier_id, r.m)
         a.wait_hours, a.waits = a.wait_hours + float(r.h), a.waits + int(r.n)
     where, params = f.where("answered_on", ("buyer", "supplier"))
-    replies = (f"SELECT supplier_id, {_month('answered_on')} AS m, sum(hours) AS h, count(*) AS n"
+    replies = (f"SELECT supplier_id, {month_of('answered_on')} AS m, sum(hours) AS h, count(*) AS n"
                f" FROM {REPLIES} WHERE {where} GROUP BY 1, 2")  # fmt: skip
     for r in await _rows(session, replies, params):
         a = at(r.supplier_id, r.m)

@@ -25,13 +25,29 @@ from looptrace_predictions.analytics.store import (
 
 @dataclass(frozen=True)
 class Shape:
-    """One rollup's rows: its tables, its columns, and the same columns from a stage fact."""
+    """One rollup's rows: its tables, its columns, and the same columns from a stage fact
+    (``{month}`` in them: the month of the row's period)."""
 
     months: str
     parts: str
     dims: tuple[str, ...]
     columns: str
     from_fact: str
+    rolled: str = ""  # the columns from a rollup row, when not its columns' names
+
+    def select(self, period: str | None) -> str:
+        """The columns from a rollup row of ``period`` (``month``, ``week_part``), or from a
+        fact (None)."""
+        if period is None:
+            return self.from_fact.format(month=month_of("completed_on"))
+        return (self.rolled or self.columns).format(
+            month="month" if period == "month" else month_of(period)
+        )
+
+
+def month_of(column: str) -> str:
+    # a date as a timestamp without time zone: no time zone arithmetic for every row
+    return f"date_trunc('month', {column}::timestamp)::date"
 
 
 BINS = Shape(
@@ -46,23 +62,28 @@ SUPPLIER_STAGES = Shape(
     "coalesce(supplier_id, '-'), stage_name, 1, days_in_stage, overrun_days, created_days,"
     " (created_days > 0)::int",
 )  # fmt: skip
+MONTHLY_STAGES = Shape(
+    SUPPLIERS, SUPPLIER_PARTS, ("supplier", "category", "season"),
+    "supplier_id, month, n, created_sum", "coalesce(supplier_id, '-'), {month}, 1, created_days",
+    "supplier_id, {month}, n, created_sum",
+)  # fmt: skip
 
 
 def source(shape: Shape, f: Filters) -> tuple[str, dict[str, Any]]:
     """A derived table (``(…) AS r(<shape.columns>)``) of rows summing to ``f``'s stages."""
     if f.whole_months:
         where, params = f.where("month", shape.dims)
-        sql = f"SELECT {shape.columns} FROM {shape.months} WHERE {where}"
+        sql = f"SELECT {shape.select('month')} FROM {shape.months} WHERE {where}"
         return f"({sql}) AS r({shape.columns})", params
     c = cover(f.start, f.end)
     pieces, params = [], {}
     if c.parts is not None:
         parts = replace(f, start=c.parts[0], end=c.parts[1])
         where, p = parts.where("week_part", shape.dims, tag="p")
-        pieces.append(f"SELECT {shape.columns} FROM {shape.parts} WHERE {where}")
+        pieces.append(f"SELECT {shape.select('week_part')} FROM {shape.parts} WHERE {where}")
         params |= p
     for i, (start, end) in enumerate(c.days):
         where, p = replace(f, start=start, end=end).where("completed_on", shape.dims, tag=f"d{i}")
-        pieces.append(f"SELECT {shape.from_fact} FROM {STAGES} WHERE {where}")
+        pieces.append(f"SELECT {shape.select(None)} FROM {STAGES} WHERE {where}")
         params |= p
     return f"({' UNION ALL '.join(pieces)}) AS r({shape.columns})", params

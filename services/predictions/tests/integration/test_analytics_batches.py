@@ -111,6 +111,10 @@ FACT_BINS = (
     " sum(days_in_stage), sum(created_days), count(*) FILTER (WHERE created_days > 0)"
     f" FROM {store.STAGES} WHERE {{}} GROUP BY 1, 2, 3, 4"
 )
+FACT_MONTHS = (
+    "SELECT coalesce(supplier_id, '-'), date_trunc('month', completed_on)::date, count(*),"
+    f" sum(created_days) FROM {store.STAGES} WHERE {{}} GROUP BY 1, 2"
+)
 FACT_SUPPLIERS = (
     "SELECT coalesce(supplier_id, '-'), stage_name, count(*), sum(days_in_stage),"
     " sum(overrun_days), sum(created_days), count(*) FILTER (WHERE created_days > 0)"
@@ -151,6 +155,11 @@ async def test_the_rollups_sum_to_the_facts_over_any_range(url: str) -> None:
                     session, f"SELECT {ROLLED_SUPPLIERS} FROM {stages} GROUP BY 1, 2", p
                 )
                 assert rolled == await sums(session, FACT_SUPPLIERS.format(where), params)
+                months, p = covered.source(covered.MONTHLY_STAGES, f)
+                sql = f"SELECT supplier_id, month, sum(n), sum(created_sum) FROM {months} GROUP BY 1, 2"
+                assert await sums(session, sql, p) == await sums(
+                    session, FACT_MONTHS.format(where), params
+                )
         assert seen > 300  # not a comparison of nothing (402 rows)
     finally:
         await engine.dispose()
