@@ -22,27 +22,36 @@ from looptrace_predictions.analytics.store import (
     SUPPLIERS,
 )
 
+# a stage fact's values for a rollup's columns (the others: the fact's own column)
+FROM_FACT = {
+    "supplier_id": "coalesce(supplier_id, '-')", "category": "coalesce(category, '-')",
+    "month": "{month}", "n": "1", "days_sum": "days_in_stage", "overrun_sum": "overrun_days",
+    "created_sum": "created_days", "slipped_n": "(created_days > 0)::int",
+}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Shape:
-    """One rollup's rows: its tables, its columns, and the same columns from a stage fact
-    (``{month}`` in them: the month of the row's period)."""
+    """One rollup's rows: its tables and the columns read (``month``: the month of the
+    row's period)."""
 
     months: str
     parts: str
     dims: tuple[str, ...]
-    columns: str
-    from_fact: str
-    rolled: str = ""  # the columns from a rollup row, when not its columns' names
+    columns: tuple[str, ...]
 
     def select(self, period: str | None) -> str:
         """The columns from a rollup row of ``period`` (``month``, ``week_part``), or from a
-        fact (None)."""
+        stage fact (None)."""
         if period is None:
-            return self.from_fact.format(month=month_of("completed_on"))
-        return (self.rolled or self.columns).format(
-            month="month" if period == "month" else month_of(period)
-        )
+            values = [FROM_FACT.get(c, c) for c in self.columns]
+            return ", ".join(values).format(month=month_of("completed_on"))
+        month = "month" if period == "month" else month_of(period)
+        return ", ".join(month if c == "month" else c for c in self.columns)
+
+    @property
+    def names(self) -> str:
+        return ", ".join(self.columns)
 
 
 def month_of(column: str) -> str:
@@ -50,23 +59,15 @@ def month_of(column: str) -> str:
     return f"date_trunc('month', {column}::timestamp)::date"
 
 
-BINS = Shape(
-    HISTOGRAM, HISTOGRAM_PARTS, ("category", "season"),
-    "category, stage_number, stage_name, overrun_days, n, days_sum, created_sum, slipped_n",
-    "coalesce(category, '-'), stage_number, stage_name, overrun_days, 1, days_in_stage,"
-    " created_days, (created_days > 0)::int",
-)  # fmt: skip
-SUPPLIER_STAGES = Shape(
-    SUPPLIERS, SUPPLIER_PARTS, ("supplier", "category", "season"),
-    "supplier_id, stage_name, n, days_sum, overrun_sum, created_sum, slipped_n",
-    "coalesce(supplier_id, '-'), stage_name, 1, days_in_stage, overrun_days, created_days,"
-    " (created_days > 0)::int",
-)  # fmt: skip
-MONTHLY_STAGES = Shape(
-    SUPPLIERS, SUPPLIER_PARTS, ("supplier", "category", "season"),
-    "supplier_id, month, n, created_sum", "coalesce(supplier_id, '-'), {month}, 1, created_days",
-    "supplier_id, {month}, n, created_sum",
-)  # fmt: skip
+STAGE = ("stage_number", "stage_name")
+SUMS = ("n", "days_sum", "created_sum", "slipped_n")
+SUPPLIER_DIMS = ("supplier", "category", "season")
+BINS = Shape(HISTOGRAM, HISTOGRAM_PARTS, ("category", "season"),
+             ("category", *STAGE, "overrun_days", *SUMS))  # fmt: skip
+SUPPLIER_STAGES = Shape(SUPPLIERS, SUPPLIER_PARTS, SUPPLIER_DIMS,
+                        ("supplier_id", "stage_name", "n", "days_sum", "overrun_sum", "created_sum", "slipped_n"))  # fmt: skip
+MONTHLY_STAGES = Shape(SUPPLIERS, SUPPLIER_PARTS, SUPPLIER_DIMS,
+                       ("supplier_id", "month", "n", "created_sum"))  # fmt: skip
 
 
 def source(shape: Shape, f: Filters) -> tuple[str, dict[str, Any]]:
@@ -74,7 +75,7 @@ def source(shape: Shape, f: Filters) -> tuple[str, dict[str, Any]]:
     if f.whole_months:
         where, params = f.where("month", shape.dims)
         sql = f"SELECT {shape.select('month')} FROM {shape.months} WHERE {where}"
-        return f"({sql}) AS r({shape.columns})", params
+        return f"({sql}) AS r({shape.names})", params
     c = cover(f.start, f.end)
     pieces, params = [], {}
     if c.parts is not None:
@@ -86,4 +87,4 @@ def source(shape: Shape, f: Filters) -> tuple[str, dict[str, Any]]:
         where, p = replace(f, start=start, end=end).where("completed_on", shape.dims, tag=f"d{i}")
         pieces.append(f"SELECT {shape.select(None)} FROM {STAGES} WHERE {where}")
         params |= p
-    return f"({' UNION ALL '.join(pieces)}) AS r({shape.columns})", params
+    return f"({' UNION ALL '.join(pieces)}) AS r({shape.names})", params

@@ -121,66 +121,55 @@ class StageFactRow(Base):
     )
 
 
-class _StageBins:
-    """Completed stages counted by category, season, stage and overrun (whole days): an
-    exact histogram, so medians and p90s of any set of periods are exact."""
+class _StageSums:
+    """Completed stages of one stage name by category and season: count and sums of days."""
 
     category: Mapped[str] = mapped_column(String(64), primary_key=True)
     season: Mapped[str] = mapped_column(String(8), primary_key=True)
     stage_number: Mapped[int] = mapped_column(Integer, primary_key=True)
     stage_name: Mapped[str] = mapped_column(String(128), primary_key=True)
-    overrun_days: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger)
     days_sum: Mapped[int] = mapped_column(BigInteger)
     created_sum: Mapped[int] = mapped_column(BigInteger)
     slipped_n: Mapped[int] = mapped_column(BigInteger)
 
 
-class _SupplierStages:
-    """Completed stages summed by supplier, category, season and stage."""
+class _StageBins(_StageSums):
+    """… and by overrun (whole days): an exact histogram, so medians and p90s of any set of
+    periods are exact."""
+
+    overrun_days: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class _SupplierStages(_StageSums):
+    """… and by supplier, with the sum of the overruns."""
 
     supplier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    category: Mapped[str] = mapped_column(String(64), primary_key=True)
-    season: Mapped[str] = mapped_column(String(8), primary_key=True)
-    stage_number: Mapped[int] = mapped_column(Integer, primary_key=True)
-    stage_name: Mapped[str] = mapped_column(String(128), primary_key=True)
-    n: Mapped[int] = mapped_column(BigInteger)
-    days_sum: Mapped[int] = mapped_column(BigInteger)
     overrun_sum: Mapped[int] = mapped_column(BigInteger)
-    created_sum: Mapped[int] = mapped_column(BigInteger)
-    slipped_n: Mapped[int] = mapped_column(BigInteger)
 
 
-class StageHistogramRow(_StageBins, Base):
-    """The stage histogram by month of completion (whole months)."""
-
-    __tablename__ = "analytics_stage_histogram"
-
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
+class _ByMonth:
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # of completion
 
 
-class StageSupplierRow(_SupplierStages, Base):
-    """Supplier stage sums by month of completion (whole months)."""
+class _ByWeekPart:
+    week_part: Mapped[date] = mapped_column(Date, primary_key=True)  # of completion (periods)
 
+
+class StageHistogramRow(_ByMonth, _StageBins, Base):
+    __tablename__ = "analytics_stage_histogram"  # whole months
+
+
+class StageSupplierRow(_ByMonth, _SupplierStages, Base):
     __tablename__ = "analytics_stage_suppliers"
 
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
+
+class StageHistogramPartRow(_ByWeekPart, _StageBins, Base):
+    __tablename__ = "analytics_stage_histogram_parts"  # a range of days
 
 
-class StageHistogramPartRow(_StageBins, Base):
-    """The stage histogram by week part of completion (``periods``: a range of days)."""
-
-    __tablename__ = "analytics_stage_histogram_parts"
-
-    week_part: Mapped[date] = mapped_column(Date, primary_key=True)
-
-
-class StageSupplierPartRow(_SupplierStages, Base):
-    """Supplier stage sums by week part of completion (``periods``: a range of days)."""
-
+class StageSupplierPartRow(_ByWeekPart, _SupplierStages, Base):
     __tablename__ = "analytics_stage_supplier_parts"
-
-    week_part: Mapped[date] = mapped_column(Date, primary_key=True)
 
 
 class InspectionFactRow(Base):

@@ -23,54 +23,41 @@ PART = "greatest(date_trunc('week', completed_on::timestamp), date_trunc('month'
 SUMS = "count(*), sum(days_in_stage), sum(created_days), count(*) FILTER (WHERE created_days > 0)"
 
 
-def _stage_columns() -> list[sa.Column]:  # type: ignore[type-arg]
-    return [
-        sa.Column("category", sa.String(length=64), nullable=False),
-        sa.Column("season", sa.String(length=8), nullable=False),
-        sa.Column("stage_number", sa.Integer(), nullable=False),
-        sa.Column("stage_name", sa.String(length=128), nullable=False),
+def _create(name: str, keys: list[str], *measures: sa.Column) -> None:  # type: ignore[type-arg]
+    """A rollup keyed by week part and ``keys`` (strings, or the stage's number)."""
+    key_columns = [
+        sa.Column(k, sa.Integer() if k in INTS else sa.String(length=LENGTHS[k]), nullable=False)
+        for k in keys
     ]
+    op.create_table(
+        name,
+        sa.Column("week_part", sa.Date(), nullable=False),
+        *key_columns,
+        *measures,
+        sa.PrimaryKeyConstraint("week_part", *keys, name=op.f(f"pk_{name}")),
+        schema=S,
+    )
 
 
-def _sums(*extra: str) -> list[sa.Column]:  # type: ignore[type-arg]
-    names = ("n", "days_sum", *extra, "created_sum", "slipped_n")
+INTS = {"stage_number", "overrun_days"}
+LENGTHS = {"supplier_id": 64, "category": 64, "season": 8, "stage_name": 128}
+STAGE = ["category", "season", "stage_number", "stage_name"]
+
+
+def _sums(*names: str) -> list[sa.Column]:  # type: ignore[type-arg]
     return [sa.Column(n, sa.BigInteger(), nullable=False) for n in names]
 
 
 def upgrade() -> None:
-    op.create_table(
+    _create(
         "analytics_stage_histogram_parts",
-        sa.Column("week_part", sa.Date(), nullable=False),
-        *_stage_columns(),
-        sa.Column("overrun_days", sa.Integer(), nullable=False),
-        *_sums(),
-        sa.PrimaryKeyConstraint(
-            "week_part",
-            "category",
-            "season",
-            "stage_number",
-            "stage_name",
-            "overrun_days",
-            name=op.f("pk_analytics_stage_histogram_parts"),
-        ),  # fmt: skip
-        schema=S,
+        [*STAGE, "overrun_days"],
+        *_sums("n", "days_sum", "created_sum", "slipped_n"),
     )
-    op.create_table(
+    _create(
         "analytics_stage_supplier_parts",
-        sa.Column("week_part", sa.Date(), nullable=False),
-        sa.Column("supplier_id", sa.String(length=64), nullable=False),
-        *_stage_columns(),
-        *_sums("overrun_sum"),
-        sa.PrimaryKeyConstraint(
-            "week_part",
-            "supplier_id",
-            "category",
-            "season",
-            "stage_number",
-            "stage_name",
-            name=op.f("pk_analytics_stage_supplier_parts"),
-        ),  # fmt: skip
-        schema=S,
+        ["supplier_id", *STAGE],
+        *_sums("n", "days_sum", "overrun_sum", "created_sum", "slipped_n"),
     )
     for table in ("analytics_stage_histogram_parts", "analytics_stage_supplier_parts"):
         op.execute(f"ALTER TABLE {S}.{table} SET (fillfactor = 50)")
