@@ -93,27 +93,28 @@ async def stage_performance(
     session: AsyncSession, f: Filters, limit: int = DEFAULT_LIMIT
 ) -> dict[str, Any]:
     """Overrun bins by category (the overall bins are their sums) and stage sums by supplier,
-    in one statement: for the admin's views from the rollups (``covered``), otherwise from
+    for the admin's views from the rollups (``covered``: the bins, then the supplier sums,
+    each a plain aggregate of its own source), otherwise from
     the stage facts in one scan (``GROUPING SETS``: the bins and the supplier sums from the
     same rows). Both give rows (is a bin, category, number, name, overrun, supplier, sums)."""
     if f.buyer is None and f.supplier is None:
         bins, params = covered.source(covered.BINS, f)
         stages, more = covered.source(covered.SUPPLIER_STAGES, f)
-        sql = (f"SELECT 1, {BIN_KEYS}, NULL, sum(n)::bigint, sum(days_sum)::bigint, NULL::bigint,"
-               f" sum(created_sum)::bigint, sum(slipped_n)::bigint FROM {bins} GROUP BY {BIN_KEYS}"
-               " UNION ALL SELECT 0, NULL, NULL, stage_name, NULL, supplier_id, sum(n)::bigint,"
-               " sum(days_sum)::bigint, sum(overrun_sum)::bigint, sum(created_sum)::bigint,"
-               f" sum(slipped_n)::bigint FROM {stages} GROUP BY stage_name, supplier_id")  # fmt: skip
-        params |= more
+        rows = await _tuples(session, f"SELECT 1, {BIN_KEYS}, NULL, sum(n)::bigint,"
+                             " sum(days_sum)::bigint, NULL::bigint, sum(created_sum)::bigint,"
+                             f" sum(slipped_n)::bigint FROM {bins} GROUP BY {BIN_KEYS}", params)  # fmt: skip
+        rows += await _tuples(session, "SELECT 0, NULL, NULL, stage_name, NULL, supplier_id,"
+                              " sum(n)::bigint, sum(days_sum)::bigint, sum(overrun_sum)::bigint,"
+                              " sum(created_sum)::bigint, sum(slipped_n)::bigint"
+                              f" FROM {stages} GROUP BY stage_name, supplier_id", more)  # fmt: skip
     else:
         where, params = f.where("completed_on")
-        sql = (f"SELECT GROUPING(supplier_id), {BIN_KEYS}, supplier_id, {FACT_SUMS} FROM {STAGES}"
-               f" WHERE {where} GROUP BY GROUPING SETS (({BIN_KEYS}), (supplier_id, stage_name))")  # fmt: skip
+        rows = await _tuples(session, f"SELECT GROUPING(supplier_id), {BIN_KEYS}, supplier_id,"
+                             f" {FACT_SUMS} FROM {STAGES} WHERE {where} GROUP BY GROUPING SETS"
+                             f" (({BIN_KEYS}), (supplier_id, stage_name))", params)  # fmt: skip
     bins_of: list[tuple[str | None, fig.OverrunBin]] = []
     suppliers: list[fig.SupplierStage] = []
-    for g, category, number, name, overrun, supplier, n, d, o, c, slipped in await _tuples(
-        session, sql, params
-    ):
+    for g, category, number, name, overrun, supplier, n, d, o, c, slipped in rows:
         if g:  # a bin (supplier_id not in its grouping)
             bins_of.append((category, fig.OverrunBin(number, name, overrun, n, d, c, slipped)))
         else:
