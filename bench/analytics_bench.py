@@ -91,10 +91,13 @@ async def feed(url: str, n_orders: int, batch: int) -> None:
     await engine.dispose()
 
 
+# a stage's week part (``analytics.periods``): its week's Monday, or its month's 1st if later
+PART = "greatest(date_trunc('week', completed_on::timestamp), date_trunc('month', completed_on::timestamp))::date"
 DATA_SET = [
     f"TRUNCATE {S}.analytics_orders, {S}.analytics_stages, {S}.analytics_stage_histogram,"
     f" {S}.analytics_stage_suppliers, {S}.analytics_inspections, {S}.analytics_replies, {S}.order_features,"
-    f" {S}.analytics_supplier_months, {S}.analytics_order_counts, {S}.analytics_qc_weeks",
+    f" {S}.analytics_supplier_months, {S}.analytics_order_counts, {S}.analytics_qc_weeks,"
+    f" {S}.analytics_stage_histogram_parts, {S}.analytics_stage_supplier_parts",
     f"""INSERT INTO {S}.analytics_orders SELECT 'o' || g, 'PO-' || g, 'b' || (g % 2000), 's' || (g % 300),
       'cat' || (g % 300 % 6), CASE WHEN extract(month FROM t) <= 6 THEN 'SS' ELSE 'AW' END || to_char(t, 'YY'),
       p, t, CASE WHEN g % 5 = 0 THEN 'in_production' ELSE 'completed' END,
@@ -114,6 +117,12 @@ DATA_SET = [
     f"""INSERT INTO {S}.analytics_stage_suppliers SELECT date_trunc('month', completed_on)::date, supplier_id,
       category, season, stage_number, stage_name, count(*), sum(days_in_stage), sum(overrun_days),
       sum(created_days), count(*) FILTER (WHERE created_days > 0) FROM {S}.analytics_stages GROUP BY 1, 2, 3, 4, 5, 6""",
+    f"""INSERT INTO {S}.analytics_stage_histogram_parts SELECT {PART}, category, season, stage_number, stage_name,
+      overrun_days, count(*), sum(days_in_stage), sum(created_days), count(*) FILTER (WHERE created_days > 0)
+    FROM {S}.analytics_stages GROUP BY 1, 2, 3, 4, 5, 6""",
+    f"""INSERT INTO {S}.analytics_stage_supplier_parts SELECT {PART}, supplier_id, category, season, stage_number,
+      stage_name, count(*), sum(days_in_stage), sum(overrun_days), sum(created_days),
+      count(*) FILTER (WHERE created_days > 0) FROM {S}.analytics_stages GROUP BY 1, 2, 3, 4, 5, 6""",
     f"""INSERT INTO {S}.analytics_inspections SELECT 'i' || g, 'o' || (g % :n), 's' || (g % :n % 300),
       'b' || (g % :n % 2000), 'cat' || (g % :n % 300 % 6), 'SS26', 8 + (g / :n), g < :n, g < :n * 1.3,
       g % 7 <> 0, date '2025-11-01' + (g % 365) + 50, 80, 0, g % 4, g % 6

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from looptrace_predictions.analytics import queries
+from looptrace_predictions.analytics import cards, queries
 from looptrace_predictions.analytics.filters import Filters, scoped
 from looptrace_shared.auth import CurrentUser
 from looptrace_shared.errors import NotFound
@@ -61,7 +61,7 @@ FIGURES: dict[str, tuple[Figure, str]] = {
     "stages": (queries.stage_performance, "stages"),
     "quality": (queries.quality, "by_supplier"),
     "delivery": (_delivery, "weeks"),
-    "scorecards": (queries.scorecards, "suppliers"),
+    "scorecards": (cards.scorecards, "suppliers"),
 }
 
 

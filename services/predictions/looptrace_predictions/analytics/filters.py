@@ -46,9 +46,10 @@ class Filters:
             raise InvalidRange(f"from ({self.start}) is after to ({self.end}); give from <= to")
 
     def where(
-        self, date_column: str, dims: tuple[str, ...] = DIMS, prefix: str = ""
+        self, date_column: str, dims: tuple[str, ...] = DIMS, prefix: str = "", tag: str = ""
     ) -> tuple[str, dict[str, Any]]:
-        """A WHERE clause (always valid SQL) and its parameters for the given columns."""
+        """A WHERE clause (always valid SQL) and its parameters for the given columns (the
+        range's named after ``tag``: several ranges in one statement)."""
         clauses, params = ["TRUE"], {}
         for dim in dims:
             value = getattr(self, dim)
@@ -56,11 +57,11 @@ class Filters:
                 clauses.append(f"{prefix}{COLUMNS[dim]} = :f_{dim}")
                 params[f"f_{dim}"] = value
         if self.start is not None:
-            clauses.append(f"{prefix}{date_column} >= :f_start")
-            params["f_start"] = self.start
+            clauses.append(f"{prefix}{date_column} >= :f{tag}_start")
+            params[f"f{tag}_start"] = self.start
         if self.end is not None:
-            clauses.append(f"{prefix}{date_column} <= :f_end")
-            params["f_end"] = self.end
+            clauses.append(f"{prefix}{date_column} <= :f{tag}_end")
+            params[f"f{tag}_end"] = self.end
         return " AND ".join(clauses), params
 
     @property

@@ -14,17 +14,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from looptrace_predictions.analytics import covered
 from looptrace_predictions.analytics import figures as fig
-from looptrace_predictions.analytics import scorecard as sc
 from looptrace_predictions.analytics.filters import Filters
-from looptrace_predictions.analytics.store import (
-    HISTOGRAM,
-    INSPECTIONS,
-    ORDERS,
-    REPLIES,
-    STAGES,
-    SUPPLIERS,
-)
+from looptrace_predictions.analytics.store import INSPECTIONS, ORDERS, STAGES
 from looptrace_predictions.analytics.tables import OrderCountRow, QcWeekRow, SupplierMonthRow
 from looptrace_predictions.models import OrderFeaturesRow
 
@@ -99,37 +92,35 @@ BIN_KEYS = "category, stage_number, stage_name, overrun_days"
 async def stage_performance(
     session: AsyncSession, f: Filters, limit: int = DEFAULT_LIMIT
 ) -> dict[str, Any]:
-    """Overrun bins by category (the overall bins are their sums) and stage sums by supplier.
-
-    From the monthly rollups when they can answer; otherwise from the stage facts in one
-    scan (``GROUPING SETS``: the bins and the supplier sums from the same rows).
-    """
-    suppliers: list[fig.SupplierStage] = []
-    if _use_rollups(f):
-        where, params = f.where("month", ("category", "season"))
-        sql = (f"SELECT {BIN_KEYS}, sum(n)::bigint, sum(days_sum)::bigint, sum(created_sum)::bigint,"
-               f" sum(slipped_n)::bigint FROM {HISTOGRAM} WHERE {where} GROUP BY {BIN_KEYS}")  # fmt: skip
-        bins = [(r[0], fig.OverrunBin(*r[1:])) for r in await _tuples(session, sql, params)]
+    """Overrun bins by category (the overall bins are their sums) and stage sums by supplier,
+    for the admin's views from the rollups (``covered``: the bins, then the supplier sums,
+    each a plain aggregate of its own source), otherwise from
+    the stage facts in one scan (``GROUPING SETS``: the bins and the supplier sums from the
+    same rows). Both give rows (is a bin, category, number, name, overrun, supplier, sums)."""
+    if f.buyer is None and f.supplier is None:
+        bins, params = covered.source(covered.BINS, f)
+        stages, more = covered.source(covered.SUPPLIER_STAGES, f)
+        rows = await _tuples(session, f"SELECT 1, {BIN_KEYS}, NULL, sum(n)::bigint,"
+                             " sum(days_sum)::bigint, NULL::bigint, sum(created_sum)::bigint,"
+                             f" sum(slipped_n)::bigint FROM {bins} GROUP BY {BIN_KEYS}", params)  # fmt: skip
+        rows += await _tuples(session, "SELECT 0, NULL, NULL, stage_name, NULL, supplier_id,"
+                              " sum(n)::bigint, sum(days_sum)::bigint, sum(overrun_sum)::bigint,"
+                              " sum(created_sum)::bigint, sum(slipped_n)::bigint"
+                              f" FROM {stages} GROUP BY stage_name, supplier_id", more)  # fmt: skip
     else:
         where, params = f.where("completed_on")
-        if _months_usable(f):  # the supplier sums come from their rollup
-            sql = (f"SELECT 1, {BIN_KEYS}, NULL, {FACT_SUMS} FROM {STAGES}"
-                   f" WHERE {where} GROUP BY {BIN_KEYS}")  # fmt: skip
+        rows = await _tuples(session, f"SELECT GROUPING(supplier_id), {BIN_KEYS}, supplier_id,"
+                             f" {FACT_SUMS} FROM {STAGES} WHERE {where} GROUP BY GROUPING SETS"
+                             f" (({BIN_KEYS}), (supplier_id, stage_name))", params)  # fmt: skip
+    bins_of: list[tuple[str | None, fig.OverrunBin]] = []
+    suppliers: list[fig.SupplierStage] = []
+    for g, category, number, name, overrun, supplier, n, d, o, c, slipped in rows:
+        if g:  # a bin (supplier_id not in its grouping)
+            bins_of.append((category, fig.OverrunBin(number, name, overrun, n, d, c, slipped)))
         else:
-            sql = (f"SELECT GROUPING(supplier_id), {BIN_KEYS}, supplier_id, {FACT_SUMS} FROM {STAGES}"
-                   f" WHERE {where} GROUP BY GROUPING SETS (({BIN_KEYS}), (supplier_id, stage_name))")  # fmt: skip
-        bins = []
-        for g, category, number, name, overrun, supplier, n, d, o, c, slipped in await _tuples(
-            session, sql, params
-        ):
-            if g:  # the bins' grouping set (supplier_id not in it)
-                bins.append((category, fig.OverrunBin(number, name, overrun, n, d, c, slipped)))
-            else:
-                suppliers.append(fig.SupplierStage(supplier or "-", name, n, d, o, c, slipped))
-    result = fig.stage_performance(_overall(b for _, b in bins))
-    result["by_category"] = _by_category(bins)
-    if _months_usable(f):
-        suppliers = await _rolled_up_supplier_stages(session, f)
+            suppliers.append(fig.SupplierStage(supplier or "-", name, n, d, o, c, slipped))
+    result = fig.stage_performance(_overall(b for _, b in bins_of))
+    result["by_category"] = _by_category(bins_of)
     result["by_supplier"] = fig.supplier_stage_summary(suppliers)[:limit]
     return result
 
@@ -161,14 +152,6 @@ def _by_category(bins: list[tuple[str | None, fig.OverrunBin]]) -> list[dict[str
         perf = fig.stage_performance(bs)
         out += [{"category": category, **row} for row in perf["stages"]]
     return out
-
-
-async def _rolled_up_supplier_stages(session: AsyncSession, f: Filters) -> list[fig.SupplierStage]:
-    where, params = f.where("month", ("supplier", "category", "season"))
-    sql = (f"SELECT supplier_id, stage_name, sum(n)::bigint, sum(days_sum)::bigint,"
-           f" sum(overrun_sum)::bigint, sum(created_sum)::bigint, sum(slipped_n)::bigint"
-           f" FROM {SUPPLIERS} WHERE {where} GROUP BY 1, 2")  # fmt: skip
-    return [fig.SupplierStage(*r) for r in await _tuples(session, sql, params)]
 
 
 # ---- QC effectiveness ------------------------------------------------------------------------
@@ -274,116 +257,3 @@ async def delivery(session: AsyncSession, f: Filters) -> dict[str, Any]:
         weeks,
         [fig.OpenOrder(r[6], r[7], r[8], r[1], r[10], r[9]) for r in risky],
     )  # fmt: skip
-
-
-# ---- supplier scorecards ----------------------------------------------------------------------
-
-
-def _month(column: str) -> str:
-    # a date as a timestamp without time zone: no time zone arithmetic for every row
-    return f"date_trunc('month', {column}::timestamp)::date"
-
-
-async def _activity(session: AsyncSession, f: Filters) -> list[sc.Activity]:
-    months: dict[tuple[str, Any], sc.Activity] = {}
-
-    def at(supplier: str | None, month: Any) -> sc.Activity:
-        key = (supplier or "-", month)
-        return months.setdefault(key, sc.Activity(*key))
-
-    if _months_usable(f):
-        return await _rolled_up_activity(session, f)
-    await _order_activity(session, f, at)
-    await _waits(session, f, at)
-    await _stage_activity(session, f, at)
-    return list(months.values())
-
-
-async def _rolled_up_activity(session: AsyncSession, f: Filters) -> list[sc.Activity]:
-    """Each supplier's months from the monthly rollup, in the order of ``Activity``'s fields."""
-    where, params = f.where("month", ("supplier", "category", "season"))
-    sql = (
-        "SELECT supplier_id, month, sum(finished)::int, sum(on_time)::int, sum(stages)::int,"
-        " sum(created_days)::int, sum(first_inspections)::int, sum(first_passed)::int,"
-        " sum(units)::int, sum(critical + major + minor)::int,"
-        " sum(report_hours + reply_hours)::float8, sum(reports + replies)::int"
-        f" FROM {MONTHS} WHERE {where} GROUP BY 1, 2"
-        " HAVING sum(finished + reports + first_inspections + reinspections + replies + stages) > 0"
-    )
-    result = await session.execute(text(sql), params)
-    return [sc.Activity(*r) for r in result.all()]
-
-
-async def _order_activity(session: AsyncSession, f: Filters, at: Any) -> None:
-    where, params = f.where("finished_on")
-    for r in await _rows(session, f"SELECT supplier_id, {_month('finished_on')} AS m, count(*) AS n,"
-                         f" count(*) FILTER (WHERE on_time) AS ok FROM {ORDERS}"
-                         f" WHERE {where} AND on_time IS NOT NULL GROUP BY 1, 2", params):  # fmt: skip
-        a = at(r.supplier_id, r.m)
-        a.finished, a.on_time = int(r.n), int(r.ok)
-    where, params = f.where("decided_on")
-    for r in await _rows(session, f"SELECT supplier_id, {_month('decided_on')} AS m, {QC_MEASURES}"
-                         f" FROM {INSPECTIONS} WHERE {where} AND decided_on IS NOT NULL"
-                         " GROUP BY 1, 2", params):  # fmt: skip
-        a = at(r.supplier_id, r.m)
-        a.first_inspections, a.first_passed = int(r.fi), int(r.fp)
-        a.units, a.defects = int(r.u), int(r.cr + r.ma + r.mi)
-
-
-async def _stage_activity(session: AsyncSession, f: Filters, at: Any) -> None:
-    where, params = f.where("completed_on")
-    sql = (f"SELECT supplier_id, {_month('completed_on')} AS m, count(*) AS n,"
-           f" sum(created_days) AS c FROM {STAGES} WHERE {where} GROUP BY 1, 2")  # fmt: skip
-    for r in await _rows(session, sql, params):
-        a = at(r.supplier_id, r.m)
-        a.stages, a.created_days = int(r.n), int(r.c)
-
-
-async def _waits(session: AsyncSession, f: Filters, at: Any) -> None:
-    where, params = f.where("assigned_on")
-    first_reports = (f"SELECT supplier_id, {_month('assigned_on')} AS m, sum(first_report_hours)"
-                     f" AS h, count(*) AS n FROM {ORDERS} WHERE {where}"
-                     " AND first_report_hours IS NOT NULL GROUP BY 1, 2")  # fmt: skip
-    for r in await _rows(session, first_reports, params):
-        a = at(r.supplier_id, r.m)
-        a.wait_hours, a.waits = a.wait_hours + float(r.h), a.waits + int(r.n)
-    where, params = f.where("answered_on", ("buyer", "supplier"))
-    replies = (f"SELECT supplier_id, {_month('answered_on')} AS m, sum(hours) AS h, count(*) AS n"
-               f" FROM {REPLIES} WHERE {where} GROUP BY 1, 2")  # fmt: skip
-    for r in await _rows(session, replies, params):
-        a = at(r.supplier_id, r.m)
-        a.wait_hours, a.waits = a.wait_hours + float(r.h), a.waits + int(r.n)
-
-
-async def _categories(session: AsyncSession) -> dict[str, str]:
-    """Each supplier's category: the one most of its activity is in."""
-    rows = await _rows(
-        session,
-        f"SELECT DISTINCT ON (supplier_id) supplier_id, category FROM {MONTHS}"
-        " WHERE supplier_id <> '-' AND category <> '-' GROUP BY supplier_id, category"
-        " ORDER BY supplier_id, sum(finished + reports + first_inspections) DESC, category",
-        {},
-    )
-    return {r.supplier_id: r.category for r in rows}
-
-
-async def scorecards(
-    session: AsyncSession, f: Filters, limit: int = DEFAULT_LIMIT
-) -> dict[str, Any]:
-    """Cards of the suppliers in ``f``; a supplier is ranked against all its category's peers."""
-    peers = (
-        f if f.supplier is None else Filters(f.buyer, None, f.category, f.season, f.start, f.end)
-    )
-    activity = await _activity(session, peers)
-    if f.supplier is None:
-        cards = sc.scorecards(activity, await _categories(session), limit)
-    else:
-        activity_of = [a for a in activity if a.supplier_id == f.supplier]
-        cards = [c | {"monthly": sc.monthly(activity_of)}
-                 for c in sc.scorecards(activity, await _categories(session), 0)
-                 if c["supplier_id"] == f.supplier]  # fmt: skip
-        activity = activity_of
-    return {
-        "formula": sc.FORMULA, "weights": sc.WEIGHTS, "suppliers": cards[:limit],
-        "on_time_trend": sc.on_time_trend(activity),
-    }  # fmt: skip

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_predictions.analytics import charts, queries
+from looptrace_predictions.analytics.cards import scorecards
 from looptrace_predictions.analytics.filters import Filters
 
 REPORT_ROWS = 25
@@ -29,7 +30,7 @@ async def gather(session: AsyncSession, f: Filters) -> dict[str, Any]:
         "stages": await queries.stage_performance(session, f, REPORT_ROWS),
         "quality": await queries.quality(session, f, REPORT_ROWS),
         "delivery": await queries.delivery(session, f),
-        "scorecards": await queries.scorecards(session, f, REPORT_ROWS),
+        "scorecards": await scorecards(session, f, REPORT_ROWS),
     }
 
 

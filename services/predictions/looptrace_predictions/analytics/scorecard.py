@@ -136,17 +136,23 @@ def scorecards(
     per: dict[str, list[Activity]] = defaultdict(list)
     for m in months:
         per[m.supplier_id].append(m)
-    cards = []
+    totals = []
     for supplier, ms in per.items():
-        ms.sort(key=lambda m: m.month)
-        total = Activity(supplier, ms[0].month)
+        total = Activity(supplier, min(m.month for m in ms))
         for m in ms:
             total.add(m)
-        cards.append(card(total) | {"category": category_of.get(supplier)})
-    _rank_among_peers(cards)
-    cards.sort(key=lambda c: (-(c["score"] or -1), c["supplier_id"]))
+        totals.append(total)
+    cards = ranked(totals, category_of)
     for c in cards[:limit]:
         c["monthly"] = monthly(per[c["supplier_id"]])
+    return cards
+
+
+def ranked(totals: Iterable[Activity], category_of: dict[str, str]) -> list[dict[str, Any]]:
+    """The cards of suppliers' totals over a period, with their percentiles, best first."""
+    cards = [card(t) | {"category": category_of.get(t.supplier_id)} for t in totals]
+    _rank_among_peers(cards)
+    cards.sort(key=lambda c: (-(c["score"] or -1), c["supplier_id"]))
     return cards
 
 

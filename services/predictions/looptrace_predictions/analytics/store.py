@@ -16,12 +16,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_predictions.analytics.domain import OrderRecord, Reply, StageFact, month_of
+from looptrace_predictions.analytics.periods import part_of
 from looptrace_predictions.analytics.tables import (
     AnalyticsOrderRow,
     InspectionFactRow,
     ReplyRow,
     StageFactRow,
+    StageHistogramPartRow,
     StageHistogramRow,
+    StageSupplierPartRow,
     StageSupplierRow,
 )
 from looptrace_predictions.analytics.writes import Writes
@@ -31,6 +34,14 @@ ORDERS = AnalyticsOrderRow.__table__.fullname
 STAGES = StageFactRow.__table__.fullname
 HISTOGRAM = StageHistogramRow.__table__.fullname
 SUPPLIERS = StageSupplierRow.__table__.fullname
+
+
+def fullname(row: Any) -> str:
+    """A mapped class's table with its schema."""
+    return str(row.__table__.fullname)
+
+
+HISTOGRAM_PARTS, SUPPLIER_PARTS = fullname(StageHistogramPartRow), fullname(StageSupplierPartRow)
 INSPECTIONS = InspectionFactRow.__table__.fullname
 REPLIES = ReplyRow.__table__.fullname
 NONE = "-"  # rollup keys hold no NULLs: an unknown category/season/supplier is "-"
@@ -162,26 +173,56 @@ async def save_stage_facts(
         writes.put("stages", UPSERT_STAGES, orjson.dumps(added, default=tuple).decode())
 
 
-def _histogram_key(f: StageFact) -> tuple[Any, ...]:
-    return (month_of(f.completed_on), f.category or NONE, f.season or NONE, f.stage_number,
-            f.stage_name, f.overrun_days)  # fmt: skip
+HIST_KEYS = ("category", "season", "stage_number", "stage_name", "overrun_days")
+HIST_SUMS = ("n", "days_sum", "created_sum", "slipped_n")
+SUP_KEYS = ("supplier_id", "category", "season", "stage_number", "stage_name")
+SUP_SUMS = (*HIST_SUMS, "overrun_sum")
+_TYPES = {"stage_number": "int", "overrun_days": "int", **{m: "int" for m in SUP_SUMS}}
 
 
-def _supplier_key(f: StageFact) -> tuple[Any, ...]:
-    return (month_of(f.completed_on), f.supplier_id or NONE, f.category or NONE,
-            f.season or NONE, f.stage_number, f.stage_name)  # fmt: skip
+def _adder(table: Any, period: str, keys: tuple[str, ...], sums: tuple[str, ...]) -> Any:
+    """The upsert that adds signed deltas to a stage rollup's rows."""
+    name, columns = fullname(table), (period, *keys, *sums)
+    types = ", ".join(f"{c} {'date' if c == period else _TYPES.get(c, 'text')}" for c in columns)
+    adds = ", ".join(f"{m} = {name}.{m} + EXCLUDED.{m}" for m in sums)
+    return text(
+        f"INSERT INTO {name} ({', '.join(columns)}) SELECT * FROM"
+        f" json_to_recordset(CAST(:rows AS json)) AS r({types})"
+        f" ON CONFLICT ({', '.join((period, *keys))}) DO UPDATE SET {adds}"
+    )
+
+
+# (writes' part name, upsert, the period of a day, the row's column names)
+STAGE_ROLLUPS = (
+    ("stage_histogram", _adder(StageHistogramRow, "month", HIST_KEYS, HIST_SUMS), month_of,
+     ("month", *HIST_KEYS, *HIST_SUMS)),
+    ("stage_suppliers", _adder(StageSupplierRow, "month", SUP_KEYS, SUP_SUMS), month_of,
+     ("month", *SUP_KEYS, *SUP_SUMS)),
+    ("stage_histogram_parts", _adder(StageHistogramPartRow, "week_part", HIST_KEYS, HIST_SUMS),
+     part_of, ("week_part", *HIST_KEYS, *HIST_SUMS)),
+    ("stage_supplier_parts", _adder(StageSupplierPartRow, "week_part", SUP_KEYS, SUP_SUMS),
+     part_of, ("week_part", *SUP_KEYS, *SUP_SUMS)),
+)  # fmt: skip
+
+
+def _dims(f: StageFact) -> tuple[str, str, str]:
+    return (f.supplier_id or NONE, f.category or NONE, f.season or NONE)
 
 
 def rollup_deltas(
-    removed: list[StageFact], added: list[StageFact]
+    removed: list[StageFact], added: list[StageFact], period: Any = month_of
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """(histogram rows, supplier rows): key + (n, days, created, slipped[, overrun]) deltas."""
+    """(histogram rows, supplier rows) by ``period``: key + (n, days, created, slipped[,
+    overrun]) deltas."""
     hist: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     sup: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for sign, facts in ((-1, removed), (1, added)):
         for f in facts:
             m = (sign, sign * f.days_in_stage, sign * f.created_days, sign * f.slipped)
-            h, s = hist[_histogram_key(f)], sup[_supplier_key(f)]
+            p, (supplier, category, season) = period(f.completed_on), _dims(f)
+            stage = (f.stage_number, f.stage_name)
+            h = hist[(p, category, season, *stage, f.overrun_days)]
+            s = sup[(p, supplier, category, season, *stage)]
             for i, v in enumerate(m):
                 h[i] += v
                 s[i] += v
@@ -192,42 +233,13 @@ def rollup_deltas(
     )
 
 
-ADD_HISTOGRAM = text(
-    f"INSERT INTO {HISTOGRAM} (month, category, season, stage_number, stage_name, overrun_days,"
-    " n, days_sum, created_sum, slipped_n) SELECT * FROM json_to_recordset(CAST(:rows AS json))"
-    " AS r(month date, category text, season text, stage_number int, stage_name text,"
-    " overrun_days int, n int, days_sum int, created_sum int, slipped_n int)"
-    " ON CONFLICT (month, category, season, stage_number, stage_name, overrun_days) DO UPDATE SET"
-    f" n = {HISTOGRAM}.n + EXCLUDED.n, days_sum = {HISTOGRAM}.days_sum + EXCLUDED.days_sum,"
-    f" created_sum = {HISTOGRAM}.created_sum + EXCLUDED.created_sum,"
-    f" slipped_n = {HISTOGRAM}.slipped_n + EXCLUDED.slipped_n"
-)
-ADD_SUPPLIERS = text(
-    f"INSERT INTO {SUPPLIERS} (month, supplier_id, category, season, stage_number, stage_name,"
-    " n, days_sum, created_sum, slipped_n, overrun_sum) SELECT * FROM"
-    " json_to_recordset(CAST(:rows AS json)) AS r(month date, supplier_id text, category text,"
-    " season text, stage_number int, stage_name text, n int, days_sum int, created_sum int,"
-    " slipped_n int, overrun_sum int)"
-    " ON CONFLICT (month, supplier_id, category, season, stage_number, stage_name) DO UPDATE SET"
-    f" n = {SUPPLIERS}.n + EXCLUDED.n, days_sum = {SUPPLIERS}.days_sum + EXCLUDED.days_sum,"
-    f" created_sum = {SUPPLIERS}.created_sum + EXCLUDED.created_sum,"
-    f" slipped_n = {SUPPLIERS}.slipped_n + EXCLUDED.slipped_n,"
-    f" overrun_sum = {SUPPLIERS}.overrun_sum + EXCLUDED.overrun_sum"
-)
-HIST_FIELDS = ("month", "category", "season", "stage_number", "stage_name", "overrun_days",
-               "n", "days_sum", "created_sum", "slipped_n")  # fmt: skip
-SUP_FIELDS = ("month", "supplier_id", "category", "season", "stage_number", "stage_name",
-              "n", "days_sum", "created_sum", "slipped_n", "overrun_sum")  # fmt: skip
-
-
 def add_to_rollups(writes: Writes, removed: list[StageFact], added: list[StageFact]) -> None:
-    hist, sup = rollup_deltas(removed, added)
-    if hist:
-        rows = [dict(zip(HIST_FIELDS, r, strict=True)) for r in hist]
-        writes.put("stage_histogram", ADD_HISTOGRAM, json_rows(rows))
-    if sup:
-        rows = [dict(zip(SUP_FIELDS, r, strict=True)) for r in sup]
-        writes.put("stage_suppliers", ADD_SUPPLIERS, json_rows(rows))
+    """The stage facts' deltas into the monthly and the week-part rollups."""
+    for i in (0, 2):
+        deltas = rollup_deltas(removed, added, STAGE_ROLLUPS[i][2])
+        for (name, sql, _, fields), rows in zip(STAGE_ROLLUPS[i : i + 2], deltas, strict=True):
+            if rows:
+                writes.put(name, sql, json_rows([dict(zip(fields, r, strict=True)) for r in rows]))
 
 
 # ---- inspections and replies -----------------------------------------------------------

@@ -121,39 +121,55 @@ class StageFactRow(Base):
     )
 
 
-class StageHistogramRow(Base):
-    """Completed stages counted by month, category, season, stage and overrun (whole days)."""
+class _StageSums:
+    """Completed stages of one stage name by category and season: count and sums of days."""
 
-    __tablename__ = "analytics_stage_histogram"
-
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
     category: Mapped[str] = mapped_column(String(64), primary_key=True)
     season: Mapped[str] = mapped_column(String(8), primary_key=True)
     stage_number: Mapped[int] = mapped_column(Integer, primary_key=True)
     stage_name: Mapped[str] = mapped_column(String(128), primary_key=True)
-    overrun_days: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger)
     days_sum: Mapped[int] = mapped_column(BigInteger)
     created_sum: Mapped[int] = mapped_column(BigInteger)
     slipped_n: Mapped[int] = mapped_column(BigInteger)
 
 
-class StageSupplierRow(Base):
-    """Completed stages summed by month, supplier, category, season and stage."""
+class _StageBins(_StageSums):
+    """… and by overrun (whole days): an exact histogram, so medians and p90s of any set of
+    periods are exact."""
 
+    overrun_days: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class _SupplierStages(_StageSums):
+    """… and by supplier, with the sum of the overruns."""
+
+    supplier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    overrun_sum: Mapped[int] = mapped_column(BigInteger)
+
+
+class _ByMonth:
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # of completion
+
+
+class _ByWeekPart:
+    week_part: Mapped[date] = mapped_column(Date, primary_key=True)  # of completion (periods)
+
+
+class StageHistogramRow(_ByMonth, _StageBins, Base):
+    __tablename__ = "analytics_stage_histogram"  # whole months
+
+
+class StageSupplierRow(_ByMonth, _SupplierStages, Base):
     __tablename__ = "analytics_stage_suppliers"
 
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    supplier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    category: Mapped[str] = mapped_column(String(64), primary_key=True)
-    season: Mapped[str] = mapped_column(String(8), primary_key=True)
-    stage_number: Mapped[int] = mapped_column(Integer, primary_key=True)
-    stage_name: Mapped[str] = mapped_column(String(128), primary_key=True)
-    n: Mapped[int] = mapped_column(BigInteger)
-    days_sum: Mapped[int] = mapped_column(BigInteger)
-    overrun_sum: Mapped[int] = mapped_column(BigInteger)
-    created_sum: Mapped[int] = mapped_column(BigInteger)
-    slipped_n: Mapped[int] = mapped_column(BigInteger)
+
+class StageHistogramPartRow(_ByWeekPart, _StageBins, Base):
+    __tablename__ = "analytics_stage_histogram_parts"  # a range of days
+
+
+class StageSupplierPartRow(_ByWeekPart, _SupplierStages, Base):
+    __tablename__ = "analytics_stage_supplier_parts"
 
 
 class InspectionFactRow(Base):
@@ -198,9 +214,9 @@ class ReplyRow(Base):
     hours: Mapped[float] = mapped_column(Float)
 
 
-DERIVED = (
-    AnalyticsOrderRow, StageFactRow, StageHistogramRow, StageSupplierRow, InspectionFactRow,
-    ReplyRow,
+DERIVED: tuple[Any, ...] = (
+    AnalyticsOrderRow, StageFactRow, StageHistogramRow, StageSupplierRow, StageHistogramPartRow,
+    StageSupplierPartRow, InspectionFactRow, ReplyRow,
 )  # fmt: skip
 
 
