@@ -158,6 +158,8 @@ async def run(url: str, bootstrap: str, home: Path, n_orders: int, rounds: int) 
 
         values = [(o, progress(o, n, base)) for n in range(1, rounds + 1) for o in ids]
         expected = n_orders + total
+        service = system.services["production"].pid
+        cpu_before = _cpu(service)
         started = time.perf_counter()
         await produce(bootstrap, PRODUCTION_PROGRESS, values)
         produced = time.perf_counter()
@@ -165,6 +167,7 @@ async def run(url: str, bootstrap: str, home: Path, n_orders: int, rounds: int) 
         ingested = time.perf_counter()
         await wait_until(counts, lambda c: c[2] == 0, 300, "outbox drained")
         published = time.perf_counter()
+        cpu = _cpu(service) - cpu_before
     finally:
         system.stop()
     print(f"{total} progress messages produced in {produced - started:.2f}s (by this process)")
@@ -173,6 +176,16 @@ async def run(url: str, bootstrap: str, home: Path, n_orders: int, rounds: int) 
         f"{total / (ingested - started):,.0f} msgs/s; every event published after "
         f"{published - started:.2f}s = {total / (published - started):,.0f} msgs/s end to end"
     )
+    print(
+        f"the service's CPU: {cpu:.2f}s = {cpu / total * 1e6:.0f} µs a message (comparable under load)"
+    )
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) of the production process so far, from /proc."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    user, system = text[text.rindex(")") + 2 :].split()[11:13]
+    return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

@@ -103,6 +103,7 @@ async def no_longer_counted(running, kit, order_id: str, supplier: str) -> None:
     assert planned == pytest.approx(500, abs=1), "the cancelled plan no longer counts"
     timeline = await running.timeline(order_id)
     assert timeline is not None, "the cancelled plan's history stays readable"
+    assert timeline["closed_as"] == "cancelled" and timeline["closed_at"], timeline
     over_http = await running.http.post(
         "/v1/progress",
         json=kit.progress(order_id, 1, 60, kit.an_hour_ago()),
@@ -161,6 +162,7 @@ async def test_a_cancellation_before_the_assignment_plans_the_order_closed(
                     what="the early-cancelled order planned, as closed")  # fmt: skip
     headers = await refused(kit, early, kit.an_hour_ago())
     assert headers["rule"] == "order_cancelled", headers
+    assert (await running.timeline(early))["closed_as"] == "cancelled"
     assert knitting(await weeks(running, supplier)) == pytest.approx(500, abs=0.5)
 
 
@@ -175,6 +177,7 @@ async def test_a_signed_off_order_takes_no_more_reports(running, kit, supplier) 
                     what="the unreported stages' load released")  # fmt: skip
     headers = await refused(kit, order_id, kit.an_hour_ago())
     assert headers["rule"] == "order_closed", headers
+    assert (await running.timeline(order_id))["closed_as"] == "completed"
 
 
 def rebuild(database_url: str) -> str:
