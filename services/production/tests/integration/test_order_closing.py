@@ -17,7 +17,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from looptrace_shared.topics import ORDERS_EVENTS, PRODUCTION_EVENTS, PRODUCTION_PROGRESS, dlq
+from looptrace_shared.topics import (
+    ORDERS_EVENTS,
+    PRODUCTION_EVENTS,
+    PRODUCTION_PROGRESS,
+    QUALITY_EVENTS,
+    dlq,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -228,3 +234,33 @@ async def test_the_load_rebuilt_from_the_plans_equals_the_load_kept_incrementall
         assert await weeks(running, supplier) == kept
     finally:
         await engine.dispose()
+
+
+async def test_a_closed_order_keeps_quality_results_and_reopens_nothing(
+    running, kit, supplier
+) -> None:  # type: ignore[no-untyped-def]
+    """A failed inspection of a cancelled order is recorded, but no stage reopens and no
+    event tells anyone about rework on an order nobody will make."""
+    await with_capacity(running, supplier, 1000)
+    order_id = str(uuid.uuid4())
+    await kit.assign(kit.assignment(order_id, "knitwear", supplier=supplier, days=70))
+    await kit.until(lambda: running.timeline(order_id), lambda t: t is not None, what="planned")
+    await cancel(kit, order_id)
+    before = await kit.until(lambda: running.timeline(order_id),
+                             lambda t: t["closed_as"] == "cancelled", what="closed")  # fmt: skip
+    failed = {
+        "order_id": order_id, "order_number": "x", "inspection_id": f"i-{order_id[:8]}",
+        "stage_number": 5, "sample_inspected": 80, "defects_by_class": {"major": 4},
+        "summary": "4 major (Ac 2)",
+    }  # fmt: skip
+    await kit.send("quality.inspection_failed", order_id, failed, QUALITY_EVENTS)
+    after = await kit.until(
+        lambda: running.timeline(order_id),
+        lambda t: any(failed["inspection_id"] in why for why in t["qc_gate_waiting_for"]),
+        what="the failed inspection recorded",
+    )
+    assert [s["status"] for s in after["stages"]] == [s["status"] for s in before["stages"]]
+    assert all(s["delay_reason"] != "quality_rework" for s in after["stages"]), after["stages"]
+    records = await kit.read(PRODUCTION_EVENTS, {order_id}, lambda rs: False, 2)
+    reopened = [e for e in kit.envelopes(records) if e.type == "production.stage_reopened"]
+    assert reopened == [], "a cancelled order's rework was announced"
