@@ -136,7 +136,8 @@ async def _stage_activity(session: AsyncSession, f: Filters, at: Any) -> None:
     rollups (``covered``) unless it is a buyer's view."""
     if f.buyer is None:
         stages, params = covered.source(covered.MONTHLY_STAGES, f)
-        sql = f"SELECT supplier_id, month, sum(n), sum(created_sum) FROM {stages} GROUP BY 1, 2"
+        sql = (f"SELECT supplier_id, month, sum(n), sum(created_sum) FROM {stages} GROUP BY 1, 2"
+               " HAVING sum(n) > 0")  # fmt: skip
     else:
         where, params = f.where("completed_on")
         sql = (f"SELECT supplier_id, {month_of('completed_on')}, count(*), sum(created_days)"
