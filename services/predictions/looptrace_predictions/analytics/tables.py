@@ -230,6 +230,10 @@ class SupplierTotalDayRow(_ByDay, _SupplierTotals, Base):
     __tablename__ = "analytics_supplier_total_days"
 
 
+QC_READ = ["supplier_id", "buyer_id", "category", "season", "inline", "first", "passed",
+           "units", "critical", "major", "minor"]  # fmt: skip
+
+
 class InspectionFactRow(Base):
     """One inspection: scheduled (plan) and decided (result)."""
 
@@ -252,7 +256,9 @@ class InspectionFactRow(Base):
     minor: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (
-        Index("ix_analytics_inspections_decided", "decided_on"),
+        # QC figures and scorecards over a range of days: index-only scans (an inspection's
+        # row changes once, when it is decided, and its decided_on with it)
+        Index("ix_analytics_inspections_decided", "decided_on", postgresql_include=QC_READ),
         Index("ix_analytics_inspections_supplier", "supplier_id", "decided_on"),
         Index("ix_analytics_inspections_buyer", "buyer_id", "decided_on"),
         Index("ix_analytics_inspections_order", "order_id"),
@@ -270,6 +276,15 @@ class ReplyRow(Base):
     buyer_id: Mapped[str | None] = mapped_column(String(64))
     answered_on: Mapped[date] = mapped_column(Date)
     hours: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        # scorecards over a range of days: an index-only scan
+        Index(
+            "ix_analytics_replies_answered",
+            "answered_on",
+            postgresql_include=["supplier_id", "buyer_id", "hours"],
+        ),
+    )
 
 
 DERIVED: tuple[Any, ...] = (

@@ -17,6 +17,8 @@ shown need their stages. Now:
   index by supplier covering what is summed (the shown suppliers' worst stage, a supplier's
   own view): index-only scans, each supplier's entries together, instead of a heap block
   for nearly every row;
+- the inspections' index by decision day covering what the QC figures read, and the
+  replies by answer day (scorecards and QC over a range of days: index-only scans);
 - no parallel workers for the rollups' scans (a few thousand rows each).
 
 All filled from the stage facts.
@@ -37,6 +39,8 @@ INTS = {"stage_number", "overrun_days"}
 LENGTHS = {"supplier_id": 64, "category": 64, "season": 8, "stage_name": 128}
 DIMS = "coalesce(category, '-'), coalesce(season, '-')"
 TOTALS = ["supplier_id", "category", "season"]
+QC_READ = ["supplier_id", "buyer_id", "category", "season", "inline", "first", "passed",
+           "units", "critical", "major", "minor"]  # fmt: skip
 WORST_STAGE = ["category", "season", "stage_name", "created_sum"]
 FACT_SUMS = ["category", "season", "stage_number", "stage_name", "days_in_stage", "overrun_days",
              "created_days"]  # fmt: skip
@@ -71,6 +75,19 @@ def _supplier_index(include: list[str]) -> None:
                     ["supplier_id", "completed_on"], schema=S, postgresql_include=include)  # fmt: skip
 
 
+def _qc_indexes(include: list[str] | None) -> None:
+    """The inspections by decision day covering what the QC figures read, and the replies by
+    answer day (None: as before, no replies' index)."""
+    op.drop_index("ix_analytics_inspections_decided", table_name="analytics_inspections", schema=S)
+    op.create_index("ix_analytics_inspections_decided", "analytics_inspections", ["decided_on"],
+                    schema=S, postgresql_include=include or [])  # fmt: skip
+    if include is None:
+        op.drop_index("ix_analytics_replies_answered", table_name="analytics_replies", schema=S)
+    else:
+        op.create_index("ix_analytics_replies_answered", "analytics_replies", ["answered_on"],
+                        schema=S, postgresql_include=["supplier_id", "buyer_id", "hours"])  # fmt: skip
+
+
 def _sums(*names: str) -> list[sa.Column]:  # type: ignore[type-arg]
     return [sa.Column(n, sa.BigInteger(), nullable=False) for n in names]
 
@@ -98,6 +115,7 @@ def upgrade() -> None:
         op.create_index(f"ix_{table}_supplier", table, ["supplier_id", period], schema=S,
                         postgresql_include=WORST_STAGE)  # fmt: skip
     _supplier_index(FACT_SUMS)
+    _qc_indexes(QC_READ)
     for table in ROLLUPS:
         op.execute(f"ALTER TABLE {S}.{table} SET (parallel_workers = 0)")
     _fill()
@@ -136,6 +154,7 @@ def downgrade() -> None:
     for table in ("analytics_stage_supplier_parts", "analytics_stage_suppliers"):
         op.drop_index(f"ix_{table}_supplier", table_name=table, schema=S)
     _supplier_index([])
+    _qc_indexes(None)
     for column in ("slipped", "overrun_days", "stage_days"):
         op.drop_column("analytics_supplier_months", column, schema=S)
     for name in ("analytics_supplier_total_days", "analytics_supplier_total_parts",
