@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres \
         .venv/bin/python bench/analytics_bench.py [--orders 2000] [--big-orders 100000] [--requests 40]
-        [--only feed|queries] [--keep NAME] [--only-figure stages] [--only-scope "admin, all"]
+        [--only feed|queries] [--keep NAME [--rebuild]] [--figure stages] [--scope "admin, all"]
 
 1. feed: a synthetic season (``analytics.sample``: ~42 events an order — order facts, plan,
    start/progress/completion of ten stages, inspections, messages, status changes),
@@ -12,8 +12,10 @@
 2. queries: a data set of ``--big-orders`` orders with ten stage rows each (10^6 stage rows
    for 10^5 orders; each order's state about 1.1 kB, as the feed's are), 1.5 inspections an
    order, replies and risk rows, written by PostgreSQL
-   itself (generate_series), then every /v1/analytics figure is asked ``--requests`` times
-   per scope over HTTP (the service's app, in process) and its p50/p95 printed.
+   itself (generate_series; rollup rows and inspections then clustered by period, as the
+   feed writes them in time order), then every /v1/analytics figure is asked ``--requests``
+   times per scope over HTTP (the service's app, in process) and its p50/p95 printed, with
+   the service's CPU per request (this process's: less at the mercy of a busy machine).
 Uses a scratch database on that server (dropped afterwards), or with ``--keep NAME`` the
 database ``NAME``, kept afterwards: migrated, and the queries' data set built only when it is
 not there yet (or ``--rebuild``), so runs before and after a change can alternate on one data
