@@ -77,7 +77,7 @@ class OutboxRelay:
             if batch is not None and _append(batch, r, headers):
                 continue
             if batch is not None:  # full: send it, start the next one
-                futures.append(await self._producer.send_batch(batch, tp[0], partition=tp[1]))
+                futures.append(await self._send(batch, *tp))
             batch = batches[tp] = self._producer.create_batch()
             if not _append(batch, r, headers):  # larger than a batch: on its own
                 del batches[tp]
@@ -86,8 +86,14 @@ class OutboxRelay:
                 )
                 futures.append(sent)
         for (topic, partition), batch in batches.items():
-            futures.append(await self._producer.send_batch(batch, topic, partition=partition))
+            futures.append(await self._send(batch, topic, partition))
         await asyncio.gather(*futures)
+
+    async def _send(self, batch: Any, topic: str, partition: int) -> Any:
+        """Submit a complete record batch: closed first, so the producer sends it at once
+        (an open batch lingers ``linger_ms`` waiting for ``send`` calls to join it)."""
+        batch.close()
+        return await self._producer.send_batch(batch, topic, partition=partition)
 
     def wake(self) -> None:
         self._wake.set()
