@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import orjson
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from looptrace_shared.db import Plumbing
@@ -44,12 +44,14 @@ class OutboxRelay:
         self._stopping = False
         self._partitioner = KeyHashCache()
         self._lock_id = zlib.crc32(f"outbox:{plumbing.schema}".encode()) % (2**31)
-        # one statement takes the oldest rows out (RETURNING's order is not guaranteed: sorted
-        # by id after). An event's headers are its type and correlation id: those two come as
-        # columns; other headers (a dead letter's) as JSON text, for orjson
+        # one statement takes the lock and the oldest rows out (the lock a one-time filter: no
+        # round trip of its own; RETURNING's order is not guaranteed: sorted by id after). An
+        # event's headers are its type and correlation id: those two come as columns; other
+        # headers (a dead letter's) as JSON text, for orjson
         table = plumbing.outbox.fullname
         self._take = text(
-            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY id LIMIT :limit)"
+            f"DELETE FROM {table} WHERE (SELECT pg_try_advisory_xact_lock(:lock))"
+            f" AND id IN (SELECT id FROM {table} ORDER BY id LIMIT :limit)"
             " RETURNING id, topic, key, value, created_at,"
             " headers->>'type', headers->>'correlation_id',"
             " CASE WHEN headers ?& array['type', 'correlation_id']"
@@ -129,12 +131,11 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Take the oldest rows out of the outbox, publish them, and commit the delete once
-        the broker acked them all; a failure rolls the delete back (the rows stay)."""
+        the broker acked them all; a failure rolls the delete back (the rows stay). Nothing
+        while another relay of the schema holds the lock."""
         async with self._sessions() as session, session.begin():
-            got = await session.scalar(select(func.pg_try_advisory_xact_lock(self._lock_id)))
-            if not got:
-                return 0
-            taken = await session.execute(self._take, {"limit": self._batch})
+            params = {"lock": self._lock_id, "limit": self._batch}
+            taken = await session.execute(self._take, params)  # no rows: empty, or locked
             rows = sorted(
                 (
                     _Row(i, topic, key, value, _headers(kind, correlation, other), at)
