@@ -56,3 +56,17 @@ def test_a_cached_ten_stage_plan_takes_under_5_kb() -> None:
         tracemalloc.stop()
     assert len(keep[0].plan.stages) == 10
     assert per_plan < 5_000, per_plan  # 6.4 KB before days, buckets and layouts were shared
+
+
+def test_decoded_supplier_profiles_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from looptrace_production import suppliers
+
+    monkeypatch.setattr(suppliers, "SUPPLIERS_KEPT", 2)
+    monkeypatch.setattr(suppliers, "_DECODED", {})
+    a, b, c = (object() for _ in range(3))
+    suppliers.keep_decoded({"a": a, "b": b})  # type: ignore[dict-item]
+    assert suppliers._DECODED == {"a": a, "b": b}
+    suppliers.keep_decoded({"c": c})  # type: ignore[dict-item]
+    assert suppliers._DECODED == {"c": c}  # full: the others are read again when asked for
+    suppliers.keep_decoded({"a": a, "b": b, "c": c})  # type: ignore[dict-item]
+    assert len(suppliers._DECODED) <= 2
