@@ -9,6 +9,7 @@ must be ones production plans (``domain.capacity.PROCESSES``).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -155,8 +156,7 @@ def keep_decoded(read: Mapping[str, Supplier]) -> None:
     read from the database again when next asked for)."""
     if len(_DECODED) + len(read) > SUPPLIERS_KEPT:
         _DECODED.clear()
-    if len(read) <= SUPPLIERS_KEPT:
-        _DECODED.update(read)
+    _DECODED.update(itertools.islice(read.items(), SUPPLIERS_KEPT))
 
 
 def _cached(supplier_id: str, version: int) -> Supplier | None:
