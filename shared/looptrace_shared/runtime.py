@@ -20,6 +20,7 @@ from looptrace_shared.db import Plumbing, make_engine, make_sessionmaker
 from looptrace_shared.events import EVENT_TYPES
 from looptrace_shared.health import install_health
 from looptrace_shared.http import install_http
+from looptrace_shared.memory import trim_free_memory
 from looptrace_shared.messaging.consumer import BatchProcessor
 from looptrace_shared.messaging.dispatch import ConsumerGroup
 from looptrace_shared.messaging.incoming import Record
@@ -204,6 +205,8 @@ async def _start(rt: Runtime[Any, Any], spec: ServiceSpec) -> _Tasks:
         await spec.on_start(rt)
     stopping = asyncio.Event()
     jobs = [(settings.parking_retry_s, _retry_all_parked), *spec.periodic]
+    if settings.malloc_trim_s > 0:
+        jobs.append((settings.malloc_trim_s, trim_free_memory))
     return _Tasks(
         stopping,
         [asyncio.create_task(rt.relay.run(), name="outbox-relay")],

@@ -95,6 +95,12 @@ class ServiceSettings(BaseSettings):
     retry_backoff_base_s: float = 0.2
     retry_backoff_cap_s: float = 10.0
     outbox_poll_s: float = 0.2
+    malloc_trim_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="how often freed memory is handed back to the system (glibc malloc_trim); "
+        "0 = never",
+    )
     shutdown_timeout_s: float = Field(
         default=30.0,
         gt=0,

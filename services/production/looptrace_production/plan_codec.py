@@ -21,6 +21,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import fields
+from datetime import date
 from typing import Any
 
 import orjson
@@ -41,6 +42,8 @@ assert TEMPLATE_NAMES[-1] == "depends_on"  # _shared_template reads it as the la
 # and decoded rows of the same template share one instance.
 _encoded: dict[int, tuple[StageTemplate, orjson.Fragment]] = {}
 _decoded: dict[tuple[Any, ...], StageTemplate] = {}
+_MAX_DAYS = 20_000  # distinct days remembered (about 55 years of them)
+_days: dict[str, date] = {}
 
 
 def encode_plan(plan: Plan) -> bytes:
@@ -60,7 +63,7 @@ def decode_plan(text: str | bytes) -> Plan:
     if template_names is not None:
         template = _template_reader(template_names)
         stages = [
-            Stage.from_state(template(row[0]), dict(zip(names, row[1:], strict=True)))
+            Stage.from_state(template(row[0]), dict(zip(names, row[1:], strict=True)), _day)
             for row in data["stages"]
         ]
         plan = Plan.from_dict(data, stages)
@@ -82,6 +85,19 @@ def _encoded_template(template: StageTemplate) -> orjson.Fragment:
     fragment = orjson.Fragment(orjson.dumps(_template(template)))
     _encoded[id(template)] = (template, fragment)
     return fragment
+
+
+def _day(text: str | None) -> date | None:
+    """The date ``text`` names, one object per day for every decoded plan (a cached plan's
+    stages hold four or five dates each, mostly the same few hundred days)."""
+    if not text:
+        return None
+    found = _days.get(text)
+    if found is None:
+        if len(_days) >= _MAX_DAYS:
+            _days.clear()
+        found = _days[text] = date.fromisoformat(text)
+    return found
 
 
 def _template_reader(names: list[str]) -> Callable[[list[Any]], StageTemplate]:

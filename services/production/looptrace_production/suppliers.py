@@ -9,6 +9,7 @@ must be ones production plans (``domain.capacity.PROCESSES``).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -126,6 +127,7 @@ async def existing(session: AsyncSession, supplier_id: str) -> Supplier:
     return found
 
 
+SUPPLIERS_KEPT = 10_000  # decoded profiles kept; with more suppliers, some are read per request
 _DECODED: dict[str, Supplier] = {}  # by id, as last read (checked against the row version)
 
 
@@ -136,12 +138,25 @@ async def all_suppliers(session: AsyncSession, active_only: bool = False) -> lis
     if active_only:
         q = q.where(SupplierRow.status == "active")
     versions = list(await session.execute(q))
-    stale = [r.supplier_id for r in versions if _cached(r.supplier_id, r.version) is None]
+    found = {r.supplier_id: s for r in versions if (s := _cached(r.supplier_id, r.version))}
+    stale = [r.supplier_id for r in versions if r.supplier_id not in found]
     if stale:
         rows = await session.scalars(select(SupplierRow).where(SupplierRow.supplier_id.in_(stale)))
-        _DECODED.update({r.supplier_id: _supplier(r) for r in rows})
-    found = (_cached(r.supplier_id, r.version) for r in versions)
-    return [s for s in found if s is not None]
+        read = {r.supplier_id: _supplier(r) for r in rows}
+        found.update(read)
+        keep_decoded(read)
+    got = (found.get(r.supplier_id) for r in versions)
+    return [
+        s for s, r in zip(got, versions, strict=True) if s is not None and s.version == r.version
+    ]
+
+
+def keep_decoded(read: Mapping[str, Supplier]) -> None:
+    """Remember decoded profiles, at most ``SUPPLIERS_KEPT``: when full, all are dropped (and
+    read from the database again when next asked for)."""
+    if len(_DECODED) + len(read) > SUPPLIERS_KEPT:
+        _DECODED.clear()
+    _DECODED.update(itertools.islice(read.items(), SUPPLIERS_KEPT))
 
 
 def _cached(supplier_id: str, version: int) -> Supplier | None:

@@ -18,8 +18,12 @@ from looptrace_shared.runtime import Runtime, ServiceSpec, create_service_app
 
 
 def warm_screening_model(rt: Runtime[Any, Any]) -> None:
-    """Load the screening model (training the synthetic baseline when there is none) in the
-    background, so the first photo does not wait for it and start-up is not held up."""
+    """With ``SCREENING_PRELOAD``: load the screening model (training the synthetic baseline
+    when there is none) in the background, so the first photo does not wait for it and
+    start-up is not held up. Without it (the default) the model and scikit-learn (about
+    150 MB) load at the first photo."""
+    if not rt.settings.screening_preload:
+        return
     from looptrace_quality.screening import store
 
     path = rt.settings.screening_model_path

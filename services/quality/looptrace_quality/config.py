@@ -24,6 +24,11 @@ class QualitySettings(ServiceSettings):
         description="photo pre-screening model; while missing, the synthetic baseline shipped "
         "with the package is used (`looptrace quality screening build|train` write this file)",
     )
+    screening_preload: bool = Field(
+        default=False,
+        description="load the screening model (and scikit-learn, about 150 MB) in the "
+        "background at start-up; false: at the first photo",
+    )
 
     @property
     def default_aqls(self) -> dict[str, str]:

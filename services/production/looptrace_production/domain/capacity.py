@@ -19,6 +19,7 @@ The model (README "Supplier network"):
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -41,11 +42,11 @@ def week_of(day: date) -> date:
 
 
 def category_bucket(category: str) -> Bucket:
-    return f"category:{category_key(category)}"
+    return sys.intern(f"category:{category_key(category)}")  # one string in every cached plan
 
 
 def process_bucket(process: str) -> Bucket:
-    return f"process:{process.strip().lower()}"
+    return sys.intern(f"process:{process.strip().lower()}")
 
 
 def processes_of(stage_name: str) -> tuple[str, ...]:

@@ -43,7 +43,7 @@ class Forecasting:
         raise UnknownStage(reference, [stage.label for stage in self.stages])
 
     @property
-    def active_stages(self) -> list[Stage]:
+    def active_stages(self) -> tuple[Stage, ...]:
         return self.layout.active
 
     @property
@@ -51,7 +51,7 @@ class Forecasting:
         ends = [stage.forecast_end for stage in self.layout.active if stage.forecast_end]
         return max(ends, default=self.target_date)
 
-    def prerequisites_of(self, stage: Stage) -> list[Stage]:
+    def prerequisites_of(self, stage: Stage) -> tuple[Stage, ...]:
         """Stages that must be done before ``stage`` starts; skipped ones pass on their own."""
         return self.layout.prerequisites[stage.number]
 

@@ -3,7 +3,7 @@ and the small rules of one stage on its own."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from typing import Any
@@ -109,9 +109,16 @@ class Stage:
         return cls.from_state(template_from_dict(data), data)
 
     @classmethod
-    def from_state(cls, template: StageTemplate, data: Mapping[str, Any]) -> Stage:
-        """A stage of ``template`` in the state ``data`` holds (as ``to_dict`` writes it)."""
-        dates: dict[str, Any] = {name: _date(data[name]) for name in _DATE_FIELDS}
+    def from_state(
+        cls,
+        template: StageTemplate,
+        data: Mapping[str, Any],
+        day: Callable[[str | None], date | None] | None = None,
+    ) -> Stage:
+        """A stage of ``template`` in the state ``data`` holds (as ``to_dict`` writes it);
+        ``day`` reads its dates (``plan_codec`` hands out one object per day)."""
+        day = day or _date
+        dates: dict[str, Any] = {name: day(data[name]) for name in _DATE_FIELDS}
         reason = data["delay_reason"]
         return cls(
             template,

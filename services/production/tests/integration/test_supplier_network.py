@@ -301,3 +301,28 @@ async def test_an_assignment_beyond_capability_and_capacity_is_warned_not_refuse
     assert (await running.timeline(oid)) is not None, "planned all the same"
     r = await running.http.get(f"/v1/orders/{oid}/assignment-warnings", headers=admin)
     assert r.status_code == 200 and r.json()[0]["warnings"] == knit
+
+
+async def test_decoded_profiles_are_bounded_and_a_dropped_one_reads_the_same(
+    running, supplier, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from looptrace_production import suppliers
+
+    for n in range(3):
+        assert (await create(running, f"{supplier}-{n}")).status_code == 201
+    target = date.today() + timedelta(days=70)
+    q = f"/v1/suppliers/candidates?category=knitwear&quantity=500&target_date={target}"
+    admin = running.token("admin", "ops")
+
+    async def mine() -> list[Any]:
+        r = await running.http.get(q, headers=admin)
+        assert r.status_code == 200, r.text
+        return [c for c in r.json() if c["supplier_id"].startswith(supplier)]
+
+    kept = await mine()
+    assert len(kept) == 3 and len(suppliers._DECODED) >= 3
+    monkeypatch.setattr(suppliers, "SUPPLIERS_KEPT", 2)
+    monkeypatch.setattr(suppliers, "_DECODED", {})
+    for _ in range(2):  # at most 2 kept: the others are read from the database each time
+        assert await mine() == kept
+        assert 1 <= len(suppliers._DECODED) <= 2

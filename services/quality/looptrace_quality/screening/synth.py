@@ -14,8 +14,9 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-KINDS = ("none", "stain", "hole", "broken_yarn", "misprint", "shade")
-DEFECT_KINDS = KINDS[1:]
+from looptrace_quality.screening.kinds import DEFECT_KINDS as DEFECT_KINDS
+from looptrace_quality.screening.kinds import KINDS as KINDS
+
 SIZES = ((576, 768), (768, 576), (768, 768), (512, 768))  # (height, width) at working size
 
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict
 from datetime import UTC, datetime
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from looptrace_quality.models import PhotoScreeningRow, ScreeningLabelRow
-from looptrace_quality.screening import store
-from looptrace_quality.screening.outcome import Outcome, screen_copy
-from looptrace_quality.screening.synth import KINDS
+from looptrace_quality.screening.kinds import KINDS
 from looptrace_quality.services.context import QualityContext
 from looptrace_shared.errors import RuleViolation
 from looptrace_shared.events.bounds import LIST_MAX
 from looptrace_shared.events.production import PhotoStored
 from looptrace_shared.events.quality import PhotoScreened, ScreenedTile
+
+if TYPE_CHECKING:
+    from looptrace_quality.screening.outcome import Outcome
 
 
 class LabelRefused(RuleViolation):
@@ -27,7 +27,12 @@ class LabelRefused(RuleViolation):
 
 async def screen_stored_photo(ctx: QualityContext, data: dict) -> None:  # type: ignore[type-arg]
     """Screen the photo a ``production.photo_stored`` event carries, once: store the outcome
-    and publish ``quality.photo_screened`` (a redelivered event changes nothing)."""
+    and publish ``quality.photo_screened`` (a redelivered event changes nothing).
+    The model and its libraries (scikit-learn, numpy, SciPy, about 150 MB) are imported here,
+    at the first photo, not when the service starts."""
+    from looptrace_quality.screening import store
+    from looptrace_quality.screening.outcome import screen_copy
+
     stored = PhotoStored.model_validate(data)
     await ctx.lot(stored.order_id)
     if await ctx.uow.session.get(PhotoScreeningRow, stored.photo_id) is not None:
@@ -43,6 +48,8 @@ async def screen_stored_photo(ctx: QualityContext, data: dict) -> None:  # type:
 
 
 def _row(stored: PhotoStored, outcome: Outcome, model: str) -> PhotoScreeningRow:
+    import numpy as np
+
     result = outcome.result
     row = PhotoScreeningRow(
         photo_id=stored.photo_id, order_id=stored.order_id, stage_number=stored.stage_number,
