@@ -11,7 +11,9 @@ seen). Then ``rounds`` more reports per order are produced to production.progres
 as this process can, while the service consumes them. Measured from the first message
 produced until the last is in the progress log, and until the outbox is empty, i.e. every
 event the service emitted is published on production.events.v1. The producing shares the
-machine with the service, PostgreSQL and the broker.
+machine with the service, PostgreSQL and the broker. Also printed: the CPU seconds the service
+process and its PostgreSQL backends spent over that time, per message (from /proc): on a loaded
+machine the wall clock says little, these still compare two versions run in turn.
 """
 
 from __future__ import annotations
@@ -158,6 +160,8 @@ async def run(url: str, bootstrap: str, home: Path, n_orders: int, rounds: int) 
 
         values = [(o, progress(o, n, base)) for n in range(1, rounds + 1) for o in ids]
         expected = n_orders + total
+        service = system.services["production"].pid
+        cpu_before, pg_before = _cpu(service), await _backends(counts.dsn)
         started = time.perf_counter()
         await produce(bootstrap, PRODUCTION_PROGRESS, values)
         produced = time.perf_counter()
@@ -165,6 +169,8 @@ async def run(url: str, bootstrap: str, home: Path, n_orders: int, rounds: int) 
         ingested = time.perf_counter()
         await wait_until(counts, lambda c: c[2] == 0, 300, "outbox drained")
         published = time.perf_counter()
+        cpu, pg_after = _cpu(service) - cpu_before, await _backends(counts.dsn)
+        pg = sum(t - pg_before.get(pid, 0.0) for pid, t in pg_after.items())
     finally:
         system.stop()
     print(f"{total} progress messages produced in {produced - started:.2f}s (by this process)")
@@ -173,6 +179,33 @@ async def run(url: str, bootstrap: str, home: Path, n_orders: int, rounds: int) 
         f"{total / (ingested - started):,.0f} msgs/s; every event published after "
         f"{published - started:.2f}s = {total / (published - started):,.0f} msgs/s end to end"
     )
+    print(
+        f"CPU: the service {cpu:.2f}s = {cpu / total * 1e6:.0f} µs a message, its PostgreSQL "
+        f"backends {pg:.2f}s = {pg / total * 1e6:.0f} µs (comparable under load)"
+    )
+
+
+async def _backends(dsn: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to the bench's database."""
+    c = await asyncpg.connect(dsn)
+    try:
+        rows = await c.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await c.close()
+    return {r["pid"]: _cpu(r["pid"]) for r in rows}
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process so far, from /proc (0 when it is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    user, system = text[text.rindex(")") + 2 :].split()[11:13]
+    return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

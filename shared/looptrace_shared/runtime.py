@@ -25,6 +25,7 @@ from looptrace_shared.messaging.dispatch import ConsumerGroup
 from looptrace_shared.messaging.incoming import Record
 from looptrace_shared.messaging.kafka import consumer_options, ensure_topics, make_producer
 from looptrace_shared.messaging.outbox import OutboxRelay
+from looptrace_shared.messaging.subscriber import waiting_on_the_fetch
 from looptrace_shared.migrations import migrate
 from looptrace_shared.observability.logs import configure_logging
 from looptrace_shared.process import Runtime as Runtime  # re-exported: the services' import
@@ -90,15 +91,19 @@ async def _undecoded(message: KafkaMessage) -> Any:
 def subscribe(broker: KafkaBroker, processor: BatchProcessor, settings: ServiceSettings) -> None:
     group = processor.group
 
-    @broker.subscriber(  # type: ignore[untyped-decorator]
-        *group.topics,
-        group_id=group.name,
-        batch=True,
-        ack_policy=AckPolicy.MANUAL,
-        title=group.name,
-        decoder=_undecoded,
-        **consumer_options(settings),
+    subscriber = waiting_on_the_fetch(  # its loop does not sleep after an empty fetch
+        broker.subscriber(
+            *group.topics,
+            group_id=group.name,
+            batch=True,
+            ack_policy=AckPolicy.MANUAL,
+            title=group.name,
+            decoder=_undecoded,
+            **consumer_options(settings),
+        )
     )
+
+    @subscriber  # type: ignore[untyped-decorator]
     async def consume(message: KafkaMessage) -> None:
         raw = message.raw_message
         records = [Record(r.topic, r.partition, r.offset, r.key, r.value or b"") for r in raw]

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import DefaultPartitioner
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from looptrace_shared.db import (
@@ -137,4 +137,30 @@ async def test_rows_stay_in_the_outbox_when_publishing_fails(
     finally:
         await producer.stop()
     assert await outbox_ids() == []
+    await engine.dispose()
+
+
+async def test_a_relay_takes_nothing_while_another_relay_of_the_schema_holds_the_lock(
+    database_url: str, kafka_bootstrap: str
+) -> None:
+    topic = f"relay.lock.{uuid.uuid4().hex[:8]}.v1"
+    settings, engine = await fresh_outbox(database_url, kafka_bootstrap, topic)
+    sessions = make_sessionmaker(engine)
+    async with sessions() as session:
+        uow = UnitOfWork(session, plumbing)
+        for n in range(3):
+            uow.emit(encode_envelope("t.happened", "test", f"k{n}", {"n": n}), topic)
+        await uow.commit()
+    producer = make_producer(settings)
+    await producer.start()
+    relay = OutboxRelay(sessions, plumbing, producer, "test")
+    try:
+        async with sessions() as other, other.begin():  # another replica's relay, mid-round
+            await other.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": relay._lock_id})
+            assert await relay.relay_once() == 0
+            left = await other.scalar(select(func.count()).select_from(plumbing.outbox))
+            assert left == 3
+        assert await relay.relay_once() == 3  # the lock is free again
+    finally:
+        await producer.stop()
     await engine.dispose()

@@ -369,8 +369,11 @@ async def rework_after_failed_inspection(
     the QC gate stays closed until a new inspection of that stage passes."""
     order = await ctx.get(outcome.order_id)
     now = ctx.planning.now()
-    events = order.plan.reopen_for_rework(outcome.stage_number, now)
     failed = InspectionStatus.FAILED
+    if order.closed_at is not None:  # cancelled or signed off: the result is kept, no rework
+        order.plan.record_inspection(outcome.inspection_id, outcome.stage_number, failed, now)
+        return
+    events = order.plan.reopen_for_rework(outcome.stage_number, now)
     events += order.plan.record_inspection(outcome.inspection_id, outcome.stage_number, failed, now)
     order.completed_at = None
     ctx.publish(order, events)
@@ -392,4 +395,5 @@ async def record_inspection_passed(
     order = await ctx.get(outcome.order_id)
     status, now = InspectionStatus.PASSED, ctx.planning.now()
     events = order.plan.record_inspection(outcome.inspection_id, outcome.stage_number, status, now)
-    ctx.publish(order, events)
+    if order.closed_at is None:  # a closed order's gate opening is news to nobody
+        ctx.publish(order, events)

@@ -87,6 +87,10 @@ class TimelineOut(BaseModel):
     at_risk: bool
     at_risk_reason: str | None
     completed_at: datetime | None
+    closed_at: datetime | None = Field(
+        default=None, description="when the order left the workflow: no more reports"
+    )
+    closed_as: str | None = Field(default=None, description="cancelled or completed")
     version: int
     working_days: WorkingDaysOut
     qc_gate_passed: bool = Field(description="every inspection passed: the goods may ship")
@@ -142,6 +146,8 @@ def build_timeline(
         at_risk=plan.at_risk,
         at_risk_reason=plan.at_risk_reason,
         completed_at=order.completed_at,
+        closed_at=order.closed_at,
+        closed_as=order.closed_as,
         version=order.version,
         working_days=WorkingDaysOut(
             weekend=sorted(plan.calendar.weekend), holidays=sorted(plan.calendar.holidays)

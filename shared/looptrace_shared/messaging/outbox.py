@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import orjson
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from looptrace_shared.db import Plumbing
@@ -44,12 +44,14 @@ class OutboxRelay:
         self._stopping = False
         self._partitioner = KeyHashCache()
         self._lock_id = zlib.crc32(f"outbox:{plumbing.schema}".encode()) % (2**31)
-        # one statement takes the oldest rows out (RETURNING's order is not guaranteed: sorted
-        # by id after). An event's headers are its type and correlation id: those two come as
-        # columns; other headers (a dead letter's) as JSON text, for orjson
+        # one statement takes the lock and the oldest rows out (the lock a one-time filter: no
+        # round trip of its own; RETURNING's order is not guaranteed: sorted by id after). An
+        # event's headers are its type and correlation id: those two come as columns; other
+        # headers (a dead letter's) as JSON text, for orjson
         table = plumbing.outbox.fullname
         self._take = text(
-            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY id LIMIT :limit)"
+            f"DELETE FROM {table} WHERE (SELECT pg_try_advisory_xact_lock(:lock))"
+            f" AND id IN (SELECT id FROM {table} ORDER BY id LIMIT :limit)"
             " RETURNING id, topic, key, value, created_at,"
             " headers->>'type', headers->>'correlation_id',"
             " CASE WHEN headers ?& array['type', 'correlation_id']"
@@ -77,7 +79,7 @@ class OutboxRelay:
             if batch is not None and _append(batch, r, headers):
                 continue
             if batch is not None:  # full: send it, start the next one
-                futures.append(await self._producer.send_batch(batch, tp[0], partition=tp[1]))
+                futures.append(await self._send(batch, *tp))
             batch = batches[tp] = self._producer.create_batch()
             if not _append(batch, r, headers):  # larger than a batch: on its own
                 del batches[tp]
@@ -86,8 +88,14 @@ class OutboxRelay:
                 )
                 futures.append(sent)
         for (topic, partition), batch in batches.items():
-            futures.append(await self._producer.send_batch(batch, topic, partition=partition))
+            futures.append(await self._send(batch, topic, partition))
         await asyncio.gather(*futures)
+
+    async def _send(self, batch: Any, topic: str, partition: int) -> Any:
+        """Submit a complete record batch: closed first, so the producer sends it at once
+        (an open batch lingers ``linger_ms`` waiting for ``send`` calls to join it)."""
+        batch.close()
+        return await self._producer.send_batch(batch, topic, partition=partition)
 
     def wake(self) -> None:
         self._wake.set()
@@ -123,12 +131,11 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Take the oldest rows out of the outbox, publish them, and commit the delete once
-        the broker acked them all; a failure rolls the delete back (the rows stay)."""
+        the broker acked them all; a failure rolls the delete back (the rows stay). Nothing
+        while another relay of the schema holds the lock."""
         async with self._sessions() as session, session.begin():
-            got = await session.scalar(select(func.pg_try_advisory_xact_lock(self._lock_id)))
-            if not got:
-                return 0
-            taken = await session.execute(self._take, {"limit": self._batch})
+            params = {"lock": self._lock_id, "limit": self._batch}
+            taken = await session.execute(self._take, params)  # no rows: empty, or locked
             rows = sorted(
                 (
                     _Row(i, topic, key, value, _headers(kind, correlation, other), at)

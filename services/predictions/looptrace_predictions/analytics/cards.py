@@ -21,7 +21,6 @@ from looptrace_predictions.analytics.filters import Filters
 from looptrace_predictions.analytics.queries import (
     DEFAULT_LIMIT,
     MONTHS,
-    QC_MEASURES,
     _months_usable,
     _rows,
     _tuples,
@@ -102,64 +101,70 @@ async def _months_of(
 
 
 async def _activity(session: AsyncSession, f: Filters) -> list[sc.Activity]:
-    """Each supplier's months from the facts, in the order of ``Activity``'s fields."""
+    """Each supplier's months from the facts: finished orders, inspections, first reports,
+    replies and completed stages as one statement (``UNION ALL``, a kind per part: one round
+    trip, not five), then summed into ``Activity`` in the order of its fields."""
+    parts, params = [], {}
+    for sql, p in (_finished(f), _inspected(f), _first_reports(f), _replies(f), _stages(f)):
+        parts.append(sql)
+        params |= p
+    sql = " UNION ALL ".join(f"SELECT {kind}, * FROM ({part}) AS x{kind}"
+                             for kind, part in enumerate(parts))  # fmt: skip
     months: dict[tuple[str, Any], sc.Activity] = {}
-
-    def at(supplier: str | None, month: Any) -> sc.Activity:
+    for kind, supplier, month, x, y, u, d in await _tuples(session, sql, params):
         key = (supplier or "-", month)
-        return months.setdefault(key, sc.Activity(*key))
-
-    await _order_activity(session, f, at)
-    await _waits(session, f, at)
-    await _stage_activity(session, f, at)
+        a = months.get(key) or months.setdefault(key, sc.Activity(*key))
+        if kind == 0:
+            a.finished, a.on_time = int(x), int(y)
+        elif kind == 1:
+            a.first_inspections, a.first_passed, a.units, a.defects = int(x), int(y), int(u), int(d)
+        elif kind == 4:
+            a.stages, a.created_days = int(x), int(y)
+        else:  # first reports and replies: hours waited, and how many waits
+            a.wait_hours, a.waits = a.wait_hours + float(x), a.waits + int(y)
     return list(months.values())
 
 
-async def _order_activity(session: AsyncSession, f: Filters, at: Any) -> None:
+# each part's columns: supplier, month, then four measures (x, y, u, d) as float8
+def _finished(f: Filters) -> tuple[str, dict[str, Any]]:
     where, params = f.where("finished_on")
-    for r in await _rows(session, f"SELECT supplier_id, {month_of('finished_on')} AS m, count(*) AS n,"
-                         f" count(*) FILTER (WHERE on_time) AS ok FROM {ORDERS}"
-                         f" WHERE {where} AND on_time IS NOT NULL GROUP BY 1, 2", params):  # fmt: skip
-        a = at(r.supplier_id, r.m)
-        a.finished, a.on_time = int(r.n), int(r.ok)
+    return (f"SELECT supplier_id, {month_of('finished_on')}, count(*)::float8,"
+            " (count(*) FILTER (WHERE on_time))::float8, 0::float8, 0::float8"
+            f" FROM {ORDERS} WHERE {where} AND on_time IS NOT NULL GROUP BY 1, 2"), params  # fmt: skip
+
+
+def _inspected(f: Filters) -> tuple[str, dict[str, Any]]:
     where, params = f.where("decided_on")
-    for r in await _rows(session, f"SELECT supplier_id, {month_of('decided_on')} AS m, {QC_MEASURES}"
-                         f" FROM {INSPECTIONS} WHERE {where} AND decided_on IS NOT NULL"
-                         " GROUP BY 1, 2", params):  # fmt: skip
-        a = at(r.supplier_id, r.m)
-        a.first_inspections, a.first_passed = int(r.fi), int(r.fp)
-        a.units, a.defects = int(r.u), int(r.cr + r.ma + r.mi)
+    return (f"SELECT supplier_id, {month_of('decided_on')}, (count(*) FILTER (WHERE first))::float8,"
+            " (count(*) FILTER (WHERE first AND passed))::float8, coalesce(sum(units), 0)::float8,"
+            " coalesce(sum(critical + major + minor), 0)::float8"
+            f" FROM {INSPECTIONS} WHERE {where} AND decided_on IS NOT NULL GROUP BY 1, 2"), params  # fmt: skip
 
 
-async def _stage_activity(session: AsyncSession, f: Filters, at: Any) -> None:
+def _first_reports(f: Filters) -> tuple[str, dict[str, Any]]:
+    where, params = f.where("assigned_on")
+    return (f"SELECT supplier_id, {month_of('assigned_on')}, sum(first_report_hours),"
+            f" count(*)::float8, 0::float8, 0::float8 FROM {ORDERS} WHERE {where}"
+            " AND first_report_hours IS NOT NULL GROUP BY 1, 2"), params  # fmt: skip
+
+
+def _replies(f: Filters) -> tuple[str, dict[str, Any]]:
+    where, params = f.where("answered_on", ("buyer", "supplier"))
+    return (f"SELECT supplier_id, {month_of('answered_on')}, sum(hours), count(*)::float8,"
+            f" 0::float8, 0::float8 FROM {REPLIES} WHERE {where} GROUP BY 1, 2"), params  # fmt: skip
+
+
+def _stages(f: Filters) -> tuple[str, dict[str, Any]]:
     """Completed stages and the lateness they created by supplier and month: from the
-    rollups (``covered``) unless it is a buyer's view."""
+    suppliers' totals (``covered``) unless it is a buyer's view."""
     if f.buyer is None:
         stages, params = covered.source(covered.MONTHLY_STAGES, f)
-        sql = f"SELECT supplier_id, month, sum(n), sum(created_sum) FROM {stages} GROUP BY 1, 2"
-    else:
-        where, params = f.where("completed_on")
-        sql = (f"SELECT supplier_id, {month_of('completed_on')}, count(*), sum(created_days)"
-               f" FROM {STAGES} WHERE {where} GROUP BY 1, 2")  # fmt: skip
-    for supplier, month, n, created in await _tuples(session, sql, params):
-        a = at(supplier, month)
-        a.stages, a.created_days = int(n), int(created)
-
-
-async def _waits(session: AsyncSession, f: Filters, at: Any) -> None:
-    where, params = f.where("assigned_on")
-    first_reports = (f"SELECT supplier_id, {month_of('assigned_on')} AS m, sum(first_report_hours)"
-                     f" AS h, count(*) AS n FROM {ORDERS} WHERE {where}"
-                     " AND first_report_hours IS NOT NULL GROUP BY 1, 2")  # fmt: skip
-    for r in await _rows(session, first_reports, params):
-        a = at(r.supplier_id, r.m)
-        a.wait_hours, a.waits = a.wait_hours + float(r.h), a.waits + int(r.n)
-    where, params = f.where("answered_on", ("buyer", "supplier"))
-    replies = (f"SELECT supplier_id, {month_of('answered_on')} AS m, sum(hours) AS h, count(*) AS n"
-               f" FROM {REPLIES} WHERE {where} GROUP BY 1, 2")  # fmt: skip
-    for r in await _rows(session, replies, params):
-        a = at(r.supplier_id, r.m)
-        a.wait_hours, a.waits = a.wait_hours + float(r.h), a.waits + int(r.n)
+        return (f"SELECT supplier_id, month, sum(n)::float8, sum(created_sum)::float8, 0::float8,"
+                f" 0::float8 FROM {stages} GROUP BY 1, 2 HAVING sum(n) > 0"), params  # fmt: skip
+    where, params = f.where("completed_on")
+    return (f"SELECT supplier_id, {month_of('completed_on')}, count(*)::float8,"
+            " sum(created_days)::float8, 0::float8, 0::float8"
+            f" FROM {STAGES} WHERE {where} GROUP BY 1, 2"), params  # fmt: skip
 
 
 async def _categories(session: AsyncSession) -> dict[str, str]:

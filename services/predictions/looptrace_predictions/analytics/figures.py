@@ -229,23 +229,52 @@ class SupplierStage:
     slipped_n: int
 
 
+@dataclass(frozen=True)
+class SupplierTotals:
+    """Completed stages of one supplier, all its stages together."""
+
+    supplier_id: str
+    n: int
+    days_sum: int
+    overrun_sum: int
+    created_sum: int
+    slipped_n: int
+
+
+def ranked_suppliers(totals: Iterable[SupplierTotals]) -> list[SupplierTotals]:
+    """Most lateness created first (then by id); suppliers without completed stages left out."""
+    return sorted((t for t in totals if t.n), key=lambda t: (-t.created_sum, t.supplier_id))
+
+
+def worst_stages(rows: Iterable[SupplierStage]) -> dict[str, str]:
+    """Per supplier, the stage where it created most lateness (none if it created none)."""
+    worst: dict[str, SupplierStage] = {}
+    for r in rows:
+        w = worst.get(r.supplier_id)
+        if w is None or (r.created_sum, r.stage_name) > (w.created_sum, w.stage_name):
+            worst[r.supplier_id] = r
+    return {s: w.stage_name for s, w in worst.items() if w.created_sum > 0}
+
+
+def supplier_rows(totals: Iterable[SupplierTotals], worst: dict[str, str]) -> list[dict[str, Any]]:
+    return [{
+        "supplier_id": t.supplier_id,
+        "completed": t.n,
+        "avg_days_in_stage": round(t.days_sum / t.n, 2),
+        "avg_overrun_days": round(t.overrun_sum / t.n, 2),
+        "slipped_pct": ratio(t.slipped_n, t.n),
+        "lateness_created_days": t.created_sum,
+        "worst_stage": worst.get(t.supplier_id),
+    } for t in totals]  # fmt: skip
+
+
 def supplier_stage_summary(rows: Iterable[SupplierStage]) -> list[dict[str, Any]]:
     """Per supplier: its stages' averages, and the stage where it created most lateness."""
-    grouped: dict[str, list[SupplierStage]] = defaultdict(list)
+    rows = [r for r in rows if r.n]
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for r in rows:
-        if r.n:
-            grouped[r.supplier_id].append(r)
-    out = []
-    for supplier, rs in grouped.items():
-        n = sum(r.n for r in rs)
-        worst = max(rs, key=lambda r: (r.created_sum, r.stage_name))
-        out.append({
-            "supplier_id": supplier,
-            "completed": n,
-            "avg_days_in_stage": round(sum(r.days_sum for r in rs) / n, 2),
-            "avg_overrun_days": round(sum(r.overrun_sum for r in rs) / n, 2),
-            "slipped_pct": ratio(sum(r.slipped_n for r in rs), n),
-            "lateness_created_days": sum(r.created_sum for r in rs),
-            "worst_stage": worst.stage_name if worst.created_sum > 0 else None,
-        })  # fmt: skip
-    return sorted(out, key=lambda r: (-r["lateness_created_days"], r["supplier_id"]))
+        t = sums[r.supplier_id]
+        t[0], t[1], t[2] = t[0] + r.n, t[1] + r.days_sum, t[2] + r.overrun_sum
+        t[3], t[4] = t[3] + r.created_sum, t[4] + r.slipped_n
+    totals = ranked_suppliers(SupplierTotals(s, *v) for s, v in sums.items())
+    return supplier_rows(totals, worst_stages(rows))

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from looptrace_predictions.analytics import rollups, store
+from looptrace_predictions.analytics import rollups, stage_rollups, store
 from looptrace_predictions.analytics.domain import OrderRecord, Reply, StageFact, StageRecord
 from looptrace_predictions.analytics.writes import Writes
 from looptrace_shared.events import orders as oev
@@ -195,7 +195,7 @@ async def save(session: AsyncSession, b: Batch) -> None:
     store.save_orders(writes, touched)
     removed, added = _changed_facts(b, touched)
     await store.save_stage_facts(session, writes, removed, added)
-    store.add_to_rollups(writes, removed, added)
+    stage_rollups.add_to_rollups(writes, removed, added)
     rollups.fact_contributions(removed, added, b.months)
     await _redraw_inspections(session, b, touched)
     store.save_inspections(writes, list(b.inspections.values()))

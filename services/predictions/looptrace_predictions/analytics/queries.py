@@ -20,6 +20,7 @@ from looptrace_predictions.analytics.filters import Filters
 from looptrace_predictions.analytics.store import INSPECTIONS, ORDERS, STAGES
 from looptrace_predictions.analytics.tables import OrderCountRow, QcWeekRow, SupplierMonthRow
 from looptrace_predictions.models import OrderFeaturesRow
+from looptrace_shared.db import text_array
 
 COUNTS = OrderCountRow.__table__.fullname
 MONTHS = SupplierMonthRow.__table__.fullname
@@ -92,37 +93,61 @@ BIN_KEYS = "category, stage_number, stage_name, overrun_days"
 async def stage_performance(
     session: AsyncSession, f: Filters, limit: int = DEFAULT_LIMIT
 ) -> dict[str, Any]:
-    """Overrun bins by category (the overall bins are their sums) and stage sums by supplier,
-    for the admin's views from the rollups (``covered``: the bins, then the supplier sums,
-    each a plain aggregate of its own source), otherwise from
-    the stage facts in one scan (``GROUPING SETS``: the bins and the supplier sums from the
-    same rows). Both give rows (is a bin, category, number, name, overrun, supplier, sums)."""
+    """Overrun bins by category (the overall bins are their sums) and stage sums by supplier.
+
+    An admin's view reads the rollups (``covered``): the bins, each supplier's totals, then
+    the stages of only the suppliers shown that created lateness (their worst stage). A
+    buyer's or supplier's view reads the stage facts in one scan (``GROUPING SETS``: the bins
+    and the supplier-stage sums from the same rows)."""
     if f.buyer is None and f.supplier is None:
-        bins, params = covered.source(covered.BINS, f)
-        stages, more = covered.source(covered.SUPPLIER_STAGES, f)
-        rows = await _tuples(session, f"SELECT 1, {BIN_KEYS}, NULL, sum(n)::bigint,"
-                             " sum(days_sum)::bigint, NULL::bigint, sum(created_sum)::bigint,"
-                             f" sum(slipped_n)::bigint FROM {bins} GROUP BY {BIN_KEYS}", params)  # fmt: skip
-        rows += await _tuples(session, "SELECT 0, NULL, NULL, stage_name, NULL, supplier_id,"
-                              " sum(n)::bigint, sum(days_sum)::bigint, sum(overrun_sum)::bigint,"
-                              " sum(created_sum)::bigint, sum(slipped_n)::bigint"
-                              f" FROM {stages} GROUP BY stage_name, supplier_id", more)  # fmt: skip
+        bins_of, by_supplier = await _rolled_up_stages(session, f, limit)
     else:
         where, params = f.where("completed_on")
         rows = await _tuples(session, f"SELECT GROUPING(supplier_id), {BIN_KEYS}, supplier_id,"
                              f" {FACT_SUMS} FROM {STAGES} WHERE {where} GROUP BY GROUPING SETS"
                              f" (({BIN_KEYS}), (supplier_id, stage_name))", params)  # fmt: skip
-    bins_of: list[tuple[str | None, fig.OverrunBin]] = []
-    suppliers: list[fig.SupplierStage] = []
-    for g, category, number, name, overrun, supplier, n, d, o, c, slipped in rows:
-        if g:  # a bin (supplier_id not in its grouping)
-            bins_of.append((category, fig.OverrunBin(number, name, overrun, n, d, c, slipped)))
-        else:
-            suppliers.append(fig.SupplierStage(supplier or "-", name, n, d, o, c, slipped))
+        bins_of, suppliers = [], []
+        for g, category, number, name, overrun, supplier, n, d, o, c, slipped in rows:
+            if g:  # a bin (supplier_id not in its grouping)
+                bins_of.append((category, fig.OverrunBin(number, name, overrun, n, d, c, slipped)))
+            else:
+                suppliers.append(fig.SupplierStage(supplier or "-", name, n, d, o, c, slipped))
+        by_supplier = fig.supplier_stage_summary(suppliers)[:limit]
     result = fig.stage_performance(_overall(b for _, b in bins_of))
     result["by_category"] = _by_category(bins_of)
-    result["by_supplier"] = fig.supplier_stage_summary(suppliers)[:limit]
+    result["by_supplier"] = by_supplier
     return result
+
+
+async def _rolled_up_stages(
+    session: AsyncSession, f: Filters, limit: int
+) -> tuple[list[tuple[str | None, fig.OverrunBin]], list[dict[str, Any]]]:
+    bins, params = covered.source(covered.BINS, f)
+    rows = await _tuples(session, f"SELECT {BIN_KEYS}, sum(n)::bigint, sum(days_sum)::bigint,"
+                         " sum(created_sum)::bigint, sum(slipped_n)::bigint"
+                         f" FROM {bins} GROUP BY {BIN_KEYS} HAVING sum(n) > 0", params)  # fmt: skip
+    bins_of = [(r[0], fig.OverrunBin(*r[1:])) for r in rows]
+    totals, params = covered.source(covered.SUPPLIER_TOTALS, f)
+    rows = await _tuples(session, "SELECT supplier_id, sum(n)::bigint, sum(days_sum)::bigint,"
+                         " sum(overrun_sum)::bigint, sum(created_sum)::bigint, sum(slipped_n)::bigint"
+                         f" FROM {totals} GROUP BY 1 HAVING sum(n) > 0", params)  # fmt: skip
+    shown = fig.ranked_suppliers(fig.SupplierTotals(*r) for r in rows)[:limit]
+    late = [t.supplier_id for t in shown if t.created_sum > 0]
+    return bins_of, fig.supplier_rows(shown, await _worst_stages(session, f, late))
+
+
+async def _worst_stages(session: AsyncSession, f: Filters, suppliers: list[str]) -> dict[str, str]:
+    """The stage each of ``suppliers`` created most lateness at: each one's rows found by
+    the supplier indexes (a lateral join), not the period's rows of every supplier."""
+    if not suppliers:
+        return {}
+    params: dict[str, Any] = {}
+    ids = text_array(params, "shown", suppliers)
+    stages, more = covered.source(covered.WORST_STAGES, f, supplier="k.key")
+    rows = await _tuples(session, f"SELECT k.key, r.stage_name, sum(r.created_sum) FROM"
+                         f" unnest({ids}) AS k(key) CROSS JOIN LATERAL {stages} GROUP BY 1, 2",
+                         params | more)  # fmt: skip
+    return fig.worst_stages(fig.SupplierStage(s, name, 0, 0, 0, c, 0) for s, name, c in rows)
 
 
 async def _tuples(session: AsyncSession, sql: str, params: dict[str, Any]) -> list[Any]:
@@ -188,12 +213,15 @@ async def quality(session: AsyncSession, f: Filters, limit: int = DEFAULT_LIMIT)
     else:
         where, params = f.where("decided_on")
         decided, measures = f"{INSPECTIONS} WHERE {where} AND decided_on IS NOT NULL", QC_MEASURES
-    by: dict[str, list[fig.QcCounts]] = {}
-    for dim in ("supplier_id", "category"):
-        rows = await _rows(
-            session, f"SELECT {dim} AS k, {measures} FROM {decided} GROUP BY 1", params
-        )
-        by[dim] = [_qc(r.k or "-", r) for r in rows if r.fi + r.re > 0]
+    # by supplier and by category in one scan (GROUPING(supplier_id) = 1: a category's row)
+    rows = await _rows(session, f"SELECT GROUPING(supplier_id) AS g, supplier_id AS s,"
+                       f" category AS c, {measures} FROM {decided}"
+                       " GROUP BY GROUPING SETS ((supplier_id), (category))", params)  # fmt: skip
+    by: dict[str, list[fig.QcCounts]] = {"supplier_id": [], "category": []}
+    for r in rows:
+        if r.fi + r.re > 0:
+            key = (r.c if r.g else r.s) or "-"
+            by["category" if r.g else "supplier_id"].append(_qc(key, r))
     return {
         "overall": fig.qc_row(fig.total_qc("all", by["category"])),
         "by_supplier": sorted(map(fig.qc_row, by["supplier_id"]), key=_worst_first)[:limit],

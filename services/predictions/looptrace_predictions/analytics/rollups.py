@@ -68,7 +68,7 @@ class Rollup:
 
 def supplier_months() -> Rollup:
     measures = ("finished", "on_time", "reports", "report_hours", *QC, "replies", "reply_hours",
-                "stages", "created_days")  # fmt: skip
+                "stages", "created_days", "stage_days", "overrun_days", "slipped")  # fmt: skip
     ints = {m: "int" for m in measures if not m.endswith("hours")}
     return Rollup(
         SupplierMonthRow,
@@ -165,4 +165,6 @@ def fact_contributions(
                 f.category or NONE,
                 f.season or NONE,
             )
-            months.add(key, sign, stages=1, created_days=f.created_days)
+            months.add(key, sign, stages=1, created_days=f.created_days,
+                       stage_days=f.days_in_stage, overrun_days=f.overrun_days,
+                       slipped=int(f.created_days > 0))  # fmt: skip

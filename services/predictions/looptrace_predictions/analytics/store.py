@@ -6,7 +6,6 @@ and added to its new one), in key order so concurrent lanes lock rows in the sam
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -15,17 +14,19 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from looptrace_predictions.analytics.domain import OrderRecord, Reply, StageFact, month_of
-from looptrace_predictions.analytics.periods import part_of
+from looptrace_predictions.analytics.domain import OrderRecord, Reply, StageFact
 from looptrace_predictions.analytics.tables import (
     AnalyticsOrderRow,
     InspectionFactRow,
     ReplyRow,
     StageFactRow,
+    StageHistogramDayRow,
     StageHistogramPartRow,
     StageHistogramRow,
     StageSupplierPartRow,
     StageSupplierRow,
+    SupplierTotalDayRow,
+    SupplierTotalPartRow,
 )
 from looptrace_predictions.analytics.writes import Writes
 from looptrace_shared.db import json_rows, text_array
@@ -42,6 +43,8 @@ def fullname(row: Any) -> str:
 
 
 HISTOGRAM_PARTS, SUPPLIER_PARTS = fullname(StageHistogramPartRow), fullname(StageSupplierPartRow)
+HISTOGRAM_DAYS = fullname(StageHistogramDayRow)
+TOTAL_PARTS, TOTAL_DAYS = fullname(SupplierTotalPartRow), fullname(SupplierTotalDayRow)
 INSPECTIONS = InspectionFactRow.__table__.fullname
 REPLIES = ReplyRow.__table__.fullname
 NONE = "-"  # rollup keys hold no NULLs: an unknown category/season/supplier is "-"
@@ -171,75 +174,6 @@ async def save_stage_facts(
         await session.execute(DELETE_STAGES, {"keys": orjson.dumps(gone).decode()})
     if added:
         writes.put("stages", UPSERT_STAGES, orjson.dumps(added, default=tuple).decode())
-
-
-HIST_KEYS = ("category", "season", "stage_number", "stage_name", "overrun_days")
-HIST_SUMS = ("n", "days_sum", "created_sum", "slipped_n")
-SUP_KEYS = ("supplier_id", "category", "season", "stage_number", "stage_name")
-SUP_SUMS = (*HIST_SUMS, "overrun_sum")
-_TYPES = {"stage_number": "int", "overrun_days": "int", **{m: "int" for m in SUP_SUMS}}
-
-
-def _adder(table: Any, period: str, keys: tuple[str, ...], sums: tuple[str, ...]) -> Any:
-    """The upsert that adds signed deltas to a stage rollup's rows."""
-    name, columns = fullname(table), (period, *keys, *sums)
-    types = ", ".join(f"{c} {'date' if c == period else _TYPES.get(c, 'text')}" for c in columns)
-    adds = ", ".join(f"{m} = {name}.{m} + EXCLUDED.{m}" for m in sums)
-    return text(
-        f"INSERT INTO {name} ({', '.join(columns)}) SELECT * FROM"
-        f" json_to_recordset(CAST(:rows AS json)) AS r({types})"
-        f" ON CONFLICT ({', '.join((period, *keys))}) DO UPDATE SET {adds}"
-    )
-
-
-# (writes' part name, upsert, the period of a day, the row's column names)
-STAGE_ROLLUPS = (
-    ("stage_histogram", _adder(StageHistogramRow, "month", HIST_KEYS, HIST_SUMS), month_of,
-     ("month", *HIST_KEYS, *HIST_SUMS)),
-    ("stage_suppliers", _adder(StageSupplierRow, "month", SUP_KEYS, SUP_SUMS), month_of,
-     ("month", *SUP_KEYS, *SUP_SUMS)),
-    ("stage_histogram_parts", _adder(StageHistogramPartRow, "week_part", HIST_KEYS, HIST_SUMS),
-     part_of, ("week_part", *HIST_KEYS, *HIST_SUMS)),
-    ("stage_supplier_parts", _adder(StageSupplierPartRow, "week_part", SUP_KEYS, SUP_SUMS),
-     part_of, ("week_part", *SUP_KEYS, *SUP_SUMS)),
-)  # fmt: skip
-
-
-def _dims(f: StageFact) -> tuple[str, str, str]:
-    return (f.supplier_id or NONE, f.category or NONE, f.season or NONE)
-
-
-def rollup_deltas(
-    removed: list[StageFact], added: list[StageFact], period: Any = month_of
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """(histogram rows, supplier rows) by ``period``: key + (n, days, created, slipped[,
-    overrun]) deltas."""
-    hist: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    sup: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for sign, facts in ((-1, removed), (1, added)):
-        for f in facts:
-            m = (sign, sign * f.days_in_stage, sign * f.created_days, sign * f.slipped)
-            p, (supplier, category, season) = period(f.completed_on), _dims(f)
-            stage = (f.stage_number, f.stage_name)
-            h = hist[(p, category, season, *stage, f.overrun_days)]
-            s = sup[(p, supplier, category, season, *stage)]
-            for i, v in enumerate(m):
-                h[i] += v
-                s[i] += v
-            s[4] += sign * f.overrun_days
-    return (
-        sorted(k + tuple(v) for k, v in hist.items() if any(v)),
-        sorted(k + tuple(v) for k, v in sup.items() if any(v)),
-    )
-
-
-def add_to_rollups(writes: Writes, removed: list[StageFact], added: list[StageFact]) -> None:
-    """The stage facts' deltas into the monthly and the week-part rollups."""
-    for i in (0, 2):
-        deltas = rollup_deltas(removed, added, STAGE_ROLLUPS[i][2])
-        for (name, sql, _, fields), rows in zip(STAGE_ROLLUPS[i : i + 2], deltas, strict=True):
-            if rows:
-                writes.put(name, sql, json_rows([dict(zip(fields, r, strict=True)) for r in rows]))
 
 
 # ---- inspections and replies -----------------------------------------------------------

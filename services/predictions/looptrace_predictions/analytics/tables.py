@@ -114,7 +114,13 @@ class StageFactRow(Base):
     created_days: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (
-        Index("ix_analytics_stages_supplier", "supplier_id", "completed_on"),
+        # a supplier's stages (its view; the worst stage of the suppliers shown): index-only
+        Index(
+            "ix_analytics_stages_supplier",
+            "supplier_id",
+            "completed_on",
+            postgresql_include=STAGE_SUMS[1:],
+        ),
         Index("ix_analytics_stages_buyer", "buyer_id", "completed_on"),
         # a range of days: an index-only scan of what the stage and scorecard figures sum
         Index("ix_analytics_stages_completed", "completed_on", postgresql_include=STAGE_SUMS),
@@ -148,6 +154,10 @@ class _SupplierStages(_StageSums):
     overrun_sum: Mapped[int] = mapped_column(BigInteger)
 
 
+# what the worst stage of a supplier reads (and the filters it takes) of its stage rows
+WORST_STAGE = ["category", "season", "stage_name", "created_sum"]
+
+
 class _ByMonth:
     month: Mapped[date] = mapped_column(Date, primary_key=True)  # of completion
 
@@ -156,12 +166,38 @@ class _ByWeekPart:
     week_part: Mapped[date] = mapped_column(Date, primary_key=True)  # of completion (periods)
 
 
+class _ByDay:
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # of completion
+
+
+class _SupplierTotals:
+    """Completed stages of one supplier (all its stages) by category and season."""
+
+    supplier_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    season: Mapped[str] = mapped_column(String(8), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+    days_sum: Mapped[int] = mapped_column(BigInteger)
+    created_sum: Mapped[int] = mapped_column(BigInteger)
+    slipped_n: Mapped[int] = mapped_column(BigInteger)
+    overrun_sum: Mapped[int] = mapped_column(BigInteger)
+
+
 class StageHistogramRow(_ByMonth, _StageBins, Base):
     __tablename__ = "analytics_stage_histogram"  # whole months
 
 
 class StageSupplierRow(_ByMonth, _SupplierStages, Base):
     __tablename__ = "analytics_stage_suppliers"
+    # the stages of the suppliers shown (their worst stage): index-only, dense by supplier
+    __table_args__ = (
+        Index(
+            "ix_analytics_stage_suppliers_supplier",
+            "supplier_id",
+            "month",
+            postgresql_include=WORST_STAGE,
+        ),
+    )
 
 
 class StageHistogramPartRow(_ByWeekPart, _StageBins, Base):
@@ -170,6 +206,32 @@ class StageHistogramPartRow(_ByWeekPart, _StageBins, Base):
 
 class StageSupplierPartRow(_ByWeekPart, _SupplierStages, Base):
     __tablename__ = "analytics_stage_supplier_parts"
+    __table_args__ = (
+        Index(
+            "ix_analytics_stage_supplier_parts_supplier",
+            "supplier_id",
+            "week_part",
+            postgresql_include=WORST_STAGE,
+        ),
+    )
+
+
+# the days at the ends of a range that no whole week part covers (``covered``): about a
+# fifth of the rows of the facts of those days (histogram), a tenth (suppliers' totals)
+class StageHistogramDayRow(_ByDay, _StageBins, Base):
+    __tablename__ = "analytics_stage_histogram_days"
+
+
+class SupplierTotalPartRow(_ByWeekPart, _SupplierTotals, Base):
+    __tablename__ = "analytics_supplier_total_parts"
+
+
+class SupplierTotalDayRow(_ByDay, _SupplierTotals, Base):
+    __tablename__ = "analytics_supplier_total_days"
+
+
+QC_READ = ["supplier_id", "buyer_id", "category", "season", "inline", "first", "passed",
+           "units", "critical", "major", "minor"]  # fmt: skip
 
 
 class InspectionFactRow(Base):
@@ -194,7 +256,9 @@ class InspectionFactRow(Base):
     minor: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (
-        Index("ix_analytics_inspections_decided", "decided_on"),
+        # QC figures and scorecards over a range of days: index-only scans (an inspection's
+        # row changes once, when it is decided, and its decided_on with it)
+        Index("ix_analytics_inspections_decided", "decided_on", postgresql_include=QC_READ),
         Index("ix_analytics_inspections_supplier", "supplier_id", "decided_on"),
         Index("ix_analytics_inspections_buyer", "buyer_id", "decided_on"),
         Index("ix_analytics_inspections_order", "order_id"),
@@ -213,10 +277,20 @@ class ReplyRow(Base):
     answered_on: Mapped[date] = mapped_column(Date)
     hours: Mapped[float] = mapped_column(Float)
 
+    __table_args__ = (
+        # scorecards over a range of days: an index-only scan
+        Index(
+            "ix_analytics_replies_answered",
+            "answered_on",
+            postgresql_include=["supplier_id", "buyer_id", "hours"],
+        ),
+    )
+
 
 DERIVED: tuple[Any, ...] = (
     AnalyticsOrderRow, StageFactRow, StageHistogramRow, StageSupplierRow, StageHistogramPartRow,
-    StageSupplierPartRow, InspectionFactRow, ReplyRow,
+    StageSupplierPartRow, StageHistogramDayRow, SupplierTotalPartRow, SupplierTotalDayRow,
+    InspectionFactRow, ReplyRow,
 )  # fmt: skip
 
 
@@ -244,6 +318,10 @@ class SupplierMonthRow(Base):
     reply_hours: Mapped[float] = mapped_column(Float)
     stages: Mapped[int] = mapped_column(Integer, server_default="0")  # completed, by its month
     created_days: Mapped[int] = mapped_column(Integer, server_default="0")  # lateness they created
+    # … and the rest of a supplier's stage totals (the stage figure's ``by_supplier``)
+    stage_days: Mapped[int] = mapped_column(BigInteger, server_default="0")  # days in stage
+    overrun_days: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    slipped: Mapped[int] = mapped_column(BigInteger, server_default="0")  # created > 0
 
 
 class OrderCountRow(Base):

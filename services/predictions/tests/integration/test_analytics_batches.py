@@ -128,7 +128,8 @@ async def sums(session: Any, sql: str, params: dict[str, Any]) -> set[tuple[Any,
 
 async def test_the_rollups_sum_to_the_facts_over_any_range(url: str) -> None:
     """Over ranges of days (edges within a week, across months' ends, open, whole months),
-    the week-part or monthly rows plus the facts at the edges add up to the facts alone."""
+    the week-part or monthly rows plus the daily rows (or facts) at the edges add up to the
+    facts alone: histograms, suppliers' stages, suppliers' totals, suppliers' months."""
     settings = PredictionsSettings(database_url=url)
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
@@ -155,8 +156,12 @@ async def test_the_rollups_sum_to_the_facts_over_any_range(url: str) -> None:
                     session, f"SELECT {ROLLED_SUPPLIERS} FROM {stages} GROUP BY 1, 2", p
                 )
                 assert rolled == await sums(session, FACT_SUPPLIERS.format(where), params)
+                totals, p = covered.source(covered.SUPPLIER_TOTALS, f)
+                rolled = await sums(session, f"SELECT {ROLLED_TOTALS} FROM {totals} GROUP BY 1"
+                                    " HAVING sum(n) > 0", p)  # fmt: skip
+                assert rolled == await sums(session, FACT_TOTALS.format(where), params)
                 months, p = covered.source(covered.MONTHLY_STAGES, f)
-                sql = f"SELECT supplier_id, month, sum(n), sum(created_sum) FROM {months} GROUP BY 1, 2"
+                sql = f"SELECT supplier_id, month, sum(n), sum(created_sum) FROM {months} GROUP BY 1, 2 HAVING sum(n) > 0"
                 assert await sums(session, sql, p) == await sums(
                     session, FACT_MONTHS.format(where), params
                 )
@@ -168,6 +173,14 @@ async def test_the_rollups_sum_to_the_facts_over_any_range(url: str) -> None:
 ROLLED_BINS = (
     "category, stage_number, stage_name, overrun_days, sum(n), sum(days_sum), sum(created_sum),"
     " sum(slipped_n)"
+)
+FACT_TOTALS = (
+    "SELECT coalesce(supplier_id, '-'), count(*), sum(days_in_stage), sum(overrun_days),"
+    " sum(created_days), count(*) FILTER (WHERE created_days > 0)"
+    f" FROM {store.STAGES} WHERE {{}} GROUP BY 1"
+)
+ROLLED_TOTALS = (
+    "supplier_id, sum(n), sum(days_sum), sum(overrun_sum), sum(created_sum), sum(slipped_n)"
 )
 ROLLED_SUPPLIERS = (
     "supplier_id, stage_name, sum(n), sum(days_sum), sum(overrun_sum), sum(created_sum),"

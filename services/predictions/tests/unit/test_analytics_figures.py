@@ -11,7 +11,7 @@ import pytest
 from looptrace_predictions.analytics import figures as fig
 from looptrace_predictions.analytics import scorecard as sc
 from looptrace_predictions.analytics.domain import OrderRecord, StageRecord, season_of
-from looptrace_predictions.analytics.store import rollup_deltas
+from looptrace_predictions.analytics.stage_rollups import STAGE_ROLLUPS, deltas, rollup_deltas
 
 
 def at(day: str, hour: int = 9) -> datetime:
@@ -91,6 +91,41 @@ def test_a_reopened_stage_leaves_the_rollups_until_it_completes_again() -> None:
     assert [(r[1], r[5], r[6]) for r in sup] == [("s1", "Final QC", -1)]
     a.stage_completed(3, at("2026-03-24"))  # redone: 6 days in stage, 4 over plan, 7 late
     assert a.stage_facts()[-1].overrun_days == 4 and a.stage_facts()[-1].created_days == 4
+
+
+def test_the_daily_week_part_and_supplier_total_rollups_of_the_history() -> None:
+    """A's stages completed 03-07 (Sat), 03-18 (Wed), 03-19; B's 03-05 (Thu), 03-20, 03-22
+    (Sun). 2026-03-01 is a Sunday: its week part is 03-01 alone, then 03-02..08, 03-16..22."""
+    rows = dict(zip((r.name for r in STAGE_ROLLUPS),
+                    deltas([], [f for o in history() for f in o.stage_facts()]), strict=True))  # fmt: skip
+    d, dims = date.fromisoformat, ("cut-and-sew", "SS26")
+    # (period, supplier, category, season, n, days in stage, created, slipped, overrun)
+    assert rows["analytics_supplier_total_parts"] == [
+        (d("2026-03-02"), "s1", *dims, 1, 6, 2, 1, 2),  # A's cutting
+        (d("2026-03-02"), "s2", *dims, 1, 4, 0, 0, 0),  # B's cutting
+        (d("2026-03-16"), "s1", *dims, 2, 11 + 1, 1, 1, 1 - 1),  # A's sewing and QC
+        (d("2026-03-16"), "s2", *dims, 2, 15 + 2, 5, 1, 5),  # B's sewing and QC
+    ]  # fmt: skip
+    assert rows["analytics_supplier_total_days"][3:] == [
+        (d("2026-03-19"), "s1", *dims, 1, 1, 0, 0, -1),
+        (d("2026-03-20"), "s2", *dims, 1, 15, 5, 1, 5),
+        (d("2026-03-22"), "s2", *dims, 1, 2, 0, 0, 0),
+    ]  # fmt: skip
+    # the histogram by day: one stage a day, keyed by its overrun (n, days, created, slipped)
+    assert rows["analytics_stage_histogram_days"][0] == (
+        d("2026-03-05"), *dims, 1, "Cutting", 0, 1, 4, 0, 0)  # fmt: skip
+    assert len(rows["analytics_stage_histogram_days"]) == 6
+    # every rollup counts the six stages and the 8 days of lateness created once
+    for rollup in STAGE_ROLLUPS:
+        n, created = rollup.fields.index("n"), rollup.fields.index("created_sum")
+        table = rows[rollup.name]
+        assert (sum(r[n] for r in table), sum(r[created] for r in table)) == (6, 8), rollup.name
+    a, _ = history()
+    before = a.stage_facts()
+    a.stage_reopened(2)  # sewing reopened: taken out of every rollup, and nothing else
+    for rollup, table in zip(STAGE_ROLLUPS, deltas(before, a.stage_facts()), strict=True):
+        sums = table[0][rollup.fields.index("n") :]  # one row: sewing's, taken out
+        assert (len(table), sums[:3]) == (1, (-1, -11, -1)), rollup.name
 
 
 def test_nearest_rank_percentiles() -> None:

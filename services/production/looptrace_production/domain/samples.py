@@ -18,7 +18,7 @@ later, the plan is re-forecast (``sample_late``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -291,8 +291,18 @@ def _round_dict(r: Round) -> dict[str, Any]:
         "comments": r.comments,
         "decided_at": r.decided_at.isoformat() if r.decided_at else None,
     }
-    out["submission"] = asdict(r.submission) if r.submission else None
+    out["submission"] = _submission_dict(r.submission) if r.submission else None
     return out
+
+
+def _submission_dict(s: Submission) -> dict[str, Any]:
+    return {
+        "quantity": s.quantity,
+        "photo_refs": list(s.photo_refs),
+        "document_refs": list(s.document_refs),
+        "courier": s.courier,
+        "tracking_number": s.tracking_number,
+    }
 
 
 def _round(d: Mapping[str, Any]) -> Round:
@@ -318,10 +328,15 @@ def _moment(value: str | None) -> datetime | None:
 
 
 def _milestone_dict(m: SampleMilestone) -> dict[str, Any]:
-    out = asdict(m)
-    out["kind"] = m.kind.value
-    out["planned_date"] = m.planned_date.isoformat() if m.planned_date else None
-    return out
+    # By hand: dataclasses.asdict deep-copies field by field, and every plan save encodes these
+    return {
+        "kind": m.kind.value,
+        "before_stage": m.before_stage,
+        "lead_days": m.lead_days,
+        "gates": m.gates,
+        "required": m.required,
+        "planned_date": m.planned_date.isoformat() if m.planned_date else None,
+    }
 
 
 def _milestone(d: Mapping[str, Any]) -> SampleMilestone:

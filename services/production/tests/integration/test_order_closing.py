@@ -17,7 +17,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from looptrace_shared.topics import ORDERS_EVENTS, PRODUCTION_EVENTS, PRODUCTION_PROGRESS, dlq
+from looptrace_shared.topics import (
+    ORDERS_EVENTS,
+    PRODUCTION_EVENTS,
+    PRODUCTION_PROGRESS,
+    QUALITY_EVENTS,
+    dlq,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -103,6 +109,7 @@ async def no_longer_counted(running, kit, order_id: str, supplier: str) -> None:
     assert planned == pytest.approx(500, abs=1), "the cancelled plan no longer counts"
     timeline = await running.timeline(order_id)
     assert timeline is not None, "the cancelled plan's history stays readable"
+    assert timeline["closed_as"] == "cancelled" and timeline["closed_at"], timeline
     over_http = await running.http.post(
         "/v1/progress",
         json=kit.progress(order_id, 1, 60, kit.an_hour_ago()),
@@ -161,6 +168,7 @@ async def test_a_cancellation_before_the_assignment_plans_the_order_closed(
                     what="the early-cancelled order planned, as closed")  # fmt: skip
     headers = await refused(kit, early, kit.an_hour_ago())
     assert headers["rule"] == "order_cancelled", headers
+    assert (await running.timeline(early))["closed_as"] == "cancelled"
     assert knitting(await weeks(running, supplier)) == pytest.approx(500, abs=0.5)
 
 
@@ -175,6 +183,7 @@ async def test_a_signed_off_order_takes_no_more_reports(running, kit, supplier) 
                     what="the unreported stages' load released")  # fmt: skip
     headers = await refused(kit, order_id, kit.an_hour_ago())
     assert headers["rule"] == "order_closed", headers
+    assert (await running.timeline(order_id))["closed_as"] == "completed"
 
 
 def rebuild(database_url: str) -> str:
@@ -225,3 +234,33 @@ async def test_the_load_rebuilt_from_the_plans_equals_the_load_kept_incrementall
         assert await weeks(running, supplier) == kept
     finally:
         await engine.dispose()
+
+
+async def test_a_closed_order_keeps_quality_results_and_reopens_nothing(
+    running, kit, supplier
+) -> None:  # type: ignore[no-untyped-def]
+    """A failed inspection of a cancelled order is recorded, but no stage reopens and no
+    event tells anyone about rework on an order nobody will make."""
+    await with_capacity(running, supplier, 1000)
+    order_id = str(uuid.uuid4())
+    await kit.assign(kit.assignment(order_id, "knitwear", supplier=supplier, days=70))
+    await kit.until(lambda: running.timeline(order_id), lambda t: t is not None, what="planned")
+    await cancel(kit, order_id)
+    before = await kit.until(lambda: running.timeline(order_id),
+                             lambda t: t["closed_as"] == "cancelled", what="closed")  # fmt: skip
+    failed = {
+        "order_id": order_id, "order_number": "x", "inspection_id": f"i-{order_id[:8]}",
+        "stage_number": 5, "sample_inspected": 80, "defects_by_class": {"major": 4},
+        "summary": "4 major (Ac 2)",
+    }  # fmt: skip
+    await kit.send("quality.inspection_failed", order_id, failed, QUALITY_EVENTS)
+    after = await kit.until(
+        lambda: running.timeline(order_id),
+        lambda t: any(failed["inspection_id"] in why for why in t["qc_gate_waiting_for"]),
+        what="the failed inspection recorded",
+    )
+    assert [s["status"] for s in after["stages"]] == [s["status"] for s in before["stages"]]
+    assert all(s["delay_reason"] != "quality_rework" for s in after["stages"]), after["stages"]
+    records = await kit.read(PRODUCTION_EVENTS, {order_id}, lambda rs: False, 2)
+    reopened = [e for e in kit.envelopes(records) if e.type == "production.stage_reopened"]
+    assert reopened == [], "a cancelled order's rework was announced"
