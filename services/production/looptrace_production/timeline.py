@@ -133,22 +133,12 @@ def build_timeline(
         for s in plan.stages
     ]
     return TimelineOut(
-        order_id=order.order_id,
-        order_number=order.order_number,
-        supplier_id=order.supplier_id,
-        buyer_id=order.buyer_id,
-        product_category=order.product_category,
-        quantity=order.quantity,
-        target_date=order.target_date,
+        **_order_fields(order),
         projected_completion=projected,
         days_late_vs_target=max(0, (projected - order.target_date).days),
         on_track=projected <= order.target_date,
         at_risk=plan.at_risk,
         at_risk_reason=plan.at_risk_reason,
-        completed_at=order.completed_at,
-        closed_at=order.closed_at,
-        closed_as=order.closed_as,
-        version=order.version,
         working_days=WorkingDaysOut(
             weekend=sorted(plan.calendar.weekend), holidays=sorted(plan.calendar.holidays)
         ),
@@ -157,6 +147,17 @@ def build_timeline(
         stages=stages,
         **_sample_fields(plan, today),
     )
+
+
+_ORDER_FIELDS = (
+    "order_id", "order_number", "supplier_id", "buyer_id", "product_category", "quantity",
+    "target_date", "completed_at", "closed_at", "closed_as", "version",
+)  # fmt: skip
+
+
+def _order_fields(order: SupplierOrder) -> dict[str, Any]:
+    """The order's own facts, as the timeline names them."""
+    return {name: getattr(order, name) for name in _ORDER_FIELDS}
 
 
 def _sample_fields(plan: Plan, today: date) -> dict[str, Any]:
