@@ -32,6 +32,13 @@ class NotificationsSettings(ServiceSettings):
         description="the web console's public URL: when set, e-mail links open the order's "
         "console page <this>/orders/<id> instead of production's timeline",
     )
+    notifications_template_checks: int = Field(
+        default=4096,
+        ge=1,
+        description="how many shapes of template context keep their verdict (renders or why "
+        "not), so a notification's e-mail is not rendered in full to be checked at each event",
+    )
+    kafka_batch_lanes: int = Field(default=2, ge=1)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_username: str | None = None

@@ -7,16 +7,17 @@ from typing import Any
 
 from looptrace_notifications import repository as repo
 from looptrace_notifications import services as uc
-from looptrace_notifications.models import MessageRow, OrderContactRow
+from looptrace_notifications.contacts import Contact, load_contacts
+from looptrace_notifications.models import MessageRow
 from looptrace_notifications.services import NotificationsContext
 from looptrace_shared.auth import Principal
 from looptrace_shared.errors import NotFound
 from looptrace_shared.events.notifications import MessagePosted
 
 
-async def participants(ctx: NotificationsContext, who: Principal, order_id: str) -> OrderContactRow:
+async def participants(ctx: NotificationsContext, who: Principal, order_id: str) -> Contact:
     """The order's contacts, if ``who`` is its buyer, its assigned supplier or an admin."""
-    contact = (await repo.load_contacts(ctx.uow.session, [order_id])).get(order_id)
+    contact = (await load_contacts(ctx.uow.session, [order_id])).get(order_id)
     if contact is not None and (who.is_admin or who.subject in _party_ids(who.role, contact)):
         return contact
     raise NotFound(
@@ -25,7 +26,7 @@ async def participants(ctx: NotificationsContext, who: Principal, order_id: str)
     )
 
 
-def _party_ids(role: str, contact: OrderContactRow) -> set[str]:
+def _party_ids(role: str, contact: Contact) -> set[str]:
     if role == "buyer":
         return {contact.buyer_id}
     if role == "supplier" and contact.supplier_id:
@@ -33,7 +34,7 @@ def _party_ids(role: str, contact: OrderContactRow) -> set[str]:
     return set()
 
 
-def author_name(who: Principal, contact: OrderContactRow) -> str:
+def author_name(who: Principal, contact: Contact) -> str:
     if who.role == "buyer":
         return contact.buyer_name
     if who.role == "supplier" and contact.supplier_name:

@@ -8,6 +8,7 @@ from looptrace_notifications import services as uc
 from looptrace_notifications import webhooks
 from looptrace_notifications.config import NotificationsSettings
 from looptrace_notifications.consumed import CONSUMED, TOPICS
+from looptrace_notifications.contacts import Contact, completed, with_buyer, with_supplier
 from looptrace_notifications.rulebook import default_rules
 from looptrace_notifications.services import NotificationsContext
 from looptrace_shared.messaging.dispatch import ConsumerGroup, Outcomes, Reaction
@@ -18,26 +19,38 @@ GROUP = "notifications"
 
 
 async def when_event_tell_who_the_rules_name(ctx: NotificationsContext, item: Incoming) -> None:
+    await _notify(ctx, item)
+
+
+async def _notify(
+    ctx: NotificationsContext, item: Incoming, contact: Contact | None = None
+) -> None:
     data = item.data.model_dump(mode="json")
-    await uc.notify(ctx, item.type, item.subject, data, item.event_id)
+    await uc.notify(ctx, item.type, item.subject, data, item.event_id, contact)
 
 
 async def when_order_created_remember_buyer(ctx: NotificationsContext, item: Incoming) -> None:
-    await uc.remember_buyer(ctx, item.data)
-    await when_event_tell_who_the_rules_name(ctx, item)
+    contact = with_buyer(ctx.contacts.get(item.subject), item.data)
+    await _notify(ctx, item, contact)  # a refused event changes no contact either
+    ctx.remember(contact)
 
 
 async def when_supplier_assigned_remember_supplier(
     ctx: NotificationsContext, item: Incoming
 ) -> None:
-    await uc.remember_supplier(ctx, item.data)
-    await when_event_tell_who_the_rules_name(ctx, item)
+    contact = with_supplier(ctx.contacts.get(item.subject), item.data)
+    await _notify(ctx, item, contact)
+    ctx.remember(contact)
 
 
 async def when_order_completed_note_it(ctx: NotificationsContext, item: Incoming) -> None:
-    if item.data.to_status == "completed":
-        await uc.note_completion(ctx, item.subject, item.envelope.time)
-    await when_event_tell_who_the_rules_name(ctx, item)
+    known = ctx.contacts.get(item.subject)
+    if item.data.to_status != "completed" or known is None:
+        await _notify(ctx, item)
+        return
+    contact = completed(known, item.envelope.time)
+    await _notify(ctx, item, contact)
+    ctx.remember(contact)
 
 
 def reactions() -> dict[str, Reaction[NotificationsContext]]:
@@ -54,6 +67,14 @@ def reactions() -> dict[str, Reaction[NotificationsContext]]:
 
 # an order's contacts come with these: its notifications wait for them
 UNBLOCKS = frozenset({"order.created", "order.supplier_assigned"})
+
+
+def idempotent() -> frozenset[str]:
+    """Every type reacted to: a repeat finds its effects already stored under keys of their own
+    (a notification per event and recipient, a webhook delivery per subscription and event, an
+    e-mail per notification; a contact is set to what the event says), in the same transaction,
+    so the inbox would only record each event a second time."""
+    return frozenset(reactions())
 
 
 async def preload(ctx: NotificationsContext, items: list[Incoming]) -> None:
@@ -76,6 +97,7 @@ def consumer_group(settings: NotificationsSettings) -> ConsumerGroup[Notificatio
         preload=preload,
         save=save,
         unblocks=UNBLOCKS,
+        idempotent=idempotent(),
     )
 
 

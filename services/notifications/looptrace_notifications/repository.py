@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    FromClause,
+    TextClause,
+    and_,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from looptrace_notifications import retention
+from looptrace_notifications.base import SCHEMA
 from looptrace_notifications.models import (
+    Base,
     DlqWatermarkRow,
     EmailDeliveryRow,
     MessageReadRow,
     MessageRow,
     NotificationRow,
-    OrderContactRow,
     PreferenceRow,
 )
-
-
-async def load_contacts(session: AsyncSession, ids: Iterable[str]) -> dict[str, OrderContactRow]:
-    ids = list(set(ids))
-    if not ids:
-        return {}
-    rows = await session.scalars(select(OrderContactRow).where(OrderContactRow.order_id.in_(ids)))
-    return {r.order_id: r for r in rows}
+from looptrace_shared.db import json_rows, text_array
 
 
 async def load_preferences(
@@ -38,7 +44,16 @@ async def load_preferences(
     keys = list(set(users))
     if not keys:
         return {}
-    q = select(PreferenceRow).where(tuple_(PreferenceRow.role, PreferenceRow.user_id).in_(keys))
+    params: dict[str, Any] = {}
+    roles = text_array(params, "roles", [k[0] for k in keys])
+    ids = text_array(params, "users", [k[1] for k in keys])
+    # joined to the keys as two arrays: an IN of (role, user) pairs expands a bound parameter
+    # per pair, which SQLAlchemy processes in Python for every batch
+    among = text(
+        f"SELECT p.* FROM {SCHEMA}.preferences AS p JOIN unnest({roles}, {ids})"
+        " AS k(role, user_id) ON p.role = k.role AND p.user_id = k.user_id"
+    )
+    q = select(PreferenceRow).from_statement(among.bindparams(**params))
     return {(r.role, r.user_id): r for r in await session.scalars(q)}
 
 
@@ -49,27 +64,66 @@ def mine(role: str, user_id: str) -> ColumnElement[bool]:
     return and_(NotificationRow.recipient_role == role, NotificationRow.recipient_id == user_id)
 
 
-async def insert_notifications(
-    session: AsyncSession, rows: list[dict[str, Any]]
-) -> list[NotificationRow]:
-    """Insert, skipping (source event, recipient) pairs already there; returns the new rows."""
+# a stored notification: its id and the row it was made from
+Created = tuple[int, dict[str, Any]]
+
+
+async def insert_notifications(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Created]:
+    """Insert in one statement, skipping (source event, recipient) pairs already there (so a
+    redelivered event adds nothing); returns the new ones."""
     if not rows:
         return []
-    stmt = (
-        pg_insert(NotificationRow)
-        .values(rows)
-        .on_conflict_do_nothing(
-            index_elements=["source_event_id", "recipient_role", "recipient_id"]
-        )
-        .returning(NotificationRow)
-    )
-    return list(await session.scalars(stmt))
+    by_key = {(r["source_event_id"], r["recipient_role"], r["recipient_id"]): r for r in rows}
+    stored = await session.execute(_ADD_NOTIFICATIONS, {"rows": json_rows(rows)})
+    return [(r.id, by_key[r.source_event_id, r.recipient_role, r.recipient_id]) for r in stored]
 
 
 async def insert_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        stmt = pg_insert(EmailDeliveryRow).values(rows).on_conflict_do_nothing()
-        await session.execute(stmt)
+        await session.execute(_ADD_DELIVERIES, {"rows": json_rows(rows)})
+
+
+def record_of(table: FromClause, names: Sequence[str]) -> str:
+    """``name type, …`` of ``table``'s columns: the record ``json_to_recordset`` reads rows as."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    return ", ".join(f"{n} {table.c[n].type.compile(dialect=dialect)}" for n in names)
+
+
+def _from_json(model: type[Base], names: Sequence[str], tail: str) -> TextClause:
+    """``INSERT`` of rows given as one JSON parameter, in the order given."""
+    listed = ", ".join(names)
+    record = record_of(model.__table__, names)
+    return text(
+        f"INSERT INTO {SCHEMA}.{model.__tablename__} ({listed}) SELECT {listed}"
+        f" FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS ({record}))"
+        f" WITH ORDINALITY AS r({listed}, n) ORDER BY n {tail}"
+    )
+
+
+_ADD_NOTIFICATIONS = _from_json(
+    NotificationRow,
+    (
+        "source_event_id",
+        "source_event_type",
+        "recipient_id",
+        "recipient_role",
+        "recipient_name",
+        "recipient_email",
+        "order_id",
+        "order_number",
+        "notification_type",
+        "category",
+        "subject",
+        "context",
+    ),
+    "ON CONFLICT (source_event_id, recipient_role, recipient_id) DO NOTHING"
+    " RETURNING id, source_event_id, recipient_role, recipient_id",
+)
+_ADD_DELIVERIES = _from_json(
+    EmailDeliveryRow,
+    ("notification_id", "recipient_email", "state", "next_attempt_at", "attempts"),
+    "ON CONFLICT DO NOTHING",
+)
 
 
 # ---- inbox --------------------------------------------------------------------------

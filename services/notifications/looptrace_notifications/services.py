@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-
 from looptrace_notifications import repository as repo
 from looptrace_notifications.config import NotificationsSettings
+from looptrace_notifications.contacts import Contact, load_contacts, save_contacts
 from looptrace_notifications.domain.delivery import (
     DeliveryKind,
     DeliveryMode,
@@ -21,14 +19,18 @@ from looptrace_notifications.domain.delivery import (
 )
 from looptrace_notifications.domain.errors import NotificationRuleViolation
 from looptrace_notifications.domain.rules import Category, Role, Rule
-from looptrace_notifications.models import NotificationRow, OrderContactRow, PreferenceRow
-from looptrace_notifications.rendering import order_link, render
+from looptrace_notifications.models import OrderContactRow, PreferenceRow
+from looptrace_notifications.rendering import order_link
 from looptrace_notifications.rulebook import match
+from looptrace_notifications.subjects import subject
 from looptrace_shared.errors import WaitingFor, as_rule_violation
-from looptrace_shared.events import orders as ev
 from looptrace_shared.messaging.dispatch import Context
 
 SOURCE = "notifications"
+# roles addressed by e-mail, from the settings: they need no contact
+_BY_EMAIL = frozenset({Role.ADMIN, Role.INSPECTOR})
+# the contact book as a batch holds it, or as a test writes it
+AnyContact = Contact | OrderContactRow
 
 
 @dataclass(frozen=True)
@@ -45,58 +47,29 @@ class NotificationsContext(Context):
 
     SOURCE = SOURCE
     settings: NotificationsSettings
-    contacts: dict[str, OrderContactRow] = field(default_factory=dict)
+    contacts: dict[str, Contact] = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     pending: list[dict[str, Any]] = field(default_factory=list)
+    # orders whose contacts were looked up (found or not): no second query for them
+    looked_up: set[str] = field(default_factory=set)
+    changed: dict[str, Contact] = field(default_factory=dict)
 
     async def preload(self, order_ids: list[str]) -> None:
-        self.contacts.update(await repo.load_contacts(self.uow.session, order_ids))
+        self.contacts.update(await load_contacts(self.uow.session, order_ids))
+        self.looked_up.update(order_ids)
 
-    async def contact(self, order_id: str) -> OrderContactRow:
+    async def contact(self, order_id: str) -> Contact:
         found = self.contacts.get(order_id)
-        if found is None:
-            found = (await repo.load_contacts(self.uow.session, [order_id])).get(order_id)
+        if found is None and order_id not in self.looked_up:
+            await self.preload([order_id])
+            found = self.contacts.get(order_id)
         if found is None:
             raise WaitingFor(f"contacts of order {order_id} are not known yet (no order.created)")
-        self.contacts[order_id] = found
         return found
 
-
-# ---- contacts ------------------------------------------------------------------------
-
-
-async def remember_buyer(ctx: NotificationsContext, facts: ev.OrderFacts) -> None:
-    await _upsert_contact(ctx, facts.order_id, _buyer_values(facts))
-
-
-async def remember_supplier(ctx: NotificationsContext, facts: ev.OrderSupplierAssigned) -> None:
-    s = facts.supplier
-    values = {"supplier_id": s.id, "supplier_name": s.name}
-    values["supplier_email"] = str(s.email) if s.email else None
-    await _upsert_contact(ctx, facts.order_id, {**_buyer_values(facts), **values})
-
-
-async def note_completion(ctx: NotificationsContext, order_id: str, at: datetime) -> None:
-    """The order completed: its messages become due for cold storage after retention."""
-    table = OrderContactRow.__table__
-    await ctx.uow.session.execute(
-        update(table).where(table.c.order_id == order_id).values(completed_at=at)
-    )
-
-
-def _buyer_values(facts: ev.OrderFacts) -> dict[str, Any]:
-    b = facts.buyer
-    values = {"order_number": facts.order_number, "buyer_id": b.id, "buyer_name": b.name}
-    return {**values, "buyer_email": str(b.email) if b.email else None}
-
-
-async def _upsert_contact(ctx: NotificationsContext, order_id: str, values: dict[str, Any]) -> None:
-    stmt = pg_insert(OrderContactRow).values(order_id=order_id, **values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["order_id"], set_={**values, "updated_at": ctx.now}
-    ).returning(OrderContactRow)
-    row = (await ctx.uow.session.scalars(stmt.execution_options(populate_existing=True))).one()
-    ctx.contacts[order_id] = row
+    def remember(self, contact: Contact) -> None:
+        """``contact`` is the order's from now on; ``flush`` writes it with the batch."""
+        self.contacts[contact.order_id] = self.changed[contact.order_id] = contact
 
 
 # ---- notifying -----------------------------------------------------------------------
@@ -108,21 +81,30 @@ async def notify(
     order_id: str,
     data: Mapping[str, Any],
     event_id: str,
+    contact: Contact | None = None,
 ) -> None:
-    """Turn one event into notifications (one per recipient); they are written by ``flush``."""
+    """Turn one event into notifications (one per recipient); they are written by ``flush``.
+
+    ``contact``: the order's contacts as this event leaves them (else the known ones). Raises
+    before it changes anything, so a refused event leaves no notification behind.
+    """
     rules = match(event_type, data)
     if not rules:
         return
-    needs_contact = any(r.role not in (Role.ADMIN, Role.INSPECTOR) for r in rules)
-    contact = await ctx.contact(order_id) if needs_contact else ctx.contacts.get(order_id)
+    if contact is None:
+        needs_contact = any(r.role not in _BY_EMAIL for r in rules)
+        contact = await ctx.contact(order_id) if needs_contact else ctx.contacts.get(order_id)
     ctx.pending += _notification_rows(ctx, rules, contact, event_type, order_id, data, event_id)
 
 
-async def flush(ctx: NotificationsContext) -> list[NotificationRow]:
-    """Write the batch's notifications and the e-mails they call for: two statements a batch.
+async def flush(ctx: NotificationsContext) -> list[repo.Created]:
+    """Write the batch's changed contacts, its notifications and the e-mails they call for:
+    three statements a batch.
 
     A (source event, recipient) pair already stored is skipped, so redelivery creates nothing.
     """
+    changed, ctx.changed = ctx.changed, {}
+    await save_contacts(ctx.uow.session, changed.values())
     rows, ctx.pending = ctx.pending, []
     created = await repo.insert_notifications(ctx.uow.session, rows)
     await _plan_emails(ctx, created)
@@ -131,14 +113,14 @@ async def flush(ctx: NotificationsContext) -> list[NotificationRow]:
 
 def recipients(
     rule: Rule,
-    contact: OrderContactRow | None,
+    contact: AnyContact | None,
     admins: list[str],
     inspectors: Sequence[str] = (),
     actor: str | None = None,
 ) -> list[Recipient]:
     """``actor``: the admin the event names as having acted (``assigned_by``); when it is one
     of the admins, only that admin hears of it."""
-    if rule.role in (Role.ADMIN, Role.INSPECTOR):  # addressed by e-mail, from the settings
+    if rule.role in _BY_EMAIL:
         if rule.role is Role.ADMIN:
             listed = [actor] if actor is not None and actor in admins else admins
         else:
@@ -156,7 +138,7 @@ def recipients(
 
 def mail_context(
     settings: NotificationsSettings,
-    contact: OrderContactRow | None,
+    contact: AnyContact | None,
     order_id: str,
     data: Mapping[str, Any],
     who: Recipient,
@@ -175,11 +157,10 @@ def mail_context(
 
 def _notification_rows(ctx, rules, contact, event_type, order_id, data, event_id):  # type: ignore[no-untyped-def]
     rows: dict[tuple[str, str], dict[str, Any]] = {}
+    actor = data.get("assigned_by") if event_type == "production.assignment_warned" else None
+    admins, inspectors = ctx.settings.admin_emails, ctx.settings.inspection_emails
     for rule in rules:
-        actor = data.get("assigned_by") if event_type == "production.assignment_warned" else None
-        for who in recipients(
-            rule, contact, ctx.settings.admin_emails, ctx.settings.inspection_emails, actor
-        ):
+        for who in recipients(rule, contact, admins, inspectors, actor):
             if (who.role.value, who.id) in rows:  # one notification per event and recipient
                 continue
             context = mail_context(ctx.settings, contact, order_id, data, who)
@@ -194,28 +175,30 @@ def _notification_rows(ctx, rules, contact, event_type, order_id, data, event_id
                 "order_number": context.get("order_number"),
                 "notification_type": rule.notification_type,
                 "category": rule.category.value,
-                "subject": _subject(rule.notification_type, context),
+                "subject": _subject(ctx, rule.notification_type, context),
                 "context": context,
             }
     return list(rows.values())
 
 
-def _subject(notification_type: str, context: Mapping[str, Any]) -> str:
+def _subject(ctx: NotificationsContext, notification_type: str, context: Mapping[str, Any]) -> str:
     try:
-        return render(notification_type, context).subject
+        return subject(notification_type, context, ctx.settings.notifications_template_checks)
     except NotificationRuleViolation as err:
         raise as_rule_violation(err) from err
 
 
-async def _plan_emails(ctx: NotificationsContext, created: list[NotificationRow]) -> None:
-    with_email = [n for n in created if n.recipient_email]
-    keys = [(n.recipient_role, n.recipient_id) for n in with_email]
-    prefs = await repo.load_preferences(ctx.uow.session, keys)
+async def _plan_emails(ctx: NotificationsContext, created: list[repo.Created]) -> None:
+    with_email = [(i, n) for i, n in created if n["recipient_email"]]
+    keys = {(n["recipient_role"], n["recipient_id"]) for _, n in with_email}
+    prefs = {
+        k: preferences(r) for k, r in (await repo.load_preferences(ctx.uow.session, keys)).items()
+    }
     rows = []
-    for n in with_email:
+    for nid, n in with_email:
         decided = decide_delivery(
-            preferences(prefs.get((n.recipient_role, n.recipient_id))),
-            Category(n.category),
+            prefs.get((n["recipient_role"], n["recipient_id"])) or _DEFAULT,
+            Category(n["category"]),
             ctx.now,
         )
         if decided.kind is DeliveryKind.IN_APP_ONLY:
@@ -223,18 +206,22 @@ async def _plan_emails(ctx: NotificationsContext, created: list[NotificationRow]
         digest = decided.kind is DeliveryKind.DIGEST
         rows.append(
             {
-                "notification_id": n.id,
-                "recipient_email": n.recipient_email,
+                "notification_id": nid,
+                "recipient_email": n["recipient_email"],
                 "state": "digest" if digest else "pending",
                 "next_attempt_at": decided.send_at or ctx.now,
+                "attempts": 0,
             }
         )
     await repo.insert_deliveries(ctx.uow.session, rows)
 
 
+_DEFAULT = Preferences()
+
+
 def preferences(row: PreferenceRow | None) -> Preferences:
     if row is None:
-        return Preferences()
+        return _DEFAULT
     quiet = None
     if row.quiet_start is not None and row.quiet_end is not None:
         quiet = QuietHours(row.quiet_start, row.quiet_end, row.time_zone)

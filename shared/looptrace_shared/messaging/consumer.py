@@ -17,7 +17,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, String, any_, bindparam, delete, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    String,
+    any_,
+    bindparam,
+    delete,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -124,7 +134,7 @@ class BatchProcessor:
                 for i in good
                 if i.subject in blocked and i.type not in self.group.unblocks
             ]
-            await self._park(session, waiting)
+            await self._park(session, waiting, blocked)
             for u in bad:
                 self._dead_letter(uow, u.record, u.error, u.rule)
             for item, refusal in outcomes.rejected:
@@ -165,11 +175,30 @@ class BatchProcessor:
         if not subjects:
             return set()
         p = self.plumbing.parked
-        among = p.c.subject == any_(bindparam("subjects", list(subjects), type_=ARRAY(String)))
-        q = select(p.c.subject).where(p.c.consumer_group == self.group.name, among)
+        q = select(p.c.subject).where(*self._parked_of(subjects))
         return set((await session.execute(q.distinct())).scalars())
 
-    async def _park(self, session: AsyncSession, waiting: list[tuple[Incoming, str]]) -> None:
+    async def _parked_coordinates(
+        self, session: AsyncSession, subjects: set[str]
+    ) -> set[tuple[str, int, int]]:
+        p = self.plumbing.parked
+        q = select(p.c.topic, p.c.partition, p.c.offset).where(*self._parked_of(subjects))
+        return {(t, n, o) for t, n, o in await session.execute(q)}
+
+    def _parked_of(self, subjects: set[str]) -> tuple[ColumnElement[bool], ...]:
+        p = self.plumbing.parked
+        among = p.c.subject == any_(bindparam("subjects", list(subjects), type_=ARRAY(String)))
+        return p.c.consumer_group == self.group.name, among
+
+    async def _park(
+        self, session: AsyncSession, waiting: list[tuple[Incoming, str]], blocked: set[str]
+    ) -> None:
+        """Park what waits, once: a type that skips the inbox (``idempotent``) comes back
+        when Kafka delivers it again (a crash before the offsets were committed, a commit
+        whose answer was lost): if it is parked already, it stays parked as it is."""
+        if any(i.subject in blocked for i, _ in waiting):
+            there = await self._parked_coordinates(session, blocked)
+            waiting = [(i, r) for i, r in waiting if _coordinates(i.record) not in there]
         if not waiting:
             return
         rows = [
@@ -241,10 +270,10 @@ class BatchProcessor:
             if not rows:
                 await session.rollback()
                 return 0
-            by_offset = {(r.topic, r.partition, r.offset): r for r in rows}
+            by_offset = {_coordinates(r): r for r in rows}  # a message parked twice: once
             items = [
                 parse_record(Record(r.topic, r.partition, r.offset, r.subject.encode(), r.value))
-                for r in rows
+                for r in by_offset.values()
             ]
             ready = [i for i in items if isinstance(i, Incoming)]
             outcomes = await self.group.handle(uow, ready)
@@ -254,19 +283,27 @@ class BatchProcessor:
             }
             for item, refusal in outcomes.rejected:
                 self._dead_letter(uow, item.record, str(refusal), refusal.rule)
-            await self._settle_parked(session, uow, by_offset, still, now)
+            await self._settle_parked(session, uow, rows, still, now)
             await uow.commit()
-            return len(rows) - len(still)
+            return len(by_offset) - len(still)
 
-    async def _settle_parked(self, session, uow, by_offset, still, now) -> None:  # type: ignore[no-untyped-def]
+    async def _settle_parked(self, session, uow, rows, still, now) -> None:  # type: ignore[no-untyped-def]
+        """Every row settles with its message's outcome, a message parked twice in each of
+        its rows: none is left behind to be retried for ever."""
         p = self.plumbing.parked
         timeout = timedelta(seconds=self.settings.parking_timeout_s)
-        done, expired = [], []
-        for coords, row in by_offset.items():
+        done, expired, waiting_ids, lettered = [], [], [], set()
+        for row in rows:
+            coords = _coordinates(row)
             if coords not in still:
                 done.append(row.id)
-            elif now - row.parked_at >= timeout:
+            elif now - row.parked_at < timeout:
+                waiting_ids.append(row.id)
+            elif coords in lettered:
                 expired.append(row.id)
+            else:
+                expired.append(row.id)
+                lettered.add(coords)
                 reason = (
                     f"{still[coords]} (gave up after {self.settings.parking_timeout_s:g}s parked)"
                 )
@@ -276,7 +313,6 @@ class BatchProcessor:
                 self._dead_letter(uow, record, reason, "parking_timeout", row.attempts + 1)
         if done or expired:
             await session.execute(delete(p).where(p.c.id.in_(done + expired)))
-        waiting_ids = [r.id for c, r in by_offset.items() if c in still and r.id not in expired]
         if waiting_ids:
             delay = timedelta(seconds=self.settings.parking_retry_s)
             await session.execute(
@@ -284,3 +320,8 @@ class BatchProcessor:
                 .where(p.c.id.in_(waiting_ids))
                 .values(attempts=p.c.attempts + 1, next_attempt_at=now + delay)
             )
+
+
+def _coordinates(r: Any) -> tuple[str, int, int]:
+    """Where a message (a record, or a parked row) sits in Kafka: what tells a repeat."""
+    return r.topic, r.partition, r.offset

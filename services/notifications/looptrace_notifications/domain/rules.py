@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, Final, TypeVar
 
 import yaml
@@ -120,7 +121,15 @@ class RuleBook:
     rules: tuple[Rule, ...]
 
     def match(self, event_type: str, data: Mapping[str, Any]) -> list[Rule]:
-        return [rule for rule in self.rules if rule.applies(event_type, data)]
+        return [rule for rule in self.by_type.get(event_type, ()) if rule.applies(event_type, data)]
+
+    @cached_property
+    def by_type(self) -> dict[str, tuple[Rule, ...]]:
+        """The rules of each event type, in file order (every event asks for its own)."""
+        out: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            out.setdefault(rule.event_type, []).append(rule)
+        return {t: tuple(rules) for t, rules in out.items()}
 
     @property
     def notification_types(self) -> frozenset[str]:
