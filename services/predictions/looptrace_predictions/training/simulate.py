@@ -4,8 +4,9 @@ What makes lateness predictable (but not trivially):
 
 * every supplier has its own reliability (``slip_scale``), capacity and QC
   failure rate — visible later as its track record;
-* every order has a hidden ``trouble`` level shared by all its stages, so early
-  slips announce later ones;
+* every order has a hidden ``trouble`` level shared by all its stages, and each stage's slip
+  shock carries over to the next (AR(1), ``simulate_shocks.py``): a supplier behind on one
+  stage stays behind on the next, so early slips announce later ones;
 * stages are finish-to-start: a slip pushes every later stage;
 * a supplier with more open orders than its capacity, and the peak season
   (August–November), slow every stage down;
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -52,6 +53,7 @@ from looptrace_predictions.training.simulate_samples import (
     draw_samples,
     pp_loop,
 )
+from looptrace_predictions.training.simulate_shocks import persistent_slips
 from looptrace_shared.contracts import stage_templates
 from looptrace_shared.contracts.stage_templates import TemplateStage
 
@@ -90,11 +92,12 @@ class _Draws:
     """Random numbers drawn up front (vectorised) so the order loop is arithmetic."""
 
     noise: np.ndarray
-    slip: np.ndarray
+    slip: np.ndarray  # persistent within an order (``simulate_shocks.py``)
     qc: np.ndarray
     rework: np.ndarray
     trouble: np.ndarray
     slack: np.ndarray
+    shock: np.ndarray  # the normal shocks behind ``slip``
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ class HiddenOrder:
     load: float  # the supplier's open orders / its capacity when the order was placed
     has_print: bool
     defect_rate: float  # true major defects per unit (``simulate_quality.order_defect_rate``)
+    slip_shocks: tuple[float, ...] = ()  # per stage position (``simulate_shocks.py``)
 
     @property
     def load_factor(self) -> float:
@@ -253,18 +257,22 @@ def _order_days(rng: np.random.Generator, n_orders: int, span_days: int) -> np.n
 
 
 def _draw(rng: np.random.Generator, n: int) -> _Draws:
+    noise = rng.normal(*NOISE, (n, MAX_STAGES))  # drawn in the former order: ρ = 0 is it
+    shock, slip = persistent_slips(rng.exponential(1.0, (n, MAX_STAGES)))
     return _Draws(
-        noise=rng.normal(*NOISE, (n, MAX_STAGES)),
-        slip=rng.exponential(1.0, (n, MAX_STAGES)),
+        noise,
+        slip,
         qc=rng.random((n, MAX_STAGES, MAX_QC_LOOPS)),
         rework=rng.integers(*REWORK_DAYS, (n, MAX_STAGES, MAX_QC_LOOPS)),
         trouble=rng.gamma(0.8, 1.0, n),
         slack=rng.integers(1, 8, n),
+        shock=shock,
     )
 
 
 def draw_stage(rng: np.random.Generator, n: int) -> StageDraws:
-    """``n`` fresh draws of one stage's random numbers (the same distributions as ``_draw``)."""
+    """``n`` fresh draws of one stage's random numbers (the same distributions as ``_draw``;
+    the slip independent of the stage before: ``simulate_shocks.next_shock`` for that)."""
     return StageDraws(
         noise=rng.normal(*NOISE, n),
         slip=rng.exponential(1.0, n),
@@ -302,11 +310,10 @@ def stage_duration(
 
 def season_factor(epoch_day: int | np.ndarray) -> float | np.ndarray:
     """The peak-season slow-down of a stage starting on ``epoch_day`` (or on each of them)."""
-    if np.ndim(epoch_day) == 0:
-        return PEAK_SEASON_FACTOR.get(_month(int(epoch_day)), 1.0)
     months = np.asarray(epoch_day, dtype="int64").astype("datetime64[D]").astype("datetime64[M]")
     by_month = np.array([PEAK_SEASON_FACTOR.get(m, 1.0) for m in range(1, 13)])
-    return by_month[months.astype("int64") % 12]
+    factor = by_month[months.astype("int64") % 12]
+    return float(factor) if np.ndim(epoch_day) == 0 else factor
 
 
 def _planned_days(category: str, stage: TemplateStage, quantity: int) -> int:
@@ -332,6 +339,7 @@ def _simulate_order(
     draws, samples = all_draws
     category, quantity, order_day = order.category, order.quantity, order.order_day
     secret = _hidden_order(supplier, order.load, float(draws.trouble[i]), has_print)
+    secret = replace(secret, slip_shocks=tuple(draws.shock[i].tolist()))
     planned_start = order_day
     actual_end = order_day
     rows, loop = [], NO_LOOP
@@ -386,10 +394,3 @@ def _to_frame(rows: list[tuple]) -> pd.DataFrame:
 
 def _epoch_day(day: date) -> int:
     return (day - date(1970, 1, 1)).days
-
-
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-
-
-def _month(epoch_day: int) -> int:
-    return date.fromordinal(_EPOCH_ORDINAL + int(epoch_day)).month

@@ -7,9 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from looptrace_predictions.stage_params import STAGE_PARAMS
+from looptrace_predictions.training import simulate_shocks
 from looptrace_predictions.training.history import summarise_orders
 from looptrace_predictions.training.simulate import (
     MAX_QC_LOOPS,
+    MAX_STAGES,
     HiddenOrder,
     StageDraws,
     draw_stage,
@@ -70,8 +72,9 @@ def test_unscaled_stages_are_planned_with_production_s_durations() -> None:
 
 # sha256 of simulate(200, seed) stages/inspections as CSV, computed when the simulator began to
 # play the pre-production sample loop and its gate (simulate_samples.py; the stage draws are
-# the same, the gated stages start after the approval, so the world changed on purpose)
-_FROZEN = {
+# the same, the gated stages start after the approval, so the world changed on purpose), with
+# independent stage slips: the world of SLIP_PERSISTENCE = 0
+_INDEPENDENT = {
     7: (
         "82e34367c703f8d4fec7b23dfc02e421d6fdc38aa2359a224b51fc783749a0dc",
         "920be95fcb5a9a4e84a183d3bf2e883120214925a606635dbeaa38cb4e088d2b",
@@ -79,6 +82,20 @@ _FROZEN = {
     2: (
         "ec42a271aba9720b63e04bf770a7557e1a41d0d8e60f8e8e461d58fc2b3612aa",
         "1fb1b55c9adcf765edc29b52a384e26b12bf67b804db8ea96172ca28e08260af",
+    ),
+}
+
+
+# the same since stage slips persist within an order (simulate_shocks.py, ρ = 0.7): only the
+# slip draws changed, on purpose
+_FROZEN = {
+    7: (
+        "e934920ab53419b4ee3c04774d974587c0731ea58285ec8de72636ca5a9bf490",
+        "09d163b5f313daf999197a55442387990bd7d3e6d726a1f00ee416cecda2953f",
+    ),
+    2: (
+        "097dff97df88b756b70c473c2b0bbf09e681eecd0bdd1c2e5972e08028ec1a31",
+        "2cce6c8aa3226349f6bd98d4d7a51a56b54b64d6ec936d281e1c1e73fb1df2fd",
     ),
 }
 
@@ -96,6 +113,37 @@ def test_the_simulated_world_of_a_seed_stays_byte_identical(seed: int) -> None:
     pd.testing.assert_frame_equal(plain.stages, simulated.stages)
 
 
+@pytest.mark.parametrize("seed", sorted(_INDEPENDENT))
+def test_without_persistence_the_world_is_the_former_one_draw_for_draw(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(simulate_shocks, "SLIP_PERSISTENCE", 0.0)
+    simulated = simulate(200, seed)
+    assert (_sha(simulated.stages), _sha(simulated.inspections)) == _INDEPENDENT[seed]
+
+
+def test_persistent_slips_keep_the_exponential_marginal_and_carry_over() -> None:
+    fresh = np.random.default_rng(3).exponential(1.0, (40_000, 8))
+    same_shocks, same = simulate_shocks.persistent_slips(fresh, rho=0.0)
+    np.testing.assert_allclose(same, fresh, rtol=1e-8)
+    shocks, slips = simulate_shocks.persistent_slips(fresh, rho=0.7)
+    assert abs(slips.mean() - 1.0) < 0.02 and abs(slips.std() - 1.0) < 0.03
+    assert abs(np.median(slips[:, 5]) - np.log(2)) < 0.02  # still exponential(1) per stage
+    lag_one = np.corrcoef(slips[:, 2], slips[:, 3])[0, 1]
+    lag_three = np.corrcoef(slips[:, 2], slips[:, 5])[0, 1]
+    assert 0.6 < lag_one < 0.72 and 0.2 < lag_three < 0.4  # fades with the distance
+    assert abs(np.corrcoef(same[:, 2], same[:, 3])[0, 1]) < 0.02
+    np.testing.assert_allclose(np.corrcoef(shocks[:, 2], shocks[:, 3])[0, 1], 0.7, atol=0.02)
+
+
+def test_the_next_shock_continues_the_chain() -> None:
+    rng = np.random.default_rng(5)
+    after_high = simulate_shocks.next_shock(rng, np.full(20_000, 2.0), 20_000, rho=0.7)
+    assert abs(after_high.mean() - 1.4) < 0.03 and abs(after_high.std() - 0.714) < 0.02
+    first = simulate_shocks.next_shock(rng, None, 20_000)
+    assert abs(first.mean()) < 0.03 and abs(first.std() - 1.0) < 0.02
+
+
 def test_hidden_state_explains_each_order_and_replays_its_stages() -> None:
     simulated = simulate(150, seed=4, keep_hidden=True)
     assert simulated.hidden is not None
@@ -106,6 +154,7 @@ def test_hidden_state_explains_each_order_and_replays_its_stages() -> None:
         assert secret.has_print == first.loc[order_id, "has_print"]
         assert 0 < secret.defect_rate <= MAX_DEFECT_RATE
         assert 1.0 <= secret.load_factor <= 2.0
+        assert len(secret.slip_shocks) == MAX_STAGES
     # a stage's duration with no noise, no slip and no QC rejection is its plan
     order_id, stages = next(iter(simulated.stages.groupby("order_id")))
     category, quantity = stages["product_category"].iloc[0], int(stages["quantity"].iloc[0])

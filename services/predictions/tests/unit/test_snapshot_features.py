@@ -201,6 +201,11 @@ def test_stage_pace_features_on_a_hand_made_order() -> None:
     assert row["order_slip_rate"] == pytest.approx(5 / (1.6 + 1))
     assert row["remaining_slip_weight"] == pytest.approx(1.4 + 1.0)
     assert row["expected_remaining_slip_days"] == pytest.approx(2.4 * (5 + 2 * 0.5) / (1.6 + 2))
+    # the latest done stage (Yarn Received) overran 3 days per 1.6 of slip weight
+    assert row["last_overrun_rate"] == pytest.approx(3 / 1.6)
+    assert row["recent_remaining_slip_days"] == pytest.approx(2.4 * 3 / 1.6)
     earlier = features_from_state([order], date(2024, 1, 12)).iloc[0]  # Knitting within plan
     assert earlier["current_stage_overrun_days"] == 0
     assert earlier["finished_overrun_days"] == 3
+    before = features_from_state([order], date(2024, 1, 5)).iloc[0]  # nothing done yet
+    assert before["last_overrun_rate"] == 0 and before["recent_remaining_slip_days"] == 0
