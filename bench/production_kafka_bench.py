@@ -30,6 +30,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from pipeline_probes import proc_stat
 from production_bench import assignment, progress  # the same messages as the handler bench
 from sqlalchemy.engine import make_url
 
@@ -199,13 +200,9 @@ async def _backends(dsn: str) -> dict[int, float]:
 
 
 def _cpu(pid: int) -> float:
-    """CPU seconds (user + system) of a process so far, from /proc (0 when it is gone)."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    user, system = text[text.rindex(")") + 2 :].split()[11:13]
-    return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system) of a process so far (0 when it is gone)."""
+    stat = proc_stat(pid)
+    return stat[0] if stat is not None else 0.0
 
 
 if __name__ == "__main__":
