@@ -149,15 +149,21 @@ def build_timeline(
     )
 
 
-_ORDER_FIELDS = (
-    "order_id", "order_number", "supplier_id", "buyer_id", "product_category", "quantity",
-    "target_date", "completed_at", "closed_at", "closed_as", "version",
-)  # fmt: skip
-
-
 def _order_fields(order: SupplierOrder) -> dict[str, Any]:
     """The order's own facts, as the timeline names them."""
-    return {name: getattr(order, name) for name in _ORDER_FIELDS}
+    return {
+        "order_id": order.order_id,
+        "order_number": order.order_number,
+        "supplier_id": order.supplier_id,
+        "buyer_id": order.buyer_id,
+        "product_category": order.product_category,
+        "quantity": order.quantity,
+        "target_date": order.target_date,
+        "completed_at": order.completed_at,
+        "closed_at": order.closed_at,
+        "closed_as": order.closed_as,
+        "version": order.version,
+    }
 
 
 def _sample_fields(plan: Plan, today: date) -> dict[str, Any]:
