@@ -10,7 +10,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from looptrace_shared.db import (
     DeadLetter,
@@ -38,6 +38,15 @@ async def fresh_outbox(
     settings = ServiceSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap)
     await ensure_topics(settings, list(topics))
     return settings, await fresh_schema(database_url, plumbing.outbox.metadata)
+
+
+async def emit_events(sessions: async_sessionmaker[AsyncSession], topic: str, count: int) -> None:
+    """``count`` events for ``topic`` committed to the outbox (keys k0, k1, …)."""
+    async with sessions() as session:
+        uow = UnitOfWork(session, plumbing)
+        for n in range(count):
+            uow.emit(encode_envelope("t.happened", "test", f"k{n}", {"n": n}), topic)
+        await uow.commit()
 
 
 async def test_rows_are_published_once_in_order_per_key_on_the_keys_partition(
@@ -112,11 +121,7 @@ async def test_rows_stay_in_the_outbox_when_publishing_fails(
     topic = f"relay.fail.{uuid.uuid4().hex[:8]}.v1"
     settings, engine = await fresh_outbox(database_url, kafka_bootstrap, topic)
     sessions = make_sessionmaker(engine)
-    async with sessions() as session:
-        uow = UnitOfWork(session, plumbing)
-        for n in range(5):
-            uow.emit(encode_envelope("t.happened", "test", f"k{n}", {"n": n}), topic)
-        await uow.commit()
+    await emit_events(sessions, topic, 5)
 
     async def outbox_ids() -> list[int]:
         async with sessions() as session:
@@ -146,11 +151,7 @@ async def test_a_relay_takes_nothing_while_another_relay_of_the_schema_holds_the
     topic = f"relay.lock.{uuid.uuid4().hex[:8]}.v1"
     settings, engine = await fresh_outbox(database_url, kafka_bootstrap, topic)
     sessions = make_sessionmaker(engine)
-    async with sessions() as session:
-        uow = UnitOfWork(session, plumbing)
-        for n in range(3):
-            uow.emit(encode_envelope("t.happened", "test", f"k{n}", {"n": n}), topic)
-        await uow.commit()
+    await emit_events(sessions, topic, 3)
     producer = make_producer(settings)
     await producer.start()
     relay = OutboxRelay(sessions, plumbing, producer, "test")
